@@ -1,0 +1,61 @@
+# LabourLab: `make demo` and `make test` each build the environment they need from the lock file.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV ?= .venv
+STAMP := $(VENV)/.installed
+BIN := $(VENV)/bin
+
+# A Python 3.12+ that runs: $(PYTHON) if given, then PATH, then pyenv's installed versions.
+# Candidates are probed by running them, since pyenv shims exist even when they cannot run.
+define FIND_PYTHON
+ok() { "$$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; }; \
+if [ -n "$(PYTHON)" ]; then \
+  if ok "$(PYTHON)"; then echo "$(PYTHON)"; exit 0; fi; \
+  echo "error: PYTHON=$(PYTHON) is not a working Python 3.12 or newer" >&2; exit 1; \
+fi; \
+for c in python3.14 python3.13 python3.12 python3; do \
+  if command -v "$$c" >/dev/null 2>&1 && ok "$$c"; then command -v "$$c"; exit 0; fi; \
+done; \
+root=$$(pyenv root 2>/dev/null || echo "$$HOME/.pyenv"); \
+for p in $$(ls -d "$$root"/versions/3.*/bin/python3 2>/dev/null | sort -V -r); do \
+  if ok "$$p"; then echo "$$p"; exit 0; fi; \
+done; \
+echo "error: LabourLab needs Python 3.12 or newer (Mesa 3.5 does) and none was found." >&2; \
+echo "       Install one (e.g. 'pyenv install 3.12') or run 'make PYTHON=/path/to/python3.12 ...'." >&2; \
+exit 1
+endef
+
+.PHONY: help env demo test lint bench clean
+
+help:
+	@echo "make demo   - set up, run both regimes and the no-programme arm for Southampton on 3 seeds"
+	@echo "make test   - set up, run the tests (what CI runs)"
+	@echo "make lint   - ruff"
+	@echo "make bench  - benchmarks: speed and memory of the monthly step"
+	@echo "make clean  - remove the environment"
+
+env: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@py=$$($(FIND_PYTHON)) || exit 1; \
+	echo "setting up $(VENV) with $$py ($$($$py --version 2>&1))"; \
+	rm -rf $(VENV) && "$$py" -m venv $(VENV) && \
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip && \
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock && \
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . && \
+	touch $(STAMP) && echo "environment ready: $(VENV)"
+
+demo: $(STAMP)
+	$(BIN)/labourlab demo --place southampton --seeds 3
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/step.py
+
+clean:
+	rm -rf $(VENV)

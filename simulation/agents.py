@@ -1,0 +1,186 @@
+"""The model's Mesa agents.
+
+People and small businesses live in arrays (`people.py`, `firms.py`); `Jobseeker` and
+`SmallBusiness` are thin Mesa agents that *view* one row each, for inspection and the browser
+app. They can be switched off (`agent_views=False`) for big runs without changing any result.
+
+`Council`, `Provider`, `PropertyDeveloper` and `EnterpriseHub` are ordinary Mesa agents, one of
+each per district. There are few of them, so their Python is not on the hot path.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from simulation.config import Levers
+from simulation.mechanisms import providers
+from simulation.people import BENEFIT_NAMES, NO_PROGRAMME, STATUS_NAMES, People
+
+if TYPE_CHECKING:
+    from simulation.model import LabourMarketModel
+
+
+class Jobseeker(mesa.Agent):
+    """A person of working age: in work, looking for work, or out of the labour force."""
+
+    model: LabourMarketModel
+
+    def __init__(self, model: LabourMarketModel, row: int) -> None:
+        super().__init__(model)
+        self.row = int(row)
+
+    @property
+    def status(self) -> str:
+        return STATUS_NAMES[self.model.people.status[self.row]]
+
+    @property
+    def district(self) -> str:
+        return self.model.district_names[self.model.people.district[self.row]]
+
+    @property
+    def months_in_status(self) -> int:
+        return int(self.model.people.months_in_status[self.row])
+
+    @property
+    def skill(self) -> float:
+        return float(self.model.people.skill[self.row])
+
+    @property
+    def barrier(self) -> float:
+        return float(self.model.people.barrier[self.row])
+
+    @property
+    def benefit(self) -> str:
+        return BENEFIT_NAMES[self.model.people.benefit[self.row]]
+
+    @property
+    def in_programme(self) -> bool:
+        return bool(self.model.people.programme[self.row] != NO_PROGRAMME)
+
+    @property
+    def support_hours(self) -> float:
+        return float(self.model.people.support_hours[self.row])
+
+    @property
+    def employer(self) -> int:
+        return int(self.model.people.employer[self.row])
+
+
+class SmallBusiness(mesa.Agent):
+    """A small business (or a large-employer row): hires, grows, and may die."""
+
+    model: LabourMarketModel
+
+    def __init__(self, model: LabourMarketModel, row: int) -> None:
+        super().__init__(model)
+        self.row = int(row)
+
+    @property
+    def alive(self) -> bool:
+        return bool(self.model.firms.alive[self.row])
+
+    @property
+    def size(self) -> int:
+        return int(self.model.firms.size[self.row])
+
+    @property
+    def vacancies(self) -> int:
+        f = self.model.firms
+        return int(max(0, round(f.target[self.row]) - f.size[self.row])) if f.alive[self.row] else 0
+
+    @property
+    def age_months(self) -> int:
+        return int(self.model.firms.age[self.row])
+
+    @property
+    def hub_supported(self) -> bool:
+        return bool(self.model.firms.hub_months[self.row] > 0)
+
+
+class Council(mesa.Agent):
+    """A district council: pays for its enterprise hub and, by lever, brokers developers' plans."""
+
+    model: LabourMarketModel
+
+    def __init__(self, model: LabourMarketModel, district: int, levers: Levers) -> None:
+        super().__init__(model)
+        self.district = district
+        self.brokers_obligations = levers.brokerage
+        self.hub_cost = 0.0
+
+    def step(self) -> None:
+        hub = self.model.hubs[self.district]
+        self.hub_cost = hub.supported_now * self.model.params.hub_cost_per_firm_year / 12.0
+        self.model.post_district("hub_running", self.district, self.hub_cost)
+
+
+class Provider(mesa.Agent):
+    """An employment-support provider serving one district's claimants (see `providers`)."""
+
+    model: LabourMarketModel
+
+    def __init__(self, model: LabourMarketModel, district: int, rows: slice, levers: Levers) -> None:
+        super().__init__(model)
+        self.district = district
+        self.rows = rows
+        self.levers = levers
+        self.last = providers.ProviderMonth()
+
+    def people_view(self) -> People:
+        p = self.model.people
+        return People(**{k: v[self.rows] for k, v in vars(p).items()})
+
+    def step(self) -> None:
+        m = self.model
+        self.last = providers.step(
+            self.people_view(),
+            self.district,
+            self.levers,
+            m.params,
+            m.month_draws["referral"][self.rows],
+            m.base_hazard[self.rows],
+            m.ppa,
+        )
+        category = f"programme_payments_{self.levers.provider_payer}"
+        m.post_district(category, self.district, self.last.fees + self.last.grant)
+        m.post_district("provider_delivery", self.district, self.last.delivery_cost)
+
+
+class EnterpriseHub(mesa.Agent):
+    """A district enterprise hub (like Stevenage's Business Technology Centre).
+
+    Each month it takes on new young firms at the rate its lever sets; supported firms survive
+    and grow more (see `business`).
+    """
+
+    model: LabourMarketModel
+
+    def __init__(self, model: LabourMarketModel, district: int, levers: Levers) -> None:
+        super().__init__(model)
+        self.district = district
+        self.firms_per_year = levers.hub_firms_per_year
+        self.supported_now = 0
+        self.taken_on = 0
+
+    def quota(self, u: float) -> int:
+        """New firms to take on this month: firms_per_year / 12, rounded with the given uniform."""
+        return int(np.floor(self.firms_per_year / 12.0 / self.model.ppa + u))
+
+
+class PropertyDeveloper(mesa.Agent):
+    """The developers building in a district; their obligations depend on council brokerage."""
+
+    model: LabourMarketModel
+
+    def __init__(self, model: LabourMarketModel, district: int) -> None:
+        super().__init__(model)
+        self.district = district
+        self.last: dict[str, float] = {}
+
+    def step(self) -> None:
+        d = self.district
+        self.last = {k: float(v[d]) for k, v in self.model.developments.items()}
+        self.model.post_district("developer_skills_contribution", d, self.last["developer_contributions"])

@@ -1,0 +1,266 @@
+"""The `labourlab` command line.
+
+Every command prints what it does and where its outputs are. Bad input gets one line naming the
+file, the field and what was expected, and exit status 2; so does misuse of the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from simulation.config import ROOT, ConfigError, check_overrides, make_scenario
+
+USAGE_ERROR = 2
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative whole number, got {v}")
+    return v
+
+
+def _scale(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}") from None
+    if not math.isfinite(v) or v < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}")
+    return v
+
+
+def _assignment(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number after '=', got {value!r}") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="labourlab",
+        description="LabourLab: agent-based local labour markets in England under two policy regimes.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    r = sub.add_parser(
+        "run",
+        help="run one place under one regime for one seed",
+        description="Run one place under one regime for one seed; write monthly.parquet "
+        "and manifest.json, and print a summary.",
+    )
+    r.add_argument("--place", required=True, help="place name in configs/places/ or a path to a TOML file")
+    r.add_argument("--regime", required=True, help="regime name in configs/regimes/ or a path to a TOML file")
+    r.add_argument(
+        "--seed", required=True, type=_positive_int, help="random seed (a run is a pure function of config and seed)"
+    )
+    _common(r)
+    r.add_argument("--out", type=Path, help="output folder (default results/runs/PLACE-REGIME-seedS)")
+    r.add_argument(
+        "--agent-views",
+        action="store_true",
+        help="create a Mesa agent viewing each person and firm row (results are identical either way)",
+    )
+
+    d = sub.add_parser(
+        "demo",
+        help="run every regime and the no-programme arm for one place on a few seeds",
+        description="Run the centralised and cooperative regimes and the no-programme arm on the "
+        "same seeds, print the baseline against its evidence and each arm's figures.",
+    )
+    d.add_argument("--place", default="southampton", help="place (default southampton)")
+    d.add_argument("--seeds", type=_positive_int, default=3, help="number of seeds (default 3)")
+    d.add_argument("--regimes", default="no_programme,centralised,cooperative", help="comma-separated regimes")
+    _common(d)
+    d.add_argument("--out", type=Path, default=ROOT / "results" / "demo", help="output folder (default results/demo)")
+    d.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, help="parallel processes")
+    return p
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--months", type=_positive_int, default=60, help="policy months to run (default 60)")
+    p.add_argument("--burn-in", type=_positive_int, default=24, help="months run first with no policy (default 24)")
+    p.add_argument(
+        "--scale",
+        type=_scale,
+        default=None,
+        metavar="PEOPLE_PER_AGENT",
+        help="people each row stands for (default: the place file's people_per_agent)",
+    )
+    p.add_argument(
+        "--set",
+        type=_assignment,
+        action="append",
+        default=[],
+        metavar="PARAM=VALUE",
+        help="override a calibration parameter (repeatable)",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.months < 1:
+            raise ConfigError("command line", "--months", "expected at least 1")
+        overrides = dict(args.set)
+        check_overrides(overrides, "command line --set")
+        if args.command == "run":
+            return cmd_run(args, overrides)
+        return cmd_demo(args, overrides)
+    except ConfigError as e:
+        print(f"labourlab: error: {e}", file=sys.stderr)
+        return USAGE_ERROR
+    except OSError as e:
+        where = f" {e.filename}" if e.filename else ""
+        print(f"labourlab: error: cannot write output{where}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("labourlab: interrupted; finished outputs are intact", file=sys.stderr)
+        return 130
+
+
+def cmd_run(args: argparse.Namespace, overrides: dict[str, float]) -> int:
+    from simulation.runner import run_scenario
+
+    sc = make_scenario(
+        args.place,
+        args.regime,
+        months=args.months,
+        burn_in=args.burn_in,
+        people_per_agent=args.scale,
+        overrides=overrides,
+    )
+    out = args.out or ROOT / "results" / "runs" / f"{sc.place.name}-{sc.regime.name}-seed{args.seed}"
+    print(
+        f"labourlab run: {sc.place.name} under {sc.regime.name}, seed {args.seed}, "
+        f"{args.burn_in} months burn-in + {args.months} months, {sc.people_per_agent:g} people per row"
+    )
+    res = run_scenario(sc, args.seed, out, agent_views=args.agent_views)
+    _print_table(
+        {sc.regime.name: [res.summary]}, title=f"{sc.place.name}: last 12 months (rates), whole run (flows, money)"
+    )
+    print(f"wall time {res.wall_seconds:.1f} s")
+    print(f"wrote {out / 'monthly.parquet'}")
+    print(f"wrote {out / 'manifest.json'}")
+    return 0
+
+
+def _demo_job(
+    job: tuple[str, str, int, int, int, float | None, dict[str, float], str],
+) -> tuple[str, int, dict[str, float], float]:
+    place, regime, seed, months, burn_in, scale, overrides, out = job
+    from simulation.runner import run_scenario
+
+    sc = make_scenario(place, regime, months=months, burn_in=burn_in, people_per_agent=scale, overrides=overrides)
+    res = run_scenario(sc, seed, Path(out))
+    return regime, seed, res.summary, res.wall_seconds
+
+
+def cmd_demo(args: argparse.Namespace, overrides: dict[str, float]) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    regimes = [r.strip() for r in args.regimes.split(",") if r.strip()]
+    if not regimes:
+        raise ConfigError("command line", "--regimes", "expected at least one regime name")
+    if args.seeds < 1:
+        raise ConfigError("command line", "--seeds", "expected at least 1")
+    for regime in regimes:  # validate every input before any work starts
+        make_scenario(
+            args.place,
+            regime,
+            months=args.months,
+            burn_in=args.burn_in,
+            people_per_agent=args.scale,
+            overrides=overrides,
+        )
+    seeds = list(range(1, args.seeds + 1))
+    jobs = [
+        (args.place, r, s, args.months, args.burn_in, args.scale, overrides, str(args.out / f"{r}-seed{s}"))
+        for r in regimes
+        for s in seeds
+    ]
+    print(
+        f"labourlab demo: {args.place}, arms {', '.join(regimes)}, seeds {seeds[0]}..{seeds[-1]}, "
+        f"{args.burn_in} months burn-in + {args.months} months; {len(jobs)} runs on {args.jobs} processes"
+    )
+    by_arm: dict[str, list[dict[str, float]]] = {r: [] for r in regimes}
+    t0 = time.perf_counter()
+    with Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
+        task = bar.add_task("runs", total=len(jobs))
+        if args.jobs > 1 and len(jobs) > 1:
+            with ProcessPoolExecutor(max_workers=min(args.jobs, len(jobs))) as pool:
+                for regime, _seed, summary, _wall in pool.map(_demo_job, jobs):
+                    by_arm[regime].append(summary)
+                    bar.advance(task)
+        else:
+            for job in jobs:
+                regime, _seed, summary, _wall = _demo_job(job)
+                by_arm[regime].append(summary)
+                bar.advance(task)
+    if "no_programme" in by_arm:
+        _print_targets(by_arm["no_programme"])
+    _print_table(
+        by_arm,
+        title=f"{args.place}: mean over {len(seeds)} seeds [min, max]; "
+        "rates over the last 12 months, flows and money over the run",
+    )
+    print(f"{len(jobs)} runs in {time.perf_counter() - t0:.1f} s")
+    print(f"outputs: {args.out}/<arm>-seed<S>/monthly.parquet and manifest.json")
+    return 0
+
+
+def _print_targets(runs: list[dict[str, float]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from simulation.summary import FLOW_TARGETS, LABELS
+
+    t = Table(title="No-programme baseline against the evidence")
+    for col in ("measure", "model (mean over seeds)", "target", "source"):
+        t.add_column(col)
+    for key, (target, source) in FLOW_TARGETS.items():
+        label, fmt = LABELS[key]
+        mean = sum(r[key] for r in runs) / len(runs)
+        t.add_row(label, fmt.format(mean), fmt.format(target), source)
+    Console(width=140).print(t)
+
+
+def _print_table(by_arm: dict[str, list[dict[str, float]]], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from simulation.summary import LABELS
+
+    t = Table(title=title)
+    t.add_column("measure")
+    for arm in by_arm:
+        t.add_column(arm, justify="right")
+    for key, (label, fmt) in LABELS.items():
+        cells: list[Any] = []
+        for runs in by_arm.values():
+            vals = [r[key] for r in runs]
+            mean = sum(vals) / len(vals)
+            cell = fmt.format(mean)
+            if len(vals) > 1:
+                cell += f" [{fmt.format(min(vals))}, {fmt.format(max(vals))}]"
+            cells.append(cell)
+        t.add_row(label, *cells)
+    Console(width=160).print(t)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

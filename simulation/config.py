@@ -1,0 +1,365 @@
+"""Configuration: places, regimes and calibration, read from TOML and validated with pydantic.
+
+Three kinds of file make a scenario:
+
+- `configs/calibration.toml`: every behavioural parameter as an evidence record
+  (value, unit, low/high range, source, note, assumption flag);
+- `configs/regimes/*.toml`: policy levers only, so a regime is data and the code never asks
+  which regime it is running;
+- `configs/places/*.toml`: one or more districts with their starting figures and sources.
+
+Any bad input raises `ConfigError` with one line naming the file, the field and what was
+expected; the command line turns it into exit status 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from simulation.parameters import PARAMETERS
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = ROOT / "configs"
+
+
+class ConfigError(Exception):
+    """A bad input file: the message is one line naming file, field and what was expected."""
+
+    def __init__(self, path: Path | str, field: str, expected: str) -> None:
+        self.path, self.field, self.expected = str(path), field, expected
+        where = f"{self.path}: {field}: " if field else f"{self.path}: "
+        super().__init__(where + expected)
+
+
+class Strict(BaseModel):
+    """Base for config models: unknown keys are errors; no NaN or infinity; TOML types kept."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+# ----------------------------------------------------------------------------------- calibration
+class ParamRecord(Strict):
+    """One parameter with its evidence."""
+
+    value: float
+    unit: str
+    low: float
+    high: float
+    source: str = Field(min_length=1)
+    note: str = ""
+    assumption: bool
+
+    @model_validator(mode="after")
+    def _check(self) -> ParamRecord:
+        if self.low > self.high:
+            raise ValueError(f"range has low {self.low} > high {self.high}")
+        if not self.low <= self.value <= self.high:
+            raise ValueError(f"value {self.value} outside its range [{self.low}, {self.high}]")
+        if self.assumption and not self.source.lower().startswith("assumption"):
+            raise ValueError("an assumption's source must start with 'Assumption:' and give reasons")
+        return self
+
+
+class CalibrationFile(Strict):
+    params: dict[str, ParamRecord]
+
+
+class Params:
+    """Parameter values by attribute (`params.sep_rate_eu`), with the evidence kept beside them."""
+
+    def __init__(self, records: dict[str, ParamRecord], overrides: dict[str, float] | None = None):
+        self.records = records
+        self.values: dict[str, float] = {k: r.value for k, r in records.items()}
+        for k, v in (overrides or {}).items():
+            self.values[k] = float(v)
+
+    def __getattr__(self, name: str) -> float:
+        try:
+            return self.__dict__["values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def with_overrides(self, overrides: dict[str, float]) -> Params:
+        check_overrides(overrides, "overrides")
+        return Params(self.records, {**self._overridden(), **overrides})
+
+    def _overridden(self) -> dict[str, float]:
+        return {k: v for k, v in self.values.items() if v != self.records[k].value}
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(self.values)
+
+
+def check_overrides(overrides: dict[str, Any], source: str) -> None:
+    """Parameter overrides must name known parameters and lie inside their hard domains."""
+    for name, value in overrides.items():
+        if name not in PARAMETERS:
+            raise ConfigError(source, name, f"unknown parameter{_nearest(name, PARAMETERS)}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ConfigError(source, name, "expected a finite number")
+        lo, hi = PARAMETERS[name].domain
+        if not lo <= value <= hi:
+            raise ConfigError(source, name, f"expected a value in [{lo}, {hi}], got {value}")
+
+
+# --------------------------------------------------------------------------------------- regimes
+class Levers(Strict):
+    """Policy levers. Each mechanism reads its own; no code asks which regime this is."""
+
+    # Employment support (providers)
+    referral_share: float = Field(ge=0, le=1, description="share of eligible claimants referred")
+    referral_month: int = Field(ge=0, le=120, description="months unemployed before referral")
+    programme_months: int = Field(ge=1, le=120, description="months of attachment")
+    caseload: float = Field(ge=1, le=2000, description="participants per adviser")
+    effort_rule: Literal["uniform", "expected_payment", "need"]
+    fee_attachment: float = Field(ge=0, description="£ paid at referral")
+    fee_job_outcome: float = Field(ge=0, description="£ paid when a job outcome is reached")
+    fee_sustainment_month: float = Field(ge=0, description="£ per month in work after outcome")
+    sustainment_months: int = Field(ge=0, le=120)
+    job_outcome_months: int = Field(ge=1, le=24, description="months in work for a job outcome")
+    grant_per_participant_month: float = Field(ge=0, description="£ grant per participant-month")
+    provider_payer: Literal["exchequer", "council"]
+    # Enterprise hubs
+    hub_firms_per_year: float = Field(ge=0, le=10_000, description="new firms supported per district")
+    # Developer obligations
+    brokerage: bool
+
+
+class RegimeFile(Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    levers: Levers
+
+
+# ---------------------------------------------------------------------------------------- places
+class District(Strict):
+    name: str = Field(min_length=1)
+    code: str = Field(min_length=1)
+    market: str = Field(min_length=1)
+    working_age_pop: int = Field(gt=0)
+    employment_rate: float = Field(gt=0, lt=1)
+    unemployment_rate: float = Field(ge=0, lt=1)
+    inactivity_rate: float = Field(ge=0, lt=1)
+    claimant_rate: float = Field(ge=0, le=1)
+    esa_ib_rate: float = Field(ge=0, le=1)
+    businesses: int = Field(ge=0)
+    construction_value_m: float = Field(ge=0)
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> District:
+        implied = (1 - self.inactivity_rate) * (1 - self.unemployment_rate)
+        if abs(implied - self.employment_rate) > 0.015:
+            raise ValueError(
+                f"employment_rate {self.employment_rate} inconsistent with (1-inactivity_rate)"
+                f"*(1-unemployment_rate) = {implied:.3f} (tolerance 0.015)"
+            )
+        return self
+
+
+class PlaceFile(Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    people_per_agent: float = Field(ge=1)
+    sources: list[str] = Field(min_length=1)
+    districts: list[District] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> PlaceFile:
+        seen: set[str] = set()
+        for d in self.districts:
+            if d.code in seen:
+                raise ValueError(f"duplicate district code {d.code!r}")
+            seen.add(d.code)
+        return self
+
+
+# ----------------------------------------------------------------------------------- the scenario
+class Scenario(BaseModel):
+    """Everything a run needs besides its seed: place, regime levers, parameters, horizon."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    place: PlaceFile
+    regime: RegimeFile
+    params: Params
+    months: int = Field(default=60, ge=1, le=1200)
+    burn_in: int = Field(default=24, ge=0, le=600)
+    people_per_agent: float = Field(default=1.0, ge=1)
+
+    def resolved(self) -> dict[str, Any]:
+        """The fully resolved scenario as plain data, for manifests."""
+        return {
+            "place": self.place.model_dump(),
+            "regime": self.regime.model_dump(),
+            "params": self.params.as_dict(),
+            "months": self.months,
+            "burn_in": self.burn_in,
+            "people_per_agent": self.people_per_agent,
+        }
+
+
+# --------------------------------------------------------------------------------------- loading
+def _nearest(name: str, options: Any) -> str:
+    match = difflib.get_close_matches(str(name), [str(o) for o in options], n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, turning every failure into a one-line ConfigError."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(path, "", "file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(path, "", "expected a TOML file, found a directory") from None
+    except OSError as e:
+        raise ConfigError(path, "", f"cannot read: {e.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(path, "", f"expected UTF-8 text (bad byte at offset {e.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(path, "", f"TOML syntax error: {e}") from None
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _validate[M: BaseModel](model: type[M], data: dict[str, Any], path: Path) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err["loc"] if p not in ("function-after",))
+        field = _field_path(loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            parent = model
+            for part in loc[:-1]:
+                parent = _submodel(parent, part)
+            options = parent.model_fields if parent is not None else []
+            return _raise(path, field, f"unknown key{_nearest(loc[-1], options)}")
+        if kind == "missing":
+            return _raise(path, field, "required key is missing")
+        msg = err["msg"].removeprefix("Value error, ")
+        if "input" in err and kind not in ("value_error",) and not isinstance(err["input"], dict):
+            msg += f" (got {err['input']!r})"
+        return _raise(path, field, msg)
+
+
+def _submodel(model: Any, part: Any) -> Any:
+    if isinstance(part, int) or model is None:
+        return model
+    field = getattr(model, "model_fields", {}).get(part)
+    if field is None:
+        return None
+    ann = field.annotation
+    for cand in (ann, *getattr(ann, "__args__", ())):
+        if isinstance(cand, type) and issubclass(cand, BaseModel):
+            return cand
+    return None
+
+
+def _raise(path: Path, field: str, expected: str) -> Any:
+    raise ConfigError(path, field, expected)
+
+
+def load_calibration(path: Path | None = None) -> Params:
+    path = path or CONFIGS / "calibration.toml"
+    cal = _validate(CalibrationFile, read_toml(path), path)
+    for name in cal.params:
+        if name not in PARAMETERS:
+            raise ConfigError(path, f"params.{name}", f"unknown parameter{_nearest(name, PARAMETERS)}")
+    for name, spec in PARAMETERS.items():
+        if name not in cal.params:
+            raise ConfigError(path, f"params.{name}", "required parameter is missing")
+        rec = cal.params[name]
+        lo, hi = spec.domain
+        for attr in ("value", "low", "high"):
+            v = getattr(rec, attr)
+            if not lo <= v <= hi:
+                raise ConfigError(path, f"params.{name}.{attr}", f"expected a value in [{lo}, {hi}], got {v}")
+    return Params(dict(cal.params))
+
+
+def _resolve(kind: str, name_or_path: str) -> Path:
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        return p
+    return CONFIGS / kind / f"{name_or_path}.toml"
+
+
+def available(kind: str) -> list[str]:
+    return sorted(p.stem for p in (CONFIGS / kind).glob("*.toml"))
+
+
+def load_regime(name_or_path: str) -> RegimeFile:
+    path = _resolve("regimes", name_or_path)
+    if not path.exists() and path.parent == CONFIGS / "regimes":
+        raise ConfigError(
+            path,
+            "",
+            f"no such regime{_nearest(name_or_path, available('regimes'))}; known: {', '.join(available('regimes'))}",
+        )
+    return _validate(RegimeFile, read_toml(path), path)
+
+
+def load_place(name_or_path: str) -> PlaceFile:
+    path = _resolve("places", name_or_path)
+    if not path.exists() and path.parent == CONFIGS / "places":
+        raise ConfigError(
+            path,
+            "",
+            f"no such place{_nearest(name_or_path, available('places'))}; known: {', '.join(available('places'))}",
+        )
+    return _validate(PlaceFile, read_toml(path), path)
+
+
+def make_scenario(
+    place: str,
+    regime: str,
+    *,
+    months: int = 60,
+    burn_in: int = 24,
+    people_per_agent: float | None = None,
+    calibration: Path | None = None,
+    overrides: dict[str, float] | None = None,
+    lever_overrides: dict[str, Any] | None = None,
+) -> Scenario:
+    """Build a validated scenario from names (or paths) of a place and a regime."""
+    place_cfg = load_place(place)
+    regime_cfg = load_regime(regime)
+    if lever_overrides:
+        data = regime_cfg.model_dump()
+        for k, v in lever_overrides.items():
+            if k not in Levers.model_fields:
+                raise ConfigError("lever overrides", k, f"unknown lever{_nearest(k, Levers.model_fields)}")
+            data["levers"][k] = v
+        regime_cfg = _validate(RegimeFile, data, Path("lever overrides"))
+    params = load_calibration(calibration)
+    if overrides:
+        params = params.with_overrides(overrides)
+    return Scenario(
+        place=place_cfg,
+        regime=regime_cfg,
+        params=params,
+        months=months,
+        burn_in=burn_in,
+        people_per_agent=people_per_agent or place_cfg.people_per_agent,
+    )

@@ -1,0 +1,29 @@
+"""Small helpers shared by the mechanisms."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def count_by(groups: np.ndarray, mask: np.ndarray, n_groups: int) -> np.ndarray:
+    """How many rows in each group have mask set."""
+    return np.bincount(groups[mask], minlength=n_groups).astype(np.int64)
+
+
+def sum_by(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum of values by group."""
+    return np.bincount(groups, weights=values, minlength=n_groups)
+
+
+def stochastic_round(x: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Integers with expectation x, using one uniform per element (so common random numbers hold)."""
+    return np.floor(x + u).astype(np.int64)
+
+
+def rank_within_sorted_groups(sorted_groups: np.ndarray) -> np.ndarray:
+    """For an array of group ids already sorted, each element's position within its group."""
+    n = sorted_groups.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    first = np.searchsorted(sorted_groups, sorted_groups, side="left")
+    return np.arange(n, dtype=np.int64) - first

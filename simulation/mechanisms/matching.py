@@ -1,0 +1,115 @@
+"""Search and matching in each travel-to-work market.
+
+Per market m, with effective searchers S_m (the sum of searchers' weights) and vacancies V_m,
+matches follow the aggregate matching function M_m = A * S_m^alpha * V_m^(1-alpha)
+(Petrongolo & Pissarides 2001), capped by V_m. Searcher i finds work with probability
+1 - exp(-M_m * w_i / S_m), so matches are shared by weight. Because alpha < 1, raising some
+searchers' weights raises total matches by less than their own gain: the rest is taken from
+other searchers (displacement, as in Crepon et al. 2013).
+
+A weight is search intensity x employability (skill, barriers, duration scarring) x support
+(1 + beta * adviser_hours^gamma). Hires are shared among firms in proportion to their vacancies
+by sorting per-firm random keys, never by a global permutation, so common random numbers hold.
+Everything is sorting and counting: O(people + vacancies), never people x vacancies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulation.config import Params
+from simulation.firms import Firms
+from simulation.mechanisms._util import count_by, rank_within_sorted_groups, sum_by
+from simulation.people import EMPLOYED, INACTIVE, NO_BENEFIT, UNEMPLOYED, People, wage_for
+from simulation.rng import Streams
+
+
+def employability(people: People, params: Params) -> np.ndarray:
+    """How attractive a searcher is to employers, before support: 1 for a typical new jobseeker."""
+    scar_months = np.minimum(people.months_in_status, params.duration_scarring_max_months)
+    scar = np.where(people.status == UNEMPLOYED, np.exp(-params.duration_scarring * scar_months), 1.0)
+    return np.exp(params.skill_elasticity * people.skill) * (1.0 - people.barrier) ** params.barrier_exponent * scar
+
+
+def support_multiplier(hours: np.ndarray, params: Params) -> np.ndarray:
+    """Adviser time raises job finding with diminishing returns: 1 + beta * hours^gamma."""
+    return 1.0 + params.support_beta * np.power(np.maximum(hours, 0.0), params.support_gamma)
+
+
+def search_weights(people: People, params: Params) -> np.ndarray:
+    intensity = np.select(
+        [people.status == UNEMPLOYED, people.status == INACTIVE], [1.0, params.inactive_search_intensity], 0.0
+    )
+    return intensity * employability(people, params) * support_multiplier(people.support_hours, params)
+
+
+def market_rates(
+    weights: np.ndarray, vacancies_by_market: np.ndarray, person_market: np.ndarray, params: Params
+) -> tuple[np.ndarray, np.ndarray]:
+    """Matches per market, and the job-finding rate per unit of search weight."""
+    n_markets = vacancies_by_market.shape[0]
+    s = sum_by(person_market, weights, n_markets)
+    v = vacancies_by_market.astype(np.float64)
+    m = params.matching_efficiency * np.power(s, params.matching_alpha) * np.power(v, 1 - params.matching_alpha)
+    m = np.minimum(m, v)
+    q = np.divide(m, s, out=np.zeros_like(m), where=s > 0)
+    return m, q
+
+
+def step(
+    people: People,
+    firms: Firms,
+    params: Params,
+    streams: Streams,
+    month: int,
+    person_market: np.ndarray,
+    flows: dict[str, np.ndarray],
+    n_districts: int,
+) -> np.ndarray:
+    """Match searchers to vacancies; returns the per-weight job-finding rate of each market."""
+    n_markets = int(person_market.max()) + 1 if person_market.size else 0
+    vac = firms.vacancies()
+    v_m = np.bincount(firms.market, weights=vac, minlength=n_markets).astype(np.int64)
+    w = search_weights(people, params)
+    _, q = market_rates(w, v_m, person_market, params)
+    p = -np.expm1(-q[person_market] * w)
+    u = streams.uniform("search", month, people.n)
+    hired = np.flatnonzero(u < p)
+
+    # Never more hires than vacancies in a market: keep those who drew furthest inside p.
+    h_m = np.bincount(person_market[hired], minlength=n_markets)
+    if (h_m > v_m).any():
+        key = u[hired] / p[hired]
+        order = np.lexsort((key, person_market[hired]))
+        hired = hired[order]
+        keep = rank_within_sorted_groups(person_market[hired]) < v_m[person_market[hired]]
+        hired = hired[keep]
+        h_m = np.bincount(person_market[hired], minlength=n_markets)
+
+    # Vacancy slots: firm j's k-th post has key (k + u_j) / v_j, so taking the smallest keys in a
+    # market fills firms in proportion to their vacancies.
+    firm_of_slot = np.repeat(np.arange(firms.capacity), vac)
+    starts = np.cumsum(vac) - vac
+    k = np.arange(firm_of_slot.size) - np.repeat(starts, vac)
+    uf = streams.uniform("vacancy_fill", month, firms.capacity)
+    slot_key = (k + uf[firm_of_slot]) / vac[firm_of_slot]
+    slot_market = firms.market[firm_of_slot]
+    order = np.lexsort((slot_key, slot_market))
+    firm_of_slot, slot_market = firm_of_slot[order], slot_market[order]
+    filled = firm_of_slot[rank_within_sorted_groups(slot_market) < h_m[slot_market]]
+
+    # Pair searchers and filled posts market by market (both sorted by market, equal counts).
+    hired = hired[np.lexsort((u[hired], person_market[hired]))]
+    from_u = people.status[hired] == UNEMPLOYED
+    flows["u_to_e"] += np.bincount(people.district[hired[from_u]], minlength=n_districts)
+    flows["i_to_e"] += np.bincount(people.district[hired[~from_u]], minlength=n_districts)
+    flows["ltu_to_e"] += count_by(
+        people.district, np.isin(np.arange(people.n), hired[from_u]) & (people.months_in_status >= 12), n_districts
+    )
+    people.status[hired] = EMPLOYED
+    people.months_in_status[hired] = 0
+    people.employer[hired] = filled
+    people.wage[hired] = wage_for(people.skill[hired], params)
+    people.benefit[hired] = NO_BENEFIT
+    firms.size += np.bincount(filled, minlength=firms.capacity).astype(np.int32)
+    return q

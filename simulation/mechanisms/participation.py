@@ -1,0 +1,98 @@
+"""Moves between inactivity and job search, and the turnover of the working-age population.
+
+Unemployed people stop searching (to inactivity) at `exit_rate_ui`; inactive people start
+searching at a district rate set when the place is built, so that inactivity holds near its
+documented level (see `entry_rates`). Once a year everyone ages; people reaching 65 leave and a
+16-year-old takes their slot, entering as inactive (in education).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulation.config import Params
+from simulation.firms import Firms
+from simulation.mechanisms._util import count_by
+from simulation.people import EMPLOYED, INACTIVE, JSA, NO_BENEFIT, NO_EMPLOYER, UNEMPLOYED, People
+from simulation.rng import Streams
+
+WORKING_YEARS = 49  # ages 16 to 64
+
+
+def entry_rates(people: People, inactive_job_finding: np.ndarray, params: Params, n_districts: int) -> np.ndarray:
+    """District rates of inactivity -> search that balance the flows into and out of inactivity.
+
+    Inflows are unemployed leaving the labour force, employed leaving work for inactivity, and
+    school leavers replacing retirees from work or search (a 49th of them a year); outflows are
+    the inactive who find work directly plus those who start to search. Setting the search-start
+    rate to balance them at the documented stocks keeps inactivity stationary.
+    """
+    e = count_by(people.district, people.status == EMPLOYED, n_districts)
+    u = count_by(people.district, people.status == UNEMPLOYED, n_districts)
+    i = count_by(people.district, people.status == INACTIVE, n_districts)
+    retiring = (e + u) / (WORKING_YEARS * 12)
+    inflow = u * params.exit_rate_ui + e * params.sep_rate_ei + retiring
+    rate = (inflow - inactive_job_finding) / np.maximum(i, 1)
+    return np.clip(rate, 0.0, 1.0)
+
+
+def step(
+    people: People,
+    params: Params,
+    streams: Streams,
+    month: int,
+    entry_rate: np.ndarray,
+    flows: dict[str, np.ndarray],
+    n_districts: int,
+) -> None:
+    u = streams.uniform("participation", month, people.n)
+    unemployed = people.status == UNEMPLOYED
+    inactive = people.status == INACTIVE
+    to_i = unemployed & (u < params.exit_rate_ui)
+    to_u = inactive & (u < entry_rate[people.district])
+    people.status[to_i] = INACTIVE
+    people.status[to_u] = UNEMPLOYED
+    people.months_in_status[to_i | to_u] = 0
+    # A jobseeker who stops searching stops claiming JSA; an ESA claimant keeps ESA either way.
+    people.benefit[to_i & (people.benefit == JSA)] = NO_BENEFIT
+    claim = streams.uniform("claim", month, people.n) < params.claim_take_up
+    people.benefit[to_u & (people.benefit == NO_BENEFIT) & claim] = JSA
+    flows["u_to_i"] += count_by(people.district, to_i, n_districts)
+    flows["i_to_u"] += count_by(people.district, to_u, n_districts)
+
+
+def age_one_year(
+    people: People,
+    firms: Firms,
+    params: Params,
+    streams: Streams,
+    month: int,
+    flows: dict[str, np.ndarray],
+    n_districts: int,
+) -> None:
+    """Everyone ages a year; 65-year-olds retire and a school leaver takes each slot."""
+    people.age += 1
+    out = people.age >= 16 + WORKING_YEARS
+    if not out.any():
+        return
+    was_employed = out & (people.status == EMPLOYED)
+    firms.size -= np.bincount(people.employer[was_employed], minlength=firms.capacity).astype(np.int32)
+    flows["retirements"] += count_by(people.district, out, n_districts)
+    people.age[out] = 16
+    people.status[out] = INACTIVE
+    people.months_in_status[out] = 0
+    people.employer[out] = NO_EMPLOYER
+    people.wage[out] = 0
+    people.benefit[out] = NO_BENEFIT
+    people.skill[out] = (streams.normal("newcomer_skill", month, people.n)[out] * params.skill_sd).astype(np.float32)
+    people.barrier[out] = (0.2 * streams.uniform("newcomer_barrier", month, people.n)[out]).astype(np.float32)
+    leave_programme(people, out)
+
+
+def leave_programme(people: People, mask: np.ndarray) -> None:
+    people.programme[mask] = -1
+    people.months_in_programme[mask] = 0
+    people.work_months[mask] = 0
+    people.outcome_paid[mask] = False
+    people.sustain_paid[mask] = 0
+    people.ever_referred[mask] = False

@@ -1,0 +1,405 @@
+"""LabourMarketModel: one English place's labour market, month by month, under one regime.
+
+People and firms live in numpy arrays; each monthly step calls one module per mechanism
+(`simulation/mechanisms/`), in the order DESIGN.md gives. A burn-in with no policy lets the
+labour market settle into its own steady state before the regime starts at month 0, so that
+arms of a comparison start from identical states. A run is a pure function of (scenario, seed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from simulation import results
+from simulation.agents import Council, EnterpriseHub, Jobseeker, PropertyDeveloper, Provider, SmallBusiness
+from simulation.config import Scenario, make_scenario
+from simulation.firms import Firms, create_firms
+from simulation.ledger import CATEGORIES, Ledger
+from simulation.mechanisms import (
+    accounts,
+    business,
+    developers,
+    matching,
+    participation,
+    separations,
+    skills,
+)
+from simulation.people import (
+    EMPLOYED,
+    ESA,
+    INACTIVE,
+    JSA,
+    NO_EMPLOYER,
+    NO_PROGRAMME,
+    UNEMPLOYED,
+    People,
+    create_people,
+    district_slices,
+    wage_for,
+)
+from simulation.rng import Streams
+
+FLOWS = (
+    "u_to_e",
+    "i_to_e",
+    "ltu_to_e",
+    "e_to_u",
+    "e_to_i",
+    "u_to_i",
+    "i_to_u",
+    "retirements",
+    "firm_births",
+    "firm_deaths",
+    "firm_death_job_losses",
+    "layoffs",
+    "hub_new_firms",
+)
+
+
+class LabourMarketModel(mesa.Model):
+    """A local labour market: jobseekers, small businesses, councils, providers, developers, hubs.
+
+    Keyword arguments have defaults so that Mesa's browser app can rebuild the model on Reset.
+    Pass `config` to run a pre-built Scenario; otherwise `place` and `regime` name config files.
+    """
+
+    def __init__(
+        self,
+        place: str = "testville",
+        regime: str = "centralised",
+        seed: int | str = 1,
+        months: int = 60,
+        burn_in: int = 24,
+        people_per_agent: float | None = None,
+        agent_views: bool = True,
+        config: Scenario | None = None,
+        timers: bool = False,
+        check_invariants: bool = False,
+    ) -> None:
+        seed = int(seed) if isinstance(seed, str) and seed.strip() else seed
+        if not isinstance(seed, int):
+            seed = 1
+        super().__init__(rng=seed)
+        self.seed = seed
+        self.config = config or make_scenario(
+            place, regime, months=months, burn_in=burn_in, people_per_agent=people_per_agent
+        )
+        sc = self.config
+        self.params = sc.params
+        self.levers = sc.regime.levers
+        self.ppa = float(sc.people_per_agent)
+        self.months = sc.months
+        self.streams = Streams(seed)
+        self.check_invariants = check_invariants
+        self.timers: dict[str, float] | None = {} if timers else None
+
+        # Districts ordered by market, so a market's people are a contiguous block of rows.
+        districts = sorted(sc.place.districts, key=lambda d: d.market)
+        self.district_names = [d.name for d in districts]
+        self.district_codes = [d.code for d in districts]
+        market_names = sorted({d.market for d in districts})
+        self.market_names = market_names
+        self.district_market = np.array([market_names.index(d.market) for d in districts], dtype=np.int16)
+        self.n_districts = len(districts)
+        self.construction_value_m = np.array([d.construction_value_m for d in districts])
+        place = sc.place.model_copy(update={"districts": districts})
+
+        p = self.params
+        self.people: People = create_people(place, p, self.ppa, self.streams)
+        self.person_market = self.district_market[self.people.district]
+        self.offsets = district_slices(np.bincount(self.people.district, minlength=self.n_districts))
+        n_unemp = np.bincount(self.people.district[self.people.status == UNEMPLOYED], minlength=self.n_districts)
+        n_emp = np.bincount(self.people.district[self.people.status == EMPLOYED], minlength=self.n_districts)
+        vacancies = n_unemp / p.unemployed_per_vacancy
+        self.firms: Firms = create_firms(place, p, self.ppa, self.streams, n_emp, vacancies, self.district_market)
+        self._assign_initial_employers()
+
+        small0 = np.bincount(self.firms.district[~self.firms.large], minlength=self.n_districts)
+        self.births_per_month = p.firm_birth_rate / 12.0 * small0
+        self.growth_drift = business.stationary_drift(self.firms, self.births_per_month, p)
+        # Expected monthly job losses from firm deaths and contractions at the start, so that the
+        # separation hazard makes the total flow into unemployment match its calibrated value.
+        death_losses = float((business.hazard(self.firms, p) * self.firms.size).sum())
+        contraction = business.expected_contraction(self.firms, self.growth_drift, p)
+        self.rate_eu = separations.base_rate_eu((death_losses + contraction) / max(int(n_emp.sum()), 1), p)
+        self.entry_rate = participation.entry_rates(
+            self.people, self._expected_inactive_job_finding(), p, self.n_districts
+        )
+        self.q_prev = np.zeros(len(market_names))
+        self.base_hazard = np.zeros(self.people.n)
+        self.month_draws: dict[str, np.ndarray] = {}
+        self.developments: dict[str, np.ndarray] = {}
+        self.ledger = Ledger(self.n_districts)
+        self.rows: list[dict[str, np.ndarray]] = []
+
+        # Institutions: one of each per district.
+        self.councils = [Council(self, d, self.levers) for d in range(self.n_districts)]
+        self.providers = [
+            Provider(self, d, slice(int(self.offsets[d]), int(self.offsets[d + 1])), self.levers)
+            for d in range(self.n_districts)
+        ]
+        self.hubs = [EnterpriseHub(self, d, self.levers) for d in range(self.n_districts)]
+        self.developers = [PropertyDeveloper(self, d) for d in range(self.n_districts)]
+        self.agent_views = agent_views
+        self._firm_views = 0
+        if agent_views:
+            Jobseeker.create_agents(self, self.people.n, row=list(range(self.people.n)))
+            self._add_firm_views()
+
+        # Burn-in: the market settles with no programme before the regime starts at month 0.
+        self.month = -sc.burn_in
+        while self.month < 0:
+            self._advance(policy=False)
+        self.rows.clear()
+        self.ledger = Ledger(self.n_districts)
+
+        self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------------------- set-up
+    def _assign_initial_employers(self) -> None:
+        """Give each firm its share of its district's employed, in proportion to its desired size.
+
+        Shares are rounded by largest remainder, so firms start close to their desired size and
+        the vacancy stock starts near the documented unemployed-per-vacancy ratio.
+        """
+        people, firms, nd = self.people, self.firms, self.n_districts
+        employed = np.flatnonzero(people.status == EMPLOYED)  # rows are ordered by district
+        n_emp = np.bincount(people.district[employed], minlength=nd)
+        posts = np.floor(firms.target + 0.5)
+        demand = np.bincount(firms.district, weights=posts, minlength=nd)
+        quota = posts * (n_emp / np.maximum(demand, 1e-12))[firms.district]  # never above posts
+        size = np.floor(quota).astype(np.int64)
+        short = n_emp - np.bincount(firms.district, weights=size, minlength=nd).astype(np.int64)
+        remainder = quota - size
+        order = np.lexsort((-remainder, firms.district))
+        rank = np.arange(order.size) - np.searchsorted(firms.district[order], firms.district[order])
+        size[order[rank < short[firms.district[order]]]] += 1
+        # Hand out rows in order: the first size[j] employed rows of a district go to its firm j.
+        firm_of_post = np.repeat(np.arange(firms.capacity), size)
+        post_order = np.argsort(firms.district[firm_of_post], kind="stable")
+        people.employer[employed] = firm_of_post[post_order]
+        people.wage[employed] = wage_for(people.skill[employed], self.params)
+        firms.size[:] = size.astype(np.int32)
+
+    def _expected_inactive_job_finding(self) -> np.ndarray:
+        """Expected direct inactivity-to-work hires per district at the starting stocks."""
+        people = self.people
+        w = matching.search_weights(people, self.params)
+        v_m = np.bincount(self.firms.market, weights=self.firms.vacancies(), minlength=len(self.market_names))
+        _, q = matching.market_rates(w, v_m, self.person_market, self.params)
+        p = -np.expm1(-q[self.person_market] * w)
+        return np.bincount(
+            people.district, weights=np.where(people.status == INACTIVE, p, 0.0), minlength=self.n_districts
+        )
+
+    def _add_firm_views(self) -> None:
+        new = self.firms.capacity - self._firm_views
+        if new > 0:
+            SmallBusiness.create_agents(self, new, row=list(range(self._firm_views, self.firms.capacity)))
+            self._firm_views = self.firms.capacity
+
+    # ---------------------------------------------------------------------------------- step
+    def step(self) -> None:
+        """One month of the regime."""
+        if self.month >= self.months:
+            self.running = False
+            return
+        self._advance(policy=True)
+        self.datacollector.collect(self)
+        if self.month >= self.months:
+            self.running = False
+
+    def _timed(self, name: str, fn: Callable[[], Any]) -> Any:
+        if self.timers is None:
+            return fn()
+        t0 = time.perf_counter()
+        out = fn()
+        self.timers[name] = self.timers.get(name, 0.0) + time.perf_counter() - t0
+        return out
+
+    def _advance(self, policy: bool) -> None:
+        people, firms, p, s, m, nd = self.people, self.firms, self.params, self.streams, self.month, self.n_districts
+        flows = {k: np.zeros(nd, dtype=np.int64) for k in FLOWS}
+        self.flows = flows
+        self.ledger.start_month()
+        np.minimum(people.months_in_status + 1, 32000, out=people.months_in_status)
+
+        if m % 12 == 0:
+            self._timed("participation", lambda: participation.age_one_year(people, firms, p, s, m, flows, nd))
+        self._timed("participation", lambda: participation.step(people, p, s, m, self.entry_rate, flows, nd))
+        self._timed("separations", lambda: separations.step(people, firms, p, s, m, self.rate_eu, flows, nd))
+        self._timed(
+            "business",
+            lambda: business.step(people, firms, p, s, m, self.births_per_month, self.district_market, flows, nd),
+        )
+        if self.agent_views:
+            self._add_firm_views()
+
+        hub_supported_rows = np.zeros(nd, dtype=np.int64)
+        if policy:
+            self._timed("business", lambda: self._hubs_step(flows))
+            self.developments = self._timed(
+                "developers", lambda: developers.step(self.construction_value_m, p, self.levers, s, m)
+            )
+            for dev in self.developers:
+                dev.step()
+            hub_supported_rows = np.bincount(firms.district[firms.hub_months > 0], minlength=nd)
+            for c in self.councils:
+                c.step()
+        self._timed("providers", lambda: self._providers_step(policy))
+        self._timed("skills", lambda: skills.step(people, p))
+        self.q_prev = self._timed(
+            "matching", lambda: matching.step(people, firms, p, s, m, self.person_market, flows, nd)
+        )
+        self._timed("accounts", lambda: accounts.step(people, p, self.ledger, self.ppa, nd))
+
+        if self.check_invariants:
+            self.assert_invariants()
+        if policy:
+            self.rows.append(self._month_row(flows, hub_supported_rows))
+        self.month += 1
+
+    def _hubs_step(self, flows: dict[str, np.ndarray]) -> None:
+        u = self.streams.uniform("hub_quota", self.month, self.n_districts)
+        quota = np.array([h.quota(u[h.district]) for h in self.hubs], dtype=np.int64)
+        taken = business.support_firms(self.firms, quota, self.params, self.streams, self.month)
+        flows["hub_new_firms"] += taken
+        supported = np.bincount(self.firms.district[self.firms.hub_months > 0], minlength=self.n_districts)
+        for h in self.hubs:
+            h.taken_on = int(taken[h.district] * self.ppa)
+            h.supported_now = int(supported[h.district] * self.ppa)
+
+    def _providers_step(self, policy: bool) -> None:
+        people = self.people
+        # Everyone claiming and out of work gets Jobcentre Plus time; programmes replace it.
+        claimant_seeking = (people.status == UNEMPLOYED) & (people.benefit != 0)
+        people.support_hours[:] = np.where(claimant_seeking, self.params.jcp_hours_per_claimant_month, 0.0)
+        if not policy:
+            return
+        self.month_draws["referral"] = self.streams.uniform("referral", self.month, people.n)
+        intensity = np.where(
+            people.status == UNEMPLOYED,
+            1.0,
+            np.where(people.status == INACTIVE, self.params.inactive_search_intensity, 0.0),
+        )
+        self.base_hazard = self.q_prev[self.person_market] * intensity * matching.employability(people, self.params)
+        for prov in self.providers:  # each sets its own participants' hours, replacing JCP time
+            prov.step()
+
+    def post_district(self, category: str, district: int, pounds: float) -> None:
+        amounts = np.zeros(self.n_districts)
+        amounts[district] = pounds
+        self.ledger.post(category, amounts)
+
+    # ------------------------------------------------------------------------------ results
+    def _month_row(self, flows: dict[str, np.ndarray], hub_supported_rows: np.ndarray) -> dict[str, np.ndarray]:
+        people, firms, nd, k = self.people, self.firms, self.n_districts, self.ppa
+        d = people.district
+
+        def count(mask: np.ndarray) -> np.ndarray:
+            return np.bincount(d[mask], minlength=nd) * k
+
+        small = firms.alive & ~firms.large
+        unemployed = people.status == UNEMPLOYED
+        row: dict[str, np.ndarray] = {
+            "month": np.full(nd, self.month + 1, dtype=np.int32),
+            "district": np.arange(nd, dtype=np.int16),
+            "population": np.bincount(d, minlength=nd) * k,
+            "employed": count(people.status == EMPLOYED),
+            "unemployed": count(unemployed),
+            "inactive": count(people.status == INACTIVE),
+            "long_term_unemployed": count(unemployed & (people.months_in_status >= 12)),
+            "claimants_jsa": count((people.benefit == JSA) & (people.status != EMPLOYED)),
+            "claimants_esa": count((people.benefit == ESA) & (people.status != EMPLOYED)),
+            "participants": count(people.programme != NO_PROGRAMME),
+            "vacancies": np.bincount(firms.district, weights=firms.vacancies(), minlength=nd) * k,
+            "small_firms": np.bincount(firms.district[small], minlength=nd) * k,
+            "small_firm_jobs": np.bincount(firms.district[small], weights=firms.size[small], minlength=nd) * k,
+            "hub_supported_firms": hub_supported_rows * k,
+        }
+        for name, v in flows.items():
+            row[name] = v * k
+        for key in ("referrals", "job_outcomes", "sustainment_payments", "advisers", "fees", "grant", "delivery_cost"):
+            row["programme_" + key] = np.array([getattr(pr.last, key) for pr in self.providers], dtype=np.float64)
+        for key in ("projects", "construction_value_m", "esp_local_hires", "esp_apprenticeships"):
+            row[key] = self.developments.get(key, np.zeros(nd)).astype(np.float64)
+        for cat in CATEGORIES:
+            row[cat] = self.ledger.flows_pounds(cat)
+        row["employment_support_cost"] = (
+            row["programme_payments_exchequer"] + row["programme_payments_council"] + row["hub_running"]
+        )
+        row["public_cost"] = (
+            row["benefit_jsa"]
+            + row["benefit_esa"]
+            + row["housing_support"]
+            - row["tax_ni"]
+            + row["employment_support_cost"]
+        )
+        return row
+
+    def results_frame(self) -> pd.DataFrame:
+        """Month x district results for the policy months run so far."""
+        return results.to_frame(
+            self.rows, self.district_names, self.district_codes, [self.market_names[i] for i in self.district_market]
+        )
+
+    # --------------------------------------------------------------------------- invariants
+    def assert_invariants(self) -> None:
+        """Accounting identities that must hold after every step (JAMEL-style checks)."""
+        people, firms = self.people, self.firms
+        assert np.isin(people.status, (EMPLOYED, UNEMPLOYED, INACTIVE)).all(), "unknown status"
+        employed = people.status == EMPLOYED
+        assert ((people.employer != NO_EMPLOYER) == employed).all(), "employer set iff employed"
+        assert firms.alive[people.employer[employed]].all(), "someone works for a dead firm"
+        counted = np.bincount(people.employer[employed], minlength=firms.capacity)
+        assert (counted == firms.size).all(), "firm headcounts differ from people employed there"
+        assert self.ledger.is_balanced(), "ledger does not balance"
+        assert (people.support_hours >= 0).all() and np.isfinite(people.support_hours).all()
+        assert np.isfinite(people.skill).all()
+
+
+def _total(col: str) -> Callable[[LabourMarketModel], float]:
+    def f(m: LabourMarketModel) -> float:
+        return float(m.rows[-1][col].sum()) if m.rows else 0.0
+
+    return f
+
+
+def _rate(num: str, den: tuple[str, ...]) -> Callable[[LabourMarketModel], float]:
+    def f(m: LabourMarketModel) -> float:
+        if not m.rows:
+            return 0.0
+        r = m.rows[-1]
+        d = sum(float(r[c].sum()) for c in den)
+        return float(r[num].sum()) / d if d else 0.0
+
+    return f
+
+
+def _cumulative(col: str) -> Callable[[LabourMarketModel], float]:
+    def f(m: LabourMarketModel) -> float:
+        return float(sum(r[col].sum() for r in m.rows))
+
+    return f
+
+
+MODEL_REPORTERS: dict[str, Callable[[LabourMarketModel], float]] = {
+    "month": lambda m: float(m.month),
+    "employment_rate": _rate("employed", ("population",)),
+    "unemployment_rate": _rate("unemployed", ("employed", "unemployed")),
+    "long_term_unemployment_rate": _rate("long_term_unemployed", ("employed", "unemployed")),
+    "vacancies": _total("vacancies"),
+    "participants": _total("participants"),
+    "job_outcomes_cumulative": _cumulative("programme_job_outcomes"),
+    "small_firm_jobs": _total("small_firm_jobs"),
+    "public_cost_cumulative": _cumulative("public_cost"),
+    "employment_support_cost_cumulative": _cumulative("employment_support_cost"),
+    "developer_contributions_cumulative": _cumulative("developer_skills_contribution"),
+}

@@ -1,0 +1,117 @@
+"""People of working age as a struct of arrays: one row per person (or per `people_per_agent`).
+
+Rows are ordered by district, and districts by travel-to-work market, so a district's people and
+a market's people are contiguous slices. Rows are slots: nobody is deleted mid-run; a person who
+reaches 65 is replaced in the same slot by a 16-year-old.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from simulation.config import Params, PlaceFile
+from simulation.rng import Streams
+
+EMPLOYED, UNEMPLOYED, INACTIVE = 0, 1, 2
+STATUS_NAMES = ("employed", "unemployed", "inactive")
+
+NO_BENEFIT, JSA, ESA = 0, 1, 2
+BENEFIT_NAMES = ("none", "jsa", "esa")
+
+NO_PROGRAMME = -1
+NO_EMPLOYER = -1
+
+
+@dataclass
+class People:
+    district: np.ndarray  # int16, district index
+    status: np.ndarray  # int8, EMPLOYED / UNEMPLOYED / INACTIVE
+    months_in_status: np.ndarray  # int16
+    skill: np.ndarray  # float32, log skill
+    barrier: np.ndarray  # float32 in [0, 1]: distance from work (health, care, complex needs)
+    age: np.ndarray  # int8, years
+    benefit: np.ndarray  # int8, NO_BENEFIT / JSA / ESA
+    programme: np.ndarray  # int16, provider index or NO_PROGRAMME
+    months_in_programme: np.ndarray  # int16
+    ever_referred: np.ndarray  # bool
+    work_months: np.ndarray  # int16, consecutive months in work while attached (for outcome fees)
+    outcome_paid: np.ndarray  # bool
+    sustain_paid: np.ndarray  # int16, sustainment months paid
+    support_hours: np.ndarray  # float32, adviser hours received this month
+    employer: np.ndarray  # int32, firm row or NO_EMPLOYER
+    wage: np.ndarray  # float32, £ per month
+
+    @property
+    def n(self) -> int:
+        return int(self.status.shape[0])
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+
+def district_slices(counts: np.ndarray) -> np.ndarray:
+    """Row offsets: district d holds rows offsets[d]:offsets[d+1]."""
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams) -> People:
+    """Draw a place's starting population so each district's stocks match its documented rates."""
+    counts = np.array([max(1, round(d.working_age_pop / ppa)) for d in place.districts])
+    n = int(counts.sum())
+    district = np.repeat(np.arange(len(counts), dtype=np.int16), counts)
+    emp = np.array([d.employment_rate for d in place.districts])[district]
+    inact = np.array([d.inactivity_rate for d in place.districts])[district]
+    esa_rate = np.array([d.esa_ib_rate for d in place.districts])[district]
+    unemp = 1.0 - emp - inact  # the residual keeps the three stocks summing to the population
+
+    u = streams.uniform("init_status", -1, n)
+    status = np.where(u < emp, EMPLOYED, np.where(u < emp + np.maximum(unemp, 0), UNEMPLOYED, INACTIVE))
+    status = status.astype(np.int8)
+
+    # Spells in progress: geometric durations; about a third of the unemployed start long-term.
+    u = streams.uniform("init_duration", -1, n)
+    mean_spell = np.where(status == UNEMPLOYED, 9.0, np.where(status == EMPLOYED, 60.0, 36.0))
+    months = np.floor(-np.log1p(-u) * mean_spell).clip(0, 240).astype(np.int16)
+
+    skill = (streams.normal("init_skill", -1, n) * params.skill_sd).astype(np.float32)
+    age = (16 + np.floor(streams.uniform("init_age", -1, n) * 49)).astype(np.int8)
+
+    # Barriers: ESA/IB claimants carry high ones, others low; drawn so ESA stocks match the place.
+    u_b = streams.uniform("init_barrier", -1, n)
+    u_esa = streams.uniform("init_esa", -1, n)
+    inactive = status == INACTIVE
+    esa_given_inactive = np.clip(esa_rate / np.maximum(inact, 1e-9), 0, 1)
+    on_esa = inactive & (u_esa < esa_given_inactive)
+    barrier = np.where(on_esa, 0.45 + 0.5 * u_b, np.where(status == UNEMPLOYED, 0.35 * u_b, 0.2 * u_b))
+
+    u_claim = streams.uniform("claim", -1, n)
+    benefit = np.where(
+        on_esa, ESA, np.where((status == UNEMPLOYED) & (u_claim < params.claim_take_up), JSA, NO_BENEFIT)
+    )
+
+    zeros16 = np.zeros(n, dtype=np.int16)
+    return People(
+        district=district,
+        status=status,
+        months_in_status=months,
+        skill=skill,
+        barrier=barrier.astype(np.float32),
+        age=age,
+        benefit=benefit.astype(np.int8),
+        programme=np.full(n, NO_PROGRAMME, dtype=np.int16),
+        months_in_programme=zeros16.copy(),
+        ever_referred=np.zeros(n, dtype=bool),
+        work_months=zeros16.copy(),
+        outcome_paid=np.zeros(n, dtype=bool),
+        sustain_paid=zeros16.copy(),
+        support_hours=np.zeros(n, dtype=np.float32),
+        employer=np.full(n, NO_EMPLOYER, dtype=np.int32),
+        wage=np.zeros(n, dtype=np.float32),
+    )
+
+
+def wage_for(skill: np.ndarray, params: Params) -> np.ndarray:
+    """Monthly gross wage of a job: higher for the more skilled, mean wage_monthly_mean."""
+    return (params.wage_monthly_mean * np.exp(0.5 * skill - 0.125 * params.skill_sd**2)).astype(np.float32)
