@@ -85,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--place", default="southampton", help="place (default southampton)")
     d.add_argument("--seeds", type=_positive_int, default=3, help="number of seeds (default 3)")
     d.add_argument("--regimes", default="no_programme,centralised,cooperative", help="comma-separated regimes")
+    d.add_argument("--baseline", default="no_programme", help="arm the others are differenced against")
     _common(d)
     d.add_argument("--out", type=Path, default=ROOT / "results" / "demo", help="output folder (default results/demo)")
     d.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, help="parallel processes")
@@ -197,39 +198,71 @@ def cmd_demo(args: argparse.Namespace, overrides: dict[str, float]) -> int:
         f"labourlab demo: {args.place}, arms {', '.join(regimes)}, seeds {seeds[0]}..{seeds[-1]}, "
         f"{args.burn_in} months burn-in + {args.months} months; {len(jobs)} runs on {args.jobs} processes"
     )
-    by_arm: dict[str, list[dict[str, float]]] = {r: [] for r in regimes}
+    by_arm: dict[str, dict[int, dict[str, float]]] = {r: {} for r in regimes}
     t0 = time.perf_counter()
     with Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
         task = bar.add_task("runs", total=len(jobs))
         if args.jobs > 1 and len(jobs) > 1:
             with ProcessPoolExecutor(max_workers=min(args.jobs, len(jobs))) as pool:
-                for regime, _seed, summary, _wall in pool.map(_demo_job, jobs):
-                    by_arm[regime].append(summary)
+                for regime, seed, summary, _wall in pool.map(_demo_job, jobs):
+                    by_arm[regime][seed] = summary
                     bar.advance(task)
         else:
             for job in jobs:
-                regime, _seed, summary, _wall = _demo_job(job)
-                by_arm[regime].append(summary)
+                regime, seed, summary, _wall = _demo_job(job)
+                by_arm[regime][seed] = summary
                 bar.advance(task)
-    if "no_programme" in by_arm:
-        _print_targets(by_arm["no_programme"])
+    lists = {arm: [runs[s] for s in seeds] for arm, runs in by_arm.items()}
+    if args.baseline in lists:
+        _print_targets(lists[args.baseline], args.baseline)
     _print_table(
-        by_arm,
+        lists,
         title=f"{args.place}: mean over {len(seeds)} seeds [min, max]; "
         "rates over the last 12 months, flows and money over the run",
     )
+    if args.baseline in by_arm and len(by_arm) > 1:
+        _print_differences(by_arm, seeds, args.baseline)
     print(f"{len(jobs)} runs in {time.perf_counter() - t0:.1f} s")
     print(f"outputs: {args.out}/<arm>-seed<S>/monthly.parquet and manifest.json")
     return 0
 
 
-def _print_targets(runs: list[dict[str, float]]) -> None:
+def _print_differences(by_arm: dict[str, dict[int, dict[str, float]]], seeds: list[int], baseline: str) -> None:
+    """Each arm minus the baseline arm, seed by seed (common random numbers), then summarised."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from simulation.summary import DIFFERENCES
+
+    base = by_arm[baseline]
+    arms = [a for a in by_arm if a != baseline]
+    t = Table(
+        title=escape(f"Paired difference from the {baseline} arm, same seeds: mean [min, max] over {len(seeds)} seeds")
+    )
+    t.add_column("measure")
+    for arm in arms:
+        t.add_column(f"{arm} - {baseline}", justify="right")
+    for key, (label, fmt) in DIFFERENCES.items():
+        cells = []
+        for arm in arms:
+            d = [by_arm[arm][s][key] - base[s][key] for s in seeds]
+            cell = fmt.format(sum(d) / len(d))
+            if len(d) > 1:
+                cell += f" [{fmt.format(min(d))}, {fmt.format(max(d))}]"
+            cells.append(cell)
+        t.add_row(label, *cells)
+    Console(width=160).print(t)
+    print("Min and max across a few seeds are not confidence intervals; `labourlab compare` (to come) gives those.")
+
+
+def _print_targets(runs: list[dict[str, float]], baseline: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
     from simulation.summary import FLOW_TARGETS, LABELS
 
-    t = Table(title="No-programme baseline against the evidence")
+    t = Table(title=f"The {baseline} arm against the evidence")
     for col in ("measure", "model (mean over seeds)", "target", "source"):
         t.add_column(col)
     for key, (target, source) in FLOW_TARGETS.items():
@@ -241,11 +274,12 @@ def _print_targets(runs: list[dict[str, float]]) -> None:
 
 def _print_table(by_arm: dict[str, list[dict[str, float]]], title: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from simulation.summary import LABELS
 
-    t = Table(title=title)
+    t = Table(title=escape(title))
     t.add_column("measure")
     for arm in by_arm:
         t.add_column(arm, justify="right")

@@ -40,8 +40,26 @@ def summarise(df: pd.DataFrame, last_months: int = 12) -> dict[str, float]:
         "public_cost": g["public_cost"].sum(),
         "developer_contributions": g["developer_skills_contribution"].sum(),
         "esp_local_hires": g["esp_local_hires"].sum(),
+        "employed_mean": g["employed"].mean(),
+        "unemployed_mean": g["unemployed"].mean(),
     }
+    for k in MONEY:
+        out[k] = out[k] / 1e6
     return {k: float(v) for k, v in out.items()}
+
+
+MONEY = ("benefits_paid", "tax_received", "employment_support_cost", "public_cost", "developer_contributions")
+
+# Measures whose paired difference from the no-programme arm the demo shows.
+DIFFERENCES: dict[str, tuple[str, str]] = {
+    "employed_mean": ("employed (people, mean over run)", "{:+,.0f}"),
+    "unemployed_mean": ("unemployed (people, mean over run)", "{:+,.0f}"),
+    "job_outcomes": ("job outcomes", "{:+,.0f}"),
+    "small_firm_jobs": ("small-business jobs (last 12 months)", "{:+,.0f}"),
+    "employment_support_cost": ("employment support cost £m", "{:+,.2f}"),
+    "public_cost": ("benefits + support - tax £m", "{:+,.2f}"),
+    "developer_contributions": ("developer skills contributions £m", "{:+,.3f}"),
+}
 
 
 LABELS: dict[str, tuple[str, str]] = {
@@ -56,10 +74,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "small_firm_jobs": ("small-business jobs", "{:,.0f}"),
     "referrals": ("programme referrals", "{:,.0f}"),
     "job_outcomes": ("job outcomes", "{:,.0f}"),
-    "benefits_paid": ("benefits paid £", "{:,.0f}"),
-    "tax_received": ("tax and NI received £", "{:,.0f}"),
-    "employment_support_cost": ("employment support cost £", "{:,.0f}"),
-    "public_cost": ("net public cost £", "{:,.0f}"),
-    "developer_contributions": ("developer skills contributions £", "{:,.0f}"),
+    "benefits_paid": ("benefits paid £m", "{:,.2f}"),
+    "tax_received": ("tax and NI received £m", "{:,.2f}"),
+    "employment_support_cost": ("employment support cost £m", "{:,.2f}"),
+    "public_cost": ("benefits + support - tax £m", "{:,.2f}"),
+    "developer_contributions": ("developer skills contributions £m", "{:,.3f}"),
     "esp_local_hires": ("ESP local hires", "{:,.1f}"),
 }
