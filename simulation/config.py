@@ -245,7 +245,9 @@ def _validate[M: BaseModel](model: type[M], data: dict[str, Any], path: Path) ->
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        # An unknown key usually explains a "missing" one (a misspelling), so report it first.
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = tuple(p for p in err["loc"] if p not in ("function-after",))
         field = _field_path(loc)
         kind = err["type"]
