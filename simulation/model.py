@@ -137,6 +137,7 @@ class LabourMarketModel(mesa.Model):
         self.developments: dict[str, np.ndarray] = {}
         self.ledger = Ledger(self.n_districts)
         self.rows: list[dict[str, np.ndarray]] = []
+        self.last_row: dict[str, np.ndarray] | None = None
 
         # Institutions: one of each per district.
         self.councils = [Council(self, d, self.levers) for d in range(self.n_districts)]
@@ -231,8 +232,7 @@ class LabourMarketModel(mesa.Model):
         self.ledger.start_month()
         np.minimum(people.months_in_status + 1, 32000, out=people.months_in_status)
 
-        if m % 12 == 0:
-            self._timed("participation", lambda: participation.age_one_year(people, firms, p, s, m, flows, nd))
+        self._timed("participation", lambda: participation.age(people, firms, p, s, m, flows, nd))
         self._timed("participation", lambda: participation.step(people, p, s, m, self.entry_rate, flows, nd))
         self._timed("separations", lambda: separations.step(people, firms, p, s, m, self.rate_eu, flows, nd))
         self._timed(
@@ -262,8 +262,10 @@ class LabourMarketModel(mesa.Model):
 
         if self.check_invariants:
             self.assert_invariants()
+        if policy or self.month == -1:
+            self.last_row = self._month_row(flows, hub_supported_rows)
         if policy:
-            self.rows.append(self._month_row(flows, hub_supported_rows))
+            self.rows.append(self.last_row)
         self.month += 1
 
     def _hubs_step(self, flows: dict[str, np.ndarray]) -> None:
@@ -367,16 +369,16 @@ class LabourMarketModel(mesa.Model):
 
 def _total(col: str) -> Callable[[LabourMarketModel], float]:
     def f(m: LabourMarketModel) -> float:
-        return float(m.rows[-1][col].sum()) if m.rows else 0.0
+        return float(m.last_row[col].sum()) if m.last_row is not None else 0.0
 
     return f
 
 
 def _rate(num: str, den: tuple[str, ...]) -> Callable[[LabourMarketModel], float]:
     def f(m: LabourMarketModel) -> float:
-        if not m.rows:
+        if m.last_row is None:
             return 0.0
-        r = m.rows[-1]
+        r = m.last_row
         d = sum(float(r[c].sum()) for c in den)
         return float(r[num].sum()) / d if d else 0.0
 

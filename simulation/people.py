@@ -32,6 +32,7 @@ class People:
     skill: np.ndarray  # float32, log skill
     barrier: np.ndarray  # float32 in [0, 1]: distance from work (health, care, complex needs)
     age: np.ndarray  # int8, years
+    birth_month: np.ndarray  # int8, 0-11: the month of the year in which this person ages
     benefit: np.ndarray  # int8, NO_BENEFIT / JSA / ESA
     programme: np.ndarray  # int16, provider index or NO_PROGRAMME
     months_in_programme: np.ndarray  # int16
@@ -77,6 +78,7 @@ def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams
 
     skill = (streams.normal("init_skill", -1, n) * params.skill_sd).astype(np.float32)
     age = (16 + np.floor(streams.uniform("init_age", -1, n) * 49)).astype(np.int8)
+    birth_month = np.floor(streams.uniform("init_birth_month", -1, n) * 12).astype(np.int8)
 
     # Barriers: ESA/IB claimants carry high ones, others low; drawn so ESA stocks match the place.
     u_b = streams.uniform("init_barrier", -1, n)
@@ -99,6 +101,7 @@ def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams
         skill=skill,
         barrier=barrier.astype(np.float32),
         age=age,
+        birth_month=birth_month,
         benefit=benefit.astype(np.int8),
         programme=np.full(n, NO_PROGRAMME, dtype=np.int16),
         months_in_programme=zeros16.copy(),

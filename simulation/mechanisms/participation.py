@@ -61,7 +61,7 @@ def step(
     flows["i_to_u"] += count_by(people.district, to_u, n_districts)
 
 
-def age_one_year(
+def age(
     people: People,
     firms: Firms,
     params: Params,
@@ -70,9 +70,11 @@ def age_one_year(
     flows: dict[str, np.ndarray],
     n_districts: int,
 ) -> None:
-    """Everyone ages a year; 65-year-olds retire and a school leaver takes each slot."""
-    people.age += 1
-    out = people.age >= 16 + WORKING_YEARS
+    """People whose birthday falls this month age a year; 65-year-olds retire and a school
+    leaver takes each slot. Birthdays are spread over the year so retirements are smooth."""
+    birthday = people.birth_month == (month % 12)
+    people.age[birthday] += 1
+    out = birthday & (people.age >= 16 + WORKING_YEARS)
     if not out.any():
         return
     was_employed = out & (people.status == EMPLOYED)
