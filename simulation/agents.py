@@ -141,7 +141,7 @@ class Provider(mesa.Agent):
             self.levers,
             m.params,
             m.month_draws["referral"][self.rows],
-            m.base_hazard[self.rows],
+            float(m.q_prev[m.district_market[self.district]]),
             m.ppa,
         )
         category = f"programme_payments_{self.levers.provider_payer}"

@@ -30,6 +30,7 @@ from simulation.mechanisms import (
     separations,
     skills,
 )
+from simulation.mechanisms._util import sum_contiguous
 from simulation.people import (
     EMPLOYED,
     ESA,
@@ -113,6 +114,7 @@ class LabourMarketModel(mesa.Model):
         p = self.params
         self.people: People = create_people(place, p, self.ppa, self.streams)
         self.person_market = self.district_market[self.people.district]
+        self.birthday_rows = [np.flatnonzero(self.people.birth_month == k) for k in range(12)]
         self.offsets = district_slices(np.bincount(self.people.district, minlength=self.n_districts))
         n_unemp = np.bincount(self.people.district[self.people.status == UNEMPLOYED], minlength=self.n_districts)
         n_emp = np.bincount(self.people.district[self.people.status == EMPLOYED], minlength=self.n_districts)
@@ -132,7 +134,6 @@ class LabourMarketModel(mesa.Model):
             self.people, self._expected_inactive_job_finding(), p, self.n_districts
         )
         self.q_prev = np.zeros(len(market_names))
-        self.base_hazard = np.zeros(self.people.n)
         self.month_draws: dict[str, np.ndarray] = {}
         self.developments: dict[str, np.ndarray] = {}
         self.ledger = Ledger(self.n_districts)
@@ -232,7 +233,9 @@ class LabourMarketModel(mesa.Model):
         self.ledger.start_month()
         np.minimum(people.months_in_status + 1, 32000, out=people.months_in_status)
 
-        self._timed("participation", lambda: participation.age(people, firms, p, s, m, flows, nd))
+        self._timed(
+            "participation", lambda: participation.age(people, firms, p, s, m, self.birthday_rows[m % 12], flows, nd)
+        )
         self._timed("participation", lambda: participation.step(people, p, s, m, self.entry_rate, flows, nd))
         self._timed("separations", lambda: separations.step(people, firms, p, s, m, self.rate_eu, flows, nd))
         self._timed(
@@ -258,7 +261,7 @@ class LabourMarketModel(mesa.Model):
         self.q_prev = self._timed(
             "matching", lambda: matching.step(people, firms, p, s, m, self.person_market, flows, nd)
         )
-        self._timed("accounts", lambda: accounts.step(people, p, self.ledger, self.ppa, nd))
+        self._timed("accounts", lambda: accounts.step(people, p, self.ledger, self.ppa, self.offsets))
 
         if self.check_invariants:
             self.assert_invariants()
@@ -286,12 +289,6 @@ class LabourMarketModel(mesa.Model):
         if not policy:
             return
         self.month_draws["referral"] = self.streams.uniform("referral", self.month, people.n)
-        intensity = np.where(
-            people.status == UNEMPLOYED,
-            1.0,
-            np.where(people.status == INACTIVE, self.params.inactive_search_intensity, 0.0),
-        )
-        self.base_hazard = self.q_prev[self.person_market] * intensity * matching.employability(people, self.params)
         for prov in self.providers:  # each sets its own participants' hours, replacing JCP time
             prov.step()
 
@@ -303,17 +300,16 @@ class LabourMarketModel(mesa.Model):
     # ------------------------------------------------------------------------------ results
     def _month_row(self, flows: dict[str, np.ndarray], hub_supported_rows: np.ndarray) -> dict[str, np.ndarray]:
         people, firms, nd, k = self.people, self.firms, self.n_districts, self.ppa
-        d = people.district
 
         def count(mask: np.ndarray) -> np.ndarray:
-            return np.bincount(d[mask], minlength=nd) * k
+            return sum_contiguous(mask, self.offsets, np.int64) * k
 
         small = firms.alive & ~firms.large
         unemployed = people.status == UNEMPLOYED
         row: dict[str, np.ndarray] = {
             "month": np.full(nd, self.month + 1, dtype=np.int32),
             "district": np.arange(nd, dtype=np.int16),
-            "population": np.bincount(d, minlength=nd) * k,
+            "population": np.diff(self.offsets) * k,
             "employed": count(people.status == EMPLOYED),
             "unemployed": count(unemployed),
             "inactive": count(people.status == INACTIVE),

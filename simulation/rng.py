@@ -30,6 +30,22 @@ class Streams:
         if seed < 0:
             raise ValueError("seed must be a non-negative integer")
         self.seed = int(seed)
+        # This month's draws, so a decision read by several mechanisms is drawn once.
+        self._cache: dict[tuple[str, str, int, int], np.ndarray] = {}
+        self._cache_month: int | None = None
+
+    def _cached(self, kind: str, decision: str, month: int, n: int) -> np.ndarray:
+        if month != self._cache_month:
+            self._cache.clear()
+            self._cache_month = month
+        key = (kind, decision, month, n)
+        out = self._cache.get(key)
+        if out is None:
+            g = self.generator(decision, month)
+            out = g.random(n, dtype=np.float64) if kind == "u" else g.standard_normal(n, dtype=np.float64)
+            out.flags.writeable = False
+            self._cache[key] = out
+        return out
 
     def generator(self, decision: str, month: int) -> np.random.Generator:
         # Months may be negative during burn-in; shift so the spawn key stays non-negative.
@@ -37,9 +53,9 @@ class Streams:
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
 
     def uniform(self, decision: str, month: int, n: int) -> np.ndarray:
-        """n uniforms in [0, 1); row i's draw does not depend on n beyond i."""
-        return self.generator(decision, month).random(n, dtype=np.float64)
+        """n uniforms in [0, 1); row i's draw does not depend on n beyond i. Read-only."""
+        return self._cached("u", decision, month, n)
 
     def normal(self, decision: str, month: int, n: int) -> np.ndarray:
-        """n standard normal draws, slot-indexed like `uniform`."""
-        return self.generator(decision, month).standard_normal(n, dtype=np.float64)
+        """n standard normal draws, slot-indexed like `uniform`. Read-only."""
+        return self._cached("n", decision, month, n)

@@ -15,6 +15,14 @@ def sum_by(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     return np.bincount(groups, weights=values, minlength=n_groups)
 
 
+def sum_contiguous(values: np.ndarray, offsets: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    """Sum of values by group when each group is a contiguous, non-empty block of rows.
+
+    People's rows are ordered by district, so this is the fast way to total them by district.
+    """
+    return np.add.reduceat(values, offsets[:-1], dtype=dtype)
+
+
 def stochastic_round(x: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Integers with expectation x, using one uniform per element (so common random numbers hold)."""
     return np.floor(x + u).astype(np.int64)

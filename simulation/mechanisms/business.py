@@ -86,7 +86,7 @@ def step(
         leaving = employed & die[np.where(employed, people.employer, 0)]
         flows["e_to_u"] += count_by(people.district, leaving, n_districts)
         flows["firm_death_job_losses"] += count_by(people.district, leaving, n_districts)
-        claim = streams.uniform("claim_firm_death", month, people.n)
+        claim = streams.uniform("claim", month, people.n)
         release(people, firms, leaving, UNEMPLOYED, claim, params)
         flows["firm_deaths"] += count_by(firms.district, die, n_districts)
         firms.alive[die] = False
@@ -113,7 +113,7 @@ def step(
         laid_off[laid_off_rows] = True
         flows["e_to_u"] += count_by(people.district, laid_off, n_districts)
         flows["layoffs"] += count_by(people.district, laid_off, n_districts)
-        claim = streams.uniform("claim_layoff", month, people.n)
+        claim = streams.uniform("claim", month, people.n)
         release(people, firms, laid_off, UNEMPLOYED, claim, params)
 
     # Births into free slots (lowest first), growing the arrays if needed.

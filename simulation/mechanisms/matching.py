@@ -19,16 +19,26 @@ import numpy as np
 
 from simulation.config import Params
 from simulation.firms import Firms
-from simulation.mechanisms._util import count_by, rank_within_sorted_groups, sum_by
+from simulation.mechanisms._util import rank_within_sorted_groups, sum_by
 from simulation.people import EMPLOYED, INACTIVE, NO_BENEFIT, UNEMPLOYED, People, wage_for
 from simulation.rng import Streams
 
 
-def employability(people: People, params: Params) -> np.ndarray:
+def employability(people: People, params: Params, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
     """How attractive a searcher is to employers, before support: 1 for a typical new jobseeker."""
-    scar_months = np.minimum(people.months_in_status, params.duration_scarring_max_months)
-    scar = np.where(people.status == UNEMPLOYED, np.exp(-params.duration_scarring * scar_months), 1.0)
-    return np.exp(params.skill_elasticity * people.skill) * (1.0 - people.barrier) ** params.barrier_exponent * scar
+    status = people.status[rows]
+    scar_months = np.minimum(people.months_in_status[rows], params.duration_scarring_max_months)
+    scar = np.where(status == UNEMPLOYED, np.exp(-params.duration_scarring * scar_months), 1.0)
+    return (
+        np.exp(params.skill_elasticity * people.skill[rows])
+        * (1.0 - people.barrier[rows]) ** params.barrier_exponent
+        * scar
+    )
+
+
+def intensity(status: np.ndarray, params: Params) -> np.ndarray:
+    """Search intensity by status: the unemployed search fully, the inactive a little, the employed not."""
+    return np.select([status == UNEMPLOYED, status == INACTIVE], [1.0, params.inactive_search_intensity], 0.0)
 
 
 def support_multiplier(hours: np.ndarray, params: Params) -> np.ndarray:
@@ -37,10 +47,11 @@ def support_multiplier(hours: np.ndarray, params: Params) -> np.ndarray:
 
 
 def search_weights(people: People, params: Params) -> np.ndarray:
-    intensity = np.select(
-        [people.status == UNEMPLOYED, people.status == INACTIVE], [1.0, params.inactive_search_intensity], 0.0
+    return (
+        intensity(people.status, params)
+        * employability(people, params)
+        * support_multiplier(people.support_hours, params)
     )
-    return intensity * employability(people, params) * support_multiplier(people.support_hours, params)
 
 
 def market_rates(
@@ -103,9 +114,8 @@ def step(
     from_u = people.status[hired] == UNEMPLOYED
     flows["u_to_e"] += np.bincount(people.district[hired[from_u]], minlength=n_districts)
     flows["i_to_e"] += np.bincount(people.district[hired[~from_u]], minlength=n_districts)
-    flows["ltu_to_e"] += count_by(
-        people.district, np.isin(np.arange(people.n), hired[from_u]) & (people.months_in_status >= 12), n_districts
-    )
+    from_ltu = hired[from_u][people.months_in_status[hired[from_u]] >= 12]
+    flows["ltu_to_e"] += np.bincount(people.district[from_ltu], minlength=n_districts)
     people.status[hired] = EMPLOYED
     people.months_in_status[hired] = 0
     people.employer[hired] = filled

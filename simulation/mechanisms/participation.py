@@ -67,31 +67,35 @@ def age(
     params: Params,
     streams: Streams,
     month: int,
+    birthday_rows: np.ndarray,
     flows: dict[str, np.ndarray],
     n_districts: int,
 ) -> None:
-    """People whose birthday falls this month age a year; 65-year-olds retire and a school
-    leaver takes each slot. Birthdays are spread over the year so retirements are smooth."""
-    birthday = people.birth_month == (month % 12)
-    people.age[birthday] += 1
-    out = birthday & (people.age >= 16 + WORKING_YEARS)
-    if not out.any():
+    """People whose birthday falls this month (`birthday_rows`) age a year; 65-year-olds retire and
+    a school leaver takes each slot. Birthdays are spread over the year so retirements are smooth.
+    Draws are indexed by position in the month's birthday list, which never changes for a slot."""
+    people.age[birthday_rows] += 1
+    retiring = people.age[birthday_rows] >= 16 + WORKING_YEARS
+    rows = birthday_rows[retiring]
+    if rows.size == 0:
         return
-    was_employed = out & (people.status == EMPLOYED)
-    firms.size -= np.bincount(people.employer[was_employed], minlength=firms.capacity).astype(np.int32)
-    flows["retirements"] += count_by(people.district, out, n_districts)
-    people.age[out] = 16
-    people.status[out] = INACTIVE
-    people.months_in_status[out] = 0
-    people.employer[out] = NO_EMPLOYER
-    people.wage[out] = 0
-    people.benefit[out] = NO_BENEFIT
-    people.skill[out] = (streams.normal("newcomer_skill", month, people.n)[out] * params.skill_sd).astype(np.float32)
-    people.barrier[out] = (0.2 * streams.uniform("newcomer_barrier", month, people.n)[out]).astype(np.float32)
-    leave_programme(people, out)
+    employed = rows[people.status[rows] == EMPLOYED]
+    firms.size -= np.bincount(people.employer[employed], minlength=firms.capacity).astype(np.int32)
+    flows["retirements"] += np.bincount(people.district[rows], minlength=n_districts)
+    people.age[rows] = 16
+    people.status[rows] = INACTIVE
+    people.months_in_status[rows] = 0
+    people.employer[rows] = NO_EMPLOYER
+    people.wage[rows] = 0
+    people.benefit[rows] = NO_BENEFIT
+    n = birthday_rows.size
+    people.skill[rows] = (streams.normal("newcomer_skill", month, n)[retiring] * params.skill_sd).astype(np.float32)
+    people.barrier[rows] = (0.2 * streams.uniform("newcomer_barrier", month, n)[retiring]).astype(np.float32)
+    leave_programme(people, rows)
 
 
 def leave_programme(people: People, mask: np.ndarray) -> None:
+    """Clear programme attachment for the rows selected by `mask` (a boolean mask or row indices)."""
     people.programme[mask] = -1
     people.months_in_programme[mask] = 0
     people.work_months[mask] = 0

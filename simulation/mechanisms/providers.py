@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.config import Levers, Params
+from simulation.mechanisms import matching
 from simulation.people import EMPLOYED, NO_BENEFIT, NO_PROGRAMME, UNEMPLOYED, People
 
 
@@ -71,7 +72,7 @@ def step(
     levers: Levers,
     params: Params,
     u_referral: np.ndarray,
-    base_hazard: np.ndarray,
+    q_market: float,
     ppa: float = 1.0,
 ) -> ProviderMonth:
     """One month of a provider's work on its district's people (`p` holds views of their rows).
@@ -127,9 +128,12 @@ def step(
     out.advisers = int(np.ceil(out.participants / levers.caseload))
     out.hours = out.advisers * params.adviser_hours_per_month
     seeking = np.flatnonzero(attached & ~employed)
+    # Chance of a job this month without support: the market's rate per unit of search weight
+    # (last month's) times the person's own weight.
+    base_hazard = q_market * matching.intensity(p.status[seeking], params) * matching.employability(p, params, seeking)
     fee_value = np.full(seeking.size, levers.fee_job_outcome + levers.fee_sustainment_month * levers.sustainment_months)
     p.support_hours[seeking] = allocate_hours(
-        out.hours / ppa, levers.effort_rule, base_hazard[seeking], p.barrier[seeking], fee_value, params.support_gamma
+        out.hours / ppa, levers.effort_rule, base_hazard, p.barrier[seeking], fee_value, params.support_gamma
     )
 
     out.fees = (
