@@ -18,7 +18,7 @@ import difflib
 import math
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -85,9 +85,11 @@ class Params:
         except KeyError:
             raise AttributeError(name) from None
 
-    def with_overrides(self, overrides: dict[str, float]) -> Params:
-        check_overrides(overrides, "overrides")
-        return Params(self.records, {**self._overridden(), **overrides})
+    def with_overrides(self, overrides: dict[str, float], source: str = "overrides") -> Params:
+        check_overrides(overrides, source)
+        out = Params(self.records, {**self._overridden(), **overrides})
+        check_consistency(out.values, source)
+        return out
 
     def _overridden(self) -> dict[str, float]:
         return {k: v for k, v in self.values.items() if v != self.records[k].value}
@@ -106,6 +108,17 @@ def check_overrides(overrides: dict[str, Any], source: str) -> None:
         lo, hi = PARAMETERS[name].domain
         if not lo <= value <= hi:
             raise ConfigError(source, name, f"expected a value in [{lo}, {hi}], got {value}")
+
+
+def check_consistency(values: dict[str, float], source: str | Path) -> None:
+    """Relations between parameters that each one's own range cannot express."""
+    s1, s3, s5 = values["survival_1yr"], values["survival_3yr"], values["survival_5yr"]
+    if not 1.0 >= s1 >= s3 >= s5 > 0.0:
+        raise ConfigError(
+            source,
+            "survival_1yr, survival_3yr, survival_5yr",
+            f"expected 1 >= survival_1yr >= survival_3yr >= survival_5yr > 0, got {s1}, {s3}, {s5}",
+        )
 
 
 # --------------------------------------------------------------------------------------- regimes
@@ -252,9 +265,13 @@ def _validate[M: BaseModel](model: type[M], data: dict[str, Any], path: Path) ->
         field = _field_path(loc)
         kind = err["type"]
         if kind == "extra_forbidden":
-            parent = model
+            parent: Any = model
+            key_next = False  # inside a dict field, the next path part is a key, not a field
             for part in loc[:-1]:
-                parent = _submodel(parent, part)
+                if key_next or isinstance(part, int):
+                    key_next = False
+                    continue
+                parent, key_next = _submodel(parent, part)
             options = parent.model_fields if parent is not None else []
             return _raise(path, field, f"unknown key{_nearest(loc[-1], options)}")
         if kind == "missing":
@@ -265,17 +282,16 @@ def _validate[M: BaseModel](model: type[M], data: dict[str, Any], path: Path) ->
         return _raise(path, field, msg)
 
 
-def _submodel(model: Any, part: Any) -> Any:
-    if isinstance(part, int) or model is None:
-        return model
-    field = getattr(model, "model_fields", {}).get(part)
+def _submodel(model: Any, part: Any) -> tuple[Any, bool]:
+    """The config model a field holds, and whether the field is a dict (so a key comes next)."""
+    field = getattr(model, "model_fields", {}).get(part) if model is not None else None
     if field is None:
-        return None
+        return None, False
     ann = field.annotation
     for cand in (ann, *getattr(ann, "__args__", ())):
         if isinstance(cand, type) and issubclass(cand, BaseModel):
-            return cand
-    return None
+            return cand, get_origin(ann) is dict
+    return None, False
 
 
 def _raise(path: Path, field: str, expected: str) -> Any:
@@ -297,7 +313,9 @@ def load_calibration(path: Path | None = None) -> Params:
             v = getattr(rec, attr)
             if not lo <= v <= hi:
                 raise ConfigError(path, f"params.{name}.{attr}", f"expected a value in [{lo}, {hi}], got {v}")
-    return Params(dict(cal.params))
+    params = Params(dict(cal.params))
+    check_consistency(params.values, path)
+    return params
 
 
 def _resolve(kind: str, name_or_path: str) -> Path:
@@ -345,6 +363,12 @@ def make_scenario(
     lever_overrides: dict[str, Any] | None = None,
 ) -> Scenario:
     """Build a validated scenario from names (or paths) of a place and a regime."""
+    for name, value, hi in (("--months", months, 1200), ("--burn-in", burn_in, 600)):
+        low = 1 if name == "--months" else 0
+        if not low <= value <= hi:
+            raise ConfigError("command line", name, f"expected a whole number in [{low}, {hi}], got {value}")
+    if people_per_agent is not None and not people_per_agent >= 1:
+        raise ConfigError("command line", "--scale", f"expected a number >= 1, got {people_per_agent}")
     place_cfg = load_place(place)
     regime_cfg = load_regime(regime)
     if lever_overrides:

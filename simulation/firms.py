@@ -4,7 +4,9 @@ Small businesses are the ONS VAT/PAYE-registered enterprises (the place file's `
 which are born, grow and die. Large private employers and the public sector together hold the
 rest of employment (1 - sme_employment_share, BIS BPE 2015); they are represented by a few
 long-lived rows of `large_employer_size` jobs so that every employed person has an employer.
-Rows are slots; a dead firm's slot is reused by a later birth. Arrays grow by doubling.
+Rows are slots and are never reused: a birth takes the next unused slot, so which slot a new
+firm gets never depends on policy, and slot-indexed random draws stay common across arms.
+Arrays grow by half their size when full.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ class Firms:
     market: np.ndarray  # int16
     size: np.ndarray  # int32, people employed (rows of People)
     target: np.ndarray  # float64, desired headcount
+    potential: np.ndarray  # float64, the headcount a small firm grows towards as it matures
+    shock: np.ndarray  # float64, log deviation of desired headcount from its age path (mean one)
     age: np.ndarray  # int32, months
     alive: np.ndarray  # bool
     large: np.ndarray  # bool, a large-employer / public-sector row (never dies)
     hub_months: np.ndarray  # int16, months of enterprise-hub support left
     ever_supported: np.ndarray  # bool
+    n_used: int = 0  # slots ever occupied; births take slots from here on
 
     @property
     def capacity(self) -> int:
@@ -40,13 +45,14 @@ class Firms:
 
     def grow(self, extra: int) -> None:
         """Add `extra` empty (dead) slots."""
-        for f in fields(self):
-            arr = getattr(self, f.name)
-            pad = np.zeros(extra, dtype=arr.dtype)
-            setattr(self, f.name, np.concatenate([arr, pad]))
+        for name, arr in self.arrays().items():
+            setattr(self, name, np.concatenate([arr, np.zeros(extra, dtype=arr.dtype)]))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "n_used"}
 
     def nbytes(self) -> int:
-        return sum(getattr(self, f.name).nbytes for f in fields(self))
+        return sum(a.nbytes for a in self.arrays().values())
 
 
 def create_firms(
@@ -57,12 +63,14 @@ def create_firms(
     employed: np.ndarray,
     vacancies: np.ndarray,
     district_market: np.ndarray,
-) -> Firms:
-    """Firms for each district whose desired headcount covers its employed plus its vacancies."""
+) -> tuple[Firms, np.ndarray]:
+    """Firms for each district whose desired headcount covers its employed plus its vacancies.
+
+    Also returns each district's scale of small firms' potential sizes, which births reuse.
+    """
     n_small = np.array([max(1, round(d.businesses / ppa)) for d in place.districts])
     demand = employed + vacancies
     large_jobs = (1 - params.sme_employment_share) * demand
-    # Ages are drawn near the stationary mix of young and old firms (mean about ten years).
     n_large = np.maximum(1, np.ceil(large_jobs / params.large_employer_size)).astype(np.int64)
     n_per = n_small + n_large
     total = int(n_per.sum())
@@ -72,31 +80,78 @@ def create_firms(
     for d in range(len(n_per)):  # per district, not per firm: a handful of iterations
         is_large[offsets[d] + n_small[d] : offsets[d + 1]] = True
 
-    # Small firms' sizes: lognormal (most are tiny, a few large), scaled so the SME share holds.
+    # Small firms: lognormal potential sizes (most tiny, a few large) and the steady-state age mix;
+    # desired headcount follows each firm's age path. Scaled so the SME share of jobs holds.
     z = streams.normal("init_firm_size", -1, total)
-    u = streams.uniform("init_firm_age", -1, total)
-    age = np.floor(-np.log1p(-u) * 120).astype(np.int32)
-    # Young firms start smaller (most start with 1-3 employees and few grow fast; NESTA 2009).
-    raw = np.exp(params.firm_size_sd * z) * (1.0 - np.exp(-(age + 6) / 36.0))
-    small_raw_sum = np.bincount(district[~is_large], weights=raw[~is_large], minlength=len(n_per))
+    age = stationary_ages(streams.uniform("init_firm_age", -1, total), params)
+    raw = np.exp(params.firm_size_sd * z)
     small_jobs = params.sme_employment_share * demand
+    scale = potential_scale(raw, age, district, ~is_large, small_jobs, params)
+    potential = np.where(is_large, 0.0, raw * scale[district])
     target = np.where(
         is_large,
         large_jobs[district] / n_large[district],
-        raw * small_jobs[district] / np.maximum(small_raw_sum[district], 1e-12),
+        potential * age_profile(age, scale[district], params),
     )
 
-    return Firms(
+    firms = Firms(
         district=district,
         market=district_market[district].astype(np.int16),
         size=np.zeros(total, dtype=np.int32),
         target=target.astype(np.float64),
+        potential=potential.astype(np.float64),
+        shock=np.zeros(total, dtype=np.float64),
         age=age,
         alive=np.ones(total, dtype=bool),
         large=is_large,
         hub_months=np.zeros(total, dtype=np.int16),
         ever_supported=np.zeros(total, dtype=bool),
+        n_used=total,
     )
+    return firms, scale
+
+
+MAX_AGE_MONTHS = 1200
+
+
+def age_profile(age: np.ndarray, scale: np.ndarray | float, params: Params) -> np.ndarray:
+    """Share of its potential a firm of this age wants: from birth size up to one, over maturity.
+
+    A new firm starts at about `birth_size_mean` posts and approaches its potential with time
+    constant `firm_maturity_months` (most start with 1-3 employees and few grow fast; NESTA 2009).
+    """
+    mean_potential = np.asarray(scale) * np.exp(0.5 * params.firm_size_sd**2)
+    start = np.minimum(1.0, params.birth_size_mean / np.maximum(mean_potential, 1e-12))
+    return 1.0 - (1.0 - start) * np.exp(-age / params.firm_maturity_months)
+
+
+def potential_scale(
+    raw: np.ndarray, age: np.ndarray, district: np.ndarray, small: np.ndarray, small_jobs: np.ndarray, params: Params
+) -> np.ndarray:
+    """Per-district scale of potential sizes so small firms' desired jobs sum to `small_jobs`.
+
+    The age profile depends on the scale (through the birth size), so solve by fixed point.
+    """
+    n = small_jobs.shape[0]
+    scale = small_jobs / np.maximum(np.bincount(district[small], weights=raw[small], minlength=n), 1e-12)
+    for _ in range(50):
+        wanted = raw * scale[district] * age_profile(age, scale[district], params)
+        total = np.bincount(district[small], weights=wanted[small], minlength=n)
+        scale = scale * small_jobs / np.maximum(total, 1e-12)
+    return scale
+
+
+def stationary_ages(u: np.ndarray, params: Params) -> np.ndarray:
+    """Firm ages drawn from the mix that constant births and the survival curve settle into.
+
+    With a steady flow of births, the number of firms of age a is proportional to the share
+    surviving to a, S(a); starting from that mix keeps the firm population's make-up (and so
+    its expected deaths) steady from the first month.
+    """
+    hazard = death_hazard(np.arange(MAX_AGE_MONTHS), params)
+    survival = np.concatenate([[1.0], np.cumprod(1.0 - hazard)[:-1]])
+    cdf = np.cumsum(survival) / survival.sum()
+    return np.minimum(np.searchsorted(cdf, u, side="right"), MAX_AGE_MONTHS - 1).astype(np.int32)
 
 
 def death_hazard(age_months: np.ndarray, params: Params) -> np.ndarray:

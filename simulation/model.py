@@ -59,6 +59,7 @@ FLOWS = (
     "firm_deaths",
     "firm_death_job_losses",
     "layoffs",
+    "job_to_job",
     "hub_new_firms",
 )
 
@@ -119,17 +120,19 @@ class LabourMarketModel(mesa.Model):
         n_unemp = np.bincount(self.people.district[self.people.status == UNEMPLOYED], minlength=self.n_districts)
         n_emp = np.bincount(self.people.district[self.people.status == EMPLOYED], minlength=self.n_districts)
         vacancies = n_unemp / p.unemployed_per_vacancy
-        self.firms: Firms = create_firms(place, p, self.ppa, self.streams, n_emp, vacancies, self.district_market)
+        self.firms: Firms
+        self.firms, self.potential_scale = create_firms(
+            place, p, self.ppa, self.streams, n_emp, vacancies, self.district_market
+        )
         self._assign_initial_employers()
 
-        small0 = np.bincount(self.firms.district[~self.firms.large], minlength=self.n_districts)
-        self.births_per_month = p.firm_birth_rate / 12.0 * small0
-        self.growth_drift = business.stationary_drift(self.firms, self.births_per_month, p)
+        self.births_per_month = business.replacement_births(self.firms, self.n_districts, p)
         # Expected monthly job losses from firm deaths and contractions at the start, so that the
         # separation hazard makes the total flow into unemployment match its calibrated value.
         death_losses = float((business.hazard(self.firms, p) * self.firms.size).sum())
-        contraction = business.expected_contraction(self.firms, self.growth_drift, p)
-        self.rate_eu = separations.base_rate_eu((death_losses + contraction) / max(int(n_emp.sum()), 1), p)
+        contraction = business.expected_contraction(self.firms, p)
+        displaced_to_u = p.displaced_to_unemployment * (death_losses + contraction)
+        self.rate_eu = separations.base_rate_eu(displaced_to_u / max(int(n_emp.sum()), 1), p)
         self.entry_rate = participation.entry_rates(
             self.people, self._expected_inactive_job_finding(), p, self.n_districts
         )
@@ -240,7 +243,19 @@ class LabourMarketModel(mesa.Model):
         self._timed("separations", lambda: separations.step(people, firms, p, s, m, self.rate_eu, flows, nd))
         self._timed(
             "business",
-            lambda: business.step(people, firms, p, s, m, self.births_per_month, self.district_market, flows, nd),
+            lambda: business.step(
+                people,
+                firms,
+                p,
+                s,
+                m,
+                self.potential_scale,
+                self.births_per_month,
+                self.district_market,
+                self.person_market,
+                flows,
+                nd,
+            ),
         )
         if self.agent_views:
             self._add_firm_views()

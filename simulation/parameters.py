@@ -30,6 +30,7 @@ PARAMETERS: dict[str, ParamSpec] = {
     # separations and participation
     "sep_rate_eu": _p("separations"),
     "sep_rate_ei": _p("separations"),
+    "displaced_to_unemployment": _p("separations"),
     "exit_rate_ui": _p("participation"),
     # matching
     "matching_alpha": ParamSpec((0.05, 0.95), "matching"),
@@ -46,12 +47,12 @@ PARAMETERS: dict[str, ParamSpec] = {
     "skill_decay_unemployed": _pos("skills", 0.1),
     "skill_decay_after_months": _pos("skills", 240),
     # business
-    "firm_birth_rate": _p("business"),
     "survival_1yr": _p("business"),
     "survival_3yr": _p("business"),
     "survival_5yr": _p("business"),
     "mature_death_rate": _p("business"),
     "birth_size_mean": ParamSpec((0.1, 100.0), "business"),
+    "firm_maturity_months": ParamSpec((1.0, 600.0), "business"),
     "firm_growth_sd": _pos("business", 1.0),
     "firm_size_sd": _pos("business", 3.0),
     "sme_employment_share": _p("business"),

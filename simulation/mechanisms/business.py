@@ -2,13 +2,18 @@
 
 - Deaths follow ONS survival curves by firm age (`firms.death_hazard`); a dying firm's workers
   become unemployed. Large-employer rows do not die.
-- Each small firm's desired headcount follows a random walk in logs. Its common drift is set
-  each month so that small-business demand is stationary in expectation: survivors' growth makes
-  up what deaths would remove net of births (`stationary_drift`). The drift uses the hazards of
-  unsupported firms, so hubs' extra survival and growth are not offset: they add to demand, and
-  the difference is measured against the arm without hubs on the same seeds.
-- Births arrive at `firm_birth_rate` on each district's starting stock of small firms (a fixed
-  rate, so births do not depend on policy) and start at about `birth_size_mean` posts.
+- Each small firm has a potential size (lognormal across firms); its desired headcount follows
+  an age path from about `birth_size_mean` up to that potential (`firms.age_profile`), times a
+  mean-one random-walk shock. Firms start in the steady-state mix of ages and births replace
+  expected deaths, so with no policy small-business demand is stationary by construction, and
+  nothing about other firms adjusts to policy: hubs' extra survival and growth add to demand,
+  measured against the arm without hubs on the same seeds.
+- Workers of dying or shrinking firms are displaced: a share `displaced_to_unemployment` become
+  unemployed; the rest move straight into open posts in their market, if there are any.
+- Births replace the expected deaths of each district's starting firms, so with no policy the
+  number of small firms is steady (a stationary baseline: no business cycle). The rate is fixed
+  when the place is built, so births never depend on policy. (ONS's 2014 birth rate, 13.7%,
+  exceeded its death rate, 9.6%: the stock was growing; the model's baseline does not trend.)
 - Vacancies are desired minus actual headcount (`Firms.vacancies`); a firm whose desired
   headcount falls below its actual one lays off the excess, so demand adjusts both ways.
 """
@@ -18,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.config import Params
-from simulation.firms import Firms, death_hazard
+from simulation.firms import Firms, age_profile, death_hazard
+from simulation.mechanisms import matching
 from simulation.mechanisms._util import count_by, rank_within_sorted_groups, stochastic_round
 from simulation.mechanisms.separations import release
 from simulation.people import EMPLOYED, UNEMPLOYED, People
@@ -32,35 +38,28 @@ def hazard(firms: Firms, params: Params, with_hubs: bool = True) -> np.ndarray:
     return np.where(firms.alive & ~firms.large, np.clip(h, 0.0, 1.0), 0.0)
 
 
-def stationary_drift(firms: Firms, births_per_month: np.ndarray, params: Params) -> float:
-    """Monthly log-drift of small firms' desired size that offsets expected deaths net of births."""
+def replacement_births(firms: Firms, n_districts: int, params: Params) -> np.ndarray:
+    """Births a month by district that replace the expected deaths of the starting small firms."""
     small = firms.alive & ~firms.large
-    total = float(firms.target[small].sum())
-    if total <= 0:
-        return 0.0
-    loss = float((hazard(firms, params, with_hubs=False) * firms.target)[small].sum())
-    gain = float(births_per_month.sum()) * params.birth_size_mean
-    g = (loss - gain) / total
-    return float(np.log1p(max(g, -0.5)) - 0.5 * params.firm_growth_sd**2)
+    h = hazard(firms, params, with_hubs=False)
+    return np.bincount(firms.district[small], weights=h[small], minlength=n_districts)
 
 
-def expected_contraction(firms: Firms, drift: float, params: Params) -> float:
-    """Expected layoffs next month from small firms' desired size falling below their headcount.
+def expected_contraction(firms: Firms, params: Params) -> float:
+    """Expected layoffs next month from shocks pushing firms' desired size below their headcount.
 
-    A firm at its desired size T with a log-normal shock loses about T * E[max(0, -(drift + sd*z))];
-    firms with open posts absorb small falls first, so this slightly overstates layoffs.
+    A mature firm at its desired size T loses about T * E[max(0, -(mu + sd*z))], mu = -sd^2/2;
+    growing young firms and firms with open posts absorb small falls, so this overstates a little.
     """
+    from math import erf, exp, pi, sqrt
+
     small = firms.alive & ~firms.large
     sd = params.firm_growth_sd
     if sd <= 0:
-        return float(firms.size[small].sum()) * max(0.0, -drift)
-    # E[max(0, -(mu + sd z))] for z ~ N(0, 1), with mu = drift: sd * phi(mu/sd) - mu * (1 - Phi(mu/sd))
-    from math import erf, exp, pi, sqrt
-
-    a = drift / sd
-    phi = exp(-0.5 * a * a) / sqrt(2 * pi)
-    big_phi = 0.5 * (1 + erf(a / sqrt(2)))
-    share = sd * phi - drift * (1 - big_phi)
+        return 0.0
+    mu = -0.5 * sd * sd
+    a = mu / sd
+    share = sd * exp(-0.5 * a * a) / sqrt(2 * pi) - mu * (1 - 0.5 * (1 + erf(a / sqrt(2))))
     full = firms.size[small] >= np.floor(firms.target[small] + 0.5)
     return float((firms.size[small] * full).sum() * share)
 
@@ -71,34 +70,41 @@ def step(
     params: Params,
     streams: Streams,
     month: int,
+    potential_scale: np.ndarray,
     births_per_month: np.ndarray,
     district_market: np.ndarray,
+    person_market: np.ndarray,
     flows: dict[str, np.ndarray],
     n_districts: int,
 ) -> None:
     firms.age[firms.alive] += 1
-    drift = stationary_drift(firms, births_per_month, params)
 
-    # Deaths release their workers into unemployment.
+    # Deaths release their workers.
+    displaced = np.zeros(people.n, dtype=bool)
+    claim = streams.uniform("claim", month, people.n)
     die = streams.uniform("firm_death", month, firms.capacity) < hazard(firms, params)
     if die.any():
         employed = people.status == EMPLOYED
         leaving = employed & die[np.where(employed, people.employer, 0)]
-        flows["e_to_u"] += count_by(people.district, leaving, n_districts)
         flows["firm_death_job_losses"] += count_by(people.district, leaving, n_districts)
-        claim = streams.uniform("claim", month, people.n)
         release(people, firms, leaving, UNEMPLOYED, claim, params)
+        displaced |= leaving
         flows["firm_deaths"] += count_by(firms.district, die, n_districts)
         firms.alive[die] = False
         firms.target[die] = 0.0
         firms.hub_months[die] = 0
 
-    # Growth of survivors' desired headcount; hub-supported firms grow faster.
+    # Desired headcount: potential x age path x a mean-one shock. Hubs raise supported firms'
+    # potential while they support them.
     small = firms.alive & ~firms.large
     z = streams.normal("firm_growth", month, firms.capacity)
-    uplift = np.where(firms.hub_months > 0, np.log1p(params.hub_growth_uplift_annual) / 12, 0.0)
-    firms.target = np.where(small, firms.target * np.exp(drift + params.firm_growth_sd * z + uplift), firms.target)
-    firms.hub_months[firms.hub_months > 0] -= 1
+    sd = params.firm_growth_sd
+    firms.shock = np.where(small, firms.shock + sd * z - 0.5 * sd * sd, firms.shock)
+    supported = firms.hub_months > 0
+    firms.potential[supported] *= (1.0 + params.hub_growth_uplift_annual) ** (1 / 12)
+    firms.hub_months[supported] -= 1
+    profile = age_profile(firms.age, potential_scale[firms.district], params)
+    firms.target = np.where(small, firms.potential * profile * np.exp(firms.shock), firms.target)
 
     # Contractions: lay off the excess, choosing whom by a per-person random key.
     excess = np.where(firms.alive, firms.size - np.floor(firms.target + 0.5).astype(np.int64), 0)
@@ -111,32 +117,53 @@ def step(
         laid_off_rows = at_risk[rank_within_sorted_groups(people.employer[at_risk]) < excess[people.employer[at_risk]]]
         laid_off = np.zeros(people.n, dtype=bool)
         laid_off[laid_off_rows] = True
-        flows["e_to_u"] += count_by(people.district, laid_off, n_districts)
         flows["layoffs"] += count_by(people.district, laid_off, n_districts)
-        claim = streams.uniform("claim", month, people.n)
         release(people, firms, laid_off, UNEMPLOYED, claim, params)
+        displaced |= laid_off
 
-    # Births into free slots (lowest first), growing the arrays if needed.
+    # Births take the next unused slots, growing the arrays if needed.
     n_births = stochastic_round(births_per_month, streams.uniform("firm_birth", month, n_districts))
     total = int(n_births.sum())
     if total:
-        free = np.flatnonzero(~firms.alive)
-        if free.size < total:
-            firms.grow(max(total - free.size, firms.capacity // 2))
-            free = np.flatnonzero(~firms.alive)
-        slots = free[:total]
+        if firms.n_used + total > firms.capacity:
+            firms.grow(max(total, firms.capacity // 2))
+        slots = np.arange(firms.n_used, firms.n_used + total)
+        firms.n_used += total
         born_district = np.repeat(np.arange(n_districts), n_births).astype(np.int16)
         size_z = streams.normal("firm_birth_size", month, firms.capacity)[slots]
+        potential = np.exp(params.firm_size_sd * size_z) * potential_scale[born_district]
         firms.district[slots] = born_district
         firms.market[slots] = district_market[born_district]
         firms.size[slots] = 0
-        firms.target[slots] = params.birth_size_mean * np.exp(0.5 * size_z - 0.125)
+        firms.potential[slots] = potential
+        firms.shock[slots] = 0.0
+        firms.target[slots] = potential * age_profile(np.zeros(total), potential_scale[born_district], params)
         firms.age[slots] = 0
         firms.alive[slots] = True
         firms.large[slots] = False
         firms.hub_months[slots] = 0
         firms.ever_supported[slots] = False
         flows["firm_births"] += n_births
+
+    # Some displaced workers move straight into another job in their market (notice-period
+    # search); the rest become unemployed.
+    moving = np.flatnonzero(displaced)
+    u_move = streams.uniform("displaced_job_to_job", month, people.n)[moving]
+    moving = moving[u_move >= params.displaced_to_unemployment]
+    if moving.size:
+        placed, posts = matching.take_posts(
+            firms,
+            moving,
+            streams.uniform("displaced_priority", month, people.n)[moving],
+            person_market,
+            streams,
+            month,
+            "vacancy_fill_displaced",
+        )
+        matching.start_jobs(people, firms, placed, posts, params)
+        flows["job_to_job"] += np.bincount(people.district[placed], minlength=n_districts)
+        displaced[placed] = False
+    flows["e_to_u"] += count_by(people.district, displaced, n_districts)
 
 
 def support_firms(firms: Firms, quota: np.ndarray, params: Params, streams: Streams, month: int) -> np.ndarray:

@@ -87,39 +87,56 @@ def step(
     u = streams.uniform("search", month, people.n)
     hired = np.flatnonzero(u < p)
 
-    # Never more hires than vacancies in a market: keep those who drew furthest inside p.
-    h_m = np.bincount(person_market[hired], minlength=n_markets)
-    if (h_m > v_m).any():
-        key = u[hired] / p[hired]
-        order = np.lexsort((key, person_market[hired]))
-        hired = hired[order]
-        keep = rank_within_sorted_groups(person_market[hired]) < v_m[person_market[hired]]
-        hired = hired[keep]
-        h_m = np.bincount(person_market[hired], minlength=n_markets)
-
-    # Vacancy slots: firm j's k-th post has key (k + u_j) / v_j, so taking the smallest keys in a
-    # market fills firms in proportion to their vacancies.
-    firm_of_slot = np.repeat(np.arange(firms.capacity), vac)
-    starts = np.cumsum(vac) - vac
-    k = np.arange(firm_of_slot.size) - np.repeat(starts, vac)
-    uf = streams.uniform("vacancy_fill", month, firms.capacity)
-    slot_key = (k + uf[firm_of_slot]) / vac[firm_of_slot]
-    slot_market = firms.market[firm_of_slot]
-    order = np.lexsort((slot_key, slot_market))
-    firm_of_slot, slot_market = firm_of_slot[order], slot_market[order]
-    filled = firm_of_slot[rank_within_sorted_groups(slot_market) < h_m[slot_market]]
-
-    # Pair searchers and filled posts market by market (both sorted by market, equal counts).
-    hired = hired[np.lexsort((u[hired], person_market[hired]))]
+    hired, filled = take_posts(firms, hired, u[hired] / p[hired], person_market, streams, month, "vacancy_fill")
     from_u = people.status[hired] == UNEMPLOYED
     flows["u_to_e"] += np.bincount(people.district[hired[from_u]], minlength=n_districts)
     flows["i_to_e"] += np.bincount(people.district[hired[~from_u]], minlength=n_districts)
     from_ltu = hired[from_u][people.months_in_status[hired[from_u]] >= 12]
     flows["ltu_to_e"] += np.bincount(people.district[from_ltu], minlength=n_districts)
-    people.status[hired] = EMPLOYED
-    people.months_in_status[hired] = 0
-    people.employer[hired] = filled
-    people.wage[hired] = wage_for(people.skill[hired], params)
-    people.benefit[hired] = NO_BENEFIT
-    firms.size += np.bincount(filled, minlength=firms.capacity).astype(np.int32)
+    start_jobs(people, firms, hired, filled, params)
     return q
+
+
+def take_posts(
+    firms: Firms,
+    candidates: np.ndarray,
+    priority: np.ndarray,
+    person_market: np.ndarray,
+    streams: Streams,
+    month: int,
+    decision: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Give candidates open posts in their own market: lowest priority value first, never more
+    than the market's vacancies. Posts are shared among firms in proportion to their vacancies:
+    firm j's k-th post has key (k + u_j) / v_j, and each market fills its smallest keys.
+    Returns the candidates placed (sorted by market, then priority) and the firm of each."""
+    n_markets = int(person_market.max()) + 1 if person_market.size else 0
+    vac = firms.vacancies()
+    v_m = np.bincount(firms.market, weights=vac, minlength=n_markets).astype(np.int64)
+    cand_market = person_market[candidates]
+    order = np.lexsort((priority, cand_market))
+    candidates, cand_market = candidates[order], cand_market[order]
+    keep = rank_within_sorted_groups(cand_market) < v_m[cand_market]
+    candidates, cand_market = candidates[keep], cand_market[keep]
+    h_m = np.bincount(cand_market, minlength=n_markets)
+
+    firm_of_slot = np.repeat(np.arange(firms.capacity), vac)
+    starts = np.cumsum(vac) - vac
+    k = np.arange(firm_of_slot.size) - np.repeat(starts, vac)
+    uf = streams.uniform(decision, month, firms.capacity)
+    slot_key = (k + uf[firm_of_slot]) / vac[firm_of_slot]
+    slot_market = firms.market[firm_of_slot]
+    order = np.lexsort((slot_key, slot_market))
+    firm_of_slot, slot_market = firm_of_slot[order], slot_market[order]
+    filled = firm_of_slot[rank_within_sorted_groups(slot_market) < h_m[slot_market]]
+    return candidates, filled
+
+
+def start_jobs(people: People, firms: Firms, rows: np.ndarray, firm_rows: np.ndarray, params: Params) -> None:
+    """Put these people into these firms' posts (a new job: duration and claim reset)."""
+    people.status[rows] = EMPLOYED
+    people.months_in_status[rows] = 0
+    people.employer[rows] = firm_rows
+    people.wage[rows] = wage_for(people.skill[rows], params)
+    people.benefit[rows] = NO_BENEFIT
+    firms.size += np.bincount(firm_rows, minlength=firms.capacity).astype(np.int32)
