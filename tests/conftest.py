@@ -1,0 +1,174 @@
+"""Shared fixtures: small scenarios on testville, temporary TOML files, small People arrays.
+
+Everything runs on the synthetic place `testville` (6,500 people, two travel-to-work markets:
+Northtown and Northvale share "north", Southby is alone in "south") with short horizons, so a
+whole run takes a fraction of a second. Fixtures used by hypothesis tests are session-scoped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from simulation.config import CONFIGS, Params, Scenario, load_calibration, make_scenario
+from simulation.model import LabourMarketModel
+from simulation.people import NO_BENEFIT, NO_EMPLOYER, NO_PROGRAMME, UNEMPLOYED, People
+
+PLACE = "testville"
+MONTHS = 12
+BURN_IN = 6
+
+
+@pytest.fixture(scope="session")
+def params() -> Params:
+    """The shipped calibration."""
+    return load_calibration()
+
+
+@pytest.fixture(scope="session")
+def scenario() -> Callable[..., Scenario]:
+    """scenario(regime, months=, burn_in=, overrides=, lever_overrides=) on testville."""
+
+    def make(regime: str = "centralised", months: int = MONTHS, burn_in: int = BURN_IN, **kw: Any) -> Scenario:
+        return make_scenario(PLACE, regime, months=months, burn_in=burn_in, **kw)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def build_model(scenario: Callable[..., Scenario]) -> Callable[..., LabourMarketModel]:
+    """A built (burnt-in, not yet stepped) model on testville with invariant checks on."""
+
+    def build(
+        regime: str = "centralised",
+        seed: int = 1,
+        months: int = MONTHS,
+        burn_in: int = BURN_IN,
+        agent_views: bool = False,
+        check_invariants: bool = True,
+        **kw: Any,
+    ) -> LabourMarketModel:
+        sc = scenario(regime, months=months, burn_in=burn_in, **kw)
+        return LabourMarketModel(config=sc, seed=seed, agent_views=agent_views, check_invariants=check_invariants)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def run_model(build_model: Callable[..., LabourMarketModel]) -> Callable[..., LabourMarketModel]:
+    """Build a model, optionally adjust it (`setup(model)`), run every month calling `on_step(model)`."""
+
+    def run(
+        regime: str = "centralised",
+        seed: int = 1,
+        setup: Callable[[LabourMarketModel], None] | None = None,
+        on_step: Callable[[LabourMarketModel], None] | None = None,
+        **kw: Any,
+    ) -> LabourMarketModel:
+        model = build_model(regime, seed, **kw)
+        if setup is not None:
+            setup(model)
+        steps = 0
+        while model.running:
+            model.step()
+            steps += 1
+            if on_step is not None:
+                on_step(model)
+        assert steps == model.months
+        return model
+
+    return run
+
+
+def config_text(kind: str, name: str) -> str:
+    """The text of a shipped config file: kind is "places", "regimes" or "" (calibration)."""
+    path = CONFIGS / kind / f"{name}.toml" if kind else CONFIGS / f"{name}.toml"
+    return path.read_text(encoding="utf-8")
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    """Replace the first `old`; fail loudly if the shipped file no longer contains it."""
+    assert old in text, f"fixture text not found in config: {old!r}"
+    return text.replace(old, new, 1)
+
+
+@pytest.fixture(scope="session")
+def shipped() -> Callable[[str, str], str]:
+    return config_text
+
+
+@pytest.fixture(scope="session")
+def mutate() -> Callable[[str, str, str], str]:
+    return replace_once
+
+
+@pytest.fixture
+def write_toml(tmp_path: Path) -> Callable[[str, str | bytes], Path]:
+    """write_toml(name, text_or_bytes) -> path of tmp_path/name.toml."""
+
+    def write(name: str, content: str | bytes) -> Path:
+        path = tmp_path / f"{name}.toml"
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run `python -m simulation.cli ARGS` in a subprocess (from /tmp, so relative paths are not resolved)."""
+
+    def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "simulation.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd="/tmp",
+        )
+
+    return run
+
+
+def make_people(n: int, **fields: Any) -> People:
+    """A People struct of n rows in district 0: unemployed JSA claimants with typical traits unless given."""
+    arrays: dict[str, np.ndarray] = {
+        "district": np.zeros(n, dtype=np.int16),
+        "status": np.full(n, UNEMPLOYED, dtype=np.int8),
+        "months_in_status": np.zeros(n, dtype=np.int16),
+        "skill": np.zeros(n, dtype=np.float32),
+        "barrier": np.zeros(n, dtype=np.float32),
+        "age": np.full(n, 30, dtype=np.int8),
+        "birth_month": np.zeros(n, dtype=np.int8),
+        "benefit": np.full(n, NO_BENEFIT, dtype=np.int8),
+        "programme": np.full(n, NO_PROGRAMME, dtype=np.int16),
+        "months_in_programme": np.zeros(n, dtype=np.int16),
+        "ever_referred": np.zeros(n, dtype=bool),
+        "work_months": np.zeros(n, dtype=np.int16),
+        "outcome_paid": np.zeros(n, dtype=bool),
+        "sustain_paid": np.zeros(n, dtype=np.int16),
+        "support_hours": np.zeros(n, dtype=np.float32),
+        "employer": np.full(n, NO_EMPLOYER, dtype=np.int32),
+        "wage": np.zeros(n, dtype=np.float32),
+    }
+    for k, v in fields.items():
+        assert k in arrays, k
+        arrays[k] = np.broadcast_to(np.asarray(v, dtype=arrays[k].dtype), (n,)).copy()
+    # Fields added to People later default to zeros, so these tests keep running.
+    names = [f.name for f in dataclasses.fields(People)]
+    return People(**{k: arrays.get(k, np.zeros(n, dtype=np.int16)) for k in names})
+
+
+@pytest.fixture(scope="session")
+def people_factory() -> Callable[..., People]:
+    return make_people

@@ -1,0 +1,398 @@
+"""Reading places, regimes and calibration: good files load; every bad one is one clear ConfigError.
+
+A ConfigError's message is one line naming the file, the field and what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulation.config import (
+    CONFIGS,
+    ConfigError,
+    available,
+    load_calibration,
+    load_place,
+    load_regime,
+    make_scenario,
+)
+from simulation.parameters import PARAMETERS
+
+
+def one_line_error(exc: pytest.ExceptionInfo[ConfigError], path: Path | str, *fragments: str) -> str:
+    msg = str(exc.value)
+    assert "\n" not in msg and "\r" not in msg, msg
+    assert str(path) in msg, msg
+    for f in fragments:
+        assert f in msg, f"{f!r} not in {msg!r}"
+    return msg
+
+
+# ------------------------------------------------------------------------------ good inputs
+def test_every_shipped_config_loads_and_combines():
+    places, regimes = available("places"), available("regimes")
+    assert {"testville", "southampton", "stevenage"} <= set(places)
+    assert set(regimes) == {"centralised", "cooperative", "no_programme"}
+    params = load_calibration()
+    assert set(params.as_dict()) == set(PARAMETERS)
+    for place in places:
+        assert load_place(place).districts
+    for regime in regimes:
+        assert load_regime(regime).name == regime
+    for place in places:
+        for regime in regimes:
+            sc = make_scenario(place, regime, months=2, burn_in=0)
+            assert sc.place.name == place and sc.regime.name == regime
+
+
+def test_every_calibration_value_lies_in_its_range_and_domain():
+    params = load_calibration()
+    for name, rec in params.records.items():
+        lo, hi = PARAMETERS[name].domain
+        assert rec.low <= rec.value <= rec.high, name
+        assert lo <= rec.low and rec.high <= hi, name
+        assert rec.source.strip(), name
+        if rec.assumption:
+            assert rec.source.lower().startswith("assumption"), name
+
+
+def test_place_and_regime_accept_paths(shipped, write_toml):
+    place = write_toml("myplace", shipped("places", "testville"))
+    regime = write_toml("myregime", shipped("regimes", "cooperative"))
+    assert load_place(str(place)).name == "testville"
+    assert load_regime(str(regime)).levers.referral_month == 3
+
+
+def test_integer_where_a_float_is_expected_is_fine(shipped, mutate, write_toml):
+    path = write_toml(
+        "p", mutate(shipped("places", "testville"), "construction_value_m = 2.5", "construction_value_m = 2")
+    )
+    assert load_place(str(path)).districts[0].construction_value_m == 2.0
+
+
+# ------------------------------------------------------------------------------- bad places
+def test_missing_place_by_name_suggests_the_nearest():
+    with pytest.raises(ConfigError) as e:
+        load_place("testvile")
+    one_line_error(e, CONFIGS / "places" / "testvile.toml", "no such place", "did you mean 'testville'", "known:")
+
+
+def test_missing_place_file(tmp_path):
+    path = tmp_path / "nowhere.toml"
+    with pytest.raises(ConfigError) as e:
+        load_place(str(path))
+    one_line_error(e, path, "file not found")
+
+
+def test_directory_instead_of_a_file(tmp_path):
+    path = tmp_path / "dir.toml"
+    path.mkdir()
+    with pytest.raises(ConfigError) as e:
+        load_place(str(path))
+    one_line_error(e, path, "directory")
+
+
+def test_toml_syntax_error_names_the_line(shipped, mutate, write_toml):
+    text = mutate(shipped("places", "testville"), "businesses = 170", "businesses 170")
+    line = text.splitlines().index("businesses 170") + 1
+    path = write_toml("syntax", text)
+    with pytest.raises(ConfigError) as e:
+        load_place(str(path))
+    one_line_error(e, path, "TOML syntax error", f"line {line}")
+
+
+def test_non_utf8_file(shipped, write_toml):
+    raw = shipped("places", "testville").encode("utf-8").replace(b"Northtown", b"North\xfftown", 1)
+    path = write_toml("latin", raw)
+    with pytest.raises(ConfigError) as e:
+        load_place(str(path))
+    one_line_error(e, path, "UTF-8")
+
+
+def test_unknown_key_in_a_district_suggests_the_nearest(shipped, mutate, write_toml):
+    text = mutate(
+        shipped("places", "testville"),
+        "unemployment_rate = 0.060",
+        "unemployment_rate = 0.060\nunemploymnt_rate = 0.06",
+    )
+    path = write_toml("extra", text)
+    with pytest.raises(ConfigError) as e:
+        load_place(str(path))
+    one_line_error(e, path, "districts[0].unemploymnt_rate", "unknown key", "did you mean 'unemployment_rate'")
+
+
+def test_misspelt_key_in_a_district_is_reported_as_unknown_with_the_nearest(shipped, mutate, write_toml):
+    text = mutate(shipped("places", "testville"), "unemployment_rate = 0.048", "unemploymnt_rate = 0.048")
+    path = write_toml("renamed", text)
+    with pytest.raises(ConfigError) as e:
+        load_place(str(path))
+    one_line_error(e, path, "districts[1].unemploymnt_rate", "did you mean 'unemployment_rate'")
+
+
+def test_wrong_type_string_for_a_number(shipped, mutate, write_toml):
+    text = mutate(shipped("places", "testville"), "employment_rate = 0.730", 'employment_rate = "0.730"')
+    path = write_toml("type", text)
+    with pytest.raises(ConfigError) as e:
+        load_place(str(path))
+    one_line_error(e, path, "districts[0].employment_rate", "number", "'0.730'")
+
+
+def test_value_out_of_range(shipped, mutate, write_toml):
+    path = write_toml(
+        "range", mutate(shipped("places", "testville"), "employment_rate = 0.730", "employment_rate = 1.5")
+    )
+    with pytest.raises(ConfigError) as e:
+        load_place(str(path))
+    one_line_error(e, path, "districts[0].employment_rate", "1.5")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("working_age_pop = 3000", "working_age_pop = -3000", "districts[0].working_age_pop"),
+        ("construction_value_m = 2.5", "construction_value_m = nan", "districts[0].construction_value_m"),
+        ("construction_value_m = 2.5", "construction_value_m = inf", "districts[0].construction_value_m"),
+        ("businesses = 170", "businesses = 170.5", "districts[0].businesses"),
+        ("people_per_agent = 1", "people_per_agent = 0.5", "people_per_agent"),
+        ('code = "T00000002"', 'code = "T00000001"', "duplicate district code"),
+    ],
+)
+def test_bad_place_values(shipped, mutate, write_toml, old, new, field):
+    path = write_toml("bad", mutate(shipped("places", "testville"), old, new))
+    with pytest.raises(ConfigError) as e:
+        load_place(str(path))
+    one_line_error(e, path, field)
+
+
+def test_inconsistent_rates_in_a_district(shipped, mutate, write_toml):
+    path = write_toml(
+        "rates", mutate(shipped("places", "testville"), "employment_rate = 0.730", "employment_rate = 0.600")
+    )
+    with pytest.raises(ConfigError) as e:
+        load_place(str(path))
+    one_line_error(e, path, "districts[0]", "inconsistent")
+
+
+def test_missing_required_key(shipped, mutate, write_toml):
+    path = write_toml("missing", mutate(shipped("places", "testville"), "businesses = 90\n", ""))
+    with pytest.raises(ConfigError) as e:
+        load_place(str(path))
+    one_line_error(e, path, "districts[2].businesses", "missing")
+
+
+# ------------------------------------------------------------------------------ bad regimes
+def test_missing_regime_by_name_suggests_the_nearest():
+    with pytest.raises(ConfigError) as e:
+        load_regime("centralisd")
+    one_line_error(e, CONFIGS / "regimes" / "centralisd.toml", "no such regime", "did you mean 'centralised'")
+
+
+def test_lever_that_does_not_exist_suggests_the_nearest(shipped, mutate, write_toml):
+    text = mutate(shipped("regimes", "centralised"), "referral_month = 12", "referral_month = 12\nreferal_month = 3")
+    path = write_toml("lever", text)
+    with pytest.raises(ConfigError) as e:
+        load_regime(str(path))
+    one_line_error(e, path, "levers.referal_month", "unknown key", "did you mean 'referral_month'")
+
+
+def test_misspelt_lever_is_reported_with_the_nearest(shipped, mutate, write_toml):
+    path = write_toml("lever2", mutate(shipped("regimes", "centralised"), "caseload = 120", "caseloads = 120"))
+    with pytest.raises(ConfigError) as e:
+        load_regime(str(path))
+    one_line_error(e, path, "levers.caseloads", "did you mean 'caseload'")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ('effort_rule = "expected_payment"', 'effort_rule = "creaming"', "levers.effort_rule"),
+        ("referral_share = 1.0", "referral_share = 1.5", "levers.referral_share"),
+        ("caseload = 120", 'caseload = "many"', "levers.caseload"),
+        ("brokerage = false", 'brokerage = "no"', "levers.brokerage"),
+        ('provider_payer = "exchequer"', 'provider_payer = "lottery"', "levers.provider_payer"),
+        ("referral_month = 12", "referral_month = 12.5", "levers.referral_month"),
+    ],
+)
+def test_bad_lever_values(shipped, mutate, write_toml, old, new, field):
+    path = write_toml("badlever", mutate(shipped("regimes", "centralised"), old, new))
+    with pytest.raises(ConfigError) as e:
+        load_regime(str(path))
+    one_line_error(e, path, field)
+
+
+def test_lever_overrides_are_checked():
+    with pytest.raises(ConfigError) as e:
+        make_scenario("testville", "centralised", lever_overrides={"referal_month": 3})
+    one_line_error(e, "lever overrides", "referal_month", "did you mean 'referral_month'")
+    with pytest.raises(ConfigError) as e:
+        make_scenario("testville", "centralised", lever_overrides={"referral_share": 2.0})
+    one_line_error(e, "lever overrides", "levers.referral_share")
+    sc = make_scenario("testville", "centralised", lever_overrides={"referral_month": 3})
+    assert sc.regime.levers.referral_month == 3
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"nosuchparam": 1.0}, "unknown parameter"),
+        ({"sep_rate_eu": 2.0}, "expected a value in [0.0, 1.0]"),
+        ({"sep_rate_eu": math.nan}, "finite"),
+        ({"sep_rate_eu": True}, "finite"),
+        ({"matching_alpha": 1.0}, "expected a value in [0.05, 0.95]"),
+    ],
+)
+def test_parameter_overrides_are_checked(overrides, fragment):
+    with pytest.raises(ConfigError) as e:
+        make_scenario("testville", "centralised", overrides=overrides)
+    one_line_error(e, "overrides", next(iter(overrides)), fragment)
+
+
+@pytest.mark.parametrize(("months", "burn_in"), [(5000, 6), (12, 1000)])
+def test_out_of_range_horizons_are_config_errors(months, burn_in):
+    """Any bad input raises ConfigError (config.py's contract), including the horizon."""
+    with pytest.raises(ConfigError) as e:
+        make_scenario("testville", "centralised", months=months, burn_in=burn_in)
+    assert "\n" not in str(e.value)
+
+
+# -------------------------------------------------------------------------- bad calibration
+def _calibration_error(write_toml, text: str) -> tuple[pytest.ExceptionInfo[ConfigError], Path]:
+    path = write_toml("calibration", text)
+    with pytest.raises(ConfigError) as e:
+        load_calibration(path)
+    return e, path
+
+
+def test_calibration_low_above_high(shipped, mutate, write_toml):
+    e, path = _calibration_error(
+        write_toml, mutate(shipped("", "calibration"), "low = 0.0035\nhigh = 0.006", "low = 0.007\nhigh = 0.006")
+    )
+    one_line_error(e, path, "params.sep_rate_eu", "low 0.007 > high 0.006")
+
+
+def test_calibration_value_outside_its_range(shipped, mutate, write_toml):
+    e, path = _calibration_error(write_toml, mutate(shipped("", "calibration"), "value = 0.0047", "value = 0.0099"))
+    one_line_error(e, path, "params.sep_rate_eu", "outside its range")
+
+
+def test_calibration_range_outside_the_hard_domain(shipped, mutate, write_toml):
+    text = mutate(
+        shipped("", "calibration"),
+        'value = 0.0047\nunit = "probability per month"\nlow = 0.0035\nhigh = 0.006',
+        'value = 0.0047\nunit = "probability per month"\nlow = 0.0035\nhigh = 1.5',
+    )
+    e, path = _calibration_error(write_toml, text)
+    one_line_error(e, path, "params.sep_rate_eu.high", "[0.0, 1.0]")
+
+
+def test_calibration_unknown_parameter_suggests_the_nearest(shipped, mutate, write_toml):
+    e, path = _calibration_error(
+        write_toml, mutate(shipped("", "calibration"), "[params.sep_rate_eu]", "[params.sep_rate_euu]")
+    )
+    one_line_error(e, path, "params.sep_rate_euu", "unknown parameter", "did you mean 'sep_rate_eu'")
+
+
+def test_calibration_missing_parameter(shipped, write_toml):
+    text = shipped("", "calibration")
+    start = text.index("[params.sep_rate_ei]")
+    end = text.index("[params.", start + 1)
+    e, path = _calibration_error(write_toml, text[:start] + text[end:])
+    one_line_error(e, path, "params.sep_rate_ei", "missing")
+
+
+def test_calibration_assumption_needs_its_reasons(shipped, mutate, write_toml):
+    text = shipped("", "calibration")
+    start = text.index("[params.sep_rate_ei]")
+    block = text[start : text.index("[params.", start + 1)]
+    bad = re.sub(r'source = "Assumption:', 'source = "LFS:', block, count=1)
+    assert bad != block
+    e, path = _calibration_error(write_toml, text.replace(block, bad))
+    one_line_error(e, path, "params.sep_rate_ei", "Assumption:")
+
+
+def test_calibration_wrong_type(shipped, mutate, write_toml):
+    e, path = _calibration_error(write_toml, mutate(shipped("", "calibration"), "value = 0.0047", 'value = "0.0047"'))
+    one_line_error(e, path, "params.sep_rate_eu.value", "'0.0047'")
+
+
+def test_calibration_unknown_key_in_a_record_suggests_the_nearest(shipped, mutate, write_toml):
+    """As for places and regimes, a misspelt key inside a record gets the nearest name."""
+    e, path = _calibration_error(
+        write_toml, mutate(shipped("", "calibration"), "value = 0.0047", "value = 0.0047\nvalu = 1")
+    )
+    one_line_error(e, path, "params.sep_rate_eu.valu", "did you mean 'value'")
+
+
+# ---------------------------------------------------------------- property: mutated files
+KEY_LINE = re.compile(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*=\s*)(.*)$")
+NEW_VALUES = st.one_of(
+    st.sampled_from(['"x"', '""', "-1", "0", "-0.5", "nan", "-inf", "inf", "1e308", "-1e308", "true", "[]", "{}"]),
+    st.sampled_from(["99999999999999999999", "1979-05-27", '"0.5"', "[1, 2]", "0.0", "1", "1.0", "2"]),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(2**70), 2**70).map(str),
+)
+
+
+def _keyed(lines: list[str]) -> list[int]:
+    return [i for i, line in enumerate(lines) if KEY_LINE.match(line) and not line.lstrip().startswith("#")]
+
+
+@st.composite
+def mutated_toml(draw, text: str) -> str:
+    """Up to three edits of `key = value` lines: drop, new value, rename, duplicate, or cut short."""
+    lines = text.splitlines()
+    for _ in range(draw(st.integers(1, 3))):
+        keyed = _keyed(lines)
+        if not keyed:
+            break
+        i = draw(st.sampled_from(keyed))
+        indent, key, eq, value = KEY_LINE.match(lines[i]).groups()
+        kind = draw(st.sampled_from(["drop", "value", "rename", "duplicate", "garble"]))
+        if kind == "drop":
+            del lines[i]
+        elif kind == "value":
+            lines[i] = f"{indent}{key}{eq}{draw(NEW_VALUES)}"
+        elif kind == "rename":
+            new_key = draw(st.sampled_from([key + "s", key[:-1] or "k", key.upper(), "x_" + key, key.replace("_", "")]))
+            lines[i] = f"{indent}{new_key}{eq}{value}"
+        elif kind == "duplicate":
+            lines.insert(i, lines[i])
+        else:
+            lines[i] = lines[i][: draw(st.integers(0, len(lines[i])))]
+    return "\n".join(lines) + "\n"
+
+
+def _check_loads_or_config_error(loader, text: str, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / f"mutated-{suffix}.toml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            loader(str(path))
+        except ConfigError as e:
+            msg = str(e)
+            assert "\n" not in msg and "\r" not in msg, msg
+            assert msg.startswith(str(path)), msg
+
+
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@given(data=st.data())
+@PROPERTY
+def test_mutated_place_loads_or_raises_one_line_config_error(shipped, data):
+    text = data.draw(mutated_toml(shipped("places", "testville")))
+    _check_loads_or_config_error(load_place, text, "place")
+
+
+@given(data=st.data())
+@PROPERTY
+def test_mutated_regime_loads_or_raises_one_line_config_error(shipped, data):
+    text = data.draw(mutated_toml(shipped("regimes", "cooperative")))
+    _check_loads_or_config_error(load_regime, text, "regime")

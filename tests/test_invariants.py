@@ -1,0 +1,339 @@
+"""Invariants that must hold in every month of every run: people, firms, money and probabilities.
+
+The model's own `assert_invariants` runs too (check_invariants=True); these tests check the same
+identities independently from the arrays and results, plus the stock-flow and money identities
+that tie the results table to the state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from simulation.config import ConfigError, load_place
+from simulation.firms import Firms, death_hazard
+from simulation.ledger import ACCOUNT, CATEGORIES
+from simulation.mechanisms import business, matching, participation
+from simulation.model import LabourMarketModel
+from simulation.people import EMPLOYED, INACTIVE, JSA, NO_EMPLOYER, UNEMPLOYED
+
+REGIMES = ("centralised", "cooperative", "no_programme")
+SLOW_OK = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=60, deadline=None)
+
+STOCKS = ("population", "employed", "unemployed", "inactive", "long_term_unemployed", "claimants_jsa")
+MONEY = (*CATEGORIES, "employment_support_cost")
+
+
+def check_state(model: LabourMarketModel) -> None:
+    """People and firm identities, checked from the arrays (independently of assert_invariants)."""
+    people, firms = model.people, model.firms
+    # Exactly one status each, from the three.
+    assert set(np.unique(people.status).tolist()) <= {EMPLOYED, UNEMPLOYED, INACTIVE}
+    counts = [(people.status == s).sum() for s in (EMPLOYED, UNEMPLOYED, INACTIVE)]
+    assert sum(counts) == people.n
+    employed = people.status == EMPLOYED
+    # An employer exactly for the employed; headcounts equal the people employed there.
+    assert ((people.employer != NO_EMPLOYER) == employed).all()
+    assert (people.employer < firms.capacity).all()
+    heads = np.bincount(people.employer[employed], minlength=firms.capacity)
+    np.testing.assert_array_equal(heads, firms.size)
+    assert firms.alive[people.employer[employed]].all(), "someone works for a dead firm"
+    assert (firms.size[~firms.alive] == 0).all()
+    assert (firms.size >= 0).all()
+    # Everyone employed works in their own market.
+    assert (firms.market[people.employer[employed]] == model.person_market[employed]).all()
+    # Wages exactly for the employed; benefits never for the employed.
+    assert (people.wage[employed] > 0).all() and (people.wage[~employed] == 0).all()
+    assert (people.benefit[employed] == 0).all()
+    # The ledger balances in every district.
+    assert model.ledger.is_balanced()
+    np.testing.assert_array_equal(model.ledger.balances.sum(axis=0), np.zeros(model.n_districts, dtype=np.int64))
+    # Results of this month: the three stocks partition the population.
+    row = model.rows[-1]
+    np.testing.assert_array_equal(row["employed"] + row["unemployed"] + row["inactive"], row["population"])
+
+
+@given(seed=st.integers(0, 2**31 - 1), regime=st.sampled_from(REGIMES))
+@SLOW_OK
+def test_people_firms_and_ledger_invariants_every_month(run_model, seed, regime):
+    model = run_model(regime, seed, months=12, burn_in=6, on_step=check_state)
+    df = model.results_frame()
+    assert len(df) == 12 * model.n_districts
+    # Population constant and equal to the place's working-age population (one person per row).
+    pops = df.groupby("district")["population"].unique()
+    assert all(len(v) == 1 for v in pops)
+    assert df.groupby("month")["population"].sum().eq(6500).all()
+
+
+def test_population_matches_place_file(build_model):
+    model = build_model("centralised", 3)
+    place = load_place("testville")
+    expected = {d.name: d.working_age_pop for d in place.districts}
+    got = {name: int((model.people.district == i).sum()) for i, name in enumerate(model.district_names)}
+    assert got == expected
+    # Districts are contiguous row blocks, ordered by market.
+    assert (np.diff(model.people.district) >= 0).all()
+    assert (np.diff(model.person_market) >= 0).all()
+
+
+@pytest.mark.parametrize("regime", REGIMES)
+def test_stock_flow_identities(run_model, regime):
+    """Stocks change by the recorded flows; the only moves the flows leave out are retirements.
+
+    A retiree's slot is taken by an inactive school leaver, so retirements from work or search
+    lower E or U and raise I without a recorded flow: f_E - dE >= 0, f_U - dU >= 0, and together
+    they equal dI - f_I, at most the month's retirements.
+    """
+    model = run_model(regime, 11, months=24, burn_in=6)
+    df = model.results_frame()
+    assert df["retirements"].sum() > 0
+    for _, g in df.sort_values("month").groupby("district"):
+        g = g.set_index("month").select_dtypes("number").astype(float)
+        prev = g.shift(1).iloc[1:]
+        g = g.iloc[1:]
+        d_e = g["employed"] - prev["employed"]
+        d_u = g["unemployed"] - prev["unemployed"]
+        d_i = g["inactive"] - prev["inactive"]
+        f_e = g["u_to_e"] + g["i_to_e"] - g["e_to_u"] - g["e_to_i"]
+        f_u = g["e_to_u"] + g["i_to_u"] - g["u_to_e"] - g["u_to_i"]
+        f_i = g["e_to_i"] + g["u_to_i"] - g["i_to_u"] - g["i_to_e"]
+        retired_e, retired_u, retired_active = f_e - d_e, f_u - d_u, d_i - f_i
+        assert (retired_e >= 0).all(), retired_e[retired_e < 0]
+        assert (retired_u >= 0).all(), retired_u[retired_u < 0]
+        pd.testing.assert_series_equal(retired_e + retired_u, retired_active, check_names=False)
+        assert (retired_active <= g["retirements"]).all()
+        # Flows are real moves, not noise: most months have hires and separations.
+        assert (g["u_to_e"] > 0).mean() > 0.5 and (g["e_to_u"] > 0).mean() > 0.5
+    # Sub-flows never exceed the flows they are part of.
+    assert (df["ltu_to_e"] <= df["u_to_e"]).all()
+    # Displaced workers either become unemployed or move straight into another job.
+    assert (df["firm_death_job_losses"] + df["layoffs"] <= df["e_to_u"] + df["job_to_job"]).all()
+    assert (df["long_term_unemployed"] <= df["unemployed"]).all()
+
+
+@pytest.mark.parametrize("regime", REGIMES)
+def test_money_columns_equal_ledger_flows_every_month(run_model, params, regime):
+    """Each month's money columns move the ledger's balances; public cost is what Exchequer and councils lose."""
+    snapshots: list[np.ndarray] = []
+
+    def setup(model: LabourMarketModel) -> None:
+        snapshots.append(model.ledger.balances.copy())
+
+    def on_step(model: LabourMarketModel) -> None:
+        row = model.rows[-1]
+        before, after = snapshots[-1], model.ledger.balances.copy()
+        snapshots.append(after)
+        delta = after - before
+        expected = np.zeros_like(delta)
+        for cat, (payer, payee) in CATEGORIES.items():
+            pence = np.rint(row[cat] * 100).astype(np.int64)
+            assert (pence >= 0).all(), cat
+            expected[ACCOUNT[payer]] -= pence
+            expected[ACCOUNT[payee]] += pence
+        np.testing.assert_array_equal(delta, expected)
+        public = delta[ACCOUNT["exchequer"]] + delta[ACCOUNT["council"]]
+        np.testing.assert_array_equal(np.rint(row["public_cost"] * 100).astype(np.int64), -public)
+        # Money columns agree with the people and institutions behind them (one person per row).
+        people = model.people
+        np.testing.assert_allclose(row["benefit_esa"], row["claimants_esa"] * params.esa_monthly, rtol=1e-12)
+        np.testing.assert_allclose(
+            row["housing_support"],
+            (row["claimants_jsa"] + row["claimants_esa"]) * params.housing_support_monthly,
+            rtol=1e-12,
+        )
+        lo, hi = sorted((params.jsa_monthly_under25, params.jsa_monthly_25plus))
+        assert (row["benefit_jsa"] >= row["claimants_jsa"] * lo - 0.01).all()
+        assert (row["benefit_jsa"] <= row["claimants_jsa"] * hi + 0.01).all()
+        emp = people.status == EMPLOYED
+        wages = np.bincount(people.district[emp], weights=people.wage[emp].astype(np.float64), minlength=3)
+        np.testing.assert_allclose(row["tax_ni"], wages * params.tax_ni_rate, rtol=1e-9, atol=0.01)
+        claimants = np.bincount(people.district[(people.benefit == JSA) & ~emp], minlength=3)
+        np.testing.assert_array_equal(row["claimants_jsa"], claimants)
+        np.testing.assert_allclose(
+            row["employment_support_cost"],
+            row["programme_payments_exchequer"] + row["programme_payments_council"] + row["hub_running"],
+        )
+        np.testing.assert_allclose(
+            row["programme_payments_exchequer"] + row["programme_payments_council"],
+            row["programme_fees"] + row["programme_grant"],
+            atol=0.01,
+        )
+        np.testing.assert_allclose(row["provider_delivery"], row["programme_delivery_cost"], atol=0.01)
+        np.testing.assert_allclose(
+            row["hub_running"], row["hub_supported_firms"] * params.hub_cost_per_firm_year / 12, atol=0.01
+        )
+
+    model = run_model(regime, 4, months=12, burn_in=6, setup=setup, on_step=on_step)
+    # Over the whole run: each account's balance is the signed sum of its categories in the results.
+    df = model.results_frame()
+    by_d = df.groupby("district")[[*MONEY, "public_cost"]].sum()
+    for account, i in ACCOUNT.items():
+        expected = np.zeros(model.n_districts)
+        for cat, (payer, payee) in CATEGORIES.items():
+            expected += by_d[cat].to_numpy() * ((payee == account) - (payer == account))
+        np.testing.assert_array_equal(
+            np.rint(expected * 100).astype(np.int64), model.ledger.balances[i], err_msg=account
+        )
+    np.testing.assert_allclose(
+        -by_d["public_cost"].to_numpy(),
+        model.ledger.balance_pounds("exchequer") + model.ledger.balance_pounds("council"),
+        atol=0.05,
+    )
+    # The ledger starts afresh at month 0: the burn-in's money is not in the policy run.
+    assert np.abs(model.ledger.balances).sum() > 0
+
+
+@pytest.mark.parametrize("regime", REGIMES)
+def test_results_have_no_nan_and_no_negative_counts(run_model, regime):
+    df = run_model(regime, 8, months=18, burn_in=6).results_frame()
+    numeric = df.select_dtypes("number")
+    assert np.isfinite(numeric.to_numpy(dtype=float)).all()
+    may_be_negative = {"public_cost"}
+    negatives = [c for c in numeric.columns if c not in may_be_negative and (numeric[c] < 0).any()]
+    assert negatives == []
+    for col in STOCKS:
+        assert (df[col] >= 0).all()
+    assert set(df["month"]) == set(range(1, 19))
+    assert df.groupby("month").size().eq(3).all()
+
+
+# ------------------------------------------------------------------------------ probabilities
+weights_st = st.lists(st.floats(0.0, 1e3, allow_subnormal=False), min_size=1, max_size=40)
+
+
+@given(
+    w=weights_st,
+    vac=st.lists(st.floats(0.0, 1e4, allow_subnormal=False), min_size=1, max_size=3),
+    alpha=st.floats(0.05, 0.95),
+    eff=st.floats(0.0, 5.0),
+    data=st.data(),
+)
+@FAST
+def test_hire_probability_in_unit_interval(params, w, vac, alpha, eff, data):
+    p = params.with_overrides({"matching_alpha": alpha, "matching_efficiency": eff})
+    n_markets = len(vac)
+    markets = np.array(data.draw(st.lists(st.integers(0, n_markets - 1), min_size=len(w), max_size=len(w))))
+    weights = np.array(w)
+    m, q = matching.market_rates(weights, np.array(vac), markets, p)
+    assert np.isfinite(m).all() and np.isfinite(q).all()
+    assert (m >= 0).all() and (m <= np.array(vac) + 1e-9).all()
+    assert (q >= 0).all()
+    prob = -np.expm1(-q[markets] * weights)
+    assert np.isfinite(prob).all()
+    assert ((prob >= 0) & (prob <= 1)).all()
+
+
+@given(
+    statuses=st.lists(st.sampled_from([EMPLOYED, UNEMPLOYED, INACTIVE]), min_size=1, max_size=60),
+    finding=st.lists(st.floats(0.0, 1e4, allow_subnormal=False), min_size=3, max_size=3),
+    exit_ui=st.floats(0.0, 1.0),
+    sep_ei=st.floats(0.0, 1.0),
+    data=st.data(),
+)
+@FAST
+def test_entry_rates_in_unit_interval(params, people_factory, statuses, finding, exit_ui, sep_ei, data):
+    n = len(statuses)
+    districts = data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))
+    people = people_factory(n, status=statuses, district=districts)
+    p = params.with_overrides({"exit_rate_ui": exit_ui, "sep_rate_ei": sep_ei})
+    rate = participation.entry_rates(people, np.array(finding), p, 3)
+    assert rate.shape == (3,)
+    assert np.isfinite(rate).all() and ((rate >= 0) & (rate <= 1)).all()
+
+
+def _random_firms(ages: list[int], hub: list[int], alive: list[bool], large: list[bool]) -> Firms:
+    n = len(ages)
+    return Firms(
+        district=np.zeros(n, dtype=np.int16),
+        market=np.zeros(n, dtype=np.int16),
+        size=np.zeros(n, dtype=np.int32),
+        target=np.ones(n),
+        potential=np.ones(n),
+        shock=np.zeros(n),
+        age=np.array(ages, dtype=np.int32),
+        alive=np.array(alive, dtype=bool),
+        large=np.array(large, dtype=bool),
+        hub_months=np.array(hub, dtype=np.int16),
+        ever_supported=np.array(hub, dtype=np.int16) > 0,
+        n_used=n,
+    )
+
+
+@given(data=st.data(), ratio=st.floats(0.0, 2.0))
+@FAST
+def test_business_hazard_in_unit_interval(params, data, ratio):
+    n = data.draw(st.integers(1, 50))
+    ages = data.draw(st.lists(st.integers(0, 2000), min_size=n, max_size=n))
+    hub = data.draw(st.lists(st.integers(0, 36), min_size=n, max_size=n))
+    alive = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    large = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    firms = _random_firms(ages, hub, alive, large)
+    h = business.hazard(firms, params.with_overrides({"hub_survival_hazard_ratio": ratio}))
+    assert np.isfinite(h).all() and ((h >= 0) & (h <= 1)).all()
+    assert (h[~firms.alive | firms.large] == 0).all()
+
+
+@given(
+    s1=st.floats(0.0, 1.0),
+    s3=st.floats(0.0, 1.0),
+    s5=st.floats(0.0, 1.0),
+    mature=st.floats(0.0, 1.0),
+)
+@example(s1=0.913, s3=0.99, s5=0.5, mature=0.06)  # 3-year survival above 1-year survival
+@example(s1=0.0, s3=0.0, s5=0.0, mature=0.06)  # nobody survives a year
+@FAST
+def test_death_hazard_in_unit_interval_for_any_accepted_survival_curve(params, s1, s3, s5, mature):
+    """Any survival curve the configuration accepts must give monthly death hazards in [0, 1].
+
+    Each survival parameter is accepted on its own domain [0, 1]; a curve that is not
+    non-increasing (or has zero survival) must either be rejected as bad input (ConfigError) or
+    still yield probabilities.
+    """
+    try:
+        p = params.with_overrides(
+            {"survival_1yr": s1, "survival_3yr": s3, "survival_5yr": s5, "mature_death_rate": mature}
+        )
+    except ConfigError:
+        return
+    h = death_hazard(np.array([0, 11, 12, 35, 36, 59, 60, 600]), p)
+    assert np.isfinite(h).all(), h
+    assert ((h >= 0) & (h <= 1)).all(), h
+
+
+@given(
+    s1=st.floats(0.91, 0.915),
+    s3=st.floats(0.594, 0.60),
+    s5=st.floats(0.41, 0.45),
+    mature=st.floats(0.04, 0.08),
+)
+@FAST
+def test_death_hazard_in_unit_interval_within_calibration_ranges(params, s1, s3, s5, mature):
+    p = params.with_overrides({"survival_1yr": s1, "survival_3yr": s3, "survival_5yr": s5, "mature_death_rate": mature})
+    h = death_hazard(np.arange(0, 200), p)
+    assert np.isfinite(h).all() and ((h >= 0) & (h <= 1)).all()
+
+
+@pytest.mark.parametrize("regime", REGIMES)
+def test_live_model_probabilities_in_unit_interval(run_model, params, regime):
+    def on_step(model: LabourMarketModel) -> None:
+        people, p = model.people, model.params
+        w = matching.search_weights(people, p)
+        assert np.isfinite(w).all() and (w >= 0).all()
+        assert (w[people.status == EMPLOYED] == 0).all()
+        v_m = np.bincount(model.firms.market, weights=model.firms.vacancies(), minlength=len(model.market_names))
+        _, q = matching.market_rates(w, v_m, model.person_market, p)
+        prob = -np.expm1(-q[model.person_market] * w)
+        assert ((prob >= 0) & (prob <= 1)).all()
+        assert (matching.support_multiplier(people.support_hours, p) >= 1).all()
+        h = business.hazard(model.firms, p)
+        assert ((h >= 0) & (h <= 1)).all()
+        assert ((model.q_prev >= 0) & np.isfinite(model.q_prev)).all()
+
+    model = run_model(regime, 21, months=12, burn_in=6, on_step=on_step)
+    assert ((model.entry_rate >= 0) & (model.entry_rate <= 1)).all()
+    assert 0 <= model.rate_eu <= params.sep_rate_eu
+    assert model.rate_eu + params.sep_rate_ei <= 1
