@@ -101,20 +101,35 @@ class SmallBusiness(mesa.Agent):
 
 
 class Council(mesa.Agent):
-    """A district council: pays for its enterprise hub and, by lever, brokers developers' plans."""
+    """A district council: pays its share of the enterprise hub, the employer partnership and
+    training not covered by the skills fund, and, by lever, brokers developers' plans."""
 
     model: LabourMarketModel
 
     def __init__(self, model: LabourMarketModel, district: int, levers: Levers) -> None:
         super().__init__(model)
         self.district = district
-        self.brokers_obligations = levers.brokerage
-        self.hub_cost = 0.0
+        self.levers = levers
+        self.spent: dict[str, float] = {}
 
     def step(self) -> None:
-        hub = self.model.hubs[self.district]
-        self.hub_cost = hub.supported_now * self.model.params.hub_cost_per_firm_year / 12.0
-        self.model.post_district("hub_running", self.district, self.hub_cost)
+        m, d, lv, p = self.model, self.district, self.levers, self.model.params
+        hub_cost = m.hubs[d].supported_now * p.hub_cost_per_firm_year / 12.0
+        partnership = float(m.partnership_month["partnership_cost"][d])
+        training = float(m.training_started[d]) * p.training_cost
+        from_fund = min(training, max(0.0, float(m.ledger.balance_pounds("skills_fund")[d])))
+        projects = float(m.developments["projects"][d]) if lv.brokerage else 0.0
+        self.spent = {
+            "hub_running_council": hub_cost * lv.hub_council_share,
+            "hub_running_other": hub_cost * (1.0 - lv.hub_council_share),
+            f"partnership_delivery_{lv.partnership_payer}": partnership,
+            "employer_in_kind": float(m.partnership_month["employer_in_kind"][d]),
+            "training_skills_fund": from_fund,
+            "training_exchequer": training - from_fund,
+            "brokerage": projects * p.brokerage_cost_per_project,
+        }
+        for category, pounds in self.spent.items():
+            m.post_district(category, d, pounds)
 
 
 class Provider(mesa.Agent):
@@ -142,6 +157,7 @@ class Provider(mesa.Agent):
             m.params,
             m.month_draws["referral"][self.rows],
             float(m.q_prev[m.district_market[self.district]]),
+            m.month,
             m.ppa,
         )
         category = f"programme_payments_{self.levers.provider_payer}"

@@ -122,24 +122,56 @@ def check_consistency(values: dict[str, float], source: str | Path) -> None:
 
 
 # --------------------------------------------------------------------------------------- regimes
+GROUPS = ("jsa_18_24", "jsa_25_plus", "jsa_ex_ib", "esa_new", "esa_ex_ib")
+
+
+class GroupLevers(Strict):
+    """How a provider takes and is paid for one claimant group (the Work Programme's payment groups)."""
+
+    referral_month: int = Field(ge=0, le=120, description="months on benefit before referral")
+    referral_share: float = Field(ge=0, le=1, description="share of eligible claimants referred")
+    fee_attachment: float = Field(ge=0, description="£ paid at referral")
+    fee_job_outcome: float = Field(ge=0, description="£ paid when a job outcome is reached")
+    fee_sustainment: float = Field(ge=0, description="£ per further month in work after the outcome")
+    sustainment_payments: int = Field(ge=0, le=120, description="most sustainment payments per participant")
+    outcome_months: int = Field(ge=1, le=24, description="continuous months in work that trigger the outcome fee")
+
+
+class GroupTable(Strict):
+    jsa_18_24: GroupLevers
+    jsa_25_plus: GroupLevers
+    jsa_ex_ib: GroupLevers
+    esa_new: GroupLevers
+    esa_ex_ib: GroupLevers
+
+    def by_index(self) -> list[GroupLevers]:
+        """Levers in the order of people.GROUP codes 1..5 (index 0 is 'no group')."""
+        return [getattr(self, g) for g in GROUPS]
+
+
 class Levers(Strict):
     """Policy levers. Each mechanism reads its own; no code asks which regime this is."""
 
     # Employment support (providers)
-    referral_share: float = Field(ge=0, le=1, description="share of eligible claimants referred")
-    referral_month: int = Field(ge=0, le=120, description="months unemployed before referral")
     programme_months: int = Field(ge=1, le=120, description="months of attachment")
     caseload: float = Field(ge=1, le=2000, description="participants per adviser")
     effort_rule: Literal["uniform", "expected_payment", "need"]
-    fee_attachment: float = Field(ge=0, description="£ paid at referral")
-    fee_job_outcome: float = Field(ge=0, description="£ paid when a job outcome is reached")
-    fee_sustainment_month: float = Field(ge=0, description="£ per month in work after outcome")
-    sustainment_months: int = Field(ge=0, le=120)
-    job_outcome_months: int = Field(ge=1, le=24, description="months in work for a job outcome")
     grant_per_participant_month: float = Field(ge=0, description="£ grant per participant-month")
     provider_payer: Literal["exchequer", "council"]
+    integrated_help: bool = Field(
+        description="key workers coordinate health, care and housing help that lowers barriers"
+    )
+    groups: GroupTable
+    # Employer partnerships and schools
+    placements_per_10k: float = Field(ge=0, le=10_000, description="placements a year per 10,000 of working age")
+    partnership_payer: Literal["exchequer", "council"]
+    school_employer_coverage: float = Field(ge=0, le=1, description="share of school leavers with 4+ employer contacts")
+    # Skills
+    training_take_up: float = Field(ge=0, le=1, description="share of participants who start training in a year")
+    training_vacancy_link: float = Field(ge=0, le=1, description="how closely training is tied to local vacancies")
     # Enterprise hubs
     hub_firms_per_year: float = Field(ge=0, le=10_000, description="new firms supported per district")
+    hub_council_share: float = Field(ge=0, le=1, description="share of hub running costs paid by the council")
     # Developer obligations
     brokerage: bool
 
@@ -325,6 +357,28 @@ def _resolve(kind: str, name_or_path: str) -> Path:
     return CONFIGS / kind / f"{name_or_path}.toml"
 
 
+def set_lever(levers: dict[str, Any], key: str, value: Any) -> None:
+    """Set a lever in a dumped lever dict by name; `groups.esa_new.referral_month` reaches a group's,
+    and a group lever without a group (`referral_month`) sets it for every group."""
+    parts = key.split(".")
+    group_fields = GroupLevers.model_fields
+    if len(parts) == 1 and parts[0] in group_fields:
+        for g in GROUPS:
+            levers["groups"][g][parts[0]] = value
+        return
+    node: Any = levers
+    for depth, part in enumerate(parts):
+        if not isinstance(node, dict) or part not in node:
+            options = node.keys() if isinstance(node, dict) else []
+            if depth == 0:
+                options = [*Levers.model_fields, *group_fields]
+            raise ConfigError("lever overrides", key, f"unknown lever{_nearest(part, options)}")
+        if depth == len(parts) - 1:
+            node[part] = value
+        else:
+            node = node[part]
+
+
 def available(kind: str) -> list[str]:
     return sorted(p.stem for p in (CONFIGS / kind).glob("*.toml"))
 
@@ -374,9 +428,7 @@ def make_scenario(
     if lever_overrides:
         data = regime_cfg.model_dump()
         for k, v in lever_overrides.items():
-            if k not in Levers.model_fields:
-                raise ConfigError("lever overrides", k, f"unknown lever{_nearest(k, Levers.model_fields)}")
-            data["levers"][k] = v
+            set_lever(data["levers"], k, v)
         regime_cfg = _validate(RegimeFile, data, Path("lever overrides"))
     params = load_calibration(calibration)
     if overrides:

@@ -31,7 +31,14 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "programme_payments_exchequer": ("exchequer", "provider"),
     "programme_payments_council": ("council", "provider"),
     "provider_delivery": ("provider", "economy"),
-    "hub_running": ("council", "economy"),
+    "partnership_delivery_exchequer": ("exchequer", "economy"),
+    "partnership_delivery_council": ("council", "economy"),
+    "employer_in_kind": ("employers", "economy"),  # employers' donated time, valued
+    "training_exchequer": ("exchequer", "economy"),
+    "training_skills_fund": ("skills_fund", "economy"),
+    "hub_running_council": ("council", "economy"),
+    "hub_running_other": ("exchequer", "economy"),  # LEP and national business-support money
+    "brokerage": ("council", "economy"),
     "developer_skills_contribution": ("developers", "skills_fund"),
 }
 CATEGORY = {name: i for i, name in enumerate(CATEGORIES)}

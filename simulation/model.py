@@ -27,13 +27,17 @@ from simulation.mechanisms import (
     developers,
     matching,
     participation,
+    partnerships,
     separations,
     skills,
 )
 from simulation.mechanisms._util import sum_contiguous
+from simulation.outcomes import CohortTracker
 from simulation.people import (
     EMPLOYED,
     ESA,
+    FRAGILE_MONTHS,
+    GROUP_NAMES,
     INACTIVE,
     JSA,
     NO_EMPLOYER,
@@ -46,6 +50,7 @@ from simulation.people import (
 )
 from simulation.rng import Streams
 
+SUSTAINED_MONTHS = 6
 FLOWS = (
     "u_to_e",
     "i_to_e",
@@ -61,6 +66,7 @@ FLOWS = (
     "layoffs",
     "job_to_job",
     "hub_new_firms",
+    "esa_onflows",
 )
 
 
@@ -127,15 +133,29 @@ class LabourMarketModel(mesa.Model):
         self._assign_initial_employers()
 
         self.births_per_month = business.replacement_births(self.firms, self.n_districts, p)
-        # Expected monthly job losses from firm deaths and contractions at the start, so that the
-        # separation hazard makes the total flow into unemployment match its calibrated value.
+        finding = self._expected_job_finding()
+        # Expected monthly flows into unemployment other than from settled jobs, at the start:
+        # displaced workers of dying and shrinking firms, and fragile jobs taken from unemployment
+        # (in steady state each month's hires from unemployment lose this share within six months).
         death_losses = float((business.hazard(self.firms, p) * self.firms.size).sum())
         contraction = business.expected_contraction(self.firms, p)
         displaced_to_u = p.displaced_to_unemployment * (death_losses + contraction)
-        self.rate_eu = separations.base_rate_eu(displaced_to_u / max(int(n_emp.sum()), 1), p)
-        self.entry_rate = participation.entry_rates(
-            self.people, self._expected_inactive_job_finding(), p, self.n_districts
+        hires_from_u = float(finding[self.people.status == UNEMPLOYED].sum())
+        fragile_losses = hires_from_u * (1.0 - (1.0 - p.early_separation_rate) ** FRAGILE_MONTHS)
+        self.rate_eu = separations.base_rate_eu((displaced_to_u + fragile_losses) / max(int(n_emp.sum()), 1), p)
+        inactive = self.people.status == INACTIVE
+        esa = (self.people.benefit == ESA) & (self.people.status != EMPLOYED)
+        by_district = lambda mask: np.bincount(  # noqa: E731
+            self.people.district, weights=np.where(mask, finding, 0.0), minlength=self.n_districts
         )
+        self.entry_rate = participation.entry_rates(self.people, by_district(inactive), p, self.n_districts)
+        self.esa_onflow = participation.esa_onflow_rates(self.people, by_district(esa), self.n_districts)
+        self.working_age = np.array([d.working_age_pop for d in districts], dtype=np.float64)
+        # One referral draw per person for the whole run: a larger referral share refers a superset.
+        self.referral_key = self.streams.generator("referral", 0).random(self.people.n)
+        self.cohorts = CohortTracker(self.months, self.n_districts, self.ppa)
+        self.partnership_month: dict[str, np.ndarray] = {}
+        self.training_started = np.zeros(self.n_districts)
         self.q_prev = np.zeros(len(market_names))
         self.month_draws: dict[str, np.ndarray] = {}
         self.developments: dict[str, np.ndarray] = {}
@@ -193,16 +213,12 @@ class LabourMarketModel(mesa.Model):
         people.wage[employed] = wage_for(people.skill[employed], self.params)
         firms.size[:] = size.astype(np.int32)
 
-    def _expected_inactive_job_finding(self) -> np.ndarray:
-        """Expected direct inactivity-to-work hires per district at the starting stocks."""
-        people = self.people
-        w = matching.search_weights(people, self.params)
+    def _expected_job_finding(self) -> np.ndarray:
+        """Each person's chance of finding work next month at the starting stocks."""
+        w = matching.search_weights(self.people, self.params)
         v_m = np.bincount(self.firms.market, weights=self.firms.vacancies(), minlength=len(self.market_names))
         _, q = matching.market_rates(w, v_m, self.person_market, self.params)
-        p = -np.expm1(-q[self.person_market] * w)
-        return np.bincount(
-            people.district, weights=np.where(people.status == INACTIVE, p, 0.0), minlength=self.n_districts
-        )
+        return -np.expm1(-q[self.person_market] * w)
 
     def _add_firm_views(self) -> None:
         new = self.firms.capacity - self._firm_views
@@ -237,9 +253,22 @@ class LabourMarketModel(mesa.Model):
         np.minimum(people.months_in_status + 1, 32000, out=people.months_in_status)
 
         self._timed(
-            "participation", lambda: participation.age(people, firms, p, s, m, self.birthday_rows[m % 12], flows, nd)
+            "participation",
+            lambda: participation.age(
+                people,
+                firms,
+                p,
+                s,
+                m,
+                self.birthday_rows[m % 12],
+                self.levers.school_employer_coverage if policy else 0.0,
+                flows,
+                nd,
+            ),
         )
-        self._timed("participation", lambda: participation.step(people, p, s, m, self.entry_rate, flows, nd))
+        self._timed(
+            "participation", lambda: participation.step(people, p, s, m, self.entry_rate, self.esa_onflow, flows, nd)
+        )
         self._timed("separations", lambda: separations.step(people, firms, p, s, m, self.rate_eu, flows, nd))
         self._timed(
             "business",
@@ -261,17 +290,23 @@ class LabourMarketModel(mesa.Model):
             self._add_firm_views()
 
         hub_supported_rows = np.zeros(nd, dtype=np.int64)
+        self._timed("providers", lambda: self._providers_step(policy))
         if policy:
             self._timed("business", lambda: self._hubs_step(flows))
-            self.developments = self._timed(
-                "developers", lambda: developers.step(self.construction_value_m, p, self.levers, s, m)
-            )
-            for dev in self.developers:
-                dev.step()
             hub_supported_rows = np.bincount(firms.district[firms.hub_months > 0], minlength=nd)
+            self._timed("developers", lambda: self._developers_step())
+            self.partnership_month = self._timed(
+                "partnerships",
+                lambda: partnerships.step(
+                    people, firms, p, self.levers, s, m, self.working_age, self.person_market, self.ppa
+                ),
+            )
+            self.training_started = self._timed(
+                "skills", lambda: skills.train(people, p, self.levers, s, m, nd, self.ppa)
+            )
             for c in self.councils:
                 c.step()
-        self._timed("providers", lambda: self._providers_step(policy))
+            self.cohorts.update(people, m, people.programme != NO_PROGRAMME)
         self._timed("skills", lambda: skills.step(people, p))
         self.q_prev = self._timed(
             "matching", lambda: matching.step(people, firms, p, s, m, self.person_market, flows, nd)
@@ -285,6 +320,25 @@ class LabourMarketModel(mesa.Model):
         if policy:
             self.rows.append(self.last_row)
         self.month += 1
+
+    def _developers_step(self) -> None:
+        self.developments = developers.step(
+            self.construction_value_m, self.params, self.levers, self.streams, self.month
+        )
+        hires, apprentices = developers.hire_locally(
+            self.people,
+            self.firms,
+            self.params,
+            self.streams,
+            self.month,
+            self.developments["esp_posts"],
+            self.person_market,
+            self.ppa,
+        )
+        self.developments["esp_local_hires"] = hires
+        self.developments["esp_apprenticeships"] = apprentices
+        for dev in self.developers:
+            dev.step()
 
     def _hubs_step(self, flows: dict[str, np.ndarray]) -> None:
         u = self.streams.uniform("hub_quota", self.month, self.n_districts)
@@ -303,7 +357,7 @@ class LabourMarketModel(mesa.Model):
         people.support_hours[:] = np.where(claimant_seeking, self.params.jcp_hours_per_claimant_month, 0.0)
         if not policy:
             return
-        self.month_draws["referral"] = self.streams.uniform("referral", self.month, people.n)
+        self.month_draws["referral"] = self.referral_key
         for prov in self.providers:  # each sets its own participants' hours, replacing JCP time
             prov.step()
 
@@ -336,24 +390,56 @@ class LabourMarketModel(mesa.Model):
             "small_firms": np.bincount(firms.district[small], minlength=nd) * k,
             "small_firm_jobs": np.bincount(firms.district[small], weights=firms.size[small], minlength=nd) * k,
             "hub_supported_firms": hub_supported_rows * k,
+            # Jobs reaching six continuous months this month, whoever holds them.
+            "sustained_jobs": count((people.status == EMPLOYED) & (people.months_in_status == SUSTAINED_MONTHS)),
         }
         for name, v in flows.items():
             row[name] = v * k
-        for key in ("referrals", "job_outcomes", "sustainment_payments", "advisers", "fees", "grant", "delivery_cost"):
+        for key in (
+            "referrals",
+            "job_outcomes",
+            "sustainment_payments",
+            "advisers",
+            "fees",
+            "grant",
+            "delivery_cost",
+            "high_barrier_seeking",
+            "parked",
+        ):
             row["programme_" + key] = np.array([getattr(pr.last, key) for pr in self.providers], dtype=np.float64)
-        for key in ("projects", "construction_value_m", "esp_local_hires", "esp_apprenticeships"):
+        row["high_barrier_seeking"] = row.pop("programme_high_barrier_seeking")
+        row["parked"] = row.pop("programme_parked")
+        for g, name in enumerate(GROUP_NAMES):
+            if g == 0:
+                continue
+            for key in ("referrals", "outcomes", "participants"):
+                col = ("job_outcomes" if key == "outcomes" else key) + "_" + name
+                row[col] = np.array([getattr(pr.last, key + "_by_group")[g] for pr in self.providers])
+        for key in ("projects", "construction_value_m", "esp_posts", "esp_local_hires", "esp_apprenticeships"):
             row[key] = self.developments.get(key, np.zeros(nd)).astype(np.float64)
+        for key in ("placements", "placement_jobs"):
+            row[key] = self.partnership_month.get(key, np.zeros(nd)).astype(np.float64)
+        row["training_starts"] = np.asarray(self.training_started, dtype=np.float64)
         for cat in CATEGORIES:
             row[cat] = self.ledger.flows_pounds(cat)
+        # Public money by purpose (read off the ledger). Developers' contributions and employers'
+        # donated time are private money, reported beside it.
         row["employment_support_cost"] = (
-            row["programme_payments_exchequer"] + row["programme_payments_council"] + row["hub_running"]
+            row["programme_payments_exchequer"]
+            + row["programme_payments_council"]
+            + row["partnership_delivery_exchequer"]
+            + row["partnership_delivery_council"]
+            + row["training_exchequer"]
+            + row["brokerage"]
         )
+        row["business_support_cost"] = row["hub_running_council"] + row["hub_running_other"]
         row["public_cost"] = (
             row["benefit_jsa"]
             + row["benefit_esa"]
             + row["housing_support"]
             - row["tax_ni"]
             + row["employment_support_cost"]
+            + row["business_support_cost"]
         )
         return row
 

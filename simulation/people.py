@@ -20,8 +20,16 @@ STATUS_NAMES = ("employed", "unemployed", "inactive")
 NO_BENEFIT, JSA, ESA = 0, 1, 2
 BENEFIT_NAMES = ("none", "jsa", "esa")
 
+# Claimant groups: the Work Programme's payment groups (WPC HC 162). Order matches config.GROUPS.
+NO_GROUP, JSA_18_24, JSA_25_PLUS, JSA_EX_IB, ESA_NEW, ESA_EX_IB = 0, 1, 2, 3, 4, 5
+GROUP_NAMES = ("none", "jsa_18_24", "jsa_25_plus", "jsa_ex_ib", "esa_new", "esa_ex_ib")
+# Official job-outcome definitions: months continuously in work (6 for JSA groups, 3 for ESA).
+OFFICIAL_OUTCOME_MONTHS = np.array([0, 6, 6, 6, 3, 3], dtype=np.int16)
+
 NO_PROGRAMME = -1
 NO_EMPLOYER = -1
+NOT_ELIGIBLE = -32768  # eligible_month of someone never eligible for referral
+FRAGILE_MONTHS = 6  # a job taken from unemployment is fragile for its first six months
 
 
 @dataclass
@@ -34,6 +42,8 @@ class People:
     age: np.ndarray  # int8, years
     birth_month: np.ndarray  # int8, 0-11: the month of the year in which this person ages
     benefit: np.ndarray  # int8, NO_BENEFIT / JSA / ESA
+    group: np.ndarray  # int8, claimant group (NO_GROUP when not claiming)
+    complex_needs: np.ndarray  # bool: several barriers at once (health, housing, care, addiction)
     programme: np.ndarray  # int16, provider index or NO_PROGRAMME
     months_in_programme: np.ndarray  # int16
     ever_referred: np.ndarray  # bool
@@ -41,6 +51,14 @@ class People:
     outcome_paid: np.ndarray  # bool
     sustain_paid: np.ndarray  # int16, sustainment months paid
     support_hours: np.ndarray  # float32, adviser hours received this month
+    eligible_month: np.ndarray  # int16, month first eligible for referral (NOT_ELIGIBLE if never)
+    eligible_group: np.ndarray  # int8, claimant group when first eligible (the payment group)
+    cohort_work: np.ndarray  # int16, continuous months in work since becoming eligible
+    outcome_month: np.ndarray  # int16, month of the official job outcome (NOT_ELIGIBLE if none)
+    placement_months: np.ndarray  # int8, months left in an employer placement
+    mentor_months: np.ndarray  # int8, months of mentoring left after a placement
+    employer_contacts: np.ndarray  # bool, met employers 4+ times at school
+    fragile: np.ndarray  # bool, in a job taken from unemployment less than FRAGILE_MONTHS ago
     employer: np.ndarray  # int32, firm row or NO_EMPLOYER
     wage: np.ndarray  # float32, £ per month
 
@@ -92,6 +110,23 @@ def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams
     benefit = np.where(
         on_esa, ESA, np.where((status == UNEMPLOYED) & (u_claim < params.claim_take_up), JSA, NO_BENEFIT)
     )
+    # Legacy incapacity-benefit claimants: a share of ESA (migrated from IB) and of JSA (found fit).
+    u_legacy = streams.uniform("init_legacy", -1, n)
+    group = np.select(
+        [
+            benefit == ESA,
+            (benefit == JSA) & (u_legacy < params.jsa_ex_ib_share),
+            (benefit == JSA) & (age < 25),
+            benefit == JSA,
+        ],
+        [np.where(u_legacy < params.esa_ex_ib_share, ESA_EX_IB, ESA_NEW), JSA_EX_IB, JSA_18_24, JSA_25_PLUS],
+        NO_GROUP,
+    )
+    u_complex = streams.uniform("init_complex", -1, n)
+    complex_needs = u_complex < np.where(
+        benefit == ESA, params.complex_needs_share_esa, params.complex_needs_share_other
+    )
+    barrier = np.where(complex_needs, np.minimum(barrier + 0.2, 0.95), barrier)
 
     zeros16 = np.zeros(n, dtype=np.int16)
     return People(
@@ -103,6 +138,8 @@ def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams
         age=age,
         birth_month=birth_month,
         benefit=benefit.astype(np.int8),
+        group=group.astype(np.int8),
+        complex_needs=complex_needs,
         programme=np.full(n, NO_PROGRAMME, dtype=np.int16),
         months_in_programme=zeros16.copy(),
         ever_referred=np.zeros(n, dtype=bool),
@@ -110,6 +147,14 @@ def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams
         outcome_paid=np.zeros(n, dtype=bool),
         sustain_paid=zeros16.copy(),
         support_hours=np.zeros(n, dtype=np.float32),
+        eligible_month=np.full(n, NOT_ELIGIBLE, dtype=np.int16),
+        eligible_group=np.zeros(n, dtype=np.int8),
+        cohort_work=zeros16.copy(),
+        outcome_month=np.full(n, NOT_ELIGIBLE, dtype=np.int16),
+        placement_months=np.zeros(n, dtype=np.int8),
+        mentor_months=np.zeros(n, dtype=np.int8),
+        employer_contacts=np.zeros(n, dtype=bool),
+        fragile=np.zeros(n, dtype=bool),
         employer=np.full(n, NO_EMPLOYER, dtype=np.int32),
         wage=np.zeros(n, dtype=np.float32),
     )
@@ -118,3 +163,16 @@ def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams
 def wage_for(skill: np.ndarray, params: Params) -> np.ndarray:
     """Monthly gross wage of a job: higher for the more skilled, mean wage_monthly_mean."""
     return (params.wage_monthly_mean * np.exp(0.5 * skill - 0.125 * params.skill_sd**2)).astype(np.float32)
+
+
+def set_claim(people: People, rows: np.ndarray, benefit: int) -> None:
+    """Start or end claims for these rows (a boolean mask or indices), keeping benefit and claimant
+    group consistent: a new JSA claim is in the 18-24 or 25+ group by age, a new ESA claim in the
+    new-claimant group, and no claim means no group. Legacy ex-IB groups only come from the start."""
+    people.benefit[rows] = benefit
+    if benefit == JSA:
+        people.group[rows] = np.where(people.age[rows] < 25, JSA_18_24, JSA_25_PLUS)
+    elif benefit == ESA:
+        people.group[rows] = ESA_NEW
+    else:
+        people.group[rows] = NO_GROUP

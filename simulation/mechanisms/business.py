@@ -6,8 +6,10 @@
   an age path from about `birth_size_mean` up to that potential (`firms.age_profile`), times a
   mean-one random-walk shock. Firms start in the steady-state mix of ages and births replace
   expected deaths, so with no policy small-business demand is stationary by construction, and
-  nothing about other firms adjusts to policy: hubs' extra survival and growth add to demand,
-  measured against the arm without hubs on the same seeds.
+  nothing else adjusts to policy: hubs' extra survival and growth add to demand, measured against
+  the arm without hubs on the same seeds, less `hub_displacement` of the extra growth, which comes
+  out of other local firms (deadweight needs no parameter: on common random numbers the arm
+  without hubs has the same firms and the same luck).
 - Workers of dying or shrinking firms are displaced: a share `displaced_to_unemployment` become
   unemployed; the rest move straight into open posts in their market, if there are any.
 - Births replace the expected deaths of each district's starting firms, so with no policy the
@@ -101,9 +103,20 @@ def step(
     sd = params.firm_growth_sd
     firms.shock = np.where(small, firms.shock + sd * z - 0.5 * sd * sd, firms.shock)
     supported = firms.hub_months > 0
-    firms.potential[supported] *= (1.0 + params.hub_growth_uplift_annual) ** (1 / 12)
-    firms.hub_months[supported] -= 1
     profile = age_profile(firms.age, potential_scale[firms.district], params)
+    if supported.any():
+        uplift = (1.0 + params.hub_growth_uplift_annual) ** (1 / 12) - 1.0
+        extra = np.bincount(
+            firms.district[supported], weights=(firms.potential * profile)[supported] * uplift, minlength=n_districts
+        )
+        firms.potential[supported] *= 1.0 + uplift
+        firms.hub_months[supported] -= 1
+        # Displacement: part of supported firms' extra demand comes out of other local firms'
+        # sales (effects.md s5: 0.25-0.5), shared in proportion to their size.
+        others = small & ~supported
+        base = np.bincount(firms.district[others], weights=(firms.potential * profile)[others], minlength=n_districts)
+        cut = np.clip(params.hub_displacement * extra / np.maximum(base, 1e-12), 0.0, 0.5)
+        firms.potential[others] *= 1.0 - cut[firms.district[others]]
     firms.target = np.where(small, firms.potential * profile * np.exp(firms.shock), firms.target)
 
     # Contractions: lay off the excess, choosing whom by a per-person random key.

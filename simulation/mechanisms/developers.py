@@ -7,6 +7,8 @@ brokers an employment and skills plan (as Southampton has since 2009), a share
 `esp_capture_brokered` of it goes to local disadvantaged residents, part as apprenticeships,
 and the developer pays `esp_contribution_per_m` per £1m towards skills; otherwise only
 best-endeavour clauses apply (`esp_capture_unbrokered`). Yields are concave in project value.
+The plan's posts are filled by local claimants out of work six months or more (`hire_locally`).
+Brokering costs the council `brokerage_cost_per_project` per project.
 """
 
 from __future__ import annotations
@@ -40,7 +42,46 @@ def step(
     return {
         "projects": n,
         "construction_value_m": values.sum(axis=1),
-        "esp_local_hires": local_hires,
-        "esp_apprenticeships": local_hires * params.apprenticeship_share,
+        "esp_posts": local_hires,
         "developer_contributions": contributions,
     }
+
+
+def hire_locally(
+    people,
+    firms,
+    params: Params,
+    streams: Streams,
+    month: int,
+    local_hires: np.ndarray,
+    person_market: np.ndarray,
+    ppa: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fill the month's employment-and-skills-plan posts with local claimants out of work six months
+    or more (by a per-person key). The posts are existing vacancies in the market (construction and
+    its supply chain), so the plan changes who gets them: local long-term claimants first.
+    Returns realised hires and apprenticeships by district (real people)."""
+    from simulation.mechanisms import matching
+    from simulation.people import EMPLOYED, NO_BENEFIT
+
+    nd = local_hires.shape[0]
+    wanted = stochastic_round(local_hires / ppa, streams.uniform("esp_posts", month, nd))
+    if wanted.sum() == 0:
+        return np.zeros(nd), np.zeros(nd)
+    d = people.district
+    eligible = np.flatnonzero(
+        (people.status != EMPLOYED)
+        & (people.benefit != NO_BENEFIT)
+        & (people.months_in_status >= 6)
+        & (people.placement_months == 0)
+    )
+    key = streams.uniform("esp_pick", month, people.n)[eligible]
+    eligible = eligible[np.lexsort((key, d[eligible]))]
+    first = np.searchsorted(d[eligible], d[eligible])
+    chosen = eligible[np.arange(eligible.size) - first < wanted[d[eligible]]]
+    priority = streams.uniform("esp_priority", month, people.n)[chosen]
+    hired, posts = matching.take_posts(firms, chosen, priority, person_market, streams, month, "esp_fill")
+    matching.start_jobs(people, firms, hired, posts, params)
+    apprentice = hired[streams.uniform("esp_apprentice", month, people.n)[hired] < params.apprenticeship_share]
+    people.skill[apprentice] = (people.skill[apprentice] + params.training_skill_gain).astype(np.float32)
+    return np.bincount(d[hired], minlength=nd) * ppa, np.bincount(d[apprentice], minlength=nd) * ppa

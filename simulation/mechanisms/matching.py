@@ -20,7 +20,7 @@ import numpy as np
 from simulation.config import Params
 from simulation.firms import Firms
 from simulation.mechanisms._util import rank_within_sorted_groups, sum_by
-from simulation.people import EMPLOYED, INACTIVE, NO_BENEFIT, UNEMPLOYED, People, wage_for
+from simulation.people import EMPLOYED, INACTIVE, NO_BENEFIT, UNEMPLOYED, People, set_claim, wage_for
 from simulation.rng import Streams
 
 
@@ -42,8 +42,19 @@ def intensity(status: np.ndarray, params: Params) -> np.ndarray:
 
 
 def support_multiplier(hours: np.ndarray, params: Params) -> np.ndarray:
-    """Adviser time raises job finding with diminishing returns: 1 + beta * hours^gamma."""
-    return 1.0 + params.support_beta * np.power(np.maximum(hours, 0.0), params.support_gamma)
+    """Adviser time raises job finding with diminishing returns, up to a ceiling:
+    1 + max_effect * (1 - 2^(-hours / half_hours)); half_hours of time a month gives half the ceiling."""
+    return 1.0 + params.support_max_effect * -np.expm1(
+        -np.log(2.0) * np.maximum(hours, 0.0) / params.support_half_hours
+    )
+
+
+def partnership_multiplier(people: People, params: Params) -> np.ndarray:
+    """Mentoring after an employer placement, and school employer contacts for the young
+    (see `partnerships`), raise search weight."""
+    mult = np.where(people.mentor_months > 0, 1.0 + params.mentoring_effect, 1.0)
+    young_with_contacts = people.employer_contacts & (people.age < 25)
+    return np.where(young_with_contacts, mult / params.employer_contact_neet_hr, mult)
 
 
 def search_weights(people: People, params: Params) -> np.ndarray:
@@ -51,6 +62,7 @@ def search_weights(people: People, params: Params) -> np.ndarray:
         intensity(people.status, params)
         * employability(people, params)
         * support_multiplier(people.support_hours, params)
+        * partnership_multiplier(people, params)
     )
 
 
@@ -133,10 +145,12 @@ def take_posts(
 
 
 def start_jobs(people: People, firms: Firms, rows: np.ndarray, firm_rows: np.ndarray, params: Params) -> None:
-    """Put these people into these firms' posts (a new job: duration and claim reset)."""
+    """Put these people into these firms' posts (a new job: duration and claim reset). A job taken
+    from unemployment is fragile for its first months (see `separations`)."""
+    people.fragile[rows] = people.status[rows] == UNEMPLOYED
     people.status[rows] = EMPLOYED
     people.months_in_status[rows] = 0
     people.employer[rows] = firm_rows
     people.wage[rows] = wage_for(people.skill[rows], params)
-    people.benefit[rows] = NO_BENEFIT
+    set_claim(people, rows, NO_BENEFIT)
     firms.size += np.bincount(firm_rows, minlength=firms.capacity).astype(np.int32)

@@ -1,9 +1,11 @@
-"""Moves between inactivity and job search, and the turnover of the working-age population.
+"""Moves between inactivity and job search, ill health, and the turnover of the working-age population.
 
 Unemployed people stop searching (to inactivity) at `exit_rate_ui`; inactive people start
 searching at a district rate set when the place is built, so that inactivity holds near its
-documented level (see `entry_rates`). Once a year everyone ages; people reaching 65 leave and a
-16-year-old takes their slot, entering as inactive (in education).
+documented level (see `entry_rates`). People out of work fall ill and claim ESA at a district
+rate set the same way, so the ESA caseload holds near the place's documented rate
+(`esa_onflow_rates`). People age on their birthday month; at 65 they leave, and a school leaver
+takes the slot, entering as inactive (in education).
 """
 
 from __future__ import annotations
@@ -13,7 +15,18 @@ import numpy as np
 from simulation.config import Params
 from simulation.firms import Firms
 from simulation.mechanisms._util import count_by
-from simulation.people import EMPLOYED, INACTIVE, JSA, NO_BENEFIT, NO_EMPLOYER, UNEMPLOYED, People
+from simulation.people import (
+    EMPLOYED,
+    ESA,
+    INACTIVE,
+    JSA,
+    NO_BENEFIT,
+    NO_EMPLOYER,
+    NOT_ELIGIBLE,
+    UNEMPLOYED,
+    People,
+    set_claim,
+)
 from simulation.rng import Streams
 
 WORKING_YEARS = 49  # ages 16 to 64
@@ -36,12 +49,24 @@ def entry_rates(people: People, inactive_job_finding: np.ndarray, params: Params
     return np.clip(rate, 0.0, 1.0)
 
 
+def esa_onflow_rates(people: People, esa_exits: np.ndarray, n_districts: int) -> np.ndarray:
+    """District rates at which people out of work and not on ESA start an ESA claim, balancing the
+    expected exits from ESA (into work, and retirement) at the starting stocks."""
+    esa = people.benefit == ESA
+    pool = (people.status != EMPLOYED) & ~esa
+    retiring = np.bincount(people.district[esa], minlength=n_districts) / (WORKING_YEARS * 12)
+    return np.clip(
+        (esa_exits + retiring) / np.maximum(np.bincount(people.district[pool], minlength=n_districts), 1), 0.0, 1.0
+    )
+
+
 def step(
     people: People,
     params: Params,
     streams: Streams,
     month: int,
     entry_rate: np.ndarray,
+    esa_onflow: np.ndarray,
     flows: dict[str, np.ndarray],
     n_districts: int,
 ) -> None:
@@ -54,11 +79,21 @@ def step(
     people.status[to_u] = UNEMPLOYED
     people.months_in_status[to_i | to_u] = 0
     # A jobseeker who stops searching stops claiming JSA; an ESA claimant keeps ESA either way.
-    people.benefit[to_i & (people.benefit == JSA)] = NO_BENEFIT
+    set_claim(people, to_i & (people.benefit == JSA), NO_BENEFIT)
     claim = streams.uniform("claim", month, people.n) < params.claim_take_up
-    people.benefit[to_u & (people.benefit == NO_BENEFIT) & claim] = JSA
+    set_claim(people, to_u & (people.benefit == NO_BENEFIT) & claim, JSA)
     flows["u_to_i"] += count_by(people.district, to_i, n_districts)
     flows["i_to_u"] += count_by(people.district, to_u, n_districts)
+
+    # Ill health: people out of work start an ESA claim and leave the search, with higher barriers.
+    u_ill = streams.uniform("ill_health", month, people.n)
+    ill = (people.status != EMPLOYED) & (people.benefit != ESA) & (u_ill < esa_onflow[people.district])
+    people.status[ill & (people.status == UNEMPLOYED)] = INACTIVE
+    people.months_in_status[ill] = 0
+    set_claim(people, ill, ESA)
+    new_barrier = 0.45 + 0.5 * streams.uniform("ill_health_barrier", month, people.n)
+    people.barrier[ill] = np.maximum(people.barrier[ill], new_barrier[ill]).astype(np.float32)
+    flows["esa_onflows"] += count_by(people.district, ill, n_districts)
 
 
 def age(
@@ -68,6 +103,7 @@ def age(
     streams: Streams,
     month: int,
     birthday_rows: np.ndarray,
+    school_employer_coverage: float,
     flows: dict[str, np.ndarray],
     n_districts: int,
 ) -> None:
@@ -87,10 +123,17 @@ def age(
     people.months_in_status[rows] = 0
     people.employer[rows] = NO_EMPLOYER
     people.wage[rows] = 0
-    people.benefit[rows] = NO_BENEFIT
+    set_claim(people, rows, NO_BENEFIT)
     n = birthday_rows.size
     people.skill[rows] = (streams.normal("newcomer_skill", month, n)[retiring] * params.skill_sd).astype(np.float32)
     people.barrier[rows] = (0.2 * streams.uniform("newcomer_barrier", month, n)[retiring]).astype(np.float32)
+    people.complex_needs[rows] = (
+        streams.uniform("newcomer_complex", month, n)[retiring] < params.complex_needs_share_other
+    )
+    # Schools-employers links: the covered share of school leavers has met employers 4+ times.
+    people.employer_contacts[rows] = streams.uniform("school_links", month, n)[retiring] < school_employer_coverage
+    people.placement_months[rows] = 0
+    people.mentor_months[rows] = 0
     leave_programme(people, rows)
 
 
@@ -102,3 +145,7 @@ def leave_programme(people: People, mask: np.ndarray) -> None:
     people.outcome_paid[mask] = False
     people.sustain_paid[mask] = 0
     people.ever_referred[mask] = False
+    people.eligible_month[mask] = NOT_ELIGIBLE
+    people.eligible_group[mask] = 0
+    people.cohort_work[mask] = 0
+    people.outcome_month[mask] = NOT_ELIGIBLE

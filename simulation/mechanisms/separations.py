@@ -3,6 +3,10 @@
 The calibrated flow into unemployment (ONS 2013, via calibration.md s6) is the total, including
 jobs lost when firms die; those workers are released by the `business` mechanism, so the hazard
 applied here is the calibrated one less the expected firm-death share (`base_rate_eu`).
+
+Jobs taken from unemployment are fragile: in their first six months they end at
+`early_separation_rate` a month (PAC HC 131, 2008: 40% of JSA leavers return within six months;
+calibration.md s7). This is why many job starts never become an official (six-month) job outcome.
 """
 
 from __future__ import annotations
@@ -12,7 +16,17 @@ import numpy as np
 from simulation.config import Params
 from simulation.firms import Firms
 from simulation.mechanisms._util import count_by
-from simulation.people import EMPLOYED, INACTIVE, JSA, NO_BENEFIT, NO_EMPLOYER, UNEMPLOYED, People
+from simulation.people import (
+    EMPLOYED,
+    FRAGILE_MONTHS,
+    INACTIVE,
+    JSA,
+    NO_BENEFIT,
+    NO_EMPLOYER,
+    UNEMPLOYED,
+    People,
+    set_claim,
+)
 from simulation.rng import Streams
 
 
@@ -26,15 +40,15 @@ def release(
     people.status[leave] = to_status
     people.months_in_status[leave] = 0
     people.work_months[leave] = 0
-    if to_status == UNEMPLOYED:
-        people.benefit[leave] = np.where(claim_u[leave] < params.claim_take_up, JSA, NO_BENEFIT)
-    else:
-        people.benefit[leave] = NO_BENEFIT
+    claims = leave & (claim_u < params.claim_take_up) if to_status == UNEMPLOYED else np.zeros_like(leave)
+    set_claim(people, claims, JSA)
+    set_claim(people, leave & ~claims, NO_BENEFIT)
 
 
-def base_rate_eu(firm_death_job_loss_rate: float, params: Params) -> float:
-    """The separation hazard into unemployment net of job losses from firm deaths."""
-    return max(0.0, params.sep_rate_eu - firm_death_job_loss_rate)
+def base_rate_eu(other_flows_rate: float, params: Params) -> float:
+    """The separation hazard into unemployment of settled jobs: the calibrated total less the
+    expected flows from displacement and from fragile new jobs (as shares of employment)."""
+    return max(0.0, params.sep_rate_eu - other_flows_rate)
 
 
 def step(
@@ -50,8 +64,10 @@ def step(
     u = streams.uniform("separation", month, people.n)
     claim = streams.uniform("claim", month, people.n)
     employed = people.status == EMPLOYED
-    to_u = employed & (u < rate_eu)
-    to_i = employed & ~to_u & (u < rate_eu + params.sep_rate_ei)
+    people.fragile &= employed & (people.months_in_status < FRAGILE_MONTHS)
+    hazard = np.where(people.fragile, params.early_separation_rate, rate_eu)
+    to_u = employed & (u < hazard)
+    to_i = employed & ~to_u & (u < hazard + params.sep_rate_ei)
     flows["e_to_u"] += count_by(people.district, to_u, n_districts)
     flows["e_to_i"] += count_by(people.district, to_i, n_districts)
     release(people, firms, to_u, UNEMPLOYED, claim, params)

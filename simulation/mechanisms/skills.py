@@ -4,14 +4,21 @@ Log skill rises by `skill_growth_in_work` a month in work and falls by `skill_de
 a month once unemployment has lasted `skill_decay_after_months` (Edin & Gustavsson 2008 find
 about five percentile points lost per year out of work; effects.md s9). Skill feeds both
 employability in matching and the wage of the next job.
+
+Training: programme participants out of work start a course at `training_take_up` a year. A
+course adds `training_skill_gain` scaled by `training_vacancy_link` (how closely training is tied
+to local vacancies: national and fragmented in one regime, joined up locally in the other). It
+costs `training_cost`, paid from the district's skills fund (developers' contributions) while it
+has money, and by the Exchequer otherwise.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from simulation.config import Params
-from simulation.people import EMPLOYED, UNEMPLOYED, People
+from simulation.config import Levers, Params
+from simulation.people import EMPLOYED, NO_PROGRAMME, UNEMPLOYED, People
+from simulation.rng import Streams
 
 SKILL_BOUND = 4.0  # log units: keeps skill finite over very long runs
 
@@ -21,3 +28,16 @@ def step(people: People, params: Params) -> None:
     long_unemployed = (people.status == UNEMPLOYED) & (people.months_in_status >= params.skill_decay_after_months)
     decay = np.where(long_unemployed, params.skill_decay_unemployed, 0.0)
     people.skill = np.clip(people.skill + growth - decay, -SKILL_BOUND, SKILL_BOUND).astype(np.float32)
+
+
+def train(
+    people: People, params: Params, levers: Levers, streams: Streams, month: int, n_districts: int, ppa: float
+) -> np.ndarray:
+    """Participants out of work start training; returns courses started by district (real people)."""
+    if levers.training_take_up <= 0:
+        return np.zeros(n_districts)
+    u = streams.uniform("training", month, people.n)
+    start = (people.programme != NO_PROGRAMME) & (people.status != EMPLOYED) & (u < levers.training_take_up / 12)
+    gain = params.training_skill_gain * levers.training_vacancy_link
+    people.skill[start] = np.minimum(people.skill[start] + gain, SKILL_BOUND).astype(np.float32)
+    return np.bincount(people.district[start], minlength=n_districts) * ppa

@@ -1,0 +1,90 @@
+"""Employer partnerships (Ready for Work style) and schools-employers links.
+
+Ready for Work (Business in the Community) gives people far from work two days' training, a
+two-week unpaid placement with a business, then mentoring (calibration.md s3). Each month a
+district offers `placements_per_10k` a year per 10,000 of working age; claimants out of work for
+six months or more are placed (by a per-person random key). A placement lasts a month; then a
+share `placement_to_job` are taken on by a host employer with an open post in their market (so
+the job is an existing vacancy: others lose it, as displacement implies), and the rest get
+`mentoring_months` of mentoring that raises their job finding. Placements add a little skill.
+Coordinators cost money (paid by `partnership_payer`); employers' donated time is valued and
+counted as in-kind money from employers.
+
+Schools-employers links: school leavers who met employers four or more times (a share
+`school_employer_coverage`, drawn as they leave school) find work more easily while young:
+their search weight is divided by `employer_contact_neet_hr` (effects.md s7, selection-adjusted).
+Both effects on search weights live in `matching.partnership_multiplier`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulation.config import Levers, Params
+from simulation.mechanisms import matching
+from simulation.mechanisms._util import stochastic_round
+from simulation.people import EMPLOYED, NO_BENEFIT, People
+from simulation.rng import Streams
+
+ELIGIBLE_AFTER_MONTHS = 6
+
+
+def step(
+    people: People,
+    firms,
+    params: Params,
+    levers: Levers,
+    streams: Streams,
+    month: int,
+    working_age: np.ndarray,
+    person_market: np.ndarray,
+    ppa: float,
+) -> dict[str, np.ndarray]:
+    """One month of placements; returns per-district counts (real people) and money (£)."""
+    nd = working_age.shape[0]
+    d = people.district
+    out = {k: np.zeros(nd) for k in ("placements", "placement_jobs", "partnership_cost", "employer_in_kind")}
+    people.mentor_months[people.mentor_months > 0] -= 1
+
+    # Placements that end this month: some become jobs, the rest get mentoring.
+    ending = np.flatnonzero(people.placement_months == 1)
+    people.placement_months[ending] = 0
+    if ending.size:
+        u = streams.uniform("placement_outcome", month, people.n)[ending]
+        to_job = ending[(u < params.placement_to_job) & (people.status[ending] != EMPLOYED)]
+        hired, posts = matching.take_posts(
+            firms,
+            to_job,
+            streams.uniform("placement_priority", month, people.n)[to_job],
+            person_market,
+            streams,
+            month,
+            "placement_fill",
+        )
+        matching.start_jobs(people, firms, hired, posts, params)
+        out["placement_jobs"] = np.bincount(d[hired], minlength=nd) * ppa
+        mentored = np.setdiff1d(ending, hired, assume_unique=True)
+        people.mentor_months[mentored] = int(params.mentoring_months)
+
+    # New placements: claimants out of work six months or more, by a per-person key.
+    wanted = levers.placements_per_10k * working_age / 10_000 / 12 / ppa
+    slots = stochastic_round(wanted, streams.uniform("placement_slots", month, nd))
+    if slots.sum() > 0:
+        eligible = np.flatnonzero(
+            (people.status != EMPLOYED)
+            & (people.benefit != NO_BENEFIT)
+            & (people.placement_months == 0)
+            & (people.months_in_status >= ELIGIBLE_AFTER_MONTHS)
+        )
+        key = streams.uniform("placement_pick", month, people.n)[eligible]
+        order = np.lexsort((key, d[eligible]))
+        eligible = eligible[order]
+        first = np.searchsorted(d[eligible], d[eligible])
+        chosen = eligible[np.arange(eligible.size) - first < slots[d[eligible]]]
+        people.placement_months[chosen] = 1
+        people.skill[chosen] = (people.skill[chosen] + params.placement_skill_gain).astype(np.float32)
+        n = np.bincount(d[chosen], minlength=nd) * ppa
+        out["placements"] = n
+        out["partnership_cost"] = n * params.partnership_cost_per_placement
+        out["employer_in_kind"] = n * params.employer_hours_per_placement * params.employer_hour_value
+    return out
