@@ -9,6 +9,10 @@ given month come from a generator seeded by (run seed, stable hash of the name, 
   so a person whose probability is the same in two arms gets the same outcome in both.
 
 This follows Starsim's design (Klein et al. 2024, arXiv 2409.02086).
+
+Decisions that touch only a few rows (who among the displaced moves job to job, which claimants
+a placement picks) use `uniform_at`: a counter-based draw that hashes (seed, decision, month,
+row) with splitmix64, so it has the same by-slot property at the cost of only the rows drawn.
 """
 
 from __future__ import annotations
@@ -16,6 +20,17 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser, vectorised (uint64 arithmetic wraps, as intended)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
 def stable_hash(name: str) -> int:
@@ -55,6 +70,14 @@ class Streams:
     def uniform(self, decision: str, month: int, n: int) -> np.ndarray:
         """n uniforms in [0, 1); row i's draw does not depend on n beyond i. Read-only."""
         return self._cached("u", decision, month, n)
+
+    def uniform_at(self, decision: str, month: int, rows: np.ndarray) -> np.ndarray:
+        """Uniforms in [0, 1) for the given rows only: row i always gets the same number for
+        this (seed, decision, month), whichever other rows are asked for."""
+        key = np.uint64((stable_hash(decision) << 32) | ((int(month) + 1_000_000) & 0xFFFFFFFF))
+        key = _splitmix64(np.array([key ^ np.uint64(self.seed * 0x2545F4914F6CDD1D % 2**64)], dtype=np.uint64))[0]
+        x = _splitmix64(np.asarray(rows, dtype=np.uint64) * _GOLDEN + key)
+        return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
 
     def normal(self, decision: str, month: int, n: int) -> np.ndarray:
         """n standard normal draws, slot-indexed like `uniform`. Read-only."""

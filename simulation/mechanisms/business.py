@@ -125,7 +125,7 @@ def step(
         employed = people.status == EMPLOYED
         emp_firm = np.where(employed, people.employer, 0)
         at_risk = np.flatnonzero(employed & (excess[emp_firm] > 0))
-        key = streams.uniform("layoff", month, people.n)[at_risk]
+        key = streams.uniform_at("layoff", month, at_risk)
         at_risk = at_risk[np.lexsort((key, people.employer[at_risk]))]
         laid_off_rows = at_risk[rank_within_sorted_groups(people.employer[at_risk]) < excess[people.employer[at_risk]]]
         laid_off = np.zeros(people.n, dtype=bool)
@@ -161,13 +161,13 @@ def step(
     # Some displaced workers move straight into another job in their market (notice-period
     # search); the rest become unemployed.
     moving = np.flatnonzero(displaced)
-    u_move = streams.uniform("displaced_job_to_job", month, people.n)[moving]
+    u_move = streams.uniform_at("displaced_job_to_job", month, moving)
     moving = moving[u_move >= params.displaced_to_unemployment]
     if moving.size:
         placed, posts = matching.take_posts(
             firms,
             moving,
-            streams.uniform("displaced_priority", month, people.n)[moving],
+            streams.uniform_at("displaced_priority", month, moving),
             person_market,
             streams,
             month,
@@ -189,7 +189,7 @@ def support_firms(firms: Firms, quota: np.ndarray, params: Params, streams: Stre
     eligible = np.flatnonzero(firms.alive & ~firms.large & ~firms.ever_supported & (firms.age < 36))
     if eligible.size == 0 or quota.sum() == 0:
         return np.zeros(n_districts, dtype=np.int64)
-    key = streams.uniform("hub_select", month, firms.capacity)[eligible]
+    key = streams.uniform_at("hub_select", month, eligible)
     d = firms.district[eligible].astype(np.int64)
     order = np.lexsort((key, d))
     ranked = eligible[order]

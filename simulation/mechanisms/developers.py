@@ -75,13 +75,13 @@ def hire_locally(
         & (people.months_in_status >= 6)
         & (people.placement_months == 0)
     )
-    key = streams.uniform("esp_pick", month, people.n)[eligible]
+    key = streams.uniform_at("esp_pick", month, eligible)
     eligible = eligible[np.lexsort((key, d[eligible]))]
     first = np.searchsorted(d[eligible], d[eligible])
     chosen = eligible[np.arange(eligible.size) - first < wanted[d[eligible]]]
-    priority = streams.uniform("esp_priority", month, people.n)[chosen]
+    priority = streams.uniform_at("esp_priority", month, chosen)
     hired, posts = matching.take_posts(firms, chosen, priority, person_market, streams, month, "esp_fill")
     matching.start_jobs(people, firms, hired, posts, params)
-    apprentice = hired[streams.uniform("esp_apprentice", month, people.n)[hired] < params.apprenticeship_share]
+    apprentice = hired[streams.uniform_at("esp_apprentice", month, hired) < params.apprenticeship_share]
     people.skill[apprentice] = (people.skill[apprentice] + params.training_skill_gain).astype(np.float32)
     return np.bincount(d[hired], minlength=nd) * ppa, np.bincount(d[apprentice], minlength=nd) * ppa

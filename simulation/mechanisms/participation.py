@@ -91,8 +91,9 @@ def step(
     people.status[ill & (people.status == UNEMPLOYED)] = INACTIVE
     people.months_in_status[ill] = 0
     set_claim(people, ill, ESA)
-    new_barrier = 0.45 + 0.5 * streams.uniform("ill_health_barrier", month, people.n)
-    people.barrier[ill] = np.maximum(people.barrier[ill], new_barrier[ill]).astype(np.float32)
+    ill_rows = np.flatnonzero(ill)
+    new_barrier = 0.45 + 0.5 * streams.uniform_at("ill_health_barrier", month, ill_rows)
+    people.barrier[ill_rows] = np.maximum(people.barrier[ill_rows], new_barrier).astype(np.float32)
     flows["esa_onflows"] += count_by(people.district, ill, n_districts)
 
 

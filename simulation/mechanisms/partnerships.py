@@ -50,12 +50,12 @@ def step(
     ending = np.flatnonzero(people.placement_months == 1)
     people.placement_months[ending] = 0
     if ending.size:
-        u = streams.uniform("placement_outcome", month, people.n)[ending]
+        u = streams.uniform_at("placement_outcome", month, ending)
         to_job = ending[(u < params.placement_to_job) & (people.status[ending] != EMPLOYED)]
         hired, posts = matching.take_posts(
             firms,
             to_job,
-            streams.uniform("placement_priority", month, people.n)[to_job],
+            streams.uniform_at("placement_priority", month, to_job),
             person_market,
             streams,
             month,
@@ -76,7 +76,7 @@ def step(
             & (people.placement_months == 0)
             & (people.months_in_status >= ELIGIBLE_AFTER_MONTHS)
         )
-        key = streams.uniform("placement_pick", month, people.n)[eligible]
+        key = streams.uniform_at("placement_pick", month, eligible)
         order = np.lexsort((key, d[eligible]))
         eligible = eligible[order]
         first = np.searchsorted(d[eligible], d[eligible])

@@ -36,8 +36,8 @@ def train(
     """Participants out of work start training; returns courses started by district (real people)."""
     if levers.training_take_up <= 0:
         return np.zeros(n_districts)
-    u = streams.uniform("training", month, people.n)
-    start = (people.programme != NO_PROGRAMME) & (people.status != EMPLOYED) & (u < levers.training_take_up / 12)
+    candidates = np.flatnonzero((people.programme != NO_PROGRAMME) & (people.status != EMPLOYED))
+    start = candidates[streams.uniform_at("training", month, candidates) < levers.training_take_up / 12]
     gain = params.training_skill_gain * levers.training_vacancy_link
     people.skill[start] = np.minimum(people.skill[start] + gain, SKILL_BOUND).astype(np.float32)
     return np.bincount(people.district[start], minlength=n_districts) * ppa
