@@ -40,6 +40,11 @@ def summarise(df: pd.DataFrame, last_months: int = 12) -> dict[str, float]:
         "public_cost": g["public_cost"].sum(),
         "developer_contributions": g["developer_skills_contribution"].sum(),
         "esp_local_hires": g["esp_local_hires"].sum(),
+        "sustained_jobs": g["sustained_jobs"].sum() if "sustained_jobs" in g else float("nan"),
+        "parked_share": g["parked"].sum() / g["high_barrier_seeking"].sum()
+        if "parked" in g and g["high_barrier_seeking"].sum() > 0
+        else 0.0,
+        "business_support_cost": g["business_support_cost"].sum() if "business_support_cost" in g else 0.0,
         "employed_mean": g["employed"].mean(),
         "unemployed_mean": g["unemployed"].mean(),
     }
@@ -48,15 +53,23 @@ def summarise(df: pd.DataFrame, last_months: int = 12) -> dict[str, float]:
     return {k: float(v) for k, v in out.items()}
 
 
-MONEY = ("benefits_paid", "tax_received", "employment_support_cost", "public_cost", "developer_contributions")
+MONEY = (
+    "benefits_paid",
+    "tax_received",
+    "employment_support_cost",
+    "business_support_cost",
+    "public_cost",
+    "developer_contributions",
+)
 
 # Measures whose paired difference from the no-programme arm the demo shows.
 DIFFERENCES: dict[str, tuple[str, str]] = {
     "employed_mean": ("employed (people, mean over run)", "{:+,.0f}"),
     "unemployed_mean": ("unemployed (people, mean over run)", "{:+,.0f}"),
-    "job_outcomes": ("job outcomes", "{:+,.0f}"),
+    "sustained_jobs": ("jobs lasting 6 months", "{:+,.0f}"),
     "small_firm_jobs": ("small-business jobs (last 12 months)", "{:+,.0f}"),
     "employment_support_cost": ("employment support cost £m", "{:+,.2f}"),
+    "business_support_cost": ("business support cost £m", "{:+,.2f}"),
     "public_cost": ("benefits + support - tax £m", "{:+,.2f}"),
     "developer_contributions": ("developer skills contributions £m", "{:+,.3f}"),
 }
@@ -73,10 +86,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "unemployed_per_vacancy": ("unemployed per vacancy", "{:.2f}"),
     "small_firm_jobs": ("small-business jobs", "{:,.0f}"),
     "referrals": ("programme referrals", "{:,.0f}"),
-    "job_outcomes": ("job outcomes", "{:,.0f}"),
+    "job_outcomes": ("job outcomes (provider-paid definition)", "{:,.0f}"),
+    "sustained_jobs": ("jobs lasting 6 months (everyone)", "{:,.0f}"),
+    "parked_share": ("high-barrier participants parked", "{:.2f}"),
     "benefits_paid": ("benefits paid £m", "{:,.2f}"),
     "tax_received": ("tax and NI received £m", "{:,.2f}"),
     "employment_support_cost": ("employment support cost £m", "{:,.2f}"),
+    "business_support_cost": ("business support cost £m", "{:,.2f}"),
     "public_cost": ("benefits + support - tax £m", "{:,.2f}"),
     "developer_contributions": ("developer skills contributions £m", "{:,.3f}"),
     "esp_local_hires": ("ESP local hires", "{:,.1f}"),
