@@ -89,6 +89,34 @@ def parser() -> argparse.ArgumentParser:
     _common(d)
     d.add_argument("--out", type=Path, default=ROOT / "results" / "demo", help="output folder (default results/demo)")
     d.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, help="parallel processes")
+
+    c = sub.add_parser(
+        "compare",
+        help="paired differences between arms on the same seeds, with 90%% intervals",
+        description="Run the arms on the same seeds (--place) or read a folder of finished runs "
+        "(RESULTS_DIR, laid out <arm>-seed<S>/), then print paired differences with 90% intervals, "
+        "cost per additional sustained job and two-year job-outcome rates by claimant group; "
+        "write the tables to DIR/compare/.",
+    )
+    c.add_argument(
+        "results", nargs="?", type=Path, metavar="RESULTS_DIR", help="analyse this folder of runs instead of running"
+    )
+    c.add_argument("--place", help="place to run (instead of RESULTS_DIR)")
+    c.add_argument("--seeds", type=_positive_int, default=5, help="number of seeds to run (default 5)")
+    c.add_argument(
+        "--regimes",
+        default=None,
+        help="comma-separated arms (default no_programme,centralised,cooperative; with RESULTS_DIR, every arm found)",
+    )
+    c.add_argument("--baseline", default="no_programme", help="arm the others are differenced against")
+    _common(c)
+    c.add_argument(
+        "--out",
+        type=Path,
+        help="folder for the runs (default results/compare/PLACE); tables go to OUT/compare/ "
+        "(with RESULTS_DIR: default RESULTS_DIR/compare/)",
+    )
+    c.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, help="parallel processes")
     return p
 
 
@@ -121,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         check_overrides(overrides, "command line --set")
         if args.command == "run":
             return cmd_run(args, overrides)
+        if args.command == "compare":
+            return cmd_compare(args, overrides)
         return cmd_demo(args, overrides)
     except ConfigError as e:
         print(f"labourlab: error: {e}", file=sys.stderr)
@@ -227,6 +257,85 @@ def cmd_demo(args: argparse.Namespace, overrides: dict[str, float]) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace, overrides: dict[str, float]) -> int:
+    from simulation.analysis import compare
+
+    if (args.results is None) == (args.place is None):
+        raise ConfigError(
+            "command line",
+            "RESULTS_DIR",
+            "give a results folder to analyse or --place to run, not both"
+            if args.place is not None
+            else "expected a results folder to analyse, or --place to run",
+        )
+    if args.results is not None:
+        regimes = [r.strip() for r in args.regimes.split(",") if r.strip()] if args.regimes else None
+        report = compare.analyse(args.results, baseline=args.baseline, arms=regimes)
+        compare.print_report(report)
+        tables_dir = (args.out or args.results) / "compare"
+    else:
+        report, tables_dir = _compare_runs(args, overrides)
+    for path in compare.write_report(report, tables_dir):
+        print(f"wrote {path}")
+    return 0
+
+
+def _compare_runs(args: argparse.Namespace, overrides: dict[str, float]) -> tuple[Any, Path]:
+    """Run every arm on seeds 1..N into OUT/<arm>-seed<S>/, then analyse just those runs."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from simulation.analysis import compare
+
+    regimes = [r.strip() for r in (args.regimes or "no_programme,centralised,cooperative").split(",") if r.strip()]
+    if not regimes:
+        raise ConfigError("command line", "--regimes", "expected at least one regime name")
+    if args.seeds < 1:
+        raise ConfigError("command line", "--seeds", "expected at least 1")
+    if args.baseline not in regimes:
+        raise ConfigError("command line", "--baseline", f"expected one of the arms in --regimes ({', '.join(regimes)})")
+    names = {}
+    for regime in regimes:  # validate every input before any work starts
+        sc = make_scenario(
+            args.place,
+            regime,
+            months=args.months,
+            burn_in=args.burn_in,
+            people_per_agent=args.scale,
+            overrides=overrides,
+        )
+        names[regime] = sc.regime.name
+    if len(set(names.values())) < len(names):
+        raise ConfigError("command line", "--regimes", "expected arms with different regime names")
+    out = args.out or ROOT / "results" / "compare" / sc.place.name
+    seeds = list(range(1, args.seeds + 1))
+    jobs = [
+        (args.place, r, s, args.months, args.burn_in, args.scale, overrides, str(out / f"{names[r]}-seed{s}"))
+        for r in regimes
+        for s in seeds
+    ]
+    print(
+        f"labourlab compare: running {sc.place.name}, arms {', '.join(names.values())}, seeds {seeds[0]}..{seeds[-1]}, "
+        f"{args.burn_in} months burn-in + {args.months} months; {len(jobs)} runs on {args.jobs} processes"
+    )
+    t0 = time.perf_counter()
+    with Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
+        task = bar.add_task("runs", total=len(jobs))
+        if args.jobs > 1 and len(jobs) > 1:
+            with ProcessPoolExecutor(max_workers=min(args.jobs, len(jobs))) as pool:
+                for _ in pool.map(_demo_job, jobs):
+                    bar.advance(task)
+        else:
+            for job in jobs:
+                _demo_job(job)
+                bar.advance(task)
+    print(f"{len(jobs)} runs in {time.perf_counter() - t0:.1f} s; outputs: {out}/<arm>-seed<S>/")
+    report = compare.analyse(
+        out, baseline=names[args.baseline], arms=list(names.values()), only={Path(j[-1]).name for j in jobs}
+    )
+    compare.print_report(report)
+    return report, out / "compare"
+
+
 def _print_differences(by_arm: dict[str, dict[int, dict[str, float]]], seeds: list[int], baseline: str) -> None:
     """Each arm minus the baseline arm, seed by seed (common random numbers), then summarised."""
     from rich.console import Console
@@ -253,7 +362,7 @@ def _print_differences(by_arm: dict[str, dict[int, dict[str, float]]], seeds: li
             cells.append(cell)
         t.add_row(label, *cells)
     Console(width=160).print(t)
-    print("Min and max across a few seeds are not confidence intervals; `labourlab compare` (to come) gives those.")
+    print("Min and max across a few seeds are not confidence intervals; `labourlab compare` gives those.")
 
 
 def _print_targets(runs: list[dict[str, float]], baseline: str) -> None:

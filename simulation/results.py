@@ -122,11 +122,14 @@ def manifest(
     }
 
 
-def write_run(out: Path, df: pd.DataFrame, man: dict[str, Any]) -> None:
-    """Write a run folder: the table first, the manifest last (its presence marks completion)."""
+def write_run(out: Path, df: pd.DataFrame, man: dict[str, Any], tables: dict[str, pd.DataFrame] | None = None) -> None:
+    """Write a run folder: the tables first (monthly.parquet, then e.g. cohorts.parquet), the
+    manifest last (its presence marks completion)."""
     out.mkdir(parents=True, exist_ok=True)
     stale = out / "manifest.json"
     if stale.exists():
         stale.unlink()  # the folder is being rewritten; it is not finished until the new manifest lands
     write_parquet(df, out / "monthly.parquet")
+    for name, table in (tables or {}).items():
+        write_parquet(table, out / f"{name}.parquet")
     write_json(man, out / "manifest.json")

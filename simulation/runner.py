@@ -42,5 +42,5 @@ def run_scenario(scenario: Scenario, seed: int, out: Path | None = None, agent_v
                 "firm_rows": model.firms.capacity,
             },
         )
-        results.write_run(out, df, man)
+        results.write_run(out, df, man, {"cohorts": model.cohorts.frame(model.district_names)})
     return RunResult(df, summarise(df), out, wall)

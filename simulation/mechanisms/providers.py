@@ -206,15 +206,15 @@ def step(
         out.hours / ppa, levers.effort_rule, base_hazard, p.barrier[seeking], fee_value, params.support_half_hours
     )
     p.support_hours[seeking] = hours
+    # Parking is judged on barriers as the provider found them this month.
+    high = p.barrier[seeking] >= HIGH_BARRIER
+    out.high_barrier_seeking = float(high.sum() * ppa)
+    out.parked = float((high & (hours < PARKED_HOURS)).sum() * ppa)
 
     # Integrated help lowers barriers in proportion to the time given.
     if levers.integrated_help:
         cut = np.clip(params.barrier_reduction_per_hour * hours, 0.0, 1.0)
         p.barrier[seeking] = (p.barrier[seeking] * (1.0 - cut)).astype(np.float32)
-
-    high = p.barrier[seeking] >= HIGH_BARRIER
-    out.high_barrier_seeking = float(high.sum() * ppa)
-    out.parked = float((high & (hours < PARKED_HOURS)).sum() * ppa)
 
     out.fees = float(fees * ppa)
     out.grant = levers.grant_per_participant_month * out.participants

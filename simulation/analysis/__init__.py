@@ -1,0 +1,1 @@
+"""Analyses of finished runs (read from their folders, never by re-running the model)."""

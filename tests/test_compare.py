@@ -1,0 +1,349 @@
+"""`labourlab compare`: paired differences, intervals, cost per job, two-year outcome rates, errors.
+
+Most tests build synthetic run folders (two arms x five seeds with known differences) so every
+figure can be checked against a hand calculation; one runs the model end to end on testville.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import cli
+from simulation.analysis import compare
+
+SEEDS = [1, 2, 3, 4, 5]
+MONTHS = 36
+T4 = 2.131847  # t(0.95, 4 degrees of freedom), from tables
+GROUPS = list(compare.GROUPS)
+
+# Per-seed effects of the cooperative arm over the no-programme arm.
+EMPLOYED_EFFECT = np.array([10.0, 12.0, 8.0, 14.0, 6.0])  # mean 10, sd sqrt(10)
+SUSTAINED_EFFECT = np.array([20.0, 25.0, 15.0, 30.0, 10.0])  # mean 20
+ESC_EFFECT = np.array([200_000.0, 240_000.0, 160_000.0, 260_000.0, 140_000.0])  # £, baseline pays none
+BSC_COOP = 100_000.0  # £ business support, cooperative only
+SMALL_FIRM_EFFECT = np.array([5.0, -3.0, 8.0, -2.0, 2.0])  # mean 2: an interval across zero
+# Two-year outcomes per 100 eligible in the followed-up cohort of jsa_18_24.
+YOUTH_OUTCOMES = {"no_programme": [20, 22, 18, 21, 19], "cooperative": [30, 32, 28, 34, 26]}
+
+
+def _spread(total: float, months: int = MONTHS) -> np.ndarray:
+    """A run total spread evenly over the months."""
+    return np.full(months, total / months)
+
+
+def write_run(
+    root: Path,
+    arm: str,
+    seed: int,
+    months: int = MONTHS,
+    drop: tuple[str, ...] = (),
+    cohorts: bool = True,
+    sustained_effect: np.ndarray = SUSTAINED_EFFECT,
+) -> Path:
+    """A run folder `root/<arm>-seed<S>/` laid out as the model writes it, with known figures."""
+    i = SEEDS.index(seed) if seed in SEEDS else 0
+    coop = arm == "cooperative"
+    shock = 1000.0 * seed  # a seed-level common shock, shared by both arms
+    month_totals = {
+        "population": np.full(months, 80_000.0),
+        "employed": np.full(months, 50_000.0 + shock + (EMPLOYED_EFFECT[i] if coop else 0.0)),
+        "unemployed": np.full(months, 3_000.0),
+        "small_firm_jobs": np.full(months, 2_000.0 + 10 * shock + (SMALL_FIRM_EFFECT[i] if coop else 0.0)),
+        "programme_referrals": _spread(500.0 if coop else 0.0, months),
+        "programme_job_outcomes": _spread(200.0 if coop else 0.0, months),
+        "sustained_jobs": _spread(100.0 + 10 * seed + (sustained_effect[i] if coop else 0.0), months),
+        "high_barrier_seeking": _spread(100.0 if coop else 0.0, months),
+        "parked": _spread(30.0 if coop else 0.0, months),
+        "employment_support_cost": _spread(ESC_EFFECT[i] if coop else 0.0, months),
+        "business_support_cost": _spread(BSC_COOP if coop else 0.0, months),
+        "public_cost": _spread(5e6 + 1e5 * seed + (3e5 if coop else 0.0), months),
+        "developer_skills_contribution": _spread(40_000.0 if coop else 10_000.0, months),
+        "esp_apprenticeships": _spread(6.0 if coop else 1.0, months),
+        "esp_local_hires": _spread(12.0 if coop else 3.0, months),
+        "employer_in_kind": _spread(0.0, months),
+    }
+    for g in GROUPS:
+        month_totals[f"referrals_{g}"] = _spread(100.0 if coop else 0.0, months)
+        month_totals[f"job_outcomes_{g}"] = _spread(40.0 if coop else 0.0, months)
+        month_totals[f"participants_{g}"] = _spread(80.0 if coop else 0.0, months)
+    rows = []
+    for d, share in enumerate((0.6, 0.4)):  # two districts
+        frame = {k: v * share for k, v in month_totals.items() if k not in drop}
+        frame["month"] = np.arange(1, months + 1)
+        frame["district"] = np.full(months, d)
+        frame["district_name"] = np.full(months, ["Northtown", "Southby"][d])
+        rows.append(pd.DataFrame(frame))
+    out = root / f"{arm}-seed{seed}"
+    out.mkdir(parents=True)
+    pd.concat(rows, ignore_index=True).to_parquet(out / "monthly.parquet", index=False)
+    if cohorts:
+        c = []
+        for d in (0, 1):
+            for g in GROUPS:
+                outcomes = YOUTH_OUTCOMES[arm][i] if g == "jsa_18_24" else (40.0 if coop else 30.0)
+                # District 0 holds the followed-up cohort; district 1 a cohort not yet followed for
+                # two years, which must be ignored.
+                c.append(
+                    {
+                        "district": d,
+                        "district_name": ["Northtown", "Southby"][d],
+                        "group": g,
+                        "eligible_month": 1 if d == 0 else months - 3,
+                        "eligible": 100.0 if d == 0 else 50.0,
+                        "referred": (80.0 if coop else 0.0) if d == 0 else 0.0,
+                        "outcome_24m": float(outcomes) if d == 0 else 49.0,
+                        "followed_up": d == 0,
+                    }
+                )
+        pd.DataFrame(c).to_parquet(out / "cohorts.parquet", index=False)
+    manifest = {
+        "labourlab_manifest": 1,
+        "seed": seed,
+        "config": {"regime": {"name": arm}, "months": months, "burn_in": 24, "place": {"name": "synthville"}},
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return out
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    root = tmp_path / "results"
+    for arm in ("no_programme", "cooperative"):
+        for s in SEEDS:
+            write_run(root, arm, s)
+    return root
+
+
+def _diff(rep: compare.Report, measure: str, comparison: str = "cooperative - no_programme") -> pd.Series:
+    d = rep.differences
+    return d[(d["measure"] == measure) & (d["comparison"] == comparison)].iloc[0]
+
+
+def test_t_quantile_table_matches_scipy():
+    stats = pytest.importorskip("scipy.stats")
+    for df in range(1, 300):
+        assert compare.t_table(df) == pytest.approx(stats.t.ppf(0.95, df), abs=2e-6)
+    assert compare.t_quantile(4) == pytest.approx(T4, abs=1e-6)
+
+
+def test_paired_differences_and_intervals_match_hand_calculation(results):
+    rep = compare.analyse(results)
+    assert rep.arms == ["no_programme", "cooperative"] and rep.seeds == SEEDS
+    r = _diff(rep, "employed_mean")
+    sd = math.sqrt(10.0)  # deviations 0, 2, -2, 4, -4 about 10
+    half = T4 * sd / math.sqrt(5)
+    assert r["n_seeds"] == 5
+    assert r["mean"] == pytest.approx(10.0)
+    assert r["sd"] == pytest.approx(sd)
+    assert r["low"] == pytest.approx(10.0 - half, abs=1e-4)
+    assert r["high"] == pytest.approx(10.0 + half, abs=1e-4)
+    assert not r["interval_includes_zero"]
+    # Last 12 months: the same constant effect.
+    assert _diff(rep, "employed_last12")["mean"] == pytest.approx(10.0)
+    # Sums over the run, money in £m.
+    assert _diff(rep, "sustained_jobs")["mean"] == pytest.approx(20.0)
+    assert _diff(rep, "employment_support_cost")["mean"] == pytest.approx(0.2)
+    assert _diff(rep, "business_support_cost")["mean"] == pytest.approx(0.1)
+    assert _diff(rep, "public_cost")["mean"] == pytest.approx(0.3)
+    assert _diff(rep, "developer_contributions")["mean"] == pytest.approx(0.03)
+    assert _diff(rep, "esp_apprenticeships")["mean"] == pytest.approx(5.0)
+    assert _diff(rep, "esp_local_hires")["mean"] == pytest.approx(9.0)
+    assert _diff(rep, "job_outcomes_esa_new")["mean"] == pytest.approx(40.0)
+    # Same effect in every seed: a zero-width interval that signs the difference.
+    pc = _diff(rep, "public_cost")
+    assert pc["half_width"] == pytest.approx(0.0, abs=1e-9) and not pc["interval_includes_zero"]
+
+
+def test_pairing_by_seed_cancels_a_common_shock(results):
+    rep = compare.analyse(results)
+    lv = rep.levels[(rep.levels["measure"] == "employed_mean") & (rep.levels["arm"] == "cooperative")].iloc[0]
+    # Each arm alone varies by the seed's shock (1,000 people a seed)...
+    assert lv["high"] - lv["low"] > 2000
+    # ...which the seed-by-seed difference removes: its width comes from the effects alone.
+    r = _diff(rep, "employed_mean")
+    assert r["half_width"] == pytest.approx(T4 * math.sqrt(10.0) / math.sqrt(5), abs=1e-4)
+    # An unpaired interval (differences of arm means, seeds shuffled) would be far wider.
+    coop = 50_000.0 + 1000.0 * np.array(SEEDS) + EMPLOYED_EFFECT
+    base = 50_000.0 + 1000.0 * np.array(SEEDS)
+    shuffled = compare.summarise(coop - base[::-1])
+    assert shuffled.half > 100 * r["half_width"]
+
+
+def test_parking_share_is_undefined_without_participants(results):
+    rep = compare.analyse(results)
+    lv = rep.levels.set_index(["measure", "arm"])
+    assert lv.loc[("parked_share", "cooperative"), "mean"] == pytest.approx(0.3)
+    assert math.isnan(lv.loc[("parked_share", "no_programme"), "mean"])
+    r = _diff(rep, "parked_share")
+    assert r["n_seeds"] == 0 and r["undefined_in"] == "no_programme"
+
+
+def test_cost_per_additional_sustained_job(results):
+    rep = compare.analyse(results)
+    row = rep.cost_per_job.iloc[0]
+    dc = ESC_EFFECT + BSC_COOP
+    per_seed = dc / SUSTAINED_EFFECT
+    half = T4 * per_seed.std(ddof=1) / math.sqrt(5)
+    assert row["comparison"] == "cooperative - no_programme"
+    assert row["per_seed_mean"] == pytest.approx(per_seed.mean())
+    assert row["per_seed_low"] == pytest.approx(per_seed.mean() - half, rel=1e-6)
+    assert row["per_seed_high"] == pytest.approx(per_seed.mean() + half, rel=1e-6)
+    assert row["ratio_of_means"] == pytest.approx(dc.mean() / SUSTAINED_EFFECT.mean())  # £15,000
+    assert row["ratio_low"] < row["ratio_of_means"] < row["ratio_high"]
+
+
+def test_cost_per_job_is_na_when_sustained_jobs_do_not_rise(tmp_path):
+    root = tmp_path / "results"
+    fewer = np.array([-5.0, 3.0, -8.0, 1.0, -6.0])  # mean -3: no additional sustained jobs
+    for s in SEEDS:
+        write_run(root, "no_programme", s)
+        write_run(root, "cooperative", s, sustained_effect=fewer)
+    rep = compare.analyse(root)
+    row = rep.cost_per_job.iloc[0]
+    assert math.isnan(row["ratio_of_means"]) and row["ratio_note"].startswith("n/a")
+    assert math.isnan(row["per_seed_mean"]) and "3 of 5 seeds" in row["per_seed_note"]
+    cells = compare.tables(rep)[2].rows[0]
+    assert cells[3].startswith("n/a") and cells[4].startswith("n/a")
+
+
+def test_fieller_with_fixed_denominator_is_the_t_interval():
+    x = np.array([10.0, 14.0, 6.0, 12.0, 8.0])
+    y = np.full(5, 2.0)
+    lo, hi = compare.fieller(x, y)  # type: ignore[misc]
+    half = T4 * x.std(ddof=1) / math.sqrt(5)
+    assert lo == pytest.approx((10.0 - half) / 2.0, rel=1e-6)
+    assert hi == pytest.approx((10.0 + half) / 2.0, rel=1e-6)
+    assert compare.fieller(x, np.array([1.0, -1.0, 2.0, -2.0, 0.5])) is None  # denominator not away from 0
+
+
+def test_two_year_outcome_rate_by_group(results):
+    rep = compare.analyse(results)
+    c = rep.cohorts.set_index(["arm", "group"])
+    for arm, outcomes in YOUTH_OUTCOMES.items():
+        rates = np.array(outcomes) / 100.0  # the unfollowed cohort (49 of 50) is ignored
+        half = T4 * rates.std(ddof=1) / math.sqrt(5)
+        r = c.loc[(arm, "jsa_18_24")]
+        assert r["rate"] == pytest.approx(rates.mean())
+        assert r["low"] == pytest.approx(rates.mean() - half, abs=1e-6)
+        assert r["eligible_per_seed"] == pytest.approx(100.0)
+    assert c.loc[("cooperative", "esa_ex_ib"), "rate"] == pytest.approx(0.40)
+    # Overall: (youth + 4 groups x 40) / 500 per seed for the cooperative arm.
+    overall = (np.array(YOUTH_OUTCOMES["cooperative"]) + 160.0) / 500.0
+    assert c.loc[("cooperative", "all"), "rate"] == pytest.approx(overall.mean())
+    assert c.loc[("cooperative", "all"), "eligible_per_seed"] == pytest.approx(500.0)
+    assert rep.no_referral_arms == ["no_programme"]
+
+
+def test_compare_folder_prints_tables_and_writes_them(results, capsys):
+    assert cli.main(["compare", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert "cooperative - no_programme" in out
+    assert "Two-year job-outcome rate by claimant group" in out
+    assert "published Work Programme statistics by payment group" in out
+    assert "no_programme has no referrals" in out
+    assert "Cost per additional sustained job" in out
+    for name in ("levels.csv", "differences.csv", "cost_per_job.csv", "cohort_outcomes.csv", "compare.md"):
+        path = results / "compare" / name
+        assert path.is_file() and f"wrote {path}" in out
+    diffs = pd.read_csv(results / "compare" / "differences.csv")
+    assert {"mean", "low", "high", "interval_includes_zero", "seeds_for_half_width_50pct"} <= set(diffs.columns)
+    md = (results / "compare" / "compare.md").read_text(encoding="utf-8")
+    assert "| measure | no_programme - " not in md and "cooperative - no_programme" in md
+    assert not [p for p in (results / "compare").iterdir() if p.name.startswith(".")]  # atomic: no temporaries
+
+
+def test_precision_planner_for_unsigned_differences(results, capsys):
+    rep = compare.analyse(results)
+    r = _diff(rep, "small_firm_jobs")
+    assert r["mean"] == pytest.approx(2.0) and r["interval_includes_zero"]
+    sd = SMALL_FIRM_EFFECT.std(ddof=1)
+    n = r["seeds_for_half_width_50pct"]
+    # Smallest n with t(0.95, n-1) sd / sqrt(n) <= 0.5 |mean| = 1.
+    assert compare.t_quantile(int(n) - 1) * sd / math.sqrt(n) <= 1.0
+    assert compare.t_quantile(int(n) - 2) * sd / math.sqrt(n - 1) > 1.0
+    # Close to the rule of thumb (t sd / (0.5 |mean|))^2 with the large-sample t.
+    assert n == pytest.approx((1.645 * sd / 1.0) ** 2, rel=0.1)
+    assert n == 61
+    assert compare.seeds_needed(0.0, 1.0) == math.inf
+    # Signed differences get no estimate; the printed line names the unsigned one.
+    assert math.isnan(_diff(rep, "employed_mean")["seeds_for_half_width_50pct"])
+    assert cli.main(["compare", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert "Too few seeds to sign" in out
+    assert "small-business jobs (mean, last 12 months), cooperative - no_programme: about 61 seeds" in out
+
+
+def test_missing_columns_are_skipped_with_a_note(tmp_path, capsys):
+    root = tmp_path / "old"
+    groups = [f"job_outcomes_{g}" for g in GROUPS]
+    old = ("parked", "high_barrier_seeking", "business_support_cost", "sustained_jobs", *groups)
+    for arm in ("no_programme", "cooperative"):
+        for s in SEEDS:
+            write_run(root, arm, s, drop=old, cohorts=False)
+    assert cli.main(["compare", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "parked: high-barrier participants" in out and "skipped" in out
+    assert "job outcomes by claimant group skipped" in out
+    assert "cost per additional sustained job skipped" in out
+    assert "no cohorts.parquet in 10 of 10 runs" in out
+    assert "employed, mean over the run" in out  # what is there is still compared
+    assert (root / "compare" / "differences.csv").is_file()
+    assert not (root / "compare" / "cohort_outcomes.csv").exists()
+
+
+def test_only_seeds_run_under_every_arm_are_paired(results, capsys):
+    write_run(results, "cooperative", 6)
+    rep = compare.analyse(results)
+    assert rep.seeds == SEEDS
+    assert any("cooperative seeds 6" in n for n in rep.notes)
+
+
+@pytest.mark.parametrize("kind", ["empty", "stray_files", "manifest_without_table"])
+def test_not_a_results_folder_exits_2_with_one_line(tmp_path, capsys, kind):
+    folder = tmp_path / "notresults"
+    folder.mkdir()
+    if kind == "stray_files":
+        (folder / "notes.txt").write_text("hello", encoding="utf-8")
+        (folder / "sub").mkdir()
+    if kind == "manifest_without_table":
+        (folder / "cooperative-seed1").mkdir()
+        (folder / "cooperative-seed1" / "manifest.json").write_text("{}", encoding="utf-8")
+    assert cli.main(["compare", str(folder)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert lines == [
+        f"labourlab: error: {folder}: not a results folder (expected <arm>-seed<S>/manifest.json and monthly.parquet)"
+    ]
+    assert captured.out == ""
+
+
+def test_folder_and_place_together_is_a_usage_error(results, capsys):
+    assert cli.main(["compare", str(results), "--place", "testville"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert cli.main(["compare"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_missing_baseline_arm_exits_2(results, capsys):
+    assert cli.main(["compare", str(results), "--baseline", "centralised"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no runs of the baseline arm 'centralised'" in err[0]
+
+
+def test_compare_runs_the_arms_end_to_end(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    argv = ["compare", "--place", "testville", "--seeds", "3", "--months", "6", "--burn-in", "3"]
+    assert cli.main([*argv, "--jobs", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    for arm in ("no_programme", "centralised", "cooperative"):
+        for s in (1, 2, 3):
+            assert (out / f"{arm}-seed{s}" / "manifest.json").is_file()
+    assert "cooperative - centralised" in printed and "centralised - no_programme" in printed
+    assert (out / "compare" / "differences.csv").is_file()
+    assert f"wrote {out / 'compare' / 'compare.md'}" in printed
