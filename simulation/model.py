@@ -294,6 +294,7 @@ class LabourMarketModel(mesa.Model):
         if policy:
             self._timed("business", lambda: self._hubs_step(flows))
             hub_supported_rows = np.bincount(firms.district[firms.hub_months > 0], minlength=nd)
+            before = people.status.copy()  # plan and placement hires are counted as flows below
             self._timed("developers", lambda: self._developers_step())
             self.partnership_month = self._timed(
                 "partnerships",
@@ -301,6 +302,9 @@ class LabourMarketModel(mesa.Model):
                     people, firms, p, self.levers, s, m, self.working_age, self.person_market, self.ppa
                 ),
             )
+            hired = (before != EMPLOYED) & (people.status == EMPLOYED)
+            flows["u_to_e"] += np.bincount(people.district[hired & (before == UNEMPLOYED)], minlength=nd)
+            flows["i_to_e"] += np.bincount(people.district[hired & (before == INACTIVE)], minlength=nd)
             self.training_started = self._timed(
                 "skills", lambda: skills.train(people, p, self.levers, s, m, nd, self.ppa)
             )

@@ -17,9 +17,20 @@ from typing import Any
 import numpy as np
 import pytest
 
-from simulation.config import CONFIGS, Params, Scenario, load_calibration, make_scenario
+from simulation.config import CONFIGS, Levers, Params, Scenario, load_calibration, make_scenario, set_lever
 from simulation.model import LabourMarketModel
-from simulation.people import NO_BENEFIT, NO_EMPLOYER, NO_PROGRAMME, UNEMPLOYED, People
+from simulation.people import (
+    JSA,
+    JSA_18_24,
+    JSA_25_PLUS,
+    NO_BENEFIT,
+    NO_EMPLOYER,
+    NO_GROUP,
+    NO_PROGRAMME,
+    NOT_ELIGIBLE,
+    UNEMPLOYED,
+    People,
+)
 
 PLACE = "testville"
 MONTHS = 12
@@ -141,7 +152,12 @@ def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
 
 
 def make_people(n: int, **fields: Any) -> People:
-    """A People struct of n rows in district 0: unemployed JSA claimants with typical traits unless given."""
+    """A People struct of n rows in district 0: unemployed non-claimants with typical traits unless given.
+
+    Every field of People must be listed here with its dtype and "nothing happened yet" value (a
+    new field fails loudly rather than defaulting to something meaningful, such as eligible_month 0).
+    If `benefit` is given and `group` is not, JSA claimants get the group their age implies.
+    """
     arrays: dict[str, np.ndarray] = {
         "district": np.zeros(n, dtype=np.int16),
         "status": np.full(n, UNEMPLOYED, dtype=np.int8),
@@ -151,6 +167,8 @@ def make_people(n: int, **fields: Any) -> People:
         "age": np.full(n, 30, dtype=np.int8),
         "birth_month": np.zeros(n, dtype=np.int8),
         "benefit": np.full(n, NO_BENEFIT, dtype=np.int8),
+        "group": np.full(n, NO_GROUP, dtype=np.int8),
+        "complex_needs": np.zeros(n, dtype=bool),
         "programme": np.full(n, NO_PROGRAMME, dtype=np.int16),
         "months_in_programme": np.zeros(n, dtype=np.int16),
         "ever_referred": np.zeros(n, dtype=bool),
@@ -158,17 +176,45 @@ def make_people(n: int, **fields: Any) -> People:
         "outcome_paid": np.zeros(n, dtype=bool),
         "sustain_paid": np.zeros(n, dtype=np.int16),
         "support_hours": np.zeros(n, dtype=np.float32),
+        "eligible_month": np.full(n, NOT_ELIGIBLE, dtype=np.int16),
+        "eligible_group": np.full(n, NO_GROUP, dtype=np.int8),
+        "cohort_work": np.zeros(n, dtype=np.int16),
+        "outcome_month": np.full(n, NOT_ELIGIBLE, dtype=np.int16),
+        "placement_months": np.zeros(n, dtype=np.int8),
+        "mentor_months": np.zeros(n, dtype=np.int8),
+        "employer_contacts": np.zeros(n, dtype=bool),
+        "fragile": np.zeros(n, dtype=bool),
         "employer": np.full(n, NO_EMPLOYER, dtype=np.int32),
         "wage": np.zeros(n, dtype=np.float32),
     }
+    names = [f.name for f in dataclasses.fields(People)]
+    assert sorted(names) == sorted(arrays), "People gained or lost a field: update make_people"
     for k, v in fields.items():
         assert k in arrays, k
         arrays[k] = np.broadcast_to(np.asarray(v, dtype=arrays[k].dtype), (n,)).copy()
-    # Fields added to People later default to zeros, so these tests keep running.
-    names = [f.name for f in dataclasses.fields(People)]
-    return People(**{k: arrays.get(k, np.zeros(n, dtype=np.int16)) for k in names})
+    if "benefit" in fields and "group" not in fields:
+        jsa = arrays["benefit"] == JSA
+        arrays["group"] = np.where(jsa, np.where(arrays["age"] < 25, JSA_18_24, JSA_25_PLUS), arrays["group"]).astype(
+            np.int8
+        )
+    return People(**{k: arrays[k] for k in names})
+
+
+def levers_with(levers: Levers, **updates: Any) -> Levers:
+    """A validated copy of `levers` with some changed, by the names lever overrides use:
+    `caseload=40`, a group lever for every group (`referral_share=0.5`), or one group's with
+    `__` for the dots (`groups__esa_new__referral_month=5`)."""
+    data = levers.model_dump()
+    for key, value in updates.items():
+        set_lever(data, key.replace("__", "."), value)
+    return Levers.model_validate(data)
 
 
 @pytest.fixture(scope="session")
 def people_factory() -> Callable[..., People]:
     return make_people
+
+
+@pytest.fixture(scope="session")
+def with_levers() -> Callable[..., Levers]:
+    return levers_with

@@ -39,7 +39,8 @@ def one_line_error(exc: pytest.ExceptionInfo[ConfigError], path: Path | str, *fr
 def test_every_shipped_config_loads_and_combines():
     places, regimes = available("places"), available("regimes")
     assert {"testville", "southampton", "stevenage"} <= set(places)
-    assert set(regimes) == {"centralised", "cooperative", "no_programme"}
+    # The three arms of the comparison ship; further regimes (examples) are just more files.
+    assert {"centralised", "cooperative", "no_programme"} <= set(regimes)
     params = load_calibration()
     assert set(params.as_dict()) == set(PARAMETERS)
     for place in places:
@@ -67,7 +68,9 @@ def test_place_and_regime_accept_paths(shipped, write_toml):
     place = write_toml("myplace", shipped("places", "testville"))
     regime = write_toml("myregime", shipped("regimes", "cooperative"))
     assert load_place(str(place)).name == "testville"
-    assert load_regime(str(regime)).levers.referral_month == 3
+    levers = load_regime(str(regime)).levers
+    assert levers.groups.jsa_25_plus.referral_month == 3
+    assert levers.groups.esa_ex_ib.referral_share == 0.2
 
 
 def test_integer_where_a_float_is_expected_is_fine(shipped, mutate, write_toml):
@@ -195,11 +198,30 @@ def test_missing_regime_by_name_suggests_the_nearest():
 
 
 def test_lever_that_does_not_exist_suggests_the_nearest(shipped, mutate, write_toml):
+    # A group lever misspelt inside its group's table (the first "referral_month = 12" is jsa_25_plus's).
     text = mutate(shipped("regimes", "centralised"), "referral_month = 12", "referral_month = 12\nreferal_month = 3")
     path = write_toml("lever", text)
     with pytest.raises(ConfigError) as e:
         load_regime(str(path))
-    one_line_error(e, path, "levers.referal_month", "unknown key", "did you mean 'referral_month'")
+    one_line_error(e, path, "levers.groups.jsa_25_plus.referal_month", "unknown key", "did you mean 'referral_month'")
+
+
+def test_misspelt_claimant_group_is_reported_with_the_nearest(shipped, mutate, write_toml):
+    text = mutate(shipped("regimes", "centralised"), "[levers.groups.esa_new]", "[levers.groups.esa_neww]")
+    path = write_toml("group", text)
+    with pytest.raises(ConfigError) as e:
+        load_regime(str(path))
+    one_line_error(e, path, "levers.groups.esa_neww", "unknown key", "did you mean 'esa_new'")
+
+
+def test_missing_claimant_group_is_reported(shipped, write_toml):
+    text = shipped("regimes", "centralised")
+    start = text.index("[levers.groups.jsa_ex_ib]")
+    end = text.index("[levers.groups.", start + 1)
+    path = write_toml("nogroup", text[:start] + text[end:])
+    with pytest.raises(ConfigError) as e:
+        load_regime(str(path))
+    one_line_error(e, path, "levers.groups.jsa_ex_ib", "missing")
 
 
 def test_misspelt_lever_is_reported_with_the_nearest(shipped, mutate, write_toml):
@@ -213,11 +235,16 @@ def test_misspelt_lever_is_reported_with_the_nearest(shipped, mutate, write_toml
     ("old", "new", "field"),
     [
         ('effort_rule = "expected_payment"', 'effort_rule = "creaming"', "levers.effort_rule"),
-        ("referral_share = 1.0", "referral_share = 1.5", "levers.referral_share"),
+        ("referral_share = 1.0", "referral_share = 1.5", "levers.groups.jsa_18_24.referral_share"),
+        ("fee_job_outcome = 1000.0", "fee_job_outcome = -1000.0", "levers.groups.esa_new.fee_job_outcome"),
+        ("outcome_months = 3", "outcome_months = 0", "levers.groups.esa_new.outcome_months"),
+        ("integrated_help = false", "integrated_help = 0", "levers.integrated_help"),
+        ("training_take_up = 0.10", "training_take_up = 1.10", "levers.training_take_up"),
+        ('partnership_payer = "exchequer"', 'partnership_payer = "employers"', "levers.partnership_payer"),
         ("caseload = 120", 'caseload = "many"', "levers.caseload"),
         ("brokerage = false", 'brokerage = "no"', "levers.brokerage"),
         ('provider_payer = "exchequer"', 'provider_payer = "lottery"', "levers.provider_payer"),
-        ("referral_month = 12", "referral_month = 12.5", "levers.referral_month"),
+        ("referral_month = 12", "referral_month = 12.5", "levers.groups.jsa_25_plus.referral_month"),
     ],
 )
 def test_bad_lever_values(shipped, mutate, write_toml, old, new, field):
@@ -232,10 +259,46 @@ def test_lever_overrides_are_checked():
         make_scenario("testville", "centralised", lever_overrides={"referal_month": 3})
     one_line_error(e, "lever overrides", "referal_month", "did you mean 'referral_month'")
     with pytest.raises(ConfigError) as e:
+        make_scenario("testville", "centralised", lever_overrides={"caseloads": 3})
+    one_line_error(e, "lever overrides", "caseloads", "did you mean 'caseload'")
+    with pytest.raises(ConfigError) as e:
+        make_scenario("testville", "centralised", lever_overrides={"groups.esa_neww.referral_month": 3})
+    one_line_error(e, "lever overrides", "groups.esa_neww.referral_month", "did you mean 'esa_new'")
+    with pytest.raises(ConfigError) as e:
+        make_scenario("testville", "centralised", lever_overrides={"groups.esa_new.referal_month": 3})
+    one_line_error(e, "lever overrides", "groups.esa_new.referal_month", "did you mean 'referral_month'")
+    with pytest.raises(ConfigError) as e:
         make_scenario("testville", "centralised", lever_overrides={"referral_share": 2.0})
-    one_line_error(e, "lever overrides", "levers.referral_share")
-    sc = make_scenario("testville", "centralised", lever_overrides={"referral_month": 3})
-    assert sc.regime.levers.referral_month == 3
+    one_line_error(e, "lever overrides", "levers.groups.jsa_18_24.referral_share")
+    with pytest.raises(ConfigError) as e:
+        make_scenario("testville", "centralised", lever_overrides={"groups.esa_new.referral_month": 2.5})
+    one_line_error(e, "lever overrides", "levers.groups.esa_new.referral_month")
+    with pytest.raises(ConfigError) as e:
+        make_scenario("testville", "centralised", lever_overrides={"caseload": 0})
+    one_line_error(e, "lever overrides", "levers.caseload")
+
+
+def test_lever_overrides_reach_every_group_or_one():
+    base = make_scenario("testville", "centralised").regime.levers
+    # A group lever without a group sets it for every group.
+    every = make_scenario("testville", "centralised", lever_overrides={"referral_month": 3}).regime.levers
+    assert [g.referral_month for g in every.groups.by_index()] == [3] * 5
+    # A dotted key sets one group's lever and nothing else.
+    one = make_scenario("testville", "centralised", lever_overrides={"groups.esa_new.referral_month": 5}).regime.levers
+    assert one.groups.esa_new.referral_month == 5
+    expected = base.model_dump()
+    expected["groups"]["esa_new"]["referral_month"] = 5
+    assert one.model_dump() == expected
+    # Top-level levers by name; overrides apply in order, so a later one-group key wins.
+    both = make_scenario(
+        "testville",
+        "centralised",
+        lever_overrides={"caseload": 40, "fee_job_outcome": 0.0, "groups.esa_ex_ib.fee_job_outcome": 99.0},
+    ).regime.levers
+    assert both.caseload == 40
+    assert [g.fee_job_outcome for g in both.groups.by_index()] == [0.0, 0.0, 0.0, 0.0, 99.0]
+    # The shipped files are untouched by overrides.
+    assert load_regime("centralised").levers == base
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,15 @@ from simulation.model import LabourMarketModel
 from simulation.rng import Streams, stable_hash
 
 FAST = settings(max_examples=60, deadline=None)
-DEVELOPER_COLUMNS = {"esp_local_hires", "esp_apprenticeships", "developer_skills_contribution"}
+# What brokerage may change when plans have no posts: money only.
+BROKERAGE_MONEY = {
+    "developer_skills_contribution",
+    "brokerage",
+    "training_skills_fund",
+    "training_exchequer",
+    "employment_support_cost",
+    "public_cost",
+}
 
 
 # ------------------------------------------------------------------------------------ streams
@@ -112,28 +120,58 @@ def _people_fields(model: LabourMarketModel) -> list[str]:
     return [f.name for f in dataclasses.fields(model.people)]
 
 
-def test_brokerage_changes_money_and_counts_but_no_person_or_firm(build_model):
+def _assert_same_people_and_firms(x: LabourMarketModel, y: LabourMarketModel) -> None:
+    for name in _people_fields(x):
+        np.testing.assert_array_equal(getattr(x.people, name), getattr(y.people, name), err_msg=name)
+    for f in dataclasses.fields(x.firms):
+        np.testing.assert_array_equal(getattr(x.firms, f.name), getattr(y.firms, f.name), err_msg=f.name)
+
+
+def test_brokerage_without_plan_posts_changes_money_but_no_person_or_firm(build_model):
+    """With no on-site posts in developers' plans, brokerage can only move money: developers'
+    contributions to the skills fund (and so who pays for training) and the council's brokering."""
     # Small projects, so testville's construction value arrives as several projects a year.
-    kw = {"months": 18, "burn_in": 6, "overrides": {"development_value_mean_m": 0.5}}
+    kw = {"months": 18, "burn_in": 6, "overrides": {"development_value_mean_m": 0.5, "development_jobs_per_m": 0.0}}
     a = build_model("cooperative", 3, lever_overrides={"brokerage": False}, **kw)
     b = build_model("cooperative", 3, lever_overrides={"brokerage": True}, **kw)
-
-    def check(x: LabourMarketModel, y: LabourMarketModel) -> None:
-        for name in _people_fields(x):
-            np.testing.assert_array_equal(getattr(x.people, name), getattr(y.people, name), err_msg=name)
-        for f in dataclasses.fields(x.firms):
-            np.testing.assert_array_equal(getattr(x.firms, f.name), getattr(y.firms, f.name), err_msg=f.name)
-
-    _step_together(a, b, check)
+    _step_together(a, b, _assert_same_people_and_firms)
     fa, fb = a.results_frame(), b.results_frame()
     differing = {c for c in fa.columns if not fa[c].equals(fb[c])}
-    assert differing <= DEVELOPER_COLUMNS, differing
+    assert differing <= BROKERAGE_MONEY, differing
     assert fb["developer_skills_contribution"].sum() > fa["developer_skills_contribution"].sum() > 0
-    assert fb["esp_local_hires"].sum() > fa["esp_local_hires"].sum()
+    assert fb["brokerage"].sum() > 0 and (fa["brokerage"] == 0).all()
     # Developments themselves (how many, how big) do not depend on brokerage.
     assert fa["projects"].sum() >= 5
     pd.testing.assert_series_equal(fa["projects"], fb["projects"])
     pd.testing.assert_series_equal(fa["construction_value_m"], fb["construction_value_m"])
+
+
+def test_brokerage_changes_who_fills_posts_but_never_the_firms_luck(build_model):
+    """Brokered plans give open posts to local long-term claimants: people differ, but firms live,
+    die and want the same posts in both arms, and nobody ages differently."""
+    kw = {"months": 18, "burn_in": 6, "overrides": {"development_value_mean_m": 0.5}}
+    a = build_model("cooperative", 3, lever_overrides={"brokerage": False}, **kw)
+    b = build_model("cooperative", 3, lever_overrides={"brokerage": True}, **kw)
+    people_differ = 0
+
+    def check(x: LabourMarketModel, y: LabourMarketModel) -> None:
+        nonlocal people_differ
+        for f in ("alive", "target", "potential", "shock", "age", "district", "market", "large", "hub_months"):
+            np.testing.assert_array_equal(getattr(x.firms, f), getattr(y.firms, f), err_msg=f"firms' {f}")
+        for f in ("age", "birth_month", "district"):
+            np.testing.assert_array_equal(getattr(x.people, f), getattr(y.people, f), err_msg=f"people's {f}")
+        people_differ += int((x.people.status != y.people.status).sum())
+
+    _step_together(a, b, check)
+    fa, fb = a.results_frame(), b.results_frame()
+    pd.testing.assert_series_equal(fa["projects"], fb["projects"])
+    pd.testing.assert_series_equal(fa["construction_value_m"], fb["construction_value_m"])
+    assert fb["esp_posts"].sum() > fa["esp_posts"].sum()
+    assert fb["esp_local_hires"].sum() > fa["esp_local_hires"].sum()
+    assert (fb["esp_local_hires"] <= np.ceil(fb["esp_posts"]) + 1).all()
+    assert (fb["esp_apprenticeships"] <= fb["esp_local_hires"]).all()
+    assert fb["developer_skills_contribution"].sum() > fa["developer_skills_contribution"].sum()
+    assert people_differ > 0, "brokered plans changed nobody: the test would be vacuous"
 
 
 def _district(model: LabourMarketModel, name: str) -> int:
@@ -155,7 +193,7 @@ def _market_isolation(a: LabourMarketModel, b: LabourMarketModel) -> tuple[int, 
             )
         nf = x.firms.market == x.market_names.index("north")
         np.testing.assert_array_equal(nf, y.firms.market == y.market_names.index("north"))
-        for f in ("alive", "size", "target", "age", "district"):
+        for f in ("alive", "size", "target", "potential", "shock", "age", "district"):
             np.testing.assert_array_equal(
                 getattr(x.firms, f)[nf], getattr(y.firms, f)[nf], err_msg=f"north firms' {f} differ in month {x.month}"
             )
@@ -168,12 +206,14 @@ def _market_isolation(a: LabourMarketModel, b: LabourMarketModel) -> tuple[int, 
     return south_diffs, a.months
 
 
-def test_provider_lever_in_one_market_leaves_the_other_market_identical(build_model):
+def test_provider_lever_in_one_market_leaves_the_other_market_identical(build_model, with_levers):
     a = build_model("centralised", 5, months=24, burn_in=12)
     b = build_model("centralised", 5, months=24, burn_in=12)
     s = _district(b, "Southby")
-    # Southby's provider alone refers early, caseloads are smaller and time goes by need.
-    b.providers[s].levers = b.levers.model_copy(update={"referral_month": 3, "caseload": 40, "effort_rule": "need"})
+    # Southby's provider alone refers early, caseloads are smaller, time goes by need, with integrated help.
+    b.providers[s].levers = with_levers(
+        b.levers, referral_month=3, caseload=40, effort_rule="need", integrated_help=True
+    )
     south_diffs, _ = _market_isolation(a, b)
     fa, fb = a.results_frame(), b.results_frame()
     south = fa["district_name"] == "Southby"
@@ -195,9 +235,11 @@ def test_hub_lever_in_one_market_leaves_the_other_market_identical(build_model):
 
 
 def test_firms_no_hub_supports_keep_the_same_luck(build_model):
-    """Hubs change the firms they support; every other firm must live the same life in both arms."""
-    without = build_model("cooperative", 2, months=36, burn_in=12, lever_overrides={"hub_firms_per_year": 0.0})
-    with_hubs = build_model("cooperative", 2, months=36, burn_in=12)
+    """Hubs change the firms they support; without displacement every other firm must live the
+    same life in both arms."""
+    kw = {"months": 36, "burn_in": 12, "overrides": {"hub_displacement": 0.0}}
+    without = build_model("cooperative", 2, lever_overrides={"hub_firms_per_year": 0.0}, **kw)
+    with_hubs = build_model("cooperative", 2, **kw)
     supported_ever = 0
 
     def check(x: LabourMarketModel, y: LabourMarketModel) -> None:
@@ -206,7 +248,7 @@ def test_firms_no_hub_supports_keep_the_same_luck(build_model):
         assert not x.firms.ever_supported.any()
         untouched = ~y.firms.ever_supported[:n]
         supported_ever = int(y.firms.ever_supported.sum())
-        for f in ("alive", "target", "age", "district"):
+        for f in ("alive", "target", "potential", "age", "district"):
             np.testing.assert_array_equal(
                 getattr(x.firms, f)[:n][untouched],
                 getattr(y.firms, f)[:n][untouched],
@@ -215,6 +257,38 @@ def test_firms_no_hub_supports_keep_the_same_luck(build_model):
 
     _step_together(without, with_hubs, check)
     assert supported_ever > 0
+    # Hubs raise survival (hazard ratio below one) on the same draws: every supported firm that
+    # died with a hub died without one too, and some survive only thanks to their hub.
+    n = min(without.firms.capacity, with_hubs.firms.capacity)
+    supported = with_hubs.firms.ever_supported[:n]
+    died_with, died_without = ~with_hubs.firms.alive[:n] & supported, ~without.firms.alive[:n] & supported
+    assert not (died_with & ~died_without).any()
+    assert died_without.sum() > died_with.sum()
+
+
+def test_hub_displacement_takes_from_local_firms_and_leaves_other_markets_identical(build_model, params):
+    """With displacement, Southby's hub takes part of its firms' extra growth from Southby's other
+    firms: their potential falls a little. Market "north" is untouched."""
+    assert params.hub_displacement > 0
+    a = build_model("centralised", 5, months=24, burn_in=12)
+    b = build_model("centralised", 5, months=24, burn_in=12)
+    south = _district(b, "Southby")
+    b.hubs[south].firms_per_year = 30.0
+    _market_isolation(a, b)
+    n = min(a.firms.capacity, b.firms.capacity)
+    in_south = (b.firms.district[:n] == south) & a.firms.alive[:n] & b.firms.alive[:n] & ~b.firms.large[:n]
+    never = in_south & ~b.firms.ever_supported[:n]
+    ratio = b.firms.potential[:n][never] / a.firms.potential[:n][never]
+    assert never.sum() > 20 and b.firms.ever_supported.sum() > 0
+    assert (ratio < 1.0).all()  # every unsupported local firm loses a little
+    assert ratio.min() > 0.8
+    # One district-wide share each month: every unsupported firm alive throughout loses alike.
+    old = never & (a.firms.age[:n] >= 24)
+    assert np.ptp(ratio[old[never]]) < 1e-9
+    # Supported firms grow more than they would have (once they have had a month of support).
+    hubbed = in_south & b.firms.ever_supported[:n] & (b.firms.hub_months[:n] < int(params.hub_support_months))
+    assert hubbed.sum() > 5
+    assert (b.firms.potential[:n][hubbed] > a.firms.potential[:n][hubbed]).all()
 
 
 def test_first_month_referrals_are_nested_in_the_referral_share(build_model):

@@ -17,10 +17,11 @@ from simulation.runner import run_scenario
 
 @pytest.mark.parametrize("regime", ["centralised", "cooperative"])
 def test_same_seed_same_results(run_model, regime):
-    a = run_model(regime, 42, months=18, burn_in=6).results_frame()
-    b = run_model(regime, 42, months=18, burn_in=6).results_frame()
+    ma, mb = run_model(regime, 42, months=18, burn_in=6), run_model(regime, 42, months=18, burn_in=6)
+    a, b = ma.results_frame(), mb.results_frame()
     assert len(a) == 18 * 3
     pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(ma.cohorts.frame(ma.district_names), mb.cohorts.frame(mb.district_names))
 
 
 def test_run_scenario_writes_identical_outputs(scenario, tmp_path):
@@ -102,7 +103,8 @@ def test_manifest_records_config_seed_versions_and_costs(scenario, params, tmp_p
     assert [d["name"] for d in cfg["place"]["districts"]] == ["Northtown", "Northvale", "Southby"]
     assert cfg["regime"]["name"] == "cooperative"
     assert cfg["regime"]["levers"] == sc.regime.levers.model_dump()
-    assert cfg["regime"]["levers"]["referral_month"] == 3
+    assert cfg["regime"]["levers"]["groups"]["jsa_25_plus"]["referral_month"] == 3
+    assert set(cfg["regime"]["levers"]["groups"]) == {"jsa_18_24", "jsa_25_plus", "jsa_ex_ib", "esa_new", "esa_ex_ib"}
     expected = params.as_dict() | {"sep_rate_eu": 0.005}
     assert cfg["params"] == pytest.approx(expected)
     assert set(cfg["params"]) == set(params.as_dict())

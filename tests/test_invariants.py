@@ -8,24 +8,39 @@ that tie the results table to the state.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from simulation.config import ConfigError, load_place
+from simulation.config import ConfigError, available, load_place
 from simulation.firms import Firms, death_hazard
 from simulation.ledger import ACCOUNT, CATEGORIES
 from simulation.mechanisms import business, matching, participation
 from simulation.model import LabourMarketModel
-from simulation.people import EMPLOYED, INACTIVE, JSA, NO_EMPLOYER, UNEMPLOYED
+from simulation.people import (
+    EMPLOYED,
+    ESA,
+    ESA_EX_IB,
+    ESA_NEW,
+    INACTIVE,
+    JSA,
+    JSA_18_24,
+    JSA_25_PLUS,
+    JSA_EX_IB,
+    NO_BENEFIT,
+    NO_EMPLOYER,
+    NO_GROUP,
+    NO_PROGRAMME,
+    NOT_ELIGIBLE,
+    UNEMPLOYED,
+)
 
-REGIMES = ("centralised", "cooperative", "no_programme")
+REGIMES = tuple(available("regimes"))  # every shipped arm, including example regimes
 SLOW_OK = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FAST = settings(max_examples=60, deadline=None)
 
 STOCKS = ("population", "employed", "unemployed", "inactive", "long_term_unemployed", "claimants_jsa")
-MONEY = (*CATEGORIES, "employment_support_cost")
+MONEY = (*CATEGORIES, "employment_support_cost", "business_support_cost")
 
 
 def check_state(model: LabourMarketModel) -> None:
@@ -49,6 +64,19 @@ def check_state(model: LabourMarketModel) -> None:
     # Wages exactly for the employed; benefits never for the employed.
     assert (people.wage[employed] > 0).all() and (people.wage[~employed] == 0).all()
     assert (people.benefit[employed] == 0).all()
+    # Claimant groups follow the claim: none without one, a JSA group for JSA, an ESA group for ESA.
+    assert ((people.group == NO_GROUP) == (people.benefit == NO_BENEFIT)).all()
+    assert np.isin(people.group[people.benefit == JSA], (JSA_18_24, JSA_25_PLUS, JSA_EX_IB)).all()
+    assert np.isin(people.group[people.benefit == ESA], (ESA_NEW, ESA_EX_IB)).all()
+    # Participants were referred, in a payment group, when they became eligible.
+    attached = people.programme != NO_PROGRAMME
+    assert people.ever_referred[attached].all()
+    assert (people.eligible_group[attached] != NO_GROUP).all()
+    assert (people.eligible_month[attached] != NOT_ELIGIBLE).all()
+    assert (people.eligible_month[people.eligible_month != NOT_ELIGIBLE] <= model.month).all()
+    # Adviser time is never negative; placements and mentoring are months left, never negative.
+    assert (people.support_hours >= 0).all() and np.isfinite(people.support_hours).all()
+    assert (people.placement_months >= 0).all() and (people.mentor_months >= 0).all()
     # The ledger balances in every district.
     assert model.ledger.is_balanced()
     np.testing.assert_array_equal(model.ledger.balances.sum(axis=0), np.zeros(model.n_districts, dtype=np.int64))
@@ -69,6 +97,29 @@ def test_people_firms_and_ledger_invariants_every_month(run_model, seed, regime)
     assert df.groupby("month")["population"].sum().eq(6500).all()
 
 
+def test_starting_claimant_groups_and_complex_needs(build_model, params):
+    """Claimant groups at the start: ESA claimants are new or ex-IB, JSA claimants ex-IB or by age;
+    complex needs at the calibrated shares, and they raise barriers."""
+    people = build_model("no_programme", 3, burn_in=0).people
+    jsa, esa = people.benefit == JSA, people.benefit == ESA
+    assert jsa.sum() > 50 and esa.sum() > 50
+    young = people.group == JSA_18_24
+    assert (people.age[young] < 25).all() and (people.age[people.group == JSA_25_PLUS] >= 25).all()
+    ex_ib = (people.group[esa] == ESA_EX_IB).mean()
+    assert (
+        abs(ex_ib - params.esa_ex_ib_share)
+        < 4 * np.sqrt(params.esa_ex_ib_share * (1 - params.esa_ex_ib_share) / esa.sum()) + 0.02
+    )
+    share_esa = people.complex_needs[esa].mean()
+    share_other = people.complex_needs[~esa].mean()
+    for got, want, n in (
+        (share_esa, params.complex_needs_share_esa, esa.sum()),
+        (share_other, params.complex_needs_share_other, (~esa).sum()),
+    ):
+        assert abs(got - want) < 4 * np.sqrt(want * (1 - want) / n) + 0.01
+    assert people.barrier[people.complex_needs].mean() > people.barrier[~people.complex_needs].mean()
+
+
 def test_population_matches_place_file(build_model):
     model = build_model("centralised", 3)
     place = load_place("testville")
@@ -82,30 +133,53 @@ def test_population_matches_place_file(build_model):
 
 @pytest.mark.parametrize("regime", REGIMES)
 def test_stock_flow_identities(run_model, regime):
-    """Stocks change by the recorded flows; the only moves the flows leave out are retirements.
+    """Stocks change by exactly the recorded flows; the only moves the flows leave out are retirements.
 
     A retiree's slot is taken by an inactive school leaver, so retirements from work or search
-    lower E or U and raise I without a recorded flow: f_E - dE >= 0, f_U - dU >= 0, and together
-    they equal dI - f_I, at most the month's retirements.
+    lower E or U and raise I without a recorded flow. Who retires in a month is known from the
+    state before it (people turning 65 in their birthday month), so each identity is exact:
+    dE = f_E - retired_E, dU = f_U - retired_U, dI = f_I + retired_E + retired_U.
+    Every other move between work, search and inactivity (matching, separations, displacement,
+    participation, ill health, placements that become jobs, developers' plan hires) must be a flow.
     """
-    model = run_model(regime, 11, months=24, burn_in=6)
+    states = (EMPLOYED, UNEMPLOYED, INACTIVE)
+    before: dict[str, np.ndarray] = {}
+    problems: list[str] = []
+
+    def snapshot(model: LabourMarketModel) -> None:
+        before["status"] = model.people.status.copy()
+        before["age"] = model.people.age.copy()
+
+    def on_step(model: LabourMarketModel) -> None:
+        people, nd, row = model.people, model.n_districts, model.rows[-1]
+
+        def by_district(rows: np.ndarray) -> np.ndarray:
+            return np.bincount(people.district[rows], minlength=nd)
+
+        birthday = model.birthday_rows[(model.month - 1) % 12]
+        retiring = birthday[before["age"][birthday] + 1 >= 16 + participation.WORKING_YEARS]
+        retired = {s: by_district(retiring[before["status"][retiring] == s]) for s in states}
+        np.testing.assert_array_equal(sum(retired.values()), row["retirements"])
+        change = {s: by_district(people.status == s) - by_district(before["status"] == s) for s in states}
+        f_e = row["u_to_e"] + row["i_to_e"] - row["e_to_u"] - row["e_to_i"]
+        f_u = row["e_to_u"] + row["i_to_u"] - row["u_to_e"] - row["u_to_i"]
+        f_i = row["e_to_i"] + row["u_to_i"] - row["i_to_u"] - row["i_to_e"]
+        for name, s, by_flows in (
+            ("employed", EMPLOYED, f_e - retired[EMPLOYED]),
+            ("unemployed", UNEMPLOYED, f_u - retired[UNEMPLOYED]),
+            ("inactive", INACTIVE, f_i + retired[EMPLOYED] + retired[UNEMPLOYED]),
+        ):
+            if not np.array_equal(change[s], by_flows):
+                problems.append(
+                    f"month {model.month}: {name} changed by {change[s].tolist()}, flows say {by_flows.tolist()}"
+                )
+        snapshot(model)
+
+    model = run_model(regime, 11, months=24, burn_in=6, setup=snapshot, on_step=on_step)
+    assert problems == [], f"{len(problems)} stock changes the flows do not explain, e.g. " + "; ".join(problems[:4])
     df = model.results_frame()
     assert df["retirements"].sum() > 0
-    for _, g in df.sort_values("month").groupby("district"):
-        g = g.set_index("month").select_dtypes("number").astype(float)
-        prev = g.shift(1).iloc[1:]
-        g = g.iloc[1:]
-        d_e = g["employed"] - prev["employed"]
-        d_u = g["unemployed"] - prev["unemployed"]
-        d_i = g["inactive"] - prev["inactive"]
-        f_e = g["u_to_e"] + g["i_to_e"] - g["e_to_u"] - g["e_to_i"]
-        f_u = g["e_to_u"] + g["i_to_u"] - g["u_to_e"] - g["u_to_i"]
-        f_i = g["e_to_i"] + g["u_to_i"] - g["i_to_u"] - g["i_to_e"]
-        retired_e, retired_u, retired_active = f_e - d_e, f_u - d_u, d_i - f_i
-        assert (retired_e >= 0).all(), retired_e[retired_e < 0]
-        assert (retired_u >= 0).all(), retired_u[retired_u < 0]
-        pd.testing.assert_series_equal(retired_e + retired_u, retired_active, check_names=False)
-        assert (retired_active <= g["retirements"]).all()
+    for _, g in df.groupby("district"):
         # Flows are real moves, not noise: most months have hires and separations.
         assert (g["u_to_e"] > 0).mean() > 0.5 and (g["e_to_u"] > 0).mean() > 0.5
     # Sub-flows never exceed the flows they are part of.
@@ -153,18 +227,54 @@ def test_money_columns_equal_ledger_flows_every_month(run_model, params, regime)
         np.testing.assert_allclose(row["tax_ni"], wages * params.tax_ni_rate, rtol=1e-9, atol=0.01)
         claimants = np.bincount(people.district[(people.benefit == JSA) & ~emp], minlength=3)
         np.testing.assert_array_equal(row["claimants_jsa"], claimants)
+        # Public money by purpose: employment support and business support, each from the ledger.
         np.testing.assert_allclose(
             row["employment_support_cost"],
-            row["programme_payments_exchequer"] + row["programme_payments_council"] + row["hub_running"],
+            row["programme_payments_exchequer"]
+            + row["programme_payments_council"]
+            + row["partnership_delivery_exchequer"]
+            + row["partnership_delivery_council"]
+            + row["training_exchequer"]
+            + row["brokerage"],
         )
+        np.testing.assert_allclose(row["business_support_cost"], row["hub_running_council"] + row["hub_running_other"])
         np.testing.assert_allclose(
             row["programme_payments_exchequer"] + row["programme_payments_council"],
             row["programme_fees"] + row["programme_grant"],
             atol=0.01,
         )
         np.testing.assert_allclose(row["provider_delivery"], row["programme_delivery_cost"], atol=0.01)
+        levers = model.levers
+        hub_cost = row["hub_supported_firms"] * params.hub_cost_per_firm_year / 12
+        np.testing.assert_allclose(row["hub_running_council"], hub_cost * levers.hub_council_share, atol=0.01)
+        np.testing.assert_allclose(row["hub_running_other"], hub_cost * (1 - levers.hub_council_share), atol=0.01)
+        # Employer partnerships: coordinators paid through the payer lever, employers' time in kind.
+        other = {"exchequer": "council", "council": "exchequer"}
         np.testing.assert_allclose(
-            row["hub_running"], row["hub_supported_firms"] * params.hub_cost_per_firm_year / 12, atol=0.01
+            row[f"partnership_delivery_{levers.partnership_payer}"],
+            row["placements"] * params.partnership_cost_per_placement,
+            atol=0.01,
+        )
+        assert (row[f"partnership_delivery_{other[levers.partnership_payer]}"] == 0).all()
+        np.testing.assert_allclose(
+            row["employer_in_kind"],
+            row["placements"] * params.employer_hours_per_placement * params.employer_hour_value,
+            atol=0.01,
+        )
+        # Programme money goes through its payer lever only.
+        assert (row[f"programme_payments_{other[levers.provider_payer]}"] == 0).all()
+        # Training: the skills fund pays first, the Exchequer the rest; the fund never goes negative.
+        np.testing.assert_allclose(
+            row["training_skills_fund"] + row["training_exchequer"],
+            row["training_starts"] * params.training_cost,
+            atol=0.01,
+        )
+        fund = model.ledger.balance_pounds("skills_fund")
+        assert (fund >= 0).all()
+        assert (fund[row["training_exchequer"] > 0] == 0).all()
+        # Brokerage: the council's cost per project, only where it brokers.
+        np.testing.assert_allclose(
+            row["brokerage"], row["projects"] * params.brokerage_cost_per_project * levers.brokerage, atol=0.01
         )
 
     model = run_model(regime, 4, months=12, burn_in=6, setup=setup, on_step=on_step)

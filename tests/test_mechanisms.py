@@ -7,14 +7,39 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from simulation.config import load_regime
-from simulation.firms import Firms, death_hazard
+from simulation.config import GROUPS, load_regime
+from simulation.firms import Firms, age_profile, death_hazard
 from simulation.ledger import ACCOUNT, CATEGORIES, Ledger
-from simulation.mechanisms import business, developers, matching, participation, providers, separations, skills
-from simulation.people import EMPLOYED, INACTIVE, JSA, NO_BENEFIT, NO_EMPLOYER, NO_PROGRAMME, UNEMPLOYED
+from simulation.mechanisms import (
+    business,
+    developers,
+    matching,
+    participation,
+    partnerships,
+    providers,
+    separations,
+    skills,
+)
+from simulation.people import (
+    EMPLOYED,
+    ESA,
+    ESA_EX_IB,
+    ESA_NEW,
+    FRAGILE_MONTHS,
+    INACTIVE,
+    JSA,
+    JSA_18_24,
+    JSA_25_PLUS,
+    NO_BENEFIT,
+    NO_EMPLOYER,
+    NO_GROUP,
+    NO_PROGRAMME,
+    NOT_ELIGIBLE,
+    UNEMPLOYED,
+)
 from simulation.rng import Streams
 
 FAST = settings(max_examples=60, deadline=None)
@@ -201,21 +226,22 @@ def test_employability_falls_with_barriers_and_spell_length_and_rises_with_skill
 
 # ---------------------------------------------------------------------------------- providers
 rules = st.sampled_from(["uniform", "expected_payment", "need"])
+GROUP_CODES = dict(zip(GROUPS, range(1, len(GROUPS) + 1), strict=True))
 
 
 @given(
     n=st.integers(1, 60),
     total=st.floats(0.1, 1e5),
     rule=rules,
-    gamma=st.floats(0.01, 0.99),
+    half_hours=st.floats(0.01, 100.0),
     data=st.data(),
 )
 @FAST
-def test_allocated_hours_sum_to_the_budget(n, total, rule, gamma, data):
+def test_allocated_hours_sum_to_the_budget(n, total, rule, half_hours, data):
     h = np.array(data.draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n)))
     b = np.array(data.draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n)))
-    fee = np.full(n, data.draw(st.floats(0.0, 5000.0)))
-    hours = providers.allocate_hours(total, rule, h, b, fee, gamma)
+    fee = np.array(data.draw(st.lists(st.sampled_from([0.0, 400.0, 3410.0, 13500.0]), min_size=n, max_size=n)))
+    hours = providers.allocate_hours(total, rule, h, b, fee, half_hours)
     assert hours.shape == (n,)
     assert np.isfinite(hours).all() and (hours >= 0).all()
     assert hours.sum() == pytest.approx(total, rel=1e-9)
@@ -233,15 +259,23 @@ def test_allocate_hours_edge_cases():
     np.testing.assert_allclose(
         providers.allocate_hours(90.0, "expected_payment", np.array([0.1, 0.5, 0.9]), three, np.zeros(3), 0.5), 30.0
     )
+    # Nobody with a fee at stake gets time only where a fee is at stake.
+    hours = providers.allocate_hours(90.0, "expected_payment", np.full(3, 0.1), three, np.array([0, 1000.0, 0]), 0.5)
+    np.testing.assert_allclose(hours, [0.0, 90.0, 0.0])
 
 
 def test_expected_payment_gives_more_time_to_higher_base_hazard():
     h = np.array([0.01, 0.02, 0.05, 0.10, 0.20])
-    gamma = 0.5
-    hours = providers.allocate_hours(100.0, "expected_payment", h, np.zeros(5), np.full(5, 1000.0), gamma)
-    assert (np.diff(hours) > 0).all()
-    # The optimum under h0 * (1 + beta e^gamma): e_i proportional to h_i^(1/(1-gamma)).
-    assert hours[4] / hours[0] == pytest.approx((h[4] / h[0]) ** (1 / (1 - gamma)))
+    half_hours = 0.5
+    hours = providers.allocate_hours(100.0, "expected_payment", h, np.zeros(5), np.full(5, 1000.0), half_hours)
+    assert (np.diff(hours) > 0).all() and (hours > 0).all()
+    # Maximising sum fee * h0 * (1 - 2^(-e/half)) under the budget: where everyone gets time,
+    # e_i - e_j = half * log2(h_i / h_j) (water-filling on log2 of expected payment).
+    assert hours[4] - hours[0] == pytest.approx(half_hours * np.log2(h[4] / h[0]))
+    assert hours[3] - hours[1] == pytest.approx(half_hours * np.log2(h[3] / h[1]))
+    # The marginal expected payment of an hour is equal for everyone who gets time.
+    marginal = 1000.0 * h * np.exp2(-hours / half_hours)
+    np.testing.assert_allclose(marginal, marginal[0], rtol=1e-9)
 
 
 def test_need_gives_more_time_to_higher_barriers():
@@ -249,6 +283,78 @@ def test_need_gives_more_time_to_higher_barriers():
     hours = providers.allocate_hours(100.0, "need", np.full(4, 0.1), barrier, np.full(4, 1000.0), 0.5)
     assert (np.diff(hours) > 0).all()
     assert hours[3] / hours[0] == pytest.approx((0.9 + 0.1) / (0.0 + 0.1))
+
+
+@given(
+    n=st.integers(1, 30),
+    raise_by=st.floats(1.05, 20.0),
+    total=st.floats(1.0, 2000.0),
+    h0=st.floats(0.005, 0.5),
+    half_hours=st.floats(0.1, 10.0),
+)
+@FAST
+def test_a_higher_fee_for_one_group_moves_a_pbr_providers_time_to_it(n, raise_by, total, h0, half_hours):
+    """Two groups with identical chances of work; raising one group's fee moves hours to it from the other."""
+    h = np.full(2 * n, h0)
+    group_a = np.arange(2 * n) < n
+    fee = np.full(2 * n, 1000.0)
+    before = providers.allocate_hours(total, "expected_payment", h, np.zeros(2 * n), fee, half_hours)
+    np.testing.assert_allclose(before, total / (2 * n))  # equal prices, equal chances: equal time
+    after = providers.allocate_hours(
+        total, "expected_payment", h, np.zeros(2 * n), np.where(group_a, fee * raise_by, fee), half_hours
+    )
+    assert after.sum() == pytest.approx(total, rel=1e-9)  # the budget is fixed
+    assert (after[group_a] > before[group_a]).all()
+    assert (after[~group_a] < before[~group_a]).all()
+    # Within a group, everyone is treated alike.
+    assert np.ptp(after[group_a]) < 1e-9 * total and np.ptp(after[~group_a]) < 1e-9 * total
+
+
+def test_payment_group_fees_steer_a_providers_time(params, people_factory, with_levers):
+    """Identical people but for their claimant group: at Work Programme prices (18-24: 1,200 + 13 x 170;
+    25+: 1,200 + 13 x 215) the 25+ group gets more time; raise the 18-24 outcome fee and it gets more."""
+    levers = load_regime("centralised").levers
+    young = np.arange(40) < 20
+    hours = {}
+    for label, lv in (("wp", levers), ("young_fee_up", with_levers(levers, groups__jsa_18_24__fee_job_outcome=5000.0))):
+        p = people_factory(40, benefit=JSA, age=np.where(young, 20, 30), months_in_status=12)
+        np.testing.assert_array_equal(p.group, np.where(young, JSA_18_24, JSA_25_PLUS))
+        out = providers.step(p, 0, lv, params, np.zeros(40), 0.05, 0)
+        assert out.referrals == 40 and out.advisers == 1
+        np.testing.assert_array_equal(out.participants_by_group[[JSA_18_24, JSA_25_PLUS]], [20, 20])
+        hours[label] = p.support_hours.astype(float)
+        assert hours[label].sum() == pytest.approx(params.adviser_hours_per_month, rel=1e-6)
+    assert hours["wp"][young].mean() < hours["wp"][~young].mean()
+    assert hours["young_fee_up"][young].mean() > hours["young_fee_up"][~young].mean()
+    assert (hours["young_fee_up"][young] > hours["wp"][young]).all()
+    assert (hours["young_fee_up"][~young] < hours["wp"][~young]).all()
+
+
+@given(
+    levels=st.lists(st.floats(-1000.0, 100.0), min_size=1, max_size=50),
+    budget=st.floats(1e-6, 1e5),
+)
+@settings(max_examples=200, deadline=None)
+@example(levels=[3.0, 3.0, 3.0], budget=1.5)  # ties share equally
+@example(levels=[5.0, -1000.0, 4.0], budget=0.5)  # a no-fee participant far below the water line
+def test_water_fill_uses_the_budget_is_monotone_and_leaves_the_low_dry(levels, budget):
+    levels = np.array(levels)
+    x = providers.water_fill(levels, budget)
+    assert x.shape == levels.shape and np.isfinite(x).all() and (x >= 0).all()
+    # The whole budget, exactly (up to rounding).
+    assert x.sum() == pytest.approx(budget, rel=1e-9, abs=1e-9 * max(1.0, np.abs(levels).max()) * levels.size)
+    # Monotone: a higher level never gets less.
+    order = np.argsort(levels, kind="stable")
+    assert (np.diff(x[order]) >= -1e-9).all()
+    # One water line L: x = level - L where wet, and every dry level is at or below L.
+    wet = x > 0
+    assert wet.any()
+    line = levels[wet] - x[wet]
+    assert np.ptp(line) < 1e-9 * max(1.0, np.abs(levels).max())
+    assert (levels[~wet] <= line.mean() + 1e-9 * max(1.0, np.abs(levels).max())).all()
+    # More budget never takes water from anyone.
+    more = providers.water_fill(levels, budget * 2)
+    assert (more >= x - 1e-9 * max(1.0, np.abs(levels).max())).all()
 
 
 def _referral_people(people_factory):
@@ -261,63 +367,206 @@ def _referral_people(people_factory):
     )
 
 
-def test_provider_refers_only_eligible_claimants_and_pays_attachment(params, people_factory):
-    levers = load_regime("centralised").levers  # referral at 12 months, attachment fee, caseload 120
+def test_provider_refers_only_eligible_claimants_and_pays_attachment(params, people_factory, with_levers):
+    levers = load_regime("centralised").levers  # 25+: referral at 12 months, attachment fee, caseload 120
+    grp = levers.groups.jsa_25_plus
     p = _referral_people(people_factory)
-    out = providers.step(p, 0, levers, params, np.zeros(4), 0.05)
+    np.testing.assert_array_equal(p.group, [JSA_25_PLUS, JSA_25_PLUS, NO_GROUP, JSA_25_PLUS])
+    out = providers.step(p, 0, levers, params, np.zeros(4), 0.05, 7)
     np.testing.assert_array_equal(p.programme, [0, NO_PROGRAMME, NO_PROGRAMME, NO_PROGRAMME])
     assert p.ever_referred[0]
     assert out.referrals == 1 and out.participants == 1 and out.advisers == 1
-    assert out.fees == pytest.approx(levers.fee_attachment)
+    assert out.referrals_by_group[JSA_25_PLUS] == 1 and out.referrals_by_group.sum() == 1
+    assert out.fees == pytest.approx(grp.fee_attachment)
     assert out.delivery_cost == pytest.approx(params.adviser_cost_per_month)
     assert p.support_hours[0] == pytest.approx(params.adviser_hours_per_month)
-    # Referral share is a slot draw: a draw above the share is not referred.
+    # Eligibility is recorded once, in the month it is reached, with the payment group of that month;
+    # someone already referred in an earlier spell becomes eligible but is not referred again.
+    np.testing.assert_array_equal(p.eligible_month, [7, NOT_ELIGIBLE, NOT_ELIGIBLE, 7])
+    np.testing.assert_array_equal(p.eligible_group, [JSA_25_PLUS, NO_GROUP, NO_GROUP, JSA_25_PLUS])
+    # Referral share is a per-person draw: a draw above the share is not referred.
     q = _referral_people(people_factory)
-    out = providers.step(q, 0, levers.model_copy(update={"referral_share": 0.5}), params, np.full(4, 0.7), 0.05)
+    out = providers.step(q, 0, with_levers(levers, referral_share=0.5), params, np.full(4, 0.7), 0.05, 0)
     assert out.referrals == 0 and (q.programme == NO_PROGRAMME).all()
+    # ... and never later: referral happens in the month a claimant first becomes eligible.
+    q.months_in_status += 1
+    out = providers.step(q, 0, with_levers(levers, referral_share=0.5), params, np.full(4, 0.7), 0.05, 1)
+    assert out.referrals == 0 and q.eligible_month[0] == 0
     # Each row stands for ppa people.
     r = _referral_people(people_factory)
-    out = providers.step(r, 0, levers, params, np.zeros(4), 0.05, ppa=10.0)
-    assert out.referrals == 10 and out.fees == pytest.approx(10 * levers.fee_attachment)
+    out = providers.step(r, 0, levers, params, np.zeros(4), 0.05, 0, ppa=10.0)
+    assert out.referrals == 10 and out.fees == pytest.approx(10 * grp.fee_attachment)
 
 
-def test_job_outcome_after_months_in_work_then_sustainment_until_attachment_ends(params, people_factory):
+def test_referral_month_and_share_are_per_group(params, people_factory, with_levers):
+    """Each group is referred at its own point: 18-24 at 9 months, 25+ at 12, ESA claimants at 3."""
     levers = load_regime("centralised").levers
-    p = people_factory(1, status=UNEMPLOYED, benefit=JSA, months_in_status=levers.referral_month)
-    providers.step(p, 0, levers, params, np.zeros(1), 0.05)
-    assert p.programme[0] == 0
-    p.status[0], p.employer[0], p.benefit[0] = EMPLOYED, 0, NO_BENEFIT
+    p = people_factory(
+        6,
+        status=[UNEMPLOYED, UNEMPLOYED, UNEMPLOYED, UNEMPLOYED, INACTIVE, INACTIVE],
+        benefit=[JSA, JSA, JSA, JSA, ESA, ESA],
+        group=[JSA_18_24, JSA_18_24, JSA_25_PLUS, JSA_25_PLUS, ESA_NEW, ESA_NEW],
+        months_in_status=[9, 8, 12, 9, 3, 2],
+    )
+    out = providers.step(p, 0, levers, params, np.zeros(6), 0.05, 0)
+    np.testing.assert_array_equal(p.programme >= 0, [True, False, True, False, True, False])
+    assert out.referrals_by_group[[JSA_18_24, JSA_25_PLUS, ESA_NEW]].tolist() == [1, 1, 1]
+    # One group's referral month moves only that group.
+    q = people_factory(2, benefit=JSA, group=[JSA_18_24, JSA_25_PLUS], months_in_status=5)
+    providers.step(q, 0, with_levers(levers, groups__jsa_25_plus__referral_month=5), params, np.zeros(2), 0.05, 0)
+    np.testing.assert_array_equal(q.programme >= 0, [False, True])
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_job_outcome_after_months_in_work_then_sustainment_until_attachment_ends(params, people_factory, group):
+    """Every payment group: an outcome fee after its outcome months in work, then its sustainment
+    payments, each month in work, until they run out or the attachment ends."""
+    levers = load_regime("centralised").levers
+    g = getattr(levers.groups, group)
+    code = GROUP_CODES[group]
+    esa = group.startswith("esa")
+    p = people_factory(
+        1,
+        status=INACTIVE if esa else UNEMPLOYED,
+        benefit=ESA if esa else JSA,
+        group=code,
+        age=20 if group == "jsa_18_24" else 40,
+        months_in_status=g.referral_month,
+    )
+    out = providers.step(p, 0, levers, params, np.zeros(1), 0.05, 0)
+    assert p.programme[0] == 0 and p.eligible_group[0] == code
+    assert out.fees == pytest.approx(g.fee_attachment)
+    p.status[0], p.employer[0], p.benefit[0], p.group[0] = EMPLOYED, 0, NO_BENEFIT, NO_GROUP
     outcomes, sustain, fees = [], [], []
-    for _ in range(levers.programme_months + 3):
+    for month in range(1, levers.programme_months + 4):
         p.support_hours[:] = 0  # as the model does each month before providers act
-        out = providers.step(p, 0, levers, params, np.ones(1), 0.05)
+        out = providers.step(p, 0, levers, params, np.ones(1), 0.05, month)
         outcomes.append(out.job_outcomes)
         sustain.append(out.sustainment_payments)
         fees.append(out.fees)
-    k = levers.job_outcome_months
+        assert out.outcomes_by_group[code] == out.job_outcomes  # counted under the payment group
+    k = g.outcome_months
     assert outcomes.index(1.0) == k - 1 and sum(outcomes) == 1
-    assert sum(sustain) == min(levers.sustainment_months, levers.programme_months - k)
+    assert sum(sustain) == min(g.sustainment_payments, levers.programme_months - k)
     assert sustain[:k] == [0.0] * k
-    assert fees[k - 1] == pytest.approx(levers.fee_job_outcome)
-    assert sum(fees) == pytest.approx(levers.fee_job_outcome + sum(sustain) * levers.fee_sustainment_month)
+    assert fees[k - 1] == pytest.approx(g.fee_job_outcome)
+    assert sum(fees) == pytest.approx(g.fee_job_outcome + sum(sustain) * g.fee_sustainment)
     assert p.programme[0] == NO_PROGRAMME  # attachment ended after programme_months
     assert p.support_hours[0] == 0  # in work: no adviser time
 
 
-def test_expected_payment_parks_high_barrier_participants(params, people_factory):
+def test_fees_follow_the_group_at_referral(params, people_factory):
+    """A 24-year-old referred in the 18-24 group is paid for at 18-24 prices after turning 25."""
+    levers = load_regime("centralised").levers
+    p = people_factory(1, benefit=JSA, age=24, months_in_status=9)
+    providers.step(p, 0, levers, params, np.zeros(1), 0.05, 0)
+    assert p.programme[0] == 0 and p.eligible_group[0] == JSA_18_24
+    p.age[0], p.group[0] = 25, JSA_25_PLUS
+    p.status[0], p.employer[0] = EMPLOYED, 0
+    fees = [providers.step(p, 0, levers, params, np.ones(1), 0.05, m).fees for m in range(1, 9)]
+    young, older = levers.groups.jsa_18_24, levers.groups.jsa_25_plus
+    assert young.fee_sustainment != older.fee_sustainment  # else the test could not tell them apart
+    assert fees[5] == pytest.approx(young.fee_job_outcome)
+    assert fees[6] == pytest.approx(young.fee_sustainment)
+
+
+def test_expected_payment_parks_high_barrier_participants(params, people_factory, with_levers):
     """Paid by results, a provider spends little on those least likely to pay; a key-worker rule does the opposite."""
     hours = {}
     for rule in ("expected_payment", "need"):
-        levers = load_regime("centralised").levers.model_copy(update={"effort_rule": rule})
-        p = people_factory(
-            2, status=UNEMPLOYED, benefit=JSA, months_in_status=levers.referral_month, barrier=[0.0, 0.8]
-        )
-        providers.step(p, 0, levers, params, np.zeros(2), 0.05)
+        levers = with_levers(load_regime("centralised").levers, effort_rule=rule)
+        p = people_factory(2, status=UNEMPLOYED, benefit=JSA, months_in_status=12, barrier=[0.0, 0.8])
+        out = providers.step(p, 0, levers, params, np.zeros(2), 0.05, 0)
         hours[rule] = p.support_hours.astype(float)
         assert hours[rule].sum() == pytest.approx(params.adviser_hours_per_month, rel=1e-6)
+        assert out.high_barrier_seeking == 1
+        assert out.parked == (hours[rule][1] < providers.PARKED_HOURS)
     assert hours["expected_payment"][1] < hours["expected_payment"][0]
     assert hours["need"][1] > hours["need"][0]
     assert hours["expected_payment"][1] < hours["need"][1]
+
+
+def _mixed_caseload(people_factory, n: int = 600):
+    """n claimants referred together: alternately low (0.1) and high (0.7) barriers, spread skills."""
+    skill = np.linspace(-1.0, 1.0, n).astype(np.float32)[np.random.default_rng(0).permutation(n)]
+    barrier = np.where(np.arange(n) % 2 == 0, 0.1, 0.7)
+    return people_factory(n, status=UNEMPLOYED, benefit=JSA, months_in_status=12, barrier=barrier, skill=skill)
+
+
+def test_tighter_caseloads_park_more_high_barrier_participants(params, people_factory, with_levers):
+    """Fewer advisers for the same participants (a larger caseload): a PbR provider leaves more of
+    the hardest to help with almost no time."""
+    share, hours_total = {}, {}
+    for caseload in (60, 120, 300):
+        p = _mixed_caseload(people_factory)
+        levers = with_levers(load_regime("centralised").levers, caseload=caseload)
+        out = providers.step(p, 0, levers, params, np.zeros(p.n), 0.3, 0)
+        assert out.advisers == int(np.ceil(600 / caseload))
+        high = p.barrier >= providers.HIGH_BARRIER
+        assert out.high_barrier_seeking == high.sum() == 300
+        parked = high & (p.support_hours < providers.PARKED_HOURS)
+        assert out.parked == parked.sum()
+        share[caseload] = out.parked / out.high_barrier_seeking
+        hours_total[caseload] = float(p.support_hours.sum())
+    assert hours_total[60] > hours_total[120] > hours_total[300]
+    assert share[60] < share[120] < share[300]
+    assert share[300] > 0.9
+    # Allocating by need, nobody is parked at any of these caseloads.
+    p = _mixed_caseload(people_factory)
+    out = providers.step(
+        p,
+        0,
+        with_levers(load_regime("centralised").levers, caseload=300, effort_rule="need"),
+        params,
+        np.zeros(600),
+        0.3,
+        0,
+    )
+    assert out.parked == 0
+
+
+@pytest.mark.parametrize("rule", ["need", "uniform", "expected_payment"])
+def test_integrated_help_lowers_barriers_in_proportion_to_time(params, people_factory, with_levers, rule):
+    """Same people, same time; with integrated help the participants' barriers fall and their
+    employability rises; nobody else changes."""
+    base = with_levers(load_regime("cooperative").levers, effort_rule=rule)
+    assert base.integrated_help
+    out_people, months = {}, {}
+    for help_on in (True, False):
+        p = people_factory(
+            8,
+            status=[UNEMPLOYED] * 6 + [UNEMPLOYED, EMPLOYED],
+            benefit=[JSA] * 6 + [NO_BENEFIT, NO_BENEFIT],
+            employer=[NO_EMPLOYER] * 7 + [0],
+            months_in_status=[3, 3, 3, 3, 3, 3, 30, 3],
+            barrier=[0.1, 0.3, 0.5, 0.7, 0.9, 0.6, 0.6, 0.6],
+        )
+        months[help_on] = providers.step(p, 0, with_levers(base, integrated_help=help_on), params, np.zeros(8), 0.1, 0)
+        out_people[help_on] = p
+    on, off = out_people[True], out_people[False]
+    np.testing.assert_array_equal(on.support_hours, off.support_hours)  # time is allocated before help acts
+    # Parking is judged on barriers as the provider found them this month.
+    assert months[True].high_barrier_seeking == months[False].high_barrier_seeking == 4
+    assert months[True].parked == months[False].parked
+    hours = off.support_hours.astype(float)
+    participant = off.programme >= 0
+    assert participant[:6].all() and not participant[6:].any()
+    expected = off.barrier * (1.0 - np.clip(params.barrier_reduction_per_hour * hours, 0.0, 1.0))
+    np.testing.assert_allclose(on.barrier, np.where(participant, expected, off.barrier), rtol=1e-6)
+    assert (on.barrier[participant] < off.barrier[participant]).all()
+    np.testing.assert_array_equal(on.barrier[~participant], off.barrier[~participant])
+    e_on, e_off = matching.employability(on, params), matching.employability(off, params)
+    assert (e_on[participant] > e_off[participant]).all()
+    np.testing.assert_array_equal(e_on[~participant], e_off[~participant])
+
+
+def test_support_saturates(params):
+    """1 + s_max (1 - 2^(-h / h_half)): half the ceiling at h_half hours, never above 1 + s_max."""
+    h = np.array([0.0, params.support_half_hours, 2 * params.support_half_hours, 1e6])
+    m = matching.support_multiplier(h, params)
+    np.testing.assert_allclose(m[:3], 1.0 + params.support_max_effect * np.array([0.0, 0.5, 0.75]))
+    assert m[3] == pytest.approx(1.0 + params.support_max_effect)
+    assert (np.diff(m) > 0).all()
 
 
 # ------------------------------------------------------------------------------------- skills
@@ -340,6 +589,123 @@ def test_skills_grow_in_work_and_decay_after_the_threshold(params, people_factor
     for _ in range(200):
         skills.step(p, params)
     assert np.isfinite(p.skill).all() and (np.abs(p.skill) <= skills.SKILL_BOUND).all()
+
+
+def _training_people(people_factory, n: int = 3000):
+    """A third participants out of work, a third participants in work, a third not in a programme."""
+    kind = np.arange(n) % 3
+    return people_factory(
+        n,
+        status=np.where(kind == 1, EMPLOYED, UNEMPLOYED),
+        employer=np.where(kind == 1, 0, NO_EMPLOYER),
+        benefit=np.where(kind == 1, NO_BENEFIT, JSA),
+        programme=np.where(kind == 2, NO_PROGRAMME, 0),
+        skill=np.where(np.arange(n) == 0, skills.SKILL_BOUND - 0.01, 0.0),
+    )
+
+
+@pytest.mark.parametrize("link", [0.3, 0.8, 1.0])
+def test_training_raises_starters_skills_by_the_gain_times_the_vacancy_link(params, people_factory, with_levers, link):
+    levers = with_levers(load_regime("cooperative").levers, training_take_up=1.0, training_vacancy_link=link)
+    p = _training_people(people_factory)
+    before = p.skill.copy()
+    starts = skills.train(p, params, levers, Streams(3), 4, 1, 1.0)
+    started = p.skill != before
+    candidates = (p.programme != NO_PROGRAMME) & (p.status != EMPLOYED)
+    assert not (started & ~candidates).any()  # only participants out of work train
+    assert starts.tolist() == [started.sum()]
+    rate = started.sum() / candidates.sum()
+    assert abs(rate - 1.0 / 12) < 4 * np.sqrt(1 / 12 * 11 / 12 / candidates.sum())  # take-up is a yearly share
+    gain = (p.skill - before)[started & (before == 0)]
+    np.testing.assert_allclose(gain, params.training_skill_gain * link, rtol=1e-6)
+    assert p.skill.max() <= skills.SKILL_BOUND
+    # The same draws pick the same starters whatever the link; ppa scales the count.
+    q = _training_people(people_factory)
+    starts_q = skills.train(q, params, with_levers(levers, training_vacancy_link=0.1), Streams(3), 4, 1, 10.0)
+    np.testing.assert_array_equal(q.skill != before, started)
+    assert starts_q.tolist() == [10 * started.sum()]
+    # No take-up, no training.
+    r = _training_people(people_factory)
+    assert skills.train(r, params, with_levers(levers, training_take_up=0.0), Streams(3), 4, 1, 1.0).tolist() == [0]
+    np.testing.assert_array_equal(r.skill, before)
+
+
+# ---------------------------------------------------------------------------------- partnerships
+def _placement_people(people_factory):
+    """20 claimants out of work 6+ months (15 JSA, 5 ESA); 5 claimants out of work for 3 months,
+    5 non-claimants out of work for a year, 5 in work: only the first 20 can be placed."""
+    n = 35
+    kind = np.repeat(np.arange(5), [15, 5, 5, 5, 5])
+    return people_factory(
+        n,
+        status=np.select([kind == 1, kind == 4], [INACTIVE, EMPLOYED], UNEMPLOYED),
+        benefit=np.select([kind == 0, kind == 1, kind == 2], [JSA, ESA, JSA], NO_BENEFIT),
+        group=np.select([kind == 0, kind == 1, kind == 2], [JSA_25_PLUS, ESA_NEW, JSA_25_PLUS], NO_GROUP),
+        months_in_status=np.select([kind == 2], [3], 12),
+        employer=np.where(kind == 4, 0, NO_EMPLOYER),
+        wage=np.where(kind == 4, 2000.0, 0.0),
+    ), kind <= 1
+
+
+def _partnership_step(people, firms, params, levers, month, working_age=1200.0, ppa=1.0):
+    return partnerships.step(
+        people, firms, params, levers, Streams(5), month, np.array([working_age]), np.zeros(people.n, np.int64), ppa
+    )
+
+
+def test_no_placements_without_the_lever(params, people_factory, with_levers):
+    levers = with_levers(load_regime("cooperative").levers, placements_per_10k=0.0)
+    p, _ = _placement_people(people_factory)
+    firms = make_firms(2, target=3.0, size=0)
+    for month in range(24):
+        out = _partnership_step(p, firms, params, levers, month)
+        assert all((v == 0).all() for v in out.values()), out
+    assert (p.placement_months == 0).all() and (p.mentor_months == 0).all() and (firms.size == 0).all()
+
+
+def test_placements_go_to_long_term_claimants_then_to_jobs_or_mentoring(params, people_factory, with_levers):
+    # 1,000 a year per 10,000 of working age, for 1,200 people: 10 placements a month.
+    levers = with_levers(load_regime("cooperative").levers, placements_per_10k=1000.0)
+    p, eligible = _placement_people(people_factory)
+    firms = make_firms(2, target=1.0, size=0)  # two open posts
+    sizes = firms.size.copy()
+    skill0 = p.skill.copy()
+    out = _partnership_step(p, firms, params, levers, 0)
+    placed = p.placement_months == 1
+    assert placed.sum() == 10 and out["placements"].tolist() == [10]
+    assert not (placed & ~eligible).any()
+    np.testing.assert_allclose(p.skill[placed], skill0[placed] + params.placement_skill_gain, rtol=1e-6)
+    np.testing.assert_array_equal(p.skill[~placed], skill0[~placed])
+    assert out["partnership_cost"].tolist() == [10 * params.partnership_cost_per_placement]
+    assert out["employer_in_kind"][0] == pytest.approx(
+        10 * params.employer_hours_per_placement * params.employer_hour_value
+    )
+    assert out["employer_in_kind"][0] > 0
+    assert out["placement_jobs"].tolist() == [0] and (firms.size == sizes).all()
+    # A month later the placements end: some hosts take people on (into open posts only), the rest get mentoring.
+    out = _partnership_step(
+        p, firms, params.with_overrides({"placement_to_job": 0.5}), with_levers(levers, placements_per_10k=0.0), 1
+    )
+    assert (p.placement_months == 0).all() and out["placements"].tolist() == [0]
+    hired = placed & (p.status == EMPLOYED)
+    assert 0 < hired.sum() <= 2 and out["placement_jobs"].tolist() == [hired.sum()]
+    assert out["placement_jobs"][0] <= 10
+    assert firms.size.sum() == hired.sum() and (p.benefit[hired] == NO_BENEFIT).all()
+    assert (p.mentor_months[placed & ~hired] == int(params.mentoring_months)).all()
+    assert (p.mentor_months[~placed | hired] == 0).all()
+    # Mentoring raises search weight while it lasts.
+    mult = matching.partnership_multiplier(p, params)
+    np.testing.assert_allclose(mult[placed & ~hired], 1 + params.mentoring_effect)
+    for month in range(2, 2 + int(params.mentoring_months)):
+        _partnership_step(p, firms, params, with_levers(levers, placements_per_10k=0.0), month)
+    assert (p.mentor_months == 0).all()
+
+
+def test_school_employer_contacts_raise_young_peoples_search(params, people_factory):
+    p = people_factory(4, employer_contacts=[True, True, False, False], age=[18, 30, 18, 30])
+    mult = matching.partnership_multiplier(p, params)
+    np.testing.assert_allclose(mult, [1 / params.employer_contact_neet_hr, 1, 1, 1])
+    assert mult[0] > 1
 
 
 # ------------------------------------------------------------------------------------ business
@@ -428,6 +794,68 @@ def test_hubs_take_only_young_unsupported_small_firms_and_picks_are_nested(param
         np.testing.assert_array_equal(a[firms.district == 1], b[firms.district == 1])
 
 
+def _business_step(people, firms, params, seed: int = 3, month: int = 0, n_districts: int = 1):
+    flows = new_flows(n_districts)
+    business.step(
+        people,
+        firms,
+        params,
+        Streams(seed),
+        month,
+        np.full(n_districts, 2.0),  # potential scale
+        np.zeros(n_districts),  # no births
+        np.zeros(n_districts, dtype=np.int16),  # every district in market 0
+        np.zeros(people.n, dtype=np.int16),  # person -> market
+        flows,
+        n_districts,
+    )
+    return flows
+
+
+def test_hub_displacement_takes_extra_growth_from_other_local_firms_only(params, people_factory):
+    """Supported firms' extra demand comes partly out of other firms in their district, in proportion
+    to their size: hub_displacement of it. Firms in districts without a hub are untouched."""
+    n = 90
+    district = np.repeat([0, 1, 2], 30)
+    supported = (district == 0) & (np.arange(n) % 3 == 0)
+    firms0 = make_firms(
+        n,
+        district=district,
+        age=np.arange(n) % 30,
+        potential=1.0 + (np.arange(n) % 7),
+        hub_months=np.where(supported, 12, 0),
+    )
+    firms0.ever_supported[:] = supported
+    runs = {}
+    for d in (0.0, 0.35):
+        firms = copy_of(firms0)
+        _business_step(people_factory(0), firms, params.with_overrides({"hub_displacement": d}), n_districts=3)
+        runs[d] = firms
+    plain, displaced = runs[0.0], runs[0.35]
+    # The same firms die in both arms, and supported firms are treated alike.
+    np.testing.assert_array_equal(plain.alive, displaced.alive)
+    alive = plain.alive
+    np.testing.assert_array_equal(plain.potential[supported], displaced.potential[supported])
+    # Without displacement nobody unsupported changes; with it, only district 0's unsupported firms lose.
+    others = ~supported & alive
+    np.testing.assert_array_equal(plain.potential[others], firms0.potential[others])
+    local = others & (district == 0)
+    assert (displaced.potential[local] < plain.potential[local]).all()
+    assert (displaced.potential[local] > 0.9 * plain.potential[local]).all()  # slightly: a small share
+    np.testing.assert_array_equal(displaced.potential[district > 0], plain.potential[district > 0])
+    np.testing.assert_array_equal(displaced.target[district > 0], plain.target[district > 0])
+    # The demand taken from others is hub_displacement times the supported firms' extra demand.
+    profile = age_profile(plain.age, 2.0, params)
+    hubbed = supported & alive
+    extra = ((plain.potential - firms0.potential) * profile)[hubbed].sum()
+    taken = ((plain.potential - displaced.potential) * profile)[local].sum()
+    assert extra > 0
+    assert taken == pytest.approx(0.35 * extra, rel=1e-9)
+    # Every displaced firm loses the same share.
+    share = 1 - displaced.potential[local] / plain.potential[local]
+    assert np.ptp(share) < 1e-12
+
+
 # ---------------------------------------------------------------------------------- separations
 def test_separations_release_workers_and_keep_headcounts(params, people_factory):
     n = 3000
@@ -453,6 +881,57 @@ def test_separations_release_workers_and_keep_headcounts(params, people_factory)
     assert abs(left.sum() - expected) < 5 * np.sqrt(expected)
 
 
+def test_jobs_taken_from_unemployment_are_fragile_for_six_months(params, people_factory):
+    """A new job from unemployment ends at early_separation_rate for FRAGILE_MONTHS months, then at the settled rate."""
+    n = 12000
+    kind = np.arange(n) % 3  # 0: fragile and new; 1: marked fragile but past six months; 2: settled
+    employer = np.arange(n) % 10
+    p = people_factory(
+        n,
+        status=EMPLOYED,
+        employer=employer,
+        wage=2000.0,
+        months_in_status=np.where(kind == 1, FRAGILE_MONTHS, 2),
+        fragile=kind <= 1,
+    )
+    firms = make_firms(10, target=2000.0, size=np.bincount(employer, minlength=10))
+    rate_eu = 0.002
+    separations.step(p, firms, params, Streams(8), 0, rate_eu, new_flows(), 1)
+    lost = p.status == UNEMPLOYED
+    for k, rate in ((0, params.early_separation_rate), (1, rate_eu), (2, rate_eu)):
+        m = (kind == k).sum()
+        assert abs(lost[kind == k].mean() - rate) < 4 * np.sqrt(rate * (1 - rate) / m) + 1e-3, k
+    assert not p.fragile[kind == 1].any()  # fragility ends after six months
+    assert p.fragile[(kind == 0) & (p.status == EMPLOYED)].all()
+
+
+def test_new_jobs_are_fragile_only_when_taken_from_unemployment(params, people_factory):
+    p = people_factory(3, status=[UNEMPLOYED, INACTIVE, UNEMPLOYED], benefit=[JSA, NO_BENEFIT, JSA])
+    firms = make_firms(1, target=5.0)
+    matching.start_jobs(p, firms, np.array([0, 1]), np.array([0, 0]), params)
+    np.testing.assert_array_equal(p.fragile, [True, False, False])
+    assert (p.status[:2] == EMPLOYED).all() and firms.size[0] == 2 and (p.benefit[:2] == NO_BENEFIT).all()
+
+
+def test_displaced_workers_who_move_job_to_job_are_not_fragile(params, people_factory):
+    """Workers laid off by a shrinking firm who move straight into another job (job_to_job, never
+    unemployed) did not take their job from unemployment, so it is not fragile (separations'
+    docstring; the model's settled separation rate counts only hires from unemployment as fragile)."""
+    n = 400
+    employer = np.where(np.arange(n) < 200, 0, 1)
+    p = people_factory(n, status=EMPLOYED, employer=employer, wage=2000.0, months_in_status=60)
+    # Firm 0 is small and wants about one post: it lays off the rest. Firm 2 has 400 open posts.
+    firms = make_firms(3, target=[200.0, 200.0, 400.0], potential=1.0, size=[200, 200, 0], age=600)
+    firms.large[:] = [False, True, True]
+    params = params.with_overrides({"displaced_to_unemployment": 0.3, "firm_growth_sd": 0.0})
+    flows = _business_step(p, firms, params)
+    moved = (employer == 0) & (p.status == EMPLOYED) & (p.employer == 2)
+    assert flows["layoffs"].sum() > 150 and moved.sum() > 100
+    assert flows["job_to_job"].sum() == moved.sum()
+    assert flows["e_to_u"].sum() == ((employer == 0) & (p.status == UNEMPLOYED)).sum()
+    assert not p.fragile[moved].any(), f"{p.fragile[moved].sum()} of {moved.sum()} job-to-job movers marked fragile"
+
+
 def test_entry_rates_balance_flows_into_and_out_of_inactivity(params, people_factory):
     status = np.array([EMPLOYED] * 700 + [UNEMPLOYED] * 60 + [INACTIVE] * 240)
     p = people_factory(1000, status=status)
@@ -463,24 +942,100 @@ def test_entry_rates_balance_flows_into_and_out_of_inactivity(params, people_fac
     assert rate[0] * 240 + finding[0] == pytest.approx(inflow)
 
 
+def test_ill_health_moves_people_onto_esa_and_every_status_change_is_a_flow(params, people_factory):
+    """People out of work fall ill onto ESA (new-claimant group) with high barriers; the unemployed
+    among them stop searching. Every status change this step makes is in a flow."""
+    n = 3000
+    kind = np.arange(n) % 4  # unemployed JSA, inactive non-claimant, in work, inactive on ESA already
+    p = people_factory(
+        n,
+        status=np.select([kind == 0, kind == 2], [UNEMPLOYED, EMPLOYED], INACTIVE),
+        benefit=np.select([kind == 0, kind == 3], [JSA, ESA], NO_BENEFIT),
+        group=np.select([kind == 0, kind == 3], [JSA_25_PLUS, ESA_EX_IB], NO_GROUP),
+        employer=np.where(kind == 2, 0, NO_EMPLOYER),
+        wage=np.where(kind == 2, 2000.0, 0.0),
+        months_in_status=7,
+        barrier=0.1,
+    )
+    before = p.status.copy()
+    flows = new_flows()
+    onflow = np.array([0.3])
+    participation.step(p, params, Streams(6), 2, np.zeros(1), onflow, flows, 1)
+    ill = (p.benefit == ESA) & (kind <= 1)
+    rate = ill[kind <= 1].mean()
+    assert abs(rate - 0.3) < 4 * np.sqrt(0.3 * 0.7 / (kind <= 1).sum())
+    assert flows["esa_onflows"].sum() == ill.sum()
+    assert (p.group[ill] == ESA_NEW).all()
+    assert (p.status[ill] == INACTIVE).all() and (p.months_in_status[ill] == 0).all()
+    assert (p.barrier[ill] >= 0.45).all() and (p.barrier[ill] <= 0.95).all()
+    # In work or already on ESA: untouched by ill health.
+    assert (p.status[kind == 2] == EMPLOYED).all() and (p.benefit[kind == 2] == NO_BENEFIT).all()
+    assert (p.group[kind == 3] == ESA_EX_IB).all()
+    # Every change of status is counted in the flow for it.
+    for a, b, name in ((UNEMPLOYED, INACTIVE, "u_to_i"), (INACTIVE, UNEMPLOYED, "i_to_u")):
+        moved = int(((before == a) & (p.status == b)).sum())
+        assert flows[name].sum() == moved, f"{name}: flow {flows[name].sum()}, people who moved {moved}"
+
+
 # ------------------------------------------------------------------------------------ developers
 @pytest.mark.parametrize("month", [0, 5, 11])
-def test_brokerage_raises_contributions_and_local_hires(params, month):
+def test_brokerage_raises_contributions_and_plan_posts(params, month, with_levers):
     levers = load_regime("centralised").levers
     assert not levers.brokerage
     value = np.array([200.0, 100.0, 0.0])
     p = params.with_overrides({"development_value_mean_m": 2.0})
     off = developers.step(value, p, levers, Streams(2), month)
-    on = developers.step(value, p, levers.model_copy(update={"brokerage": True}), Streams(2), month)
+    on = developers.step(value, p, with_levers(levers, brokerage=True), Streams(2), month)
     np.testing.assert_array_equal(off["projects"], on["projects"])
     np.testing.assert_array_equal(off["construction_value_m"], on["construction_value_m"])
     has = on["projects"] > 0
     assert has[:2].all()
     assert (on["developer_contributions"][has] > off["developer_contributions"][has]).all()
-    assert (on["esp_local_hires"][has] > off["esp_local_hires"][has]).all()
-    assert (on["esp_apprenticeships"] <= on["esp_local_hires"]).all()
+    assert (on["esp_posts"][has] > off["esp_posts"][has]).all()
+    # Brokerage scales what each project yields by the ratio of captures.
+    ratio = params.esp_capture_brokered / params.esp_capture_unbrokered
+    np.testing.assert_allclose(on["esp_posts"][has], off["esp_posts"][has] * ratio)
+    np.testing.assert_allclose(on["developer_contributions"][has], off["developer_contributions"][has] * ratio)
     # No construction, no projects and nothing from them.
-    assert on["projects"][2] == 0 and on["developer_contributions"][2] == 0 and on["esp_local_hires"][2] == 0
+    assert on["projects"][2] == 0 and on["developer_contributions"][2] == 0 and on["esp_posts"][2] == 0
+
+
+def _plan_people(people_factory):
+    """40 rows: 20 claimants out of work 6+ months (eligible), then 5 out of work 3 months, 5
+    non-claimants, 5 on a placement and 5 in work."""
+    kind = np.repeat(np.arange(5), [20, 5, 5, 5, 5])
+    return people_factory(
+        40,
+        status=np.where(kind == 4, EMPLOYED, UNEMPLOYED),
+        benefit=np.where((kind == 2) | (kind == 4), NO_BENEFIT, JSA),
+        months_in_status=np.where(kind == 1, 3, 8),
+        placement_months=np.where(kind == 3, 1, 0),
+        employer=np.where(kind == 4, 0, NO_EMPLOYER),
+        wage=np.where(kind == 4, 2000.0, 0.0),
+    ), kind == 0
+
+
+@pytest.mark.parametrize(
+    ("posts", "ppa", "vacancies", "hired"), [(5.0, 1.0, 8, 5), (20.0, 1.0, 8, 8), (50.0, 10.0, 8, 5)]
+)
+def test_plan_posts_go_to_local_long_term_claimants(params, people_factory, posts, ppa, vacancies, hired):
+    p, eligible = _plan_people(people_factory)
+    firms = make_firms(4, target=[5.0, 1.0, 1.0, 1.0 + vacancies - 3], size=[5, 0, 0, 0])
+    before = p.status.copy()
+    skill0 = p.skill.copy()
+    params = params.with_overrides({"apprenticeship_share": 0.5})
+    hires, apprentices = developers.hire_locally(
+        p, firms, params, Streams(4), 3, np.array([posts]), np.zeros(p.n, np.int64), ppa
+    )
+    new = (before != EMPLOYED) & (p.status == EMPLOYED)
+    assert new.sum() == hired and hires.tolist() == [hired * ppa]
+    assert not (new & ~eligible).any()  # only local claimants out of work six months or more
+    assert firms.size.sum() == 5 + hired and (firms.size <= np.floor(firms.target + 0.5)).all()
+    assert (p.benefit[new] == NO_BENEFIT).all() and (p.wage[new] > 0).all() and p.fragile[new].all()
+    trained = p.skill != skill0
+    assert not (trained & ~new).any()
+    np.testing.assert_allclose(p.skill[trained], skill0[trained] + params.training_skill_gain, rtol=1e-6)
+    assert apprentices.tolist() == [trained.sum() * ppa] and apprentices[0] <= hires[0]
 
 
 # ---------------------------------------------------------------------------------------- ledger

@@ -20,6 +20,7 @@ COLUMNS = [
     "tax_ni",
     "public_cost",
 ]
+OUTPUTS = ["cohorts.parquet", "manifest.json", "monthly.parquet"]
 RUN = ["run", "--place", "testville", "--regime", "cooperative", "--seed", "7", "--months", "12", "--burn-in", "6"]
 
 
@@ -42,7 +43,13 @@ def test_run_writes_table_and_manifest(tmp_path, capsys):
     assert man["people_rows"] == 6500
     assert man["districts"] == ["Northtown", "Northvale", "Southby"]
     # Written atomically: no temporary files left beside the outputs.
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "monthly.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == OUTPUTS
+    # Cohorts: official two-year outcomes by referral-point cohort, district and claimant group.
+    cohorts = pd.read_parquet(out / "cohorts.parquet")
+    assert {"district_name", "group", "eligible_month", "eligible", "referred", "outcome_24m"} <= set(cohorts.columns)
+    assert len(cohorts) > 0 and (cohorts["referred"] <= cohorts["eligible"]).all()
+    assert (cohorts["outcome_24m"] <= cohorts["eligible"]).all()
+    assert cohorts["eligible_month"].between(1, 12).all()
 
 
 def test_run_twice_gives_identical_tables(tmp_path, capsys):
@@ -54,7 +61,10 @@ def test_run_twice_gives_identical_tables(tmp_path, capsys):
     a = pd.read_parquet(tmp_path / "a" / "monthly.parquet")
     b = pd.read_parquet(tmp_path / "b" / "monthly.parquet")
     pd.testing.assert_frame_equal(a, b)
-    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["manifest.json", "monthly.parquet"]
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "a" / "cohorts.parquet"), pd.read_parquet(tmp_path / "b" / "cohorts.parquet")
+    )
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == OUTPUTS
 
 
 def test_run_with_agent_views_writes_the_same_table(tmp_path, capsys):

@@ -174,6 +174,7 @@ def step(
             "vacancy_fill_displaced",
         )
         matching.start_jobs(people, firms, placed, posts, params)
+        people.fragile[placed] = False  # they never became unemployed: not a job taken from unemployment
         flows["job_to_job"] += np.bincount(people.district[placed], minlength=n_districts)
         displaced[placed] = False
     flows["e_to_u"] += count_by(people.district, displaced, n_districts)

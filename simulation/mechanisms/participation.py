@@ -88,7 +88,9 @@ def step(
     # Ill health: people out of work start an ESA claim and leave the search, with higher barriers.
     u_ill = streams.uniform("ill_health", month, people.n)
     ill = (people.status != EMPLOYED) & (people.benefit != ESA) & (u_ill < esa_onflow[people.district])
-    people.status[ill & (people.status == UNEMPLOYED)] = INACTIVE
+    ill_unemployed = ill & (people.status == UNEMPLOYED)
+    people.status[ill_unemployed] = INACTIVE
+    flows["u_to_i"] += count_by(people.district, ill_unemployed, n_districts)
     people.months_in_status[ill] = 0
     set_claim(people, ill, ESA)
     ill_rows = np.flatnonzero(ill)
