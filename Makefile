@@ -28,7 +28,7 @@ endef
 .PHONY: help env demo test lint bench clean
 
 help:
-	@echo "make demo   - set up, run both regimes and the no-programme arm for Southampton on 3 seeds"
+	@echo "make demo   - set up, run experiments/demo.toml (Southampton, every arm, 3 seeds) and compare the arms"
 	@echo "make test   - set up, run the tests (what CI runs)"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks: speed and memory of the monthly step"
@@ -45,8 +45,13 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . && \
 	touch $(STAMP) && echo "environment ready: $(VENV)"
 
+# The demo experiment (experiments/demo.toml) into a fresh results/demo, then its paired comparison.
+# The folder is cleared first so the demo always shows the current code (an experiment folder
+# otherwise keeps its finished runs).
 demo: $(STAMP)
-	$(BIN)/labourlab demo --place southampton --seeds 3
+	rm -rf results/demo
+	$(BIN)/labourlab experiment experiments/demo.toml --out results/demo
+	$(BIN)/labourlab compare results/demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -117,6 +117,47 @@ def parser() -> argparse.ArgumentParser:
         "(with RESULTS_DIR: default RESULTS_DIR/compare/)",
     )
     c.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, help="parallel processes")
+
+    k = sub.add_parser(
+        "claims",
+        help="test the report's headline claims against finished runs, with 90%% intervals",
+        description="Read finished runs (run folders <arm>-seed<S>/ or an experiment folder), pair the seeds "
+        "each claim's arms were run on, and print for each claim of the registry (configs/claims.toml) the "
+        "model's estimate with a 90% interval beside the claimed value, the report's implied arithmetic beside "
+        "the model's, and the parameters it depends on; write RESULTS_DIR/claims/claims.md and claims.csv.",
+    )
+    k.add_argument("results", type=Path, metavar="RESULTS_DIR", help="folder of finished runs")
+    k.add_argument("--registry", type=Path, default=None, help="claims registry (default configs/claims.toml)")
+    k.add_argument("--out", type=Path, help="folder for the tables (default RESULTS_DIR/claims)")
+
+    x = sub.add_parser(
+        "experiment",
+        help="run an experiment spec (arms x seeds) into a Parquet dataset, resumably",
+        description="Run every (scenario, seed) of an experiment spec (experiments/*.toml) on a local "
+        "process pool or a dask cluster into OUT/monthly/scenario=<scenario>/seed=<S>.parquet (one "
+        "Parquet dataset), with run manifests, OUT/manifest.json and OUT/experiment.log. Re-running "
+        "the same spec into the same folder runs only what is missing.",
+    )
+    x.add_argument("spec", type=Path, metavar="SPEC", help="experiment spec (TOML), e.g. experiments/demo.toml")
+    x.add_argument("--out", type=Path, metavar="DIR", help="output folder (default results/NAME, NAME from the spec)")
+    x.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default=None,
+        help="local: a process pool on this machine (default); dask: a dask.distributed cluster",
+    )
+    x.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a running dask scheduler (tcp://HOST:PORT); default: a LocalCluster",
+    )
+    x.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="processes (local) or LocalCluster workers (dask; unused with --scheduler); default: the machine's cores",
+    )
     return p
 
 
@@ -143,6 +184,10 @@ def _common(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        if args.command == "experiment":
+            return cmd_experiment(args)
+        if args.command == "claims":
+            return cmd_claims(args)
         if args.months < 1:
             raise ConfigError("command line", "--months", "expected at least 1")
         overrides = dict(args.set)
@@ -188,6 +233,12 @@ def cmd_run(args: argparse.Namespace, overrides: dict[str, float]) -> int:
     print(f"wrote {out / 'monthly.parquet'}")
     print(f"wrote {out / 'manifest.json'}")
     return 0
+
+
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from simulation import experiment
+
+    return experiment.main(args.spec, args.out, args.executor, args.scheduler, args.workers)
 
 
 def _demo_job(
@@ -276,6 +327,16 @@ def cmd_compare(args: argparse.Namespace, overrides: dict[str, float]) -> int:
     else:
         report, tables_dir = _compare_runs(args, overrides)
     for path in compare.write_report(report, tables_dir):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    from simulation.analysis import claims
+
+    report = claims.analyse(args.results, args.registry)
+    claims.print_report(report)
+    for path in claims.write_report(report, args.out or args.results / "claims"):
         print(f"wrote {path}")
     return 0
 

@@ -380,7 +380,12 @@ def set_lever(levers: dict[str, Any], key: str, value: Any) -> None:
 
 
 def available(kind: str) -> list[str]:
-    return sorted(p.stem for p in (CONFIGS / kind).glob("*.toml"))
+    names = sorted(p.stem for p in (CONFIGS / kind).glob("*.toml"))
+    if kind == "places":  # built from data, not files: `england` and `region:<name>`
+        from simulation.england import PLACE_NAMES
+
+        names += PLACE_NAMES
+    return names
 
 
 def load_regime(name_or_path: str) -> RegimeFile:
@@ -395,6 +400,11 @@ def load_regime(name_or_path: str) -> RegimeFile:
 
 
 def load_place(name_or_path: str) -> PlaceFile:
+    if name_or_path == "england" or name_or_path.startswith("region:"):
+        # Built from configs/england/ (district CSV, regional figures); imported only when asked for.
+        from simulation.england import place_by_name
+
+        return place_by_name(name_or_path)
     path = _resolve("places", name_or_path)
     if not path.exists() and path.parent == CONFIGS / "places":
         raise ConfigError(

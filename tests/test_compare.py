@@ -317,9 +317,10 @@ def test_not_a_results_folder_exits_2_with_one_line(tmp_path, capsys, kind):
     assert cli.main(["compare", str(folder)]) == 2
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
-    assert lines == [
-        f"labourlab: error: {folder}: not a results folder (expected <arm>-seed<S>/manifest.json and monthly.parquet)"
-    ]
+    assert lines == [f"labourlab: error: {folder}: {compare.NOT_RESULTS}"]
+    assert compare.NOT_RESULTS.startswith(
+        "not a results folder (expected <arm>-seed<S>/manifest.json and monthly.parquet, or an experiment's"
+    )
     assert captured.out == ""
 
 

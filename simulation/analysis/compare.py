@@ -5,8 +5,9 @@ seed removes that seed's own luck (a strong local economy, an unlucky intake) an
 than either arm does. Each measure is differenced seed by seed and the differences are summarised
 as a mean with a 90% interval across seeds: mean +/- t(0.95, n-1) * sd / sqrt(n).
 
-Everything here reads finished run folders (`<arm>-seed<S>/manifest.json` and `monthly.parquet`,
-optionally `cohorts.parquet`); nothing re-runs the model. Columns added to the model's output later
+Everything here reads finished runs (run folders `<arm>-seed<S>/manifest.json` and `monthly.parquet`,
+optionally `cohorts.parquet`, or an experiment's `runs/scenario=<name>/seed=<S>.json` with its
+Parquet tables; see results_io); nothing re-runs the model. Columns added to the model's output later
 (claimant groups, parking, sustained jobs, business-support cost, cohorts) are optional: a measure
 whose columns are absent is skipped with a note, so older results can still be compared.
 """
@@ -14,7 +15,6 @@ whose columns are absent is skipped with a note, so older results can still be c
 from __future__ import annotations
 
 import functools
-import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulation.analysis import results_io
 from simulation.config import ConfigError
 from simulation.results import atomic_write
 
@@ -31,7 +32,7 @@ LEVEL = 0.90
 LAST_MONTHS = 12
 PRECISION = 0.5  # planner target: a 90% half-width of this share of the mean difference
 SEEDS_CAP = 100_000
-NOT_RESULTS = "not a results folder (expected <arm>-seed<S>/manifest.json and monthly.parquet)"
+NOT_RESULTS = results_io.NOT_RESULTS
 DAGGER = "†"
 
 # The Work Programme's payment groups, as the model names them, with labels.
@@ -340,57 +341,22 @@ class Run:
     cohorts: pd.DataFrame | None
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError) as e:
-        raise ConfigError(path, "", f"cannot read it as a parquet table ({type(e).__name__})") from None
+def _run(d: results_io.RunData) -> Run:
+    return Run(d.scenario, d.seed, d.path, d.place, d.months, d.burn_in, d.monthly, d.cohorts)
 
 
 def read_run(folder: Path) -> Run:
     """One finished run folder: its manifest, monthly table and, if present, cohort table."""
-    man_path = folder / "manifest.json"
-    try:
-        man = json.loads(man_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ConfigError(man_path, "", f"cannot read the manifest ({type(e).__name__})") from None
-    try:
-        cfg = man["config"]
-        seed, arm, months, place = man["seed"], cfg["regime"]["name"], cfg["months"], cfg["place"]["name"]
-        burn_in = cfg.get("burn_in")
-    except (KeyError, TypeError, AttributeError):
-        raise ConfigError(
-            man_path,
-            "",
-            "expected a LabourLab run manifest (seed, config.regime.name, config.months, config.place.name)",
-        ) from None
-    if not isinstance(seed, int) or not isinstance(arm, str) or not isinstance(months, int):
-        raise ConfigError(man_path, "", "expected an integer seed and months and a regime name")
-    monthly = _read_parquet(folder / "monthly.parquet")
-    for col in ("month", "employed"):
-        if col not in monthly.columns:
-            raise ConfigError(folder / "monthly.parquet", col, "expected a LabourLab monthly table with this column")
-    cohorts = _read_parquet(folder / "cohorts.parquet") if (folder / "cohorts.parquet").is_file() else None
-    return Run(arm, seed, folder, str(place), months, burn_in, monthly, cohorts)
+    return _run(results_io.read_run_folder(Path(folder)))
 
 
-def load_runs(folder: Path, only: Iterable[str] | None = None) -> list[Run]:
-    """Every finished run `folder/*/` (a manifest.json beside a monthly.parquet); `only` names folders."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ConfigError(folder, "", "no such folder" if not folder.exists() else NOT_RESULTS)
-    keep = None if only is None else set(only)
-    runs = []
-    for man_path in sorted(folder.glob("*/manifest.json")):
-        run_dir = man_path.parent
-        if keep is not None and run_dir.name not in keep:
-            continue
-        if not (run_dir / "monthly.parquet").is_file():
-            continue
-        runs.append(read_run(run_dir))
-    if not runs:
-        raise ConfigError(folder, "", NOT_RESULTS)
-    return runs
+def load_runs(folder: Path, only: Iterable[str] | None = None, notes: list[str] | None = None) -> list[Run]:
+    """Every finished run in `folder`: run folders `folder/<arm>-seed<S>/` or an experiment's
+    `runs/scenario=<name>/seed=<S>.json` (the scenario is the arm); `only` names runs (results_io)."""
+    res = results_io.load_results(folder, only)
+    if notes is not None:
+        notes.extend(res.notes)
+    return [_run(d) for d in res.runs]
 
 
 # -------------------------------------------------------------------------------- report
@@ -481,7 +447,7 @@ def analyse(
     """Read the runs in `folder` and compute every table; `arms` restricts and orders the arms."""
     folder = Path(folder)
     notes: list[str] = []
-    sel = _select(load_runs(folder, only), folder, baseline, arms, notes)
+    sel = _select(load_runs(folder, only, notes), folder, baseline, arms, notes)
     arms, by_arm, seeds = sel["arms"], sel["by_arm"], sel["seeds"]
     runs = [by_arm[a][s] for a in arms for s in seeds]
     first = runs[0]
