@@ -87,7 +87,9 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--regimes", default="no_programme,centralised,cooperative", help="comma-separated regimes")
     d.add_argument("--baseline", default="no_programme", help="arm the others are differenced against")
     _common(d)
-    d.add_argument("--out", type=Path, default=ROOT / "results" / "demo_runs", help="output folder (default results/demo_runs)")
+    d.add_argument(
+        "--out", type=Path, default=ROOT / "results" / "demo_runs", help="output folder (default results/demo_runs)"
+    )
     d.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, help="parallel processes")
 
     c = sub.add_parser(
