@@ -328,9 +328,23 @@ def cmd_compare(args: argparse.Namespace, overrides: dict[str, float]) -> int:
         tables_dir = (args.out or args.results) / "compare"
     else:
         report, tables_dir = _compare_runs(args, overrides)
+    _print_baseline_evidence(report)
     for path in compare.write_report(report, tables_dir):
         print(f"wrote {path}")
     return 0
+
+
+def _print_baseline_evidence(report: Any) -> None:
+    """The baseline arm's flows beside the evidence they were calibrated to (calibration.md s6)."""
+    from simulation.analysis import compare
+    from simulation.summary import summarise
+
+    wanted = {f"{report.baseline}-seed{s}" for s in report.seeds} | {
+        f"scenario={report.baseline}/seed={s}" for s in report.seeds
+    }
+    runs = [r for r in compare.load_runs(report.folder, only=wanted) if r.arm == report.baseline]
+    if runs:
+        _print_targets([summarise(r.monthly) for r in runs], report.baseline)
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
