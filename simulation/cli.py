@@ -343,8 +343,13 @@ def _print_baseline_evidence(report: Any) -> None:
         f"scenario={report.baseline}/seed={s}" for s in report.seeds
     }
     runs = [r for r in compare.load_runs(report.folder, only=wanted) if r.arm == report.baseline]
-    if runs:
-        _print_targets([summarise(r.monthly) for r in runs], report.baseline)
+    needed = {"employed", "unemployed", "inactive", "u_to_e", "e_to_u", "long_term_unemployed", "population"}
+    if runs and all(needed <= set(r.monthly.columns) for r in runs):
+        try:
+            summaries = [summarise(r.monthly) for r in runs]
+        except KeyError:  # results from an older version lack a column the summary reads
+            return
+        _print_targets(summaries, report.baseline)
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
