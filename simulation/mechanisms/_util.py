@@ -28,6 +28,17 @@ def stochastic_round(x: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.floor(x + u).astype(np.int64)
 
 
+def pick_per_group(rows: np.ndarray, groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.ndarray:
+    """Up to quota[g] of `rows` from each group g (groups[i] is row i's group), lowest key first.
+
+    With a per-row random key this is a fair draw whose picks are nested: a larger quota picks a
+    superset, so common random numbers hold.
+    """
+    order = np.lexsort((key, groups))
+    rows, groups = rows[order], groups[order]
+    return rows[rank_within_sorted_groups(groups) < quota[groups]]
+
+
 def rank_within_sorted_groups(sorted_groups: np.ndarray) -> np.ndarray:
     """For an array of group ids already sorted, each element's position within its group."""
     n = sorted_groups.shape[0]

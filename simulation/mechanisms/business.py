@@ -27,7 +27,7 @@ import numpy as np
 from simulation.config import Params
 from simulation.firms import Firms, age_profile, death_hazard
 from simulation.mechanisms import matching
-from simulation.mechanisms._util import count_by, rank_within_sorted_groups, stochastic_round
+from simulation.mechanisms._util import count_by, pick_per_group, stochastic_round
 from simulation.mechanisms.separations import release
 from simulation.people import EMPLOYED, UNEMPLOYED, People
 from simulation.rng import Streams
@@ -126,8 +126,7 @@ def step(
         emp_firm = np.where(employed, people.employer, 0)
         at_risk = np.flatnonzero(employed & (excess[emp_firm] > 0))
         key = streams.uniform_at("layoff", month, at_risk)
-        at_risk = at_risk[np.lexsort((key, people.employer[at_risk]))]
-        laid_off_rows = at_risk[rank_within_sorted_groups(people.employer[at_risk]) < excess[people.employer[at_risk]]]
+        laid_off_rows = pick_per_group(at_risk, people.employer[at_risk], key, excess)
         laid_off = np.zeros(people.n, dtype=bool)
         laid_off[laid_off_rows] = True
         flows["layoffs"] += count_by(people.district, laid_off, n_districts)
@@ -191,11 +190,7 @@ def support_firms(firms: Firms, quota: np.ndarray, params: Params, streams: Stre
     if eligible.size == 0 or quota.sum() == 0:
         return np.zeros(n_districts, dtype=np.int64)
     key = streams.uniform_at("hub_select", month, eligible)
-    d = firms.district[eligible].astype(np.int64)
-    order = np.lexsort((key, d))
-    ranked = eligible[order]
-    rank = rank_within_sorted_groups(d[order])
-    chosen = ranked[rank < quota[d[order]]]
+    chosen = pick_per_group(eligible, firms.district[eligible].astype(np.int64), key, quota)
     firms.hub_months[chosen] = int(params.hub_support_months)
     firms.ever_supported[chosen] = True
     return np.bincount(firms.district[chosen], minlength=n_districts).astype(np.int64)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.config import Levers, Params
-from simulation.mechanisms._util import stochastic_round
+from simulation.mechanisms._util import pick_per_group, stochastic_round
 from simulation.rng import Streams
 
 MAX_PROJECTS_PER_MONTH = 16  # per district; far above any district's monthly arrival rate
@@ -76,9 +76,7 @@ def hire_locally(
         & (people.placement_months == 0)
     )
     key = streams.uniform_at("esp_pick", month, eligible)
-    eligible = eligible[np.lexsort((key, d[eligible]))]
-    first = np.searchsorted(d[eligible], d[eligible])
-    chosen = eligible[np.arange(eligible.size) - first < wanted[d[eligible]]]
+    chosen = pick_per_group(eligible, d[eligible], key, wanted)
     priority = streams.uniform_at("esp_priority", month, chosen)
     hired, posts = matching.take_posts(firms, chosen, priority, person_market, streams, month, "esp_fill")
     matching.start_jobs(people, firms, hired, posts, params)

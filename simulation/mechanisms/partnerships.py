@@ -22,7 +22,7 @@ import numpy as np
 
 from simulation.config import Levers, Params
 from simulation.mechanisms import matching
-from simulation.mechanisms._util import stochastic_round
+from simulation.mechanisms._util import pick_per_group, stochastic_round
 from simulation.people import EMPLOYED, NO_BENEFIT, People
 from simulation.rng import Streams
 
@@ -77,10 +77,7 @@ def step(
             & (people.months_in_status >= ELIGIBLE_AFTER_MONTHS)
         )
         key = streams.uniform_at("placement_pick", month, eligible)
-        order = np.lexsort((key, d[eligible]))
-        eligible = eligible[order]
-        first = np.searchsorted(d[eligible], d[eligible])
-        chosen = eligible[np.arange(eligible.size) - first < slots[d[eligible]]]
+        chosen = pick_per_group(eligible, d[eligible], key, slots)
         people.placement_months[chosen] = 1
         people.skill[chosen] = (people.skill[chosen] + params.placement_skill_gain).astype(np.float32)
         n = np.bincount(d[chosen], minlength=nd) * ppa
