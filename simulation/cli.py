@@ -40,6 +40,16 @@ def _scale(text: str) -> float:
     return v
 
 
+def _share(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 10], got {text!r}") from None
+    if not math.isfinite(v) or not 0 < v <= 10:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 10], got {text!r}")
+    return v
+
+
 def _assignment(text: str) -> tuple[str, float]:
     name, sep, value = text.partition("=")
     if not sep:
@@ -111,6 +121,13 @@ def parser() -> argparse.ArgumentParser:
         help="comma-separated arms (default no_programme,centralised,cooperative; with RESULTS_DIR, every arm found)",
     )
     c.add_argument("--baseline", default="no_programme", help="arm the others are differenced against")
+    c.add_argument(
+        "--precision",
+        type=_share,
+        default=0.5,
+        metavar="SHARE",
+        help="precision planner's target: a 90%% half-width of SHARE x each mean difference (default 0.5)",
+    )
     _common(c)
     c.add_argument(
         "--out",
@@ -323,7 +340,7 @@ def cmd_compare(args: argparse.Namespace, overrides: dict[str, float]) -> int:
         )
     if args.results is not None:
         regimes = [r.strip() for r in args.regimes.split(",") if r.strip()] if args.regimes else None
-        report = compare.analyse(args.results, baseline=args.baseline, arms=regimes)
+        report = compare.analyse(args.results, baseline=args.baseline, arms=regimes, precision=args.precision)
         compare.print_report(report)
         tables_dir = (args.out or args.results) / "compare"
     else:
@@ -412,7 +429,11 @@ def _compare_runs(args: argparse.Namespace, overrides: dict[str, float]) -> tupl
                 bar.advance(task)
     print(f"{len(jobs)} runs in {time.perf_counter() - t0:.1f} s; outputs: {out}/<arm>-seed<S>/")
     report = compare.analyse(
-        out, baseline=names[args.baseline], arms=list(names.values()), only={Path(j[-1]).name for j in jobs}
+        out,
+        baseline=names[args.baseline],
+        arms=list(names.values()),
+        only={Path(j[-1]).name for j in jobs},
+        precision=args.precision,
     )
     compare.print_report(report)
     return report, out / "compare"

@@ -252,7 +252,7 @@ def test_compare_folder_prints_tables_and_writes_them(results, capsys):
         path = results / "compare" / name
         assert path.is_file() and f"wrote {path}" in out
     diffs = pd.read_csv(results / "compare" / "differences.csv")
-    assert {"mean", "low", "high", "interval_includes_zero", "seeds_for_half_width_50pct"} <= set(diffs.columns)
+    assert {"mean", "low", "high", "interval_includes_zero", "seeds_for_target_half_width"} <= set(diffs.columns)
     md = (results / "compare" / "compare.md").read_text(encoding="utf-8")
     assert "| measure | no_programme - " not in md and "cooperative - no_programme" in md
     assert not [p for p in (results / "compare").iterdir() if p.name.startswith(".")]  # atomic: no temporaries
@@ -263,7 +263,7 @@ def test_precision_planner_for_unsigned_differences(results, capsys):
     r = _diff(rep, "small_firm_jobs")
     assert r["mean"] == pytest.approx(2.0) and r["interval_includes_zero"]
     sd = SMALL_FIRM_EFFECT.std(ddof=1)
-    n = r["seeds_for_half_width_50pct"]
+    n = r["seeds_for_target_half_width"]
     # Smallest n with t(0.95, n-1) sd / sqrt(n) <= 0.5 |mean| = 1.
     assert compare.t_quantile(int(n) - 1) * sd / math.sqrt(n) <= 1.0
     assert compare.t_quantile(int(n) - 2) * sd / math.sqrt(n - 1) > 1.0
@@ -271,8 +271,13 @@ def test_precision_planner_for_unsigned_differences(results, capsys):
     assert n == pytest.approx((1.645 * sd / 1.0) ** 2, rel=0.1)
     assert n == 61
     assert compare.seeds_needed(0.0, 1.0) == math.inf
-    # Signed differences get no estimate; the printed line names the unsigned one.
-    assert math.isnan(_diff(rep, "employed_mean")["seeds_for_half_width_50pct"])
+    # Every difference gets a plan (a signed one needs few seeds); the printed line names the unsigned one.
+    signed = _diff(rep, "employed_mean")
+    assert not signed["interval_includes_zero"]
+    assert 2 <= signed["seeds_for_target_half_width"] <= len(rep.seeds)
+    # A chosen width: a tighter target needs more seeds.
+    tight = _diff(compare.analyse(results, precision=0.25), "small_firm_jobs")["seeds_for_target_half_width"]
+    assert tight > n
     assert cli.main(["compare", str(results)]) == 0
     out = capsys.readouterr().out
     assert "Too few seeds to sign" in out

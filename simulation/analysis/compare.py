@@ -379,6 +379,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     cost_notes: list[str] = field(default_factory=list)
     cohort_notes: list[str] = field(default_factory=list)
+    precision: float = PRECISION
 
 
 def _month_totals(run: Run) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -442,9 +443,16 @@ def _select(runs: list[Run], folder: Path, baseline: str, arms: list[str] | None
 
 
 def analyse(
-    folder: Path, baseline: str = "no_programme", arms: list[str] | None = None, only: Iterable[str] | None = None
+    folder: Path,
+    baseline: str = "no_programme",
+    arms: list[str] | None = None,
+    only: Iterable[str] | None = None,
+    precision: float = PRECISION,
 ) -> Report:
-    """Read the runs in `folder` and compute every table; `arms` restricts and orders the arms."""
+    """Read the runs in `folder` and compute every table; `arms` restricts and orders the arms.
+
+    `precision` is the planner's target: a 90% half-width of this share of each mean difference;
+    every difference gets the number of seeds that would reach it (from these pilot seeds)."""
     folder = Path(folder)
     notes: list[str] = []
     sel = _select(load_runs(folder, only, notes), folder, baseline, arms, notes)
@@ -502,7 +510,7 @@ def analyse(
         for a, b in comparisons:
             d = values[a][m.key] - values[b][m.key]
             iv = summarise(d)
-            need = seeds_needed(iv.mean, iv.sd) if iv.includes_zero else math.nan
+            need = seeds_needed(iv.mean, iv.sd, precision) if not iv.all_zero else math.nan
             diff_rows.append(
                 {
                     "measure": m.key,
@@ -519,7 +527,7 @@ def analyse(
                     "high": iv.high,
                     "interval_includes_zero": iv.includes_zero,
                     "same_in_every_seed": iv.all_zero,
-                    "seeds_for_half_width_50pct": need,
+                    "seeds_for_target_half_width": need,
                     "undefined_in": ", ".join(x for x in (a, b) if not np.isfinite(values[x][m.key]).any()),
                 }
             )
@@ -546,6 +554,7 @@ def analyse(
         notes=notes,
         cost_notes=cost_notes,
         cohort_notes=cohort_notes,
+        precision=precision,
     )
 
 
@@ -911,11 +920,12 @@ def unsigned_lines(rep: Report) -> list[str]:
     labels = {m.key: m.label.strip() for m in rep.measures}
     out = [
         f"Too few seeds to sign {len(un)} difference(s) (90% interval includes zero over {n} seeds). Seeds for a "
-        f"90% half-width of {PRECISION:.0%} of the mean difference, planned from these pilot seeds "
-        "(smallest n with t(0.95, n-1)·sd/√n ≤ 0.5·|mean|; rough, since the pilot sd is itself uncertain):"
+        f"90% half-width of {rep.precision:.0%} of the mean difference (--precision), planned from these pilot seeds "
+        f"(smallest n with t(0.95, n-1)·sd/√n ≤ {rep.precision:g}·|mean|; rough, since the pilot sd is itself "
+        "uncertain; differences.csv gives it for every difference):"
     ]
     for _, r in un.iterrows():
-        need = r["seeds_for_half_width_50pct"]
+        need = r["seeds_for_target_half_width"]
         if not math.isfinite(need):
             est = "not estimable (mean difference 0)"
         elif need > SEEDS_CAP:
