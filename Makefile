@@ -25,11 +25,12 @@ echo "       Install one (e.g. 'pyenv install 3.12') or run 'make PYTHON=/path/t
 exit 1
 endef
 
-.PHONY: help env demo test lint bench clean
+.PHONY: help env demo test lint bench clean assets browser viz
 
 help:
 	@echo "make demo   - set up, run experiments/demo.toml (Southampton, every arm, 3 seeds) and compare the arms"
 	@echo "make test   - set up, run the tests (what CI runs)"
+	@echo "make viz    - set up, serve the browser app (both regimes side by side) on http://127.0.0.1:8765/"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks: speed and memory of the monthly step"
 	@echo "make clean  - remove the environment"
@@ -53,8 +54,23 @@ demo: $(STAMP)
 	$(BIN)/labourlab experiment experiments/demo.toml --out results/demo
 	$(BIN)/labourlab compare results/demo
 
-test: $(STAMP)
+test: $(STAMP) assets browser
 	$(BIN)/python -m pytest
+
+# Solara's front-end files, fetched once from the npm registry into the venv's offline CDN cache
+# (without them the app's page is blank offline; MESA-NOTES.md). A no-op when already filled.
+assets: $(STAMP)
+	@bash tools/solara_assets.sh $(BIN)/python
+
+# Debian's chromium for the browser test (tests/test_app.py); never `playwright install`.
+browser:
+	@if [ -x /usr/bin/chromium ]; then echo "browser: /usr/bin/chromium present"; else \
+	  echo "browser: installing Debian's chromium"; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update && $$sudo apt-get install -y chromium; fi
+
+viz: $(STAMP) assets
+	$(BIN)/labourlab viz
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

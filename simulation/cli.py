@@ -149,6 +149,23 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("--registry", type=Path, default=None, help="claims registry (default configs/claims.toml)")
     k.add_argument("--out", type=Path, help="folder for the tables (default RESULTS_DIR/claims)")
 
+    rp = sub.add_parser(
+        "report",
+        help="write a report of finished runs: figures (PNG, SVG), report.md and report.html",
+        description="Read finished runs (run folders <arm>-seed<S>/ or an experiment folder) and write into DIR "
+        "(default RESULTS_DIR/report) figures as PNG and SVG (time paths by arm, paired differences from the "
+        "baseline, two-year job-outcome rates by claimant group, cost per additional sustained job, the claims "
+        "when their arms were run) and report.md and report.html with compare's tables, the claims table, the "
+        "assumptions the results depend on, the manifest and the commands that regenerate it.",
+    )
+    rp.add_argument("results", type=Path, metavar="RESULTS_DIR", help="folder of finished runs")
+    rp.add_argument("--out", type=Path, metavar="DIR", help="output folder (default RESULTS_DIR/report)")
+    rp.add_argument(
+        "--baseline",
+        default=None,
+        help="arm the others are differenced against (default: the experiment's baseline, else no_programme)",
+    )
+
     x = sub.add_parser(
         "experiment",
         help="run an experiment spec (arms x seeds) into a Parquet dataset, resumably",
@@ -177,6 +194,14 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes (local) or LocalCluster workers (dask; unused with --scheduler); default: the machine's cores",
     )
+    v = sub.add_parser(
+        "viz",
+        help="open the browser app: centralised and cooperative side by side on one seed",
+        description="Serve the Mesa/Solara app (simulation/app.py) with `solara run`: both regimes on the same "
+        "seed, stepped together, with paired plots, a view of jobseekers and lever controls (Reset applies them).",
+    )
+    v.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    v.add_argument("--port", type=_positive_int, default=8765, help="port (default 8765)")
     return p
 
 
@@ -207,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_experiment(args)
         if args.command == "claims":
             return cmd_claims(args)
+        if args.command == "report":
+            return cmd_report(args)
+        if args.command == "viz":
+            return cmd_viz(args)
         if args.months < 1:
             raise ConfigError("command line", "--months", "expected at least 1")
         overrides = dict(args.set)
@@ -379,6 +408,14 @@ def cmd_claims(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from simulation.analysis import report
+
+    for path in report.build(args.results, args.out, args.baseline):
+        print(f"wrote {path}")
+    return 0
+
+
 def _compare_runs(args: argparse.Namespace, overrides: dict[str, float]) -> tuple[Any, Path]:
     """Run every arm on seeds 1..N into OUT/<arm>-seed<S>/, then analyse just those runs."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -510,3 +547,19 @@ def _print_table(by_arm: dict[str, list[dict[str, float]]], title: str) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def cmd_viz(args: argparse.Namespace) -> int:
+    """Run `solara run simulation/app.py` in the foreground; its output goes to this terminal."""
+    import subprocess
+
+    app = Path(__file__).with_name("app.py")
+    solara = Path(sys.executable).with_name("solara")
+    cmd = [str(solara) if solara.exists() else "solara", "run", str(app)]
+    cmd += ["--host", args.host, "--port", str(args.port), "--no-open"]
+    print(f"LabourLab app: http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
+    try:
+        return subprocess.call(cmd)
+    except FileNotFoundError:
+        print("labourlab: error: `solara` not found; install the project's environment (make env)", file=sys.stderr)
+        return 1
