@@ -53,6 +53,7 @@ demo: $(STAMP)
 	rm -rf results/demo
 	$(BIN)/labourlab experiment experiments/demo.toml --out results/demo
 	$(BIN)/labourlab compare results/demo
+	$(BIN)/labourlab report results/demo
 
 test: $(STAMP) assets browser
 	$(BIN)/python -m pytest
