@@ -325,10 +325,11 @@ def figure_cost_per_job(rep: compare.Report, out_dir: Path, written: Written) ->
             ax.plot([lo, hi], [yi, yi], color=colours.get(arm, "C0"), lw=2.4)
         else:
             ax.annotate(
-                "interval unbounded",
+                "interval unbounded",  # below the point: the value label sits above it
                 (mean, yi),
-                xytext=(8, 6),
+                xytext=(0, -13),
                 textcoords="offset points",
+                ha="center",
                 fontsize=8,
                 color="0.3",
             )
@@ -403,7 +404,9 @@ def figure_claims(crep: claims.ClaimsReport, out_dir: Path, written: Written) ->
         ax.plot([est.mean / div], [1], "o", color="C0", ms=7, label=f"model ({PCT} interval)")
         what = "claimed" if r.testable else "claimed, scaled to this place (indicative)"
         if lo_c == hi_c:
-            ax.plot([lo_c / div], [0], "D", color="C3", ms=7, label=what)
+            # A national claim merely scaled to this place is drawn hollow, so the legend tells them apart.
+            face = "C3" if r.testable else "white"
+            ax.plot([lo_c / div], [0], "D", color="C3", markerfacecolor=face, mew=1.8, ms=7, label=what)
         else:
             ax.plot([lo_c / div, hi_c / div], [0, 0], color="C3", lw=3, label=what)
             ax.plot([lo_c / div, hi_c / div], [0, 0], "|", color="C3", ms=12, mew=2)
@@ -434,7 +437,8 @@ def figure_claims(crep: claims.ClaimsReport, out_dir: Path, written: Written) ->
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     caption = (
         f"Each claimed quantity: the model's estimate (dot) with its {PCT} interval across paired seeds, beside the "
-        "claimed value (diamond) or range (bar). National claims at a place that is not England are shown scaled "
+        "claimed value (diamond) or range (bar); hollow: a national claim scaled to this place. "
+        "National claims at a place that is not England are shown scaled "
         "to the place, for display only."
     )
     return _save(fig, out_dir, "claims", written), caption
