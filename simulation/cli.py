@@ -137,6 +137,17 @@ def parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, help="parallel processes")
 
+    pp = sub.add_parser(
+        "params",
+        help="every calibration parameter with value, range, unit and source, as a Markdown table",
+        description="Print every parameter of the calibration file as a Markdown table a paper can include: "
+        "name, value, low-high range, unit, whether it is an assumption, and its source.",
+    )
+    pp.add_argument(
+        "--calibration", type=Path, default=None, help="calibration file (default configs/calibration.toml)"
+    )
+    pp.add_argument("--out", type=Path, help="also write the table to this file (atomically)")
+
     k = sub.add_parser(
         "claims",
         help="test the report's headline claims against finished runs, with 90%% intervals",
@@ -230,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "experiment":
             return cmd_experiment(args)
+        if args.command == "params":
+            return cmd_params(args)
         if args.command == "claims":
             return cmd_claims(args)
         if args.command == "report":
@@ -396,6 +409,45 @@ def _print_baseline_evidence(report: Any) -> None:
         except KeyError:  # results from an older version lack a column the summary reads
             return
         _print_targets(summaries, report.baseline)
+
+
+def params_table(calibration: Path | None = None) -> str:
+    """Every parameter as a Markdown table, grouped by mechanism, with its evidence."""
+    from simulation.config import load_calibration
+    from simulation.parameters import PARAMETERS
+
+    params = load_calibration(calibration)
+
+    def cell(text: str) -> str:
+        return " ".join(str(text).split()).replace("|", "\\|")
+
+    lines = [
+        "| parameter | mechanism | value | range | unit | assumption | source |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in sorted(params.records, key=lambda n: (PARAMETERS[n].mechanism, n)):
+        r = params.records[name]
+        lines.append(
+            f"| `{name}` | {PARAMETERS[name].mechanism} | {r.value:g} | {r.low:g} to {r.high:g} | {cell(r.unit)} | "
+            f"{'yes' if r.assumption else 'no'} | {cell(r.source)} |"
+        )
+    n_assumed = sum(r.assumption for r in params.records.values())
+    lines.append("")
+    lines.append(
+        f"{len(params.records)} parameters, {n_assumed} of them assumptions (no direct evidence; see their notes)."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    from simulation.results import atomic_write
+
+    table = params_table(args.calibration)
+    print(table, end="")
+    if args.out:
+        atomic_write(args.out, lambda p: p.write_text(table, encoding="utf-8"))
+        print(f"wrote {args.out}")
+    return 0
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
