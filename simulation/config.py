@@ -379,6 +379,19 @@ def set_lever(levers: dict[str, Any], key: str, value: Any) -> None:
             node = node[part]
 
 
+def flatten_keys(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested tables as dotted keys: `{groups = {esa_new = {referral_month = 5}}}` ->
+    `groups.esa_new.referral_month` (the form `set_lever` and lever overrides take)."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten_keys(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
 def available(kind: str) -> list[str]:
     names = sorted(p.stem for p in (CONFIGS / kind).glob("*.toml"))
     if kind == "places":  # built from data, not files: `england` and `region:<name>`

@@ -55,6 +55,7 @@ from simulation.config import (
     _nearest,
     _validate,
     check_overrides,
+    flatten_keys,
     load_place,
     load_regime,
     make_scenario,
@@ -218,18 +219,6 @@ def _sha256(data: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _flatten(levers: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """`{groups = {esa_new = {referral_month = 5}}}` (TOML dotted keys) -> `groups.esa_new.referral_month`."""
-    out: dict[str, Any] = {}
-    for k, v in levers.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
 def _reference(value: str, spec_dir: Path) -> str:
     """A place or regime given as a path is taken relative to the spec file (else the working
     folder) and made absolute, so workers anywhere read the same file; a name is kept as it is."""
@@ -287,7 +276,7 @@ def load_experiment(path: Path | str) -> Experiment:
             regime_cfg = load_regime(regime)
         except ConfigError as e:
             raise err(f"arms.{arm}.regime", str(e)) from None
-        levers = _flatten(a.levers)
+        levers = flatten_keys(a.levers)
         data = regime_cfg.model_dump()
         for key, value in levers.items():
             try:

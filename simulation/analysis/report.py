@@ -29,7 +29,7 @@ import pandas as pd
 
 from simulation.analysis import claims, compare, results_io
 from simulation.analysis.compare import GROUPS, LEVEL
-from simulation.config import ConfigError, load_calibration
+from simulation.config import ConfigError, flatten_keys, load_calibration
 from simulation.results import atomic_write
 
 FIGURE_FORMATS = ("png", "svg")
@@ -451,17 +451,6 @@ def _wrap(text: str, width: int) -> str:
 
 
 # ------------------------------------------------------------------------------ sections
-def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
 def _cell(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:g}"
@@ -508,7 +497,7 @@ def assumptions_section(rep: compare.Report, one_run: dict[str, results_io.RunDa
                 )
             rows.append([f"`{name}`", _cell(r.value), in_runs, f"{r.low:g}–{r.high:g}", r.unit, r.source])
         parts.append(_md_table(["parameter", "value", "in these runs", "range", "unit", "source"], rows, 6))
-    levers = {a: _flatten(run.config.get("regime", {}).get("levers", {}) or {}) for a, run in one_run.items()}
+    levers = {a: flatten_keys(run.config.get("regime", {}).get("levers", {}) or {}) for a, run in one_run.items()}
     keys = sorted({k for lev in levers.values() for k in lev})
     differ = [k for k in keys if len({json.dumps(lev.get(k), default=str) for lev in levers.values()}) > 1]
     if differ and len(one_run) > 1:
