@@ -79,6 +79,13 @@ def parser() -> argparse.ArgumentParser:
         "--seed", required=True, type=_positive_int, help="random seed (a run is a pure function of config and seed)"
     )
     _common(r)
+    r.add_argument(
+        "--calibration",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="calibration parameter file, such as one labourlab calibrate wrote (default configs/calibration.toml)",
+    )
     r.add_argument("--out", type=Path, help="output folder (default results/runs/PLACE-REGIME-seedS)")
     r.add_argument(
         "--agent-views",
@@ -279,6 +286,7 @@ def cmd_run(args: argparse.Namespace, overrides: dict[str, float]) -> int:
         months=args.months,
         burn_in=args.burn_in,
         people_per_agent=args.scale,
+        calibration=args.calibration,
         overrides=overrides,
     )
     out = args.out or ROOT / "results" / "runs" / f"{sc.place.name}-{sc.regime.name}-seed{args.seed}"

@@ -68,13 +68,22 @@ class ParamRecord(Strict):
 
 class CalibrationFile(Strict):
     params: dict[str, ParamRecord]
+    # A fitted parameter file (`labourlab calibrate`) says how it was made: spec, targets, fit,
+    # commit, time. Kept with the file and copied into each run's manifest via the resolved config.
+    provenance: dict[str, Any] | None = None
 
 
 class Params:
     """Parameter values by attribute (`params.sep_rate_eu`), with the evidence kept beside them."""
 
-    def __init__(self, records: dict[str, ParamRecord], overrides: dict[str, float] | None = None):
+    def __init__(
+        self,
+        records: dict[str, ParamRecord],
+        overrides: dict[str, float] | None = None,
+        provenance: dict[str, Any] | None = None,
+    ):
         self.records = records
+        self.provenance = provenance  # how a fitted parameter file was made, if this is one
         self.values: dict[str, float] = {k: r.value for k, r in records.items()}
         for k, v in (overrides or {}).items():
             self.values[k] = float(v)
@@ -87,7 +96,7 @@ class Params:
 
     def with_overrides(self, overrides: dict[str, float], source: str = "overrides") -> Params:
         check_overrides(overrides, source)
-        out = Params(self.records, {**self._overridden(), **overrides})
+        out = Params(self.records, {**self._overridden(), **overrides}, self.provenance)
         check_consistency(out.values, source)
         return out
 
@@ -247,7 +256,7 @@ class Scenario(BaseModel):
             "months": self.months,
             "burn_in": self.burn_in,
             "people_per_agent": self.people_per_agent,
-        }
+        } | ({"calibration_provenance": self.params.provenance} if self.params.provenance else {})
 
 
 # --------------------------------------------------------------------------------------- loading
@@ -345,7 +354,7 @@ def load_calibration(path: Path | None = None) -> Params:
             v = getattr(rec, attr)
             if not lo <= v <= hi:
                 raise ConfigError(path, f"params.{name}.{attr}", f"expected a value in [{lo}, {hi}], got {v}")
-    params = Params(dict(cal.params))
+    params = Params(dict(cal.params), provenance=cal.provenance)
     check_consistency(params.values, path)
     return params
 

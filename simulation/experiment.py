@@ -56,6 +56,7 @@ from simulation.config import (
     _validate,
     check_overrides,
     flatten_keys,
+    load_calibration,
     load_place,
     load_regime,
     make_scenario,
@@ -87,6 +88,7 @@ class SpecFile(Strict):
     months: int = Field(default=60, ge=1, le=1200)
     burn_in: int = Field(default=24, ge=0, le=600)
     people_per_agent: float | None = Field(default=None, ge=1)
+    calibration: str | None = Field(default=None, min_length=1)
     seeds: Any
     baseline: str = Field(min_length=1)
     arms: dict[str, ArmSpec]
@@ -144,6 +146,7 @@ class RunTask:
     params: dict[str, float]
     levers: dict[str, Any]
     config_sha256: str
+    calibration: str | None = None
 
 
 @dataclass
@@ -155,6 +158,7 @@ class Experiment:
     months: int
     burn_in: int
     people_per_agent: float
+    calibration: str | None
     seeds: list[int]
     baseline: str
     arms: dict[str, dict[str, Any]]
@@ -171,6 +175,7 @@ class Experiment:
             "months": self.months,
             "burn_in": self.burn_in,
             "people_per_agent": self.people_per_agent,
+            "calibration": self.calibration,
             "seeds": self.seeds,
             "baseline": self.baseline,
             "arms": self.arms,
@@ -208,6 +213,7 @@ class Experiment:
                 params=s.params,
                 levers=s.levers,
                 config_sha256=s.config_sha256,
+                calibration=self.calibration,
             )
             for s in self.scenarios
             for seed in self.seeds
@@ -267,6 +273,13 @@ def load_experiment(path: Path | str) -> Experiment:
         place_cfg = load_place(place)
     except ConfigError as e:
         raise err("place", str(e)) from None
+    calibration = None
+    if spec.calibration is not None:  # a fitted parameter file (labourlab calibrate) or another calibration
+        calibration = str(Path(_reference(spec.calibration, spec_dir)).resolve())
+        try:
+            load_calibration(Path(calibration))
+        except ConfigError as e:
+            raise err("calibration", str(e)) from None
 
     # Arms: regime, levers (validated one at a time, so an error names the lever), parameters.
     arms: dict[str, dict[str, Any]] = {}
@@ -331,6 +344,7 @@ def load_experiment(path: Path | str) -> Experiment:
                     months=spec.months,
                     burn_in=spec.burn_in,
                     people_per_agent=spec.people_per_agent,
+                    calibration=Path(calibration) if calibration else None,
                     overrides=params,
                     lever_overrides=a["levers"],
                 )
@@ -357,6 +371,7 @@ def load_experiment(path: Path | str) -> Experiment:
         months=spec.months,
         burn_in=spec.burn_in,
         people_per_agent=float(spec.people_per_agent or place_cfg.people_per_agent),
+        calibration=calibration,
         seeds=spec.seeds,
         baseline=spec.baseline,
         arms=arms,
@@ -481,6 +496,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
             months=task.months,
             burn_in=task.burn_in,
             people_per_agent=task.people_per_agent,
+            calibration=Path(task.calibration) if task.calibration else None,
             overrides=task.params,
             lever_overrides=task.levers,
         )

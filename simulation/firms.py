@@ -112,6 +112,9 @@ def create_firms(
 
 
 MAX_AGE_MONTHS = 1200
+# Small firms' age in whole years, 0-4 and 5+: a life table of deaths by age, to read survival at
+# 1, 3 and 5 years off the model (ONS business demography, calibration.md s4).
+AGE_YEAR_BINS = ("age0", "age1", "age2", "age3", "age4", "age5p")
 
 
 def age_profile(age: np.ndarray, scale: np.ndarray | float, params: Params) -> np.ndarray:

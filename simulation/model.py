@@ -19,7 +19,7 @@ import pandas as pd
 from simulation import results
 from simulation.agents import Council, EnterpriseHub, Jobseeker, PropertyDeveloper, Provider, SmallBusiness
 from simulation.config import Scenario, make_scenario
-from simulation.firms import Firms, create_firms
+from simulation.firms import AGE_YEAR_BINS, Firms, create_firms
 from simulation.ledger import CATEGORIES, Ledger
 from simulation.mechanisms import (
     accounts,
@@ -34,6 +34,7 @@ from simulation.mechanisms import (
 from simulation.mechanisms._util import sum_contiguous
 from simulation.outcomes import CohortTracker
 from simulation.people import (
+    DURATION_BINS,
     EMPLOYED,
     ESA,
     FRAGILE_MONTHS,
@@ -67,6 +68,10 @@ FLOWS = (
     "job_to_job",
     "hub_new_firms",
     "esa_onflows",
+    *(f"u_at_risk_{b}" for b in DURATION_BINS),
+    *(f"u_to_e_{b}" for b in DURATION_BINS),
+    *(f"firms_at_risk_{b}" for b in AGE_YEAR_BINS),
+    *(f"firm_deaths_{b}" for b in AGE_YEAR_BINS),
 )
 
 

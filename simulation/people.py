@@ -30,6 +30,10 @@ NO_PROGRAMME = -1
 NO_EMPLOYER = -1
 NOT_ELIGIBLE = -32768  # eligible_month of someone never eligible for referral
 FRAGILE_MONTHS = 6  # a job taken from unemployment is fragile for its first six months
+# Completed months unemployed, binned for the job-finding hazard by duration (ONS 2013 compares
+# under 3 months with over 2 years: calibration.md s6).
+DURATION_EDGES = np.array([0, 3, 6, 12, 24], dtype=np.int16)
+DURATION_BINS = ("d0_2", "d3_5", "d6_11", "d12_23", "d24p")
 
 
 @dataclass

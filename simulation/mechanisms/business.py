@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.config import Params
-from simulation.firms import Firms, age_profile, death_hazard
+from simulation.firms import AGE_YEAR_BINS, Firms, age_profile, death_hazard
 from simulation.mechanisms import matching
 from simulation.mechanisms._util import count_by, pick_per_group, stochastic_round
 from simulation.mechanisms.separations import release
@@ -66,6 +66,20 @@ def expected_contraction(firms: Firms, params: Params) -> float:
     return float((firms.size[small] * full).sum() * share)
 
 
+def life_table(firms: Firms, die: np.ndarray, flows: dict[str, np.ndarray], n_districts: int) -> None:
+    """Small firms at risk and dying this month by year of life (AGE_YEAR_BINS): survival to 1, 3
+    and 5 years as the model gives it, for calibration and validation (`analysis.targets`)."""
+    nb = len(AGE_YEAR_BINS)
+    at_risk = np.flatnonzero(firms.alive & ~firms.large)
+    dying = at_risk[die[at_risk]]
+    for name, rows in (("firms_at_risk", at_risk), ("firm_deaths", dying)):
+        year = np.minimum((firms.age[rows] - 1) // 12, nb - 1).clip(0)
+        counts = np.bincount(firms.district[rows].astype(np.int64) * nb + year, minlength=n_districts * nb)
+        counts = counts.reshape(n_districts, nb)
+        for i, label in enumerate(AGE_YEAR_BINS):
+            flows[f"{name}_{label}"] += counts[:, i]
+
+
 def step(
     people: People,
     firms: Firms,
@@ -85,6 +99,7 @@ def step(
     displaced = np.zeros(people.n, dtype=bool)
     claim = streams.uniform("claim", month, people.n)
     die = streams.uniform("firm_death", month, firms.capacity) < hazard(firms, params)
+    life_table(firms, die, flows, n_districts)
     if die.any():
         employed = people.status == EMPLOYED
         leaving = employed & die[np.where(employed, people.employer, 0)]

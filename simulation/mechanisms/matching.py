@@ -20,7 +20,17 @@ import numpy as np
 from simulation.config import Params
 from simulation.firms import Firms
 from simulation.mechanisms._util import rank_within_sorted_groups, sum_by
-from simulation.people import EMPLOYED, INACTIVE, NO_BENEFIT, UNEMPLOYED, People, set_claim, wage_for
+from simulation.people import (
+    DURATION_BINS,
+    DURATION_EDGES,
+    EMPLOYED,
+    INACTIVE,
+    NO_BENEFIT,
+    UNEMPLOYED,
+    People,
+    set_claim,
+    wage_for,
+)
 from simulation.rng import Streams
 
 
@@ -105,8 +115,22 @@ def step(
     flows["i_to_e"] += np.bincount(people.district[hired[~from_u]], minlength=n_districts)
     from_ltu = hired[from_u][people.months_in_status[hired[from_u]] >= 12]
     flows["ltu_to_e"] += np.bincount(people.district[from_ltu], minlength=n_districts)
+    count_by_duration(people, hired[from_u], flows, n_districts)
     start_jobs(people, firms, hired, filled, params)
     return q
+
+
+def count_by_duration(people: People, hired_from_u: np.ndarray, flows: dict[str, np.ndarray], n_districts: int) -> None:
+    """The unemployed at risk and those hired, by completed months unemployed (DURATION_BINS):
+    the job-finding hazard's duration gradient, a calibration target and a validation check."""
+    nb = len(DURATION_BINS)
+    at_risk = np.flatnonzero(people.status == UNEMPLOYED)
+    for name, rows in (("u_at_risk", at_risk), ("u_to_e", hired_from_u)):
+        b = np.searchsorted(DURATION_EDGES, people.months_in_status[rows], side="right") - 1
+        counts = np.bincount(people.district[rows].astype(np.int64) * nb + b, minlength=n_districts * nb)
+        counts = counts.reshape(n_districts, nb)
+        for i, label in enumerate(DURATION_BINS):
+            flows[f"{name}_{label}"] += counts[:, i]
 
 
 def take_posts(

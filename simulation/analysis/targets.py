@@ -1,0 +1,168 @@
+"""Model quantities that are compared with observed figures, and the observed figures themselves.
+
+`model_values` reads one run's month x district table (and its cohort table) and returns the
+quantities the evidence speaks about: monthly flows in and out of work, unemployment and
+long-term unemployment shares, the job-finding hazard by months unemployed, small-business
+survival by year of life, unemployed per vacancy, and the Work Programme's two-year job-outcome
+rate (overall and by payment group). Calibration (`labourlab calibrate`) fits parameters to the
+targets in `configs/targets.toml`; validation (`labourlab validate`) checks facts it was not fitted
+to. Both read the model through this one function, so a quantity means the same in each.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, model_validator
+
+from simulation.config import CONFIGS, ConfigError, PlaceFile, Strict, _validate, read_toml
+from simulation.firms import AGE_YEAR_BINS
+from simulation.people import DURATION_BINS, GROUP_NAMES
+
+TARGETS_FILE = CONFIGS / "targets.toml"
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den > 0 else math.nan
+
+
+def duration_hazards(g: pd.DataFrame) -> dict[str, float]:
+    """Monthly job-finding hazard of the unemployed by completed months unemployed."""
+    return {b: _ratio(g[f"u_to_e_{b}"].sum(), g[f"u_at_risk_{b}"].sum()) for b in DURATION_BINS}
+
+
+def survival_curve(g: pd.DataFrame) -> dict[int, float]:
+    """Survival of small firms to 1..5 years from the run's life table (monthly hazard per year of life)."""
+    out: dict[int, float] = {}
+    s = 1.0
+    for year, b in enumerate(AGE_YEAR_BINS[:5], start=1):
+        h = _ratio(g[f"firm_deaths_{b}"].sum(), g[f"firms_at_risk_{b}"].sum())
+        s *= (1.0 - h) ** 12 if not math.isnan(h) else math.nan
+        out[year] = s
+    return out
+
+
+def outcome_rates(cohorts: pd.DataFrame | None) -> dict[str, float]:
+    """Two-year official job-outcome rate over referrals, cohorts followed for two years: overall
+    (`all`) and by payment group (NaN where a group had no referrals)."""
+    out = {g: math.nan for g in [*GROUP_NAMES[1:], "all"]}
+    if cohorts is None or cohorts.empty or "referred" not in cohorts:
+        return out
+    c = cohorts[cohorts["followed_up"].astype(bool)]
+    sums = c.groupby(c["group"].astype(str))[["referred", "outcome_24m"]].sum()
+    for g in GROUP_NAMES[1:]:
+        if g in sums.index:
+            out[g] = _ratio(sums.at[g, "outcome_24m"], sums.at[g, "referred"])
+    out["all"] = _ratio(sums["outcome_24m"].sum(), sums["referred"].sum())
+    return out
+
+
+def model_values(monthly: pd.DataFrame, cohorts: pd.DataFrame | None = None, last_months: int = 12) -> dict[str, float]:
+    """Every compared quantity of one run. Stocks are averaged over the last `last_months` months;
+    hazards pool the whole run (this month's flow over last month's stock)."""
+    g = monthly.groupby("month").sum(numeric_only=True).sort_index()
+    tail = g.iloc[-last_months:]
+    active = (tail["employed"] + tail["unemployed"]).sum()
+    prev_u, prev_e = g["unemployed"].shift(1).iloc[1:], g["employed"].shift(1).iloc[1:]
+    values: dict[str, float] = {
+        "u_to_e_hazard": _ratio(g["u_to_e"].iloc[1:].sum(), prev_u.sum()),
+        "e_to_u_hazard": _ratio(g["e_to_u"].iloc[1:].sum(), prev_e.sum()),
+        "unemployment_rate": _ratio(tail["unemployed"].sum(), active),
+        "employment_rate": _ratio(tail["employed"].sum(), tail["population"].sum()),
+        "ltu_share": _ratio(tail["long_term_unemployed"].sum(), tail["unemployed"].sum()),
+        "unemployed_per_vacancy": _ratio(tail["unemployed"].sum(), tail["vacancies"].sum()),
+        "vacancy_rate": _ratio(tail["vacancies"].sum(), (tail["vacancies"] + tail["employed"]).sum()),
+    }
+    if all(f"u_at_risk_{b}" in g for b in DURATION_BINS):
+        hz = duration_hazards(g)
+        for b, h in hz.items():
+            values[f"hazard_{b}"] = h
+        values["duration_gradient"] = _ratio(hz[DURATION_BINS[0]], hz[DURATION_BINS[-1]])
+    if all(f"firms_at_risk_{b}" in g for b in AGE_YEAR_BINS):
+        for year, s in survival_curve(g).items():
+            values[f"survival_{year}yr"] = s
+    rates = outcome_rates(cohorts)
+    values["wp_two_year_outcome_rate"] = rates["all"]
+    for grp in GROUP_NAMES[1:]:
+        values[f"outcome_rate_{grp}"] = rates[grp]
+    return values
+
+
+# ------------------------------------------------------------------------------- the targets
+class Target(Strict):
+    """One observed figure, the band its evidence allows, and which arm reproduces it."""
+
+    value: float
+    low: float
+    high: float
+    arm: Literal["baseline", "programme"] = "baseline"
+    source: str = Field(min_length=1)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _band(self) -> Target:
+        for name in ("value", "low", "high"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"expected a finite {name}, got {getattr(self, name)}")
+        if not self.low <= self.value <= self.high:
+            raise ValueError(f"expected low <= value <= high, got {self.low}, {self.value}, {self.high}")
+        if self.low == self.high:
+            raise ValueError("expected a band with low < high (the loss divides by its width)")
+        return self
+
+    @property
+    def scale(self) -> float:
+        """Half the band: a miss of this size costs one unit of loss."""
+        return (self.high - self.low) / 2.0
+
+
+class TargetsFile(Strict):
+    targets: dict[str, Target] = Field(min_length=1)
+
+
+KNOWN = {
+    "u_to_e_hazard",
+    "e_to_u_hazard",
+    "unemployment_rate",
+    "employment_rate",
+    "ltu_share",
+    "unemployed_per_vacancy",
+    "vacancy_rate",
+    "duration_gradient",
+    "wp_two_year_outcome_rate",
+    *(f"hazard_{b}" for b in DURATION_BINS),
+    *(f"survival_{y}yr" for y in range(1, 6)),
+    *(f"outcome_rate_{g}" for g in GROUP_NAMES[1:]),
+}
+
+
+def load_targets(path: Path | None = None, place: PlaceFile | None = None) -> dict[str, Target]:
+    """The targets, validated; for a place other than England the unemployment target is the
+    place's own documented rate (working-age weighted), with the same band width."""
+    path = path or TARGETS_FILE
+    tf = _validate(TargetsFile, read_toml(path), path)
+    from simulation.config import _nearest
+
+    for key in tf.targets:
+        if key not in KNOWN:
+            raise ConfigError(path, f"targets.{key}", f"unknown model quantity{_nearest(key, sorted(KNOWN))}")
+    targets = dict(tf.targets)
+    if place is not None and "unemployment_rate" in targets and place.name != "england":
+        pop = np.array([d.working_age_pop for d in place.districts], dtype=float)
+        u = np.array([d.unemployment_rate for d in place.districts])
+        rate = float((pop * u).sum() / pop.sum())
+        t = targets["unemployment_rate"]
+        half = t.scale
+        targets["unemployment_rate"] = t.model_copy(
+            update={
+                "value": rate,
+                "low": rate - half,
+                "high": rate + half,
+                "note": f"{place.name}'s documented rate (place file), band width as England's. {t.note}".strip(),
+            }
+        )
+    return targets
