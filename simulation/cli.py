@@ -220,7 +220,15 @@ def parser() -> argparse.ArgumentParser:
     )
     v.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     v.add_argument("--port", type=_positive_int, default=8765, help="port (default 8765)")
+    _analysis_commands(sub)
     return p
+
+
+def _analysis_commands(sub: Any) -> None:
+    """Commands whose parsers live beside their analysis (issue 7: sensitivity, calibration, validation)."""
+    from simulation.analysis import sensitivity
+
+    sensitivity.add_parser(sub)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -256,6 +264,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_report(args)
         if args.command == "viz":
             return cmd_viz(args)
+        if args.command == "sensitivity":
+            from simulation.analysis import sensitivity
+
+            return sensitivity.run(args)
         if args.months < 1:
             raise ConfigError("command line", "--months", "expected at least 1")
         overrides = dict(args.set)

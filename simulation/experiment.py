@@ -31,6 +31,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import re
 import signal
@@ -42,7 +43,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -81,6 +82,34 @@ class ArmSpec(Strict):
     params: dict[str, float] = Field(default_factory=dict)
 
 
+class DesignSpec(Strict):
+    """A sample of parameter sets for global sensitivity analysis (`labourlab sensitivity`): every
+    arm is run at every point, on the same seeds, so arms are paired at each point."""
+
+    method: Literal["morris", "sobol", "lhs"]
+    samples: int = Field(ge=1, le=100_000)  # Morris trajectories; Sobol base sample N; LHS points
+    levels: int = Field(default=4, ge=2, le=100)  # Morris grid levels
+    seed: int = Field(default=0, ge=0)  # the sampler's seed (the runs' seeds are `seeds`)
+    parameters: list[str] = Field(min_length=1)
+    # Ranges to sample (default: each parameter's low-high in the calibration file).
+    ranges: dict[str, list[float]] = Field(default_factory=dict)
+
+
+class OutputSpec(Strict):
+    """A model quantity a sensitivity analysis explains: a claims measure (analysis.claims.MEASURES)
+    in one arm, or compared between two arms on the same seeds."""
+
+    label: str = Field(min_length=1)
+    measure: str = Field(min_length=1)
+    how: Literal["level", "difference", "saving", "relative", "ratio", "per_difference"]
+    arm: str = Field(min_length=1)
+    versus: str | None = None
+    per: str | None = None  # the denominator's measure for a per_difference (cost per additional job)
+    # For ranking robustness: which way is better, and the value to beat (0: the arms' difference).
+    better: Literal["higher", "lower"] | None = None
+    threshold: float = Field(default=0.0, allow_inf_nan=False)
+
+
 class SpecFile(Strict):
     name: str = Field(min_length=1)
     description: str = ""
@@ -93,6 +122,8 @@ class SpecFile(Strict):
     baseline: str = Field(min_length=1)
     arms: dict[str, ArmSpec]
     sweep: dict[str, list[float]] = Field(default_factory=dict)
+    design: DesignSpec | None = None
+    outputs: dict[str, OutputSpec] = Field(default_factory=dict)
 
     @field_validator("seeds")
     @classmethod
@@ -127,6 +158,7 @@ class ScenarioSpec:
     place_name: str
     regime_name: str
     config_sha256: str
+    point: int = -1  # index of the design point ([design]); -1 outside a design
 
 
 @dataclass(frozen=True)
@@ -164,6 +196,8 @@ class Experiment:
     arms: dict[str, dict[str, Any]]
     sweep: dict[str, list[float]]
     scenarios: list[ScenarioSpec]
+    design: dict[str, Any] | None = None  # resolved [design]: method, parameters, bounds, points
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def resolved(self) -> dict[str, Any]:
         """The resolved spec: what determines the runs' results (plus the description)."""
@@ -180,6 +214,7 @@ class Experiment:
             "baseline": self.baseline,
             "arms": self.arms,
             "sweep": self.sweep,
+            **({"design": self.design, "outputs": self.outputs} if self.design else {}),
             "scenarios": {
                 s.name: {
                     "arm": s.arm,
@@ -325,9 +360,19 @@ def load_experiment(path: Path | str) -> Experiment:
                 raise err(f"sweep.{name}", f"also set in arms.{arm}.params; set it in one place")
         sweep[name] = [float(v) for v in values]
 
-    # Scenarios: arms, or arms x each value of each swept parameter (one parameter at a time).
+    design = _design(spec, arms, calibration, err) if spec.design is not None else None
+    outputs = _outputs(spec, arms, err)
+
+    # Scenarios: arms, or arms x each value of each swept parameter (one parameter at a time), or
+    # arms x each point of a design.
     points: list[tuple[str, dict[str, float], str]] = [("", {}, "")]
-    if sweep:
+    if design is not None:
+        names = design["parameters"]
+        points = [
+            (f"@p{i:04d}", dict(zip(names, row, strict=True)), f"design point {i}")
+            for i, row in enumerate(design["points"])
+        ]
+    elif sweep:
         points = [
             (f"@{n}={format_value(v)}", {n: v}, f"sweep.{n}[{i}]")
             for n, vals in sweep.items()
@@ -361,6 +406,7 @@ def load_experiment(path: Path | str) -> Experiment:
                     place_name=sc.place.name,
                     regime_name=sc.regime.name,
                     config_sha256=_sha256(sc.resolved()),
+                    point=int(suffix[2:]) if design is not None else -1,
                 )
             )
     return Experiment(
@@ -377,7 +423,92 @@ def load_experiment(path: Path | str) -> Experiment:
         arms=arms,
         sweep=sweep,
         scenarios=scenarios,
+        design=design,
+        outputs=outputs,
     )
+
+
+def _design(spec: SpecFile, arms: dict[str, dict[str, Any]], calibration: str | None, err: Any) -> dict[str, Any]:
+    """Validate [design] and draw its points (SALib) over each parameter's calibration range."""
+    from simulation.analysis.sensitivity import sample
+
+    d = spec.design
+    assert d is not None
+    if spec.sweep:
+        raise err("design", "expected either [sweep] or [design], not both")
+    cal = load_calibration(Path(calibration) if calibration else None)
+    seen: set[str] = set()
+    bounds: list[tuple[float, float]] = []
+    for i, name in enumerate(d.parameters):
+        if name not in PARAMETERS:
+            raise err(f"design.parameters[{i}]", f"unknown parameter{_nearest(name, PARAMETERS)}")
+        if name in seen:
+            raise err(f"design.parameters[{i}]", f"expected distinct parameters, got {name!r} twice")
+        seen.add(name)
+        for arm, a in arms.items():
+            if name in a["params"]:
+                raise err(f"design.parameters[{i}]", f"{name} is also set in arms.{arm}.params; set it in one place")
+        rec = cal.records[name]
+        given = d.ranges.get(name, [rec.low, rec.high])
+        if len(given) != 2:
+            raise err(f"design.ranges.{name}", f"expected [low, high], got {len(given)} numbers")
+        lo, hi = given
+        dom = PARAMETERS[name].domain
+        if not (math.isfinite(lo) and math.isfinite(hi) and dom[0] <= lo < hi <= dom[1]):
+            where = f"design.ranges.{name}" if name in d.ranges else f"design.parameters[{i}]"
+            raise err(
+                where,
+                f"expected a range low < high inside [{dom[0]}, {dom[1]}], got [{lo}, {hi}]"
+                + ("" if name in d.ranges else " (from the calibration file; a fixed parameter cannot be varied)"),
+            )
+        bounds.append((float(lo), float(hi)))
+    for name in d.ranges:
+        if name not in seen:
+            raise err(
+                f"design.ranges.{name}", f"expected a parameter listed in design.parameters{_nearest(name, seen)}"
+            )
+    if d.method == "sobol" and d.samples & (d.samples - 1):
+        raise err("design.samples", f"expected a power of two for a Sobol sample (8, 16, 32, ...), got {d.samples}")
+    if d.method == "morris" and len(d.parameters) < 2:
+        raise err("design.parameters", "expected at least two parameters for Morris screening")
+    points = sample(d.method, list(d.parameters), bounds, d.samples, d.levels, d.seed)
+    return {
+        "method": d.method,
+        "samples": d.samples,
+        "levels": d.levels,
+        "seed": d.seed,
+        "parameters": list(d.parameters),
+        "bounds": [list(b) for b in bounds],
+        "points": points.tolist(),
+    }
+
+
+def _outputs(spec: SpecFile, arms: dict[str, dict[str, Any]], err: Any) -> dict[str, dict[str, Any]]:
+    """Validate [outputs.*]: known measures, arms that exist, a second arm where one is needed."""
+    from simulation.analysis.claims import MEASURES
+
+    out: dict[str, dict[str, Any]] = {}
+    for key, o in spec.outputs.items():
+        if not NAME_RE.fullmatch(key):
+            raise err(f"outputs.{key}", f"expected a name of {NAME_RULE}")
+        for attr in ("measure", "per"):
+            m = getattr(o, attr)
+            if m is not None and m not in MEASURES:
+                raise err(
+                    f"outputs.{key}.{attr}", f"unknown measure{_nearest(m, MEASURES)}; known: {', '.join(MEASURES)}"
+                )
+        for attr in ("arm", "versus"):
+            a = getattr(o, attr)
+            if a is not None and a not in arms:
+                raise err(f"outputs.{key}.{attr}", f"expected one of the arms ({', '.join(arms)}){_nearest(a, arms)}")
+        if o.how != "level" and o.versus is None:
+            raise err(f"outputs.{key}.versus", f"expected the arm to compare with (how = {o.how!r})")
+        if (o.how == "per_difference") != (o.per is not None):
+            raise err(
+                f"outputs.{key}.per", "expected 'per' (the denominator's measure) exactly when how = 'per_difference'"
+            )
+        out[key] = o.model_dump()
+    return out
 
 
 # -------------------------------------------------------------------------------- the layout
@@ -962,7 +1093,15 @@ def main(spec: Path, out: Path | None, executor_kind: str | None, scheduler: str
     for col in ("scenario", "arm", "finished", "failed", "missing"):
         t.add_column(col, justify="left" if col in ("scenario", "arm") else "right")
     arm_of = {s.name: s.arm for s in exp.scenarios}
-    for name, c in res.by_scenario.items():
+    rows = res.by_scenario
+    if exp.design is not None:  # hundreds of design points: one row per arm, over its points
+        rows = {}
+        for name, c in res.by_scenario.items():
+            r = rows.setdefault(f"{arm_of[name]}@p*", {"finished": 0, "failed": 0, "missing": 0})
+            for k in r:
+                r[k] += c[k]
+        arm_of.update({f"{a}@p*": a for a in exp.arms})
+    for name, c in rows.items():
         t.add_row(escape(name), escape(arm_of[name]), str(c["finished"]), str(c["failed"]), str(c["missing"]))
     console.print(t)
     for note in res.notes:
