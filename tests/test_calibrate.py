@@ -1,0 +1,341 @@
+"""`labourlab calibrate`: the spec's validation, the search, the fit report and the fitted parameter file.
+
+Everything runs on testville with short horizons and 3 trials. Most tests share one calibration run
+in this process (a serial executor: the same worker function, called in turn); one runs the
+command as a user would, on the local process pool, and one on a dask LocalCluster, and both must
+give the same trials as the serial run (a trial's runs are pure functions of parameters and seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import math
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulation.analysis import calibrate as cal
+from simulation.analysis.targets import Target, outcome_rates
+from simulation.config import ConfigError, load_calibration, make_scenario
+from simulation.model import LabourMarketModel
+
+SPEC = """\
+name = "t"
+description = "test calibration"
+place = "testville"
+months = 36
+burn_in = 6
+seeds = 2
+check_seeds = 2
+trials = 3
+sampler_seed = 6
+targets = ["u_to_e_hazard", "unemployment_rate", "ltu_share", "survival_1yr", "wp_two_year_outcome_rate"]
+
+[parameters.matching_efficiency]
+
+[parameters.early_separation_rate]
+low = 0.05
+high = 0.08
+"""
+FITTED = ("matching_efficiency", "early_separation_rate")
+
+
+class Serial:
+    """An executor running each task in this process, in order (same interface as the real ones)."""
+
+    kind = "serial"
+
+    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[Any, Any, None]]:
+        for t in tasks:
+            yield t, fn(t), None
+
+    def label(self) -> str:
+        return "serial"
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def spec_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("spec") / "t.toml"
+    path.write_text(SPEC, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def fitted(spec_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[cal.Fit, dict[str, Path]]:
+    out = tmp_path_factory.mktemp("out")
+    spec = cal.load_spec(spec_path)
+    return cal.calibrate(spec, out, Serial(), str(spec_path))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="labourlab")
+    sub = p.add_subparsers(dest="command", required=True)
+    cal.add_parser(sub)
+    return p
+
+
+def trial_table(path: Path) -> pd.DataFrame:
+    df = pd.read_csv(path)
+    return df[["number", "value", *(f"params_{p}" for p in FITTED), "state"]]
+
+
+# ------------------------------------------------------------------------------- outputs
+def test_outputs_written(fitted):
+    fit, files = fitted
+    for name in ("report", "fit", "trials", "calibrated"):
+        assert files[name].is_file(), name
+    assert not list(files["report"].parent.glob(".*.tmp")), "temporary files left behind"
+    table = pd.read_csv(files["fit"])
+    assert list(table["target"]) == list(fit.spec.targets)
+    assert {"handset_mean", "handset_low", "handset_high", "fitted_mean", "fitted_inside", "fitted_miss"} <= set(table)
+    assert (table["handset_low"] <= table["handset_mean"]).all() and (
+        table["handset_mean"] <= table["handset_high"]
+    ).all()
+    trials = pd.read_csv(files["trials"])
+    assert len(trials) == 3 and list(trials["number"]) == [0, 1, 2]
+    report = files["report"].read_text(encoding="utf-8")
+    for key in fit.spec.targets:
+        assert f"| {key} |" in report
+    for name in FITTED:
+        assert f"| {name} |" in report
+    assert "check seeds (fresh)" in report
+
+
+def test_trial_zero_is_handset_and_best_loss_not_worse(fitted):
+    fit, files = fitted
+    trials = trial_table(files["trials"])
+    assert trials.loc[0, "params_matching_efficiency"] == 0.21
+    assert trials.loc[0, "params_early_separation_rate"] == 0.06
+    res = fit.result
+    assert res.handset_loss == pytest.approx(trials.loc[0, "value"])
+    assert res.best_loss <= res.handset_loss
+    assert res.best_loss == pytest.approx(trials["value"].min())
+    best = trials.loc[trials["value"].idxmin()]
+    assert res.best_params == {p: best[f"params_{p}"] for p in FITTED}
+
+
+def test_loss_recomputed_from_trial_means(fitted):
+    """A trial's loss is the sum of squared standardised misses of its replicate means."""
+    fit, files = fitted
+    df = pd.read_csv(files["trials"])
+    for _, row in df.iterrows():
+        expected = sum(((row[f"user_attrs_model.{k}"] - t.value) / t.scale) ** 2 for k, t in fit.spec.targets.items())
+        assert row["value"] == pytest.approx(expected)
+
+
+def test_calibrated_file_loads_with_provenance(fitted, spec_path):
+    fit, files = fitted
+    params = load_calibration(files["calibrated"])
+    base = load_calibration()
+    prov = params.provenance
+    assert prov is not None
+    assert prov["spec_sha256"] == hashlib.sha256(spec_path.read_bytes()).hexdigest()
+    assert prov["trials"] == 3 and prov["seeds"] == [1, 2] and prov["check_seeds"] == [3, 4]
+    assert set(prov["targets"]) == set(fit.spec.targets)
+    assert prov["loss_check_seeds_fitted"] == pytest.approx(fit.check_loss_fitted)
+    assert prov["resolved_spec"]["parameters"]["early_separation_rate"]["low"] == 0.05
+    assert prov["git_commit"] and prov["versions"]["optuna"]
+    for name, rec in params.records.items():
+        b = base.records[name]
+        assert (rec.low, rec.high, rec.source, rec.unit, rec.assumption) == (
+            b.low,
+            b.high,
+            b.source,
+            b.unit,
+            b.assumption,
+        )
+        if name in FITTED:
+            assert rec.value == fit.result.best_params[name]
+            assert "Fitted by labourlab calibrate" in rec.note
+        else:
+            assert rec.value == b.value and rec.note == b.note
+
+
+def test_run_with_calibrated_file_equals_handset_with_fitted_overrides(fitted):
+    """A run on the fitted file is the hand-set run with exactly the fitted parameters changed."""
+    fit, files = fitted
+    best = fit.result.best_params
+
+    def frame(**kw: Any) -> pd.DataFrame:
+        sc = make_scenario("testville", "no_programme", months=8, burn_in=2, **kw)
+        m = LabourMarketModel(config=sc, seed=5)
+        while m.running:
+            m.step()
+        return m.results_frame()
+
+    sc = make_scenario("testville", "no_programme", months=8, burn_in=2, calibration=files["calibrated"])
+    assert {k: sc.params.values[k] for k in FITTED} == best
+    assert sc.resolved()["calibration_provenance"]["spec_sha256"]
+    with_file = frame(calibration=files["calibrated"])
+    pd.testing.assert_frame_equal(with_file, frame(overrides=best))
+    assert fit.result.best_trial != 0, (
+        "the test spec's sampler seed was chosen so that a trial beats the hand-set values"
+    )
+    assert not with_file.equals(frame())
+
+
+# ------------------------------------------------------------------------------- the command
+def test_cli_local_executor_same_trials_as_serial(fitted, spec_path, tmp_path, capsys):
+    """The command on the local process pool: same trials and fitted values as the in-process run."""
+    _, files = fitted
+    out = tmp_path / "cli"
+    code = cal.run(parser().parse_args(["calibrate", str(spec_path), "--out", str(out), "--workers", "2"]))
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "loss on trial seeds" in printed and str(out / "calibrated.toml") in printed
+    pd.testing.assert_frame_equal(trial_table(out / "trials.csv"), trial_table(files["trials"]))
+    a = load_calibration(out / "calibrated.toml").values
+    b = load_calibration(files["calibrated"]).values
+    assert {k: a[k] for k in FITTED} == {k: b[k] for k in FITTED}
+
+
+def test_one_trial_fits_the_handset_values(spec_path, tmp_path):
+    """With no trial but the hand-set one, the fitted file repeats the hand-set values and says so."""
+    spec = cal.load_spec(spec_path, trials=1)
+    fit, files = cal.calibrate(spec, tmp_path, Serial(), str(spec_path))
+    assert fit.result.best_params == spec.handset()
+    assert fit.check_loss_fitted == fit.check_loss_handset
+    assert "No trial beat the hand-set values" in files["report"].read_text(encoding="utf-8")
+    values = load_calibration(files["calibrated"]).values
+    assert {k: values[k] for k in FITTED} == spec.handset()
+
+
+def test_same_spec_same_trials(spec_path):
+    """Determinism: the same spec gives the same trials, losses and best parameters."""
+    spec = cal.load_spec(spec_path, trials=2)
+    first = cal.search(spec, Serial())
+    second = cal.search(cal.load_spec(spec_path, trials=2), Serial())
+    assert first.trial_losses == second.trial_losses
+    assert [t.params for t in first.study.trials] == [t.params for t in second.study.trials]
+    assert first.best_params == second.best_params
+
+
+def test_dask_executor_gives_the_serial_trials(fitted, spec_path, tmp_path):
+    """The replicate runs of a trial on a dask LocalCluster: the same losses as in this process."""
+    _, files = fitted
+    out = tmp_path / "dask"
+    args = ["calibrate", str(spec_path), "--out", str(out), "--executor", "dask", "--workers", "2", "--trials", "2"]
+    assert cal.run(parser().parse_args(args)) == 0
+    pd.testing.assert_frame_equal(trial_table(out / "trials.csv"), trial_table(files["trials"]).iloc[:2])
+
+
+# ------------------------------------------------------------------------------- bad specs
+BAD = [
+    (
+        ("[parameters.matching_efficiency]", "[parameters.matching_efficency]"),
+        "parameters.matching_efficency",
+        "did you mean 'matching_efficiency'",
+    ),
+    (
+        ("low = 0.05\nhigh = 0.08", "low = 0.08\nhigh = 0.05"),
+        "parameters.early_separation_rate",
+        "low 0.08 > high 0.05",
+    ),
+    (
+        ("low = 0.05\nhigh = 0.08", "low = 0.05\nhigh = 0.2"),
+        "parameters.early_separation_rate",
+        "outside the calibration file's range [0.04, 0.085]",
+    ),
+    (
+        ("low = 0.05\nhigh = 0.08", "low = 0.07\nhigh = 0.08"),
+        "parameters.early_separation_rate",
+        "must contain the hand-set value 0.06",
+    ),
+    (('"ltu_share",', '"ltu_shar",'), "targets[2]", "did you mean 'ltu_share'"),
+    (('"ltu_share",', '"outcome_rate_esa_new",'), "targets[2]", "held back for validation"),
+    (("trials = 3", "trials = 0"), "trials", "greater than or equal to 1"),
+    (("check_seeds = 2", "check_seeds = [2, 9]"), "check_seeds", "not used by the trials"),
+    (("months = 36", "months = 20"), "months", "at least 36 months"),
+    (('place = "testville"', 'place = "testvile"'), "place", "did you mean 'testville'"),
+    (("sampler_seed = 6", "sampler_seed = 6\nsampler = 3"), "sampler", "unknown key (did you mean 'sampler_seed'?)"),
+]
+
+
+@pytest.mark.parametrize(("edit", "field", "expected"), BAD, ids=[b[1] + ":" + b[2][:20] for b in BAD])
+def test_bad_spec_one_line_error(tmp_path, edit, field, expected):
+    old, new = edit
+    assert old in SPEC
+    path = tmp_path / "bad.toml"
+    path.write_text(SPEC.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        cal.load_spec(path)
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert msg.startswith(f"{path}: {field}: "), msg
+    assert expected in msg, msg
+
+
+def test_bad_spec_raised_from_run(tmp_path):
+    """run() lets the ConfigError through for cli.main to print as one line (exit 2), before any run."""
+    path = tmp_path / "bad.toml"
+    path.write_text(SPEC.replace("trials = 3", "trials = 0"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="trials"):
+        cal.run(parser().parse_args(["calibrate", str(path), "--out", str(tmp_path / "o")]))
+    assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------------------------------------------------- pieces
+def test_target_loss():
+    t = Target(value=0.08, low=0.07, high=0.09, source="s")
+    assert cal.target_loss(t, [0.09, 0.11]) == pytest.approx(4.0)  # mean 0.10 is two half-bands away
+    assert cal.target_loss(t, [0.08, math.nan]) == 0.0  # a replicate without the quantity is left out
+    assert cal.target_loss(t, [math.nan, math.nan]) == cal.NAN_PENALTY
+
+
+def test_referral_outcome_rate_counts_only_referred_share():
+    """Half of ESA claimants referred: outcomes per referral use the group's rate, not all its outcomes."""
+    cohorts = pd.DataFrame(
+        {
+            "group": ["jsa_25_plus", "esa_new"],
+            "eligible": [100.0, 200.0],
+            "referred": [100.0, 100.0],
+            "outcome_24m": [40.0, 20.0],
+            "followed_up": [True, True],
+        }
+    )
+    # JSA 40/100 over 100 referrals, ESA 20/200 = 0.1 over 100 referrals -> (40 + 10) / 200
+    assert cal.referral_outcome_rate(cohorts) == pytest.approx(0.25)
+    assert outcome_rates(cohorts)["all"] == pytest.approx(0.30)  # counts the unreferred ESA outcomes
+    assert math.isnan(cal.referral_outcome_rate(cohorts.assign(followed_up=False)))
+
+
+def test_edge_flag_in_report(fitted):
+    fit, files = fitted
+    spec = fit.spec
+    edge = cal.SearchResult(
+        study=fit.result.study,
+        best_params={"matching_efficiency": 0.35, "early_separation_rate": 0.0651},
+        best_trial=1,
+        trial_losses=[2.0, 1.0],
+        handset_loss=2.0,
+        best_loss=1.0,
+        wall_seconds=0.0,
+    )
+    f = cal.Fit(spec, edge, fit.targets, 3.0, 2.0, fit.created)
+    rows = {r["parameter"]: r["at_edge"] for r in f.params_rows()}
+    assert rows == {"matching_efficiency": "high", "early_separation_rate": ""}
+    report = cal.fit_report(f, files)
+    assert "at the high end of its range: the fit wants to go further than the evidence allows" in report
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+    number=st.floats(allow_nan=False, allow_infinity=False),
+)
+def test_toml_writer_round_trips(text, number):
+    lines: list[str] = []
+    cal._table(lines, "provenance", {"s": text, "x": number, "l": [text, number], "sub": {text or "k": number}})
+    data = tomllib.loads("\n".join(lines))["provenance"]
+    assert data["s"] == text and data["x"] == number and data["l"] == [text, number]
+    assert data["sub"] == {text or "k": number}
