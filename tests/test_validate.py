@@ -346,3 +346,24 @@ def test_process_pool_gives_the_same_values_as_one_process(
     serial = pd.read_csv(tmp_path / "serial" / "validation.csv")
     pool = pd.read_csv(tmp_path / "pool" / "validation.csv")
     assert serial["per_seed"].tolist() == pool["per_seed"].tolist()
+
+
+def test_calibration_file_is_the_one_validated(
+    tmp_path: Path, write_toml: Callable[[str, str], Path], shipped: Callable[[str, str], str]
+) -> None:
+    """--calibration FILE (e.g. calibrate's fitted file, with its provenance) sets the parameters of every run."""
+    checks = write_toml("one", QUANTITY_CHECK.format(cid="s2", value=0.5, low=0.0, high=1.0))
+    text = shipped("", "calibration")
+    assert "[params.survival_1yr]\nvalue = 0.913\n" in text
+    fitted = text.replace("[params.survival_1yr]\nvalue = 0.913\n", "[params.survival_1yr]\nvalue = 0.95\n")
+    fitted += '\n[provenance]\nmade_by = "labourlab calibrate (test)"\n'
+    cal = write_toml("fitted", fitted)
+    common = ("--checks", str(checks), *SMALL, *SHORT, "--seeds", "1", "--jobs", "1")
+    assert run_cmd(*common, "--out", str(tmp_path / "shipped")) == 0
+    assert run_cmd(*common, "--calibration", str(cal), "--out", str(tmp_path / "fitted")) == 0
+    base = pd.read_csv(tmp_path / "shipped" / "validation.csv")["value"].iloc[0]
+    fit = pd.read_csv(tmp_path / "fitted" / "validation.csv")["value"].iloc[0]
+    assert fit > base  # fewer first-year deaths: more firms reach two years
+    man = json.loads((tmp_path / "fitted" / "manifest.json").read_text())
+    assert man["settings"]["calibration"] == str(cal.resolve())
+    assert man["settings"]["calibration_provenance"] == {"made_by": "labourlab calibrate (test)"}

@@ -32,7 +32,17 @@ from pydantic import Field, model_validator
 
 from simulation.analysis.compare import Interval, summarise
 from simulation.analysis.targets import KNOWN, TARGETS_FILE, load_targets, model_values
-from simulation.config import CONFIGS, ROOT, ConfigError, Strict, _nearest, _validate, make_scenario, read_toml
+from simulation.config import (
+    CONFIGS,
+    ROOT,
+    ConfigError,
+    Strict,
+    _nearest,
+    _validate,
+    load_calibration,
+    make_scenario,
+    read_toml,
+)
 from simulation.people import DURATION_BINS, GROUP_NAMES
 from simulation.results import atomic_write, git_commit, versions, write_json
 
@@ -147,12 +157,11 @@ def load_checks(path: Path | None = None, targets: Path | None = None) -> dict[s
         where = f"checks.{cid}"
         if c.quantity is not None and c.quantity not in KNOWN:
             raise ConfigError(path, f"{where}.quantity", f"unknown model quantity{_nearest(c.quantity, sorted(KNOWN))}")
-        for name in ("bins",):
-            for i, b in enumerate(getattr(c, name) or []):
-                if b not in DURATION_BINS:
-                    raise ConfigError(
-                        path, f"{where}.{name}[{i}]", f"unknown duration bin {b!r}; known: {', '.join(DURATION_BINS)}"
-                    )
+        for i, b in enumerate(c.bins or []):
+            if b not in DURATION_BINS:
+                raise ConfigError(
+                    path, f"{where}.bins[{i}]", f"unknown duration bin {b!r}; known: {', '.join(DURATION_BINS)}"
+                )
         for name in ("groups", "higher", "lower"):
             for i, g in enumerate(getattr(c, name) or []):
                 if g not in GROUPS:
@@ -261,6 +270,10 @@ def group_rate(counts: pd.DataFrame, groups: Sequence[str]) -> float:
     """Two-year job-outcome rate of these groups pooled: outcomes over everyone reaching the groups'
     referral point. Outcomes are counted for the whole cohort (outcomes.py), so the cohort is the
     denominator; for groups referred in full (the JSA groups) it equals the rate over referrals."""
+    # Not analysis.targets.outcome_rates: it divides these whole-cohort outcomes by referrals, which
+    # overstates a group referred in part (ESA new claimants half, ESA ex-IB a tenth in the
+    # centralised regime). Referral is by a random key, so referred and not referred differ only
+    # by the programme's help.
     sub = counts.loc[list(groups)]
     return _ratio(sub["outcome_24m"].sum(), sub["eligible"].sum())
 
@@ -292,6 +305,8 @@ class Task:
 
 @dataclass
 class RunOut:
+    """What one run leaves for the checks: its month x district and cohort tables."""
+
     monthly: pd.DataFrame
     cohorts: pd.DataFrame
     people_per_agent: float
@@ -354,7 +369,7 @@ def _fmt(x: float | None, digits: int = 4) -> str:
 def verdict(check: Check, value: float, low: float, high: float) -> tuple[str, str]:
     """PASS or FAIL from the model's value and 90% interval, or n/a when there is no value."""
     if not math.isfinite(value):
-        return NA, "no value (no cases at risk in the runs)"
+        return NA, "no value: nobody at risk in the runs"
     if check.expect == "within":
         assert check.low is not None and check.high is not None
         return (PASS, "") if check.low <= value <= check.high else (FAIL, "")
@@ -421,7 +436,7 @@ def evaluate(cid: str, check: Check, runs: list[RunOut]) -> Result:
                 pooled_hz.append(hz)
                 values.append(hazard_decline(hz))
         if pooled_hz:
-            mean_hz = np.nanmean(np.array(pooled_hz), axis=0)
+            mean_hz = pd.DataFrame(pooled_hz).mean().to_numpy()  # NaN only where no seed had anyone at risk
             res.detail = "hazard by months unemployed (mean over seeds): " + ", ".join(
                 f"{_band(b)} months: {h:.4f}" for b, h in zip(DURATION_BINS, mean_hz, strict=True)
             )
@@ -442,7 +457,7 @@ def evaluate(cid: str, check: Check, runs: list[RunOut]) -> Result:
             res.reason = "not enough cases: " + ", ".join(short)
             return res
         values = [group_gap(c, higher, lower) for c in counts]
-    rates = ", ".join(f"{g} {np.nanmean([group_rate(c, [g]) for c in counts]):.3f}" for g in ok)
+    rates = ", ".join(f"{g} {pd.Series([group_rate(c, [g]) for c in counts]).mean():.3f}" for g in ok)
     res.detail = "two-year outcome rate by group (mean over seeds): " + rates
     if short:
         res.detail += "; left out, not enough cases: " + ", ".join(short)
@@ -556,7 +571,7 @@ def print_table(results: list[Result], title: str, console: Any = None) -> None:
             escape(c.tolerance_text()),
             f"[{colour[r.status]}]{escape(_result_cell(r))}[/]",
         )
-    (console or Console(width=180)).print(t)
+    (console or Console(width=160)).print(t)
 
 
 # ---------------------------------------------------------------------------- the command
@@ -694,6 +709,7 @@ def run(args: argparse.Namespace) -> int:
         "months": args.months,
         "burn_in": args.burn_in,
         "calibration": calibration or str(CONFIGS / "calibration.toml"),
+        "calibration_provenance": load_calibration(Path(calibration) if calibration else None).provenance,
         "checks": str(Path(args.checks).resolve()) if args.checks else str(VALIDATION_FILE),
         "arms": {a: {"place": where[a][0], "regime": ARM_REGIME[a], "people_per_agent": where[a][1]} for a in arms},
     }
