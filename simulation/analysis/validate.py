@@ -53,9 +53,6 @@ BOOTSTRAP_SEED = 20150226  # fixed, so the interval is reproducible for the same
 PASS, FAIL, NA = "PASS", "FAIL", "n/a"
 GROUPS = GROUP_NAMES[1:]
 
-# The regime each arm runs. "england" runs --beveridge-place at --england-scale.
-ARM_REGIME = {"baseline": "no_programme", "programme": "centralised", "england": "no_programme"}
-
 Statistic = Literal["quantity", "pooled_hazard", "hazard_decline", "beveridge_slope", "group_rate", "group_gap"]
 
 
@@ -521,8 +518,9 @@ def markdown(results: list[Result], settings: dict[str, Any]) -> str:
     lines = [
         "# Validation: stylised facts the model was not fitted to",
         "",
-        f"Place {settings['place']} (no programme; centralised regime for the Work Programme checks), "
-        f"{settings['beveridge_place']} at {settings['england_scale']:g} people per row for the Beveridge curve; "
+        f"Place {settings['place']} ({settings['baseline_regime']}; {settings['programme_regime']} for the "
+        f"Work Programme checks), {settings['beveridge_place']} ({settings['baseline_regime']}) at "
+        f"{settings['england_scale']:g} people per row for the Beveridge curve; "
         f"seeds {settings['seeds'][0]}..{settings['seeds'][-1]}, {settings['burn_in']} months burn-in + "
         f"{settings['months']} months; calibration {settings['calibration']}.",
         "",
@@ -612,6 +610,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="PEOPLE_PER_AGENT",
         help="people per row in the Beveridge runs (default 300: seconds a run)",
     )
+    v.add_argument(
+        "--baseline-regime",
+        default="no_programme",
+        metavar="REGIME",
+        help="regime of the baseline and Beveridge arms (default no_programme)",
+    )
+    v.add_argument(
+        "--programme-regime",
+        default="centralised",
+        metavar="REGIME",
+        help="regime whose outcomes by claimant group are checked (default centralised, the Work Programme)",
+    )
     v.add_argument("--seeds", type=_positive_int, default=3, help="seeds 1..N for every arm (default 3)")
     v.add_argument(
         "--calibration",
@@ -648,17 +658,18 @@ def run(args: argparse.Namespace) -> int:
     if args.calibration is not None and not Path(args.calibration).is_file():
         raise ConfigError(args.calibration, "", "file not found")
     arms = sorted({c.arm for c in checks.values()})
+    # Each arm of the checks: (place, regime, people per row).
     where = {
-        "baseline": (args.place, args.scale),
-        "programme": (args.place, args.scale),
-        "england": (args.beveridge_place, args.england_scale),
+        "baseline": (args.place, args.baseline_regime, args.scale),
+        "programme": (args.place, args.programme_regime, args.scale),
+        "england": (args.beveridge_place, args.baseline_regime, args.england_scale),
     }
     calibration = str(Path(args.calibration).resolve()) if args.calibration else None
     for arm in arms:  # every input is checked before any run starts
-        place, scale = where[arm]
+        place, regime, scale = where[arm]
         make_scenario(
             place,
-            ARM_REGIME[arm],
+            regime,
             months=args.months,
             burn_in=args.burn_in,
             people_per_agent=scale,
@@ -666,14 +677,14 @@ def run(args: argparse.Namespace) -> int:
         )
     seeds = list(range(1, args.seeds + 1))
     tasks = [
-        Task(arm, where[arm][0], ARM_REGIME[arm], s, args.months, args.burn_in, where[arm][1], calibration)
+        Task(arm, where[arm][0], where[arm][1], s, args.months, args.burn_in, where[arm][2], calibration)
         for arm in arms
         for s in seeds
     ]
     out = Path(args.out) if args.out else ROOT / "results" / "validate"
     print(
         f"labourlab validate: {len(checks)} checks; arms "
-        + ", ".join(f"{a} ({where[a][0]}, {ARM_REGIME[a]})" for a in arms)
+        + ", ".join(f"{a} ({where[a][0]}, {where[a][1]})" for a in arms)
         + f"; seeds {seeds[0]}..{seeds[-1]}, {args.burn_in} months burn-in + {args.months} months; "
         f"{len(tasks)} runs on {min(args.jobs, len(tasks))} process(es)"
     )
@@ -711,7 +722,9 @@ def run(args: argparse.Namespace) -> int:
         "calibration": calibration or str(CONFIGS / "calibration.toml"),
         "calibration_provenance": load_calibration(Path(calibration) if calibration else None).provenance,
         "checks": str(Path(args.checks).resolve()) if args.checks else str(VALIDATION_FILE),
-        "arms": {a: {"place": where[a][0], "regime": ARM_REGIME[a], "people_per_agent": where[a][1]} for a in arms},
+        "baseline_regime": args.baseline_regime,
+        "programme_regime": args.programme_regime,
+        "arms": {a: {"place": where[a][0], "regime": where[a][1], "people_per_agent": where[a][2]} for a in arms},
     }
     print_table(results, f"Validation: {args.place}, seeds {seeds[0]}..{seeds[-1]} (facts the model was not fitted to)")
     n_fail = sum(r.status == FAIL for r in results)
