@@ -581,15 +581,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     v = sub.add_parser(
         "validate",
         help="check the model against stylised facts it was not fitted to (pass/fail table)",
-        description="Run the arms the checks of configs/validation.toml need (--place with no programme and "
-        "under the centralised regime, England with no programme at a sampling scale) on seeds 1..N and print, "
+        description="Run the arms the checks of configs/validation.toml need (--place under --baseline-regime and "
+        "--programme-regime, England under --baseline-regime at a sampling scale) on seeds 1..N and print, "
         "for each stylised fact the model was not fitted to (Beveridge curve across markets, job finding by months "
         "unemployed, small-business survival at 2 and 4 years, Work Programme outcomes by claimant group), the "
-        "model's value with a 90%% interval, the expected figure, its tolerance and PASS/FAIL (n/a with a reason); "
+        "model's value with a 90% interval, the expected figure, its tolerance and PASS/FAIL (n/a with a reason); "
         "write validation.md, validation.csv and manifest.json to --out. Failing checks are findings: the exit "
         "status is 0 unless --strict.",
     )
-    v.add_argument("--place", default="southampton", help="place for the job-finding, survival and outcome checks")
+    v.add_argument(
+        "--place",
+        default="southampton",
+        help="place for the job-finding, survival and outcome checks (default southampton)",
+    )
     v.add_argument(
         "--scale",
         type=_scale,
