@@ -229,7 +229,7 @@ def _tree_rules(x: np.ndarray, y: np.ndarray, names: list[str], depth: int = 2) 
             wins = float(counts[list(tree.classes_).index(True)]) if True in tree.classes_ else 0.0
             share = wins / t.n_node_samples[node]
             rules.append(
-                f"{' and '.join(conds) or 'everywhere'}: wins at {share:.0%} of {t.n_node_samples[node]} points"
+                f"{' and '.join(conds) or 'everywhere'}: holds at {share:.0%} of {t.n_node_samples[node]} points"
             )
             return
         name, thr = names[t.feature[node]], t.threshold[node]
