@@ -226,9 +226,11 @@ def parser() -> argparse.ArgumentParser:
 
 def _analysis_commands(sub: Any) -> None:
     """Commands whose parsers live beside their analysis (issue 7: sensitivity, calibration, validation)."""
-    from simulation.analysis import sensitivity
+    from simulation.analysis import calibrate, sensitivity, validate
 
     sensitivity.add_parser(sub)
+    calibrate.add_parser(sub)
+    validate.add_parser(sub)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -264,10 +266,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_report(args)
         if args.command == "viz":
             return cmd_viz(args)
-        if args.command == "sensitivity":
-            from simulation.analysis import sensitivity
+        if args.command in ("sensitivity", "calibrate", "validate"):
+            from simulation.analysis import calibrate, sensitivity, validate
 
-            return sensitivity.run(args)
+            return {"sensitivity": sensitivity, "calibrate": calibrate, "validate": validate}[args.command].run(args)
         if args.months < 1:
             raise ConfigError("command line", "--months", "expected at least 1")
         overrides = dict(args.set)
