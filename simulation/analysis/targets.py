@@ -47,17 +47,29 @@ def survival_curve(g: pd.DataFrame) -> dict[int, float]:
 
 
 def outcome_rates(cohorts: pd.DataFrame | None) -> dict[str, float]:
-    """Two-year official job-outcome rate over referrals, cohorts followed for two years: overall
-    (`all`) and by payment group (NaN where a group had no referrals)."""
+    """Two-year official job-outcome rate of cohorts followed for two years: overall (`all`) and by
+    payment group (NaN where a group had no one eligible).
+
+    The cohort tracker counts outcomes for everyone who reached the referral point, referred or
+    not, so a group's rate is over its cohort (as `compare` reports it). Where a group is referred
+    in full (the JSA groups under the Work Programme) this is the rate over referrals; dividing
+    outcomes of the whole cohort by referrals alone would overstate groups referred in part. The
+    overall rate (the published Work Programme figure) weights each group's rate by its referrals."""
     out = {g: math.nan for g in [*GROUP_NAMES[1:], "all"]}
-    if cohorts is None or cohorts.empty or "referred" not in cohorts:
+    if cohorts is None or cohorts.empty or "eligible" not in cohorts:
         return out
     c = cohorts[cohorts["followed_up"].astype(bool)]
-    sums = c.groupby(c["group"].astype(str))[["referred", "outcome_24m"]].sum()
+    sums = c.groupby(c["group"].astype(str))[["eligible", "outcome_24m"]].sum()
     for g in GROUP_NAMES[1:]:
         if g in sums.index:
-            out[g] = _ratio(sums.at[g, "outcome_24m"], sums.at[g, "referred"])
-    out["all"] = _ratio(sums["outcome_24m"].sum(), sums["referred"].sum())
+            out[g] = _ratio(sums.at[g, "outcome_24m"], sums.at[g, "eligible"])
+    # The programme's overall rate is over referrals: each group's rate weighted by its referrals
+    # (referral within a group is by a random key, so the referred share has the group's rate).
+    rates = sums["outcome_24m"] / sums["eligible"].where(sums["eligible"] > 0)
+    referred = c.groupby(c["group"].astype(str))["referred"].sum() if "referred" in c else sums["eligible"]
+    w = referred.reindex(rates.index).fillna(0.0)
+    ok = rates.notna() & (w > 0)
+    out["all"] = _ratio(float((rates[ok] * w[ok]).sum()), float(w[ok].sum()))
     return out
 
 
