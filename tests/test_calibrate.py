@@ -9,6 +9,7 @@ give the same trials as the serial run (a trial's runs are pure functions of par
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import math
 import tomllib
@@ -347,6 +348,11 @@ def test_edge_flag_in_report(fitted):
     assert rows == {"matching_efficiency": "high", "early_separation_rate": ""}
     report = cal.fit_report(f, files)
     assert "at the high end of its range: the fit wants to go further than the evidence allows" in report
+    # A hand-set value at the end of its range that the fit left alone is not flagged.
+    at_end = copy.copy(spec)
+    at_end.parameters = [cal.FitParam("early_separation_rate", 0.06, 0.08, 0.06, 0.04, 0.085)]
+    unmoved = cal.SearchResult(fit.result.study, {"early_separation_rate": 0.06}, 0, [2.0], 2.0, 2.0, 0.0)
+    assert cal.Fit(at_end, unmoved, fit.targets, 3.0, 3.0, fit.created).params_rows()[0]["at_edge"] == ""
 
 
 @settings(max_examples=60, deadline=None)

@@ -450,16 +450,21 @@ def replicate_tasks(
 
 
 class RunFailed(RuntimeError):
-    pass
+    """A replicate run raised, or its worker died: its parameter set has no loss."""
 
 
 def run_tasks(executor: Any, tasks: Sequence[ReplicateTask]) -> dict[tuple[str, str, int], dict[str, float]]:
-    """Run the tasks; results by (label, arm, seed), whatever order they finish in."""
+    """Run the tasks; results by (label, arm, seed), whatever order they finish in. A failure is
+    raised only once every task has finished, so no run of this batch is still going when the next starts."""
     out: dict[tuple[str, str, int], dict[str, float]] = {}
+    failure: str | None = None
     for task, res, error in executor.run(run_replicate, list(tasks)):
         if error is not None:
-            raise RunFailed(f"{task.label}, {task.arm} arm, seed {task.seed}: {type(error).__name__}: {error}")
+            failure = failure or f"{task.label}, {task.arm} arm, seed {task.seed}: {type(error).__name__}: {error}"
+            continue
         out[(task.label, task.arm, task.seed)] = res
+    if failure is not None:
+        raise RunFailed(failure)
     return out
 
 
@@ -616,10 +621,12 @@ class Fit:
         for p in self.spec.parameters:
             v = self.result.best_params[p.name]
             width = p.high - p.low
+            # Only a value the fit moved says the fit wants to go further; a hand-set value that
+            # already sits at an end (e.g. survival_3yr at its lowest cohort) and stayed there does not.
             edge = ""
-            if v - p.low <= EDGE_SHARE * width:
+            if v != p.handset and v - p.low <= EDGE_SHARE * width:
                 edge = "low"
-            elif p.high - v <= EDGE_SHARE * width:
+            elif v != p.handset and p.high - v <= EDGE_SHARE * width:
                 edge = "high"
             rows.append(
                 {
