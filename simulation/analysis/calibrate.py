@@ -381,28 +381,6 @@ class ReplicateTask:
     params: dict[str, float] = field(default_factory=dict)
 
 
-def referral_outcome_rate(cohorts: pd.DataFrame | None) -> float:
-    """Two-year official job outcomes per referral over cohorts followed for two years: each payment
-    group's outcome rate (outcomes over everyone who reached the referral point) weighted by the
-    group's referrals.
-
-    Used instead of `targets.outcome_rates(...)["all"]`, which divides the outcomes of everyone in a
-    cohort by the referrals alone: where a regime refers only part of a group (ESA groups under the
-    Work Programme: 50% and 10%) that counts the outcomes of people never referred, and the rate
-    comes out well above what was achieved (Stevenage, hand-set: 0.45 against 0.34 this way). Within
-    a group this takes referred and unreferred people's rates as equal, which slightly understates
-    the referred ESA claimants' rate (they have the provider's support)."""
-    if cohorts is None or cohorts.empty or "referred" not in cohorts:
-        return math.nan
-    c = cohorts[cohorts["followed_up"].astype(bool)]
-    s = c.groupby(c["group"].astype(str))[["eligible", "referred", "outcome_24m"]].sum()
-    s = s[(s["eligible"] > 0) & (s["referred"] > 0)]
-    if s.empty:
-        return math.nan
-    rate = s["outcome_24m"] / s["eligible"]
-    return float((rate * s["referred"]).sum() / s["referred"].sum())
-
-
 def run_replicate(task: ReplicateTask) -> dict[str, float]:
     """Run one replicate and return the model quantities compared with the targets of its arm."""
     from simulation.model import LabourMarketModel
@@ -419,10 +397,7 @@ def run_replicate(task: ReplicateTask) -> dict[str, float]:
     model = LabourMarketModel(config=sc, seed=task.seed, agent_views=False)
     while model.running:
         model.step()
-    cohorts = model.cohorts.frame(model.district_names)
-    values = model_values(model.results_frame(), cohorts)
-    values["wp_two_year_outcome_rate"] = referral_outcome_rate(cohorts)
-    return values
+    return model_values(model.results_frame(), model.cohorts.frame(model.district_names))
 
 
 def replicate_tasks(
@@ -752,9 +727,7 @@ def fit_report(fit: Fit, out_files: dict[str, Path]) -> str:
             "",
             "Work Programme two-year outcome rate: the model's is each payment group's two-year outcome "
             "rate over the people who reached its referral point, weighted by the group's referrals "
-            "(`calibrate.referral_outcome_rate`). `targets.model_values` divides the outcomes of every "
-            "cohort member by the referrals alone, which overstates the rate where only part of a group "
-            "is referred (ESA groups).",
+            "(`targets.outcome_rates`), from the programme arm's cohorts.",
         ]
     lines += [
         "",
