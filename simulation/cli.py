@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -243,8 +244,44 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _check_usage(p: argparse.ArgumentParser, argv: list[str]) -> None:
+    """Usage errors argparse words poorly, reported first with the nearest valid name: no command
+    (the whole help), an unknown command, and an unknown option (argparse would otherwise complain
+    about a missing required option that the misspelt one was meant to be)."""
+    from simulation.config import _nearest
+
+    if not argv:
+        p.print_help(sys.stderr)
+        p.exit(USAGE_ERROR, f"{p.prog}: error: expected a command (listed above)\n")
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    i = next((k for k, tok in enumerate(argv) if not tok.startswith("-")), None)
+    if i is None:
+        return  # only options (such as --help): argparse handles them
+    command, commands = argv[i], sub.choices
+    if command not in commands:
+        known = ", ".join(commands)
+        p.error(f"argument COMMAND: invalid choice: {command!r}{_nearest(command, commands)} (choose from {known})")
+    cp = commands[command]
+    options = list(cp._option_string_actions)
+    for tok in argv[i + 1 :]:
+        if tok == "--":
+            break
+        if not tok.startswith("-") or tok == "-" or _NEGATIVE.match(tok):
+            continue
+        name = tok.split("=", 1)[0]
+        if name in options or (name.startswith("--") and any(o.startswith(name) for o in options)):
+            continue  # argparse accepts an unambiguous prefix of a long option
+        cp.error(f"unrecognized option {name}{_nearest(name, options)}; see labourlab {command} --help")
+
+
+_NEGATIVE = re.compile(r"^-\d|^-\.\d")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    p = parser()
+    _check_usage(p, argv)
+    args = p.parse_args(argv)
     try:
         if args.command == "experiment":
             return cmd_experiment(args)
@@ -269,12 +306,36 @@ def main(argv: list[str] | None = None) -> int:
         print(f"labourlab: error: {e}", file=sys.stderr)
         return USAGE_ERROR
     except OSError as e:
-        where = f" {e.filename}" if e.filename else ""
-        print(f"labourlab: error: cannot write output{where}: {e.strerror or e}", file=sys.stderr)
+        print(f"labourlab: error: {output_error(e)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(
+            "labourlab: error: not enough memory for this run; use a larger --scale (people per row) "
+            "or a smaller place",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         print("labourlab: interrupted; finished outputs are intact", file=sys.stderr)
         return 130
+
+
+def output_error(e: OSError) -> str:
+    """One line for a failed write: which file, why, and what to do; finished outputs are never
+    touched by a failed write (every file is written aside and renamed into place)."""
+    import errno
+
+    where = f" {e.filename}" if e.filename else ""
+    why = e.strerror or str(e)
+    advice = {
+        errno.ENOSPC: "free some space (or choose another --out) and run the same command again",
+        errno.EDQUOT: "free some space (or choose another --out) and run the same command again",
+        errno.EROFS: "the folder is read-only; choose another --out",
+        errno.EACCES: "no permission to write there; choose another --out",
+        errno.EPERM: "no permission to write there; choose another --out",
+    }.get(e.errno or 0)
+    text = f"cannot write output{where}: {why}"
+    return f"{text}; finished outputs are intact; {advice}" if advice else text
 
 
 def cmd_run(args: argparse.Namespace, overrides: dict[str, float]) -> int:
