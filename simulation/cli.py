@@ -333,6 +333,8 @@ def output_error(e: OSError) -> str:
         errno.EROFS: "the folder is read-only; choose another --out",
         errno.EACCES: "no permission to write there; choose another --out",
         errno.EPERM: "no permission to write there; choose another --out",
+        errno.EEXIST: "a file is in the way of the output folder; choose another --out",
+        errno.ENOTDIR: "a file is in the way of the output folder; choose another --out",
     }.get(e.errno or 0)
     text = f"cannot write output{where}: {why}"
     return f"{text}; finished outputs are intact; {advice}" if advice else text
@@ -451,6 +453,7 @@ def cmd_compare(args: argparse.Namespace, overrides: dict[str, float]) -> int:
         )
     if args.results is not None:
         regimes = [r.strip() for r in args.regimes.split(",") if r.strip()] if args.regimes else None
+        _require_two_arms(args.results, args.baseline, regimes)
         report = compare.analyse(args.results, baseline=args.baseline, arms=regimes, precision=args.precision)
         compare.print_report(report)
         tables_dir = (args.out or args.results) / "compare"
@@ -532,9 +535,21 @@ def cmd_claims(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from simulation.analysis import report
 
+    _require_two_arms(args.results, args.baseline, None)
     for path in report.build(args.results, args.out, args.baseline):
         print(f"wrote {path}")
     return 0
+
+
+def _require_two_arms(folder: Path, baseline: str | None, arms: list[str] | None) -> None:
+    """Comparing needs an arm besides the baseline: say so in one line, rather than fail deep inside."""
+    from simulation.analysis.results_io import arm_names
+
+    if arms is not None and len(set(arms) | {baseline}) < 2:
+        raise ConfigError("command line", "--regimes", f"expected at least one arm besides the baseline {baseline!r}")
+    found = arm_names(folder)
+    if len(found) == 1:
+        raise ConfigError(folder, "", f"only one arm has finished runs here ({found[0]}); expected two arms or more")
 
 
 def _compare_runs(args: argparse.Namespace, overrides: dict[str, float]) -> tuple[Any, Path]:

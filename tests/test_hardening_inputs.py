@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -299,6 +300,14 @@ def _manifest(folder: Path) -> dict:
     return json.loads((folder / "centralised-seed1" / "manifest.json").read_text(encoding="utf-8"))
 
 
+def _edit_table(edit: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[Path], None]:
+    def change(folder: Path) -> None:
+        path = folder / "centralised-seed1" / "monthly.parquet"
+        edit(pd.read_parquet(path)).to_parquet(path, index=False)
+
+    return change
+
+
 RESULTS_FAULTS: list[tuple[str, Callable[[Path], None], str]] = [
     ("corrupt manifest", lambda d: (d / "centralised-seed1/manifest.json").write_text("{oops"), "manifest.json"),
     ("manifest not UTF-8", lambda d: (d / "centralised-seed1/manifest.json").write_bytes(b"\xff{}"), "manifest.json"),
@@ -313,6 +322,11 @@ RESULTS_FAULTS: list[tuple[str, Callable[[Path], None], str]] = [
     ("corrupt table", lambda d: (d / "centralised-seed1/monthly.parquet").write_bytes(b"PAR1xx"), "monthly.parquet"),
     ("empty table file", lambda d: (d / "centralised-seed1/monthly.parquet").write_bytes(b""), "monthly.parquet"),
     ("corrupt cohorts", lambda d: (d / "centralised-seed1/cohorts.parquet").write_bytes(b"x"), "cohorts.parquet"),
+    # Tables the model never writes: analysing them would give silently wrong numbers.
+    ("NaN in a table", _edit_table(lambda df: df.assign(unemployed=np.nan)), "monthly.parquet"),
+    ("negative head count", _edit_table(lambda df: df.assign(employed=-df["employed"])), "monthly.parquet"),
+    ("a table with no rows", _edit_table(lambda df: df.iloc[:0]), "monthly.parquet"),
+    ("a month missing", _edit_table(lambda df: df[df["month"] != 2]), "monthly.parquet"),
 ]
 
 
@@ -336,6 +350,69 @@ def test_damaged_results_folders(capsys, tmp_path, good_results, command, what, 
     folder = _copy(good_results, tmp_path / "res", change)
     bad = folder / "centralised-seed1" / culprit
     cli_error(capsys, [command, str(folder), "--out", str(tmp_path / "o")], bad, "")
+
+
+@pytest.fixture(scope="module")
+def good_experiment(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished experiment folder (two arms, two seeds, testville, 2 months)."""
+    from simulation.executors import LocalExecutor
+    from simulation.experiment import run_experiment
+
+    spec = tmp_path_factory.mktemp("spec") / "spec.toml"
+    spec.write_text(edit(SPEC, "[sweep]\nmatching_alpha = [0.5, 0.6]\n", ""), encoding="utf-8")
+    out = tmp_path_factory.mktemp("experiment") / "out"
+    assert run_experiment(load_experiment(spec), out, LocalExecutor(1)).exit_code == 0
+    return out
+
+
+def _rewrite_json(path: Path, **changes: object) -> None:
+    path.write_text(json.dumps({**json.loads(path.read_text(encoding="utf-8")), **changes}), encoding="utf-8")
+
+
+EXPERIMENT_FAULTS: list[tuple[str, Callable[[Path], None], str]] = [
+    (
+        "corrupt run manifest",
+        lambda d: (d / "runs/scenario=coop/seed=1.json").write_text("{"),
+        "runs/scenario=coop/seed=1.json",
+    ),
+    (
+        "seed unlike its name",
+        lambda d: _rewrite_json(d / "runs/scenario=coop/seed=1.json", seed=7),
+        "runs/scenario=coop/seed=1.json",
+    ),
+    (
+        "seed not a number",
+        lambda d: _rewrite_json(d / "runs/scenario=coop/seed=1.json", seed="1"),
+        "runs/scenario=coop/seed=1.json",
+    ),
+    ("corrupt experiment manifest", lambda d: (d / "manifest.json").write_text("{"), "manifest.json"),
+    ("experiment manifest a list", lambda d: (d / "manifest.json").write_text("[]"), "manifest.json"),
+    (
+        "corrupt table",
+        lambda d: (d / "monthly/scenario=coop/seed=2.parquet").write_bytes(b"PAR1"),
+        "monthly/scenario=coop/seed=2.parquet",
+    ),
+]
+
+
+@pytest.mark.parametrize("command", ["compare", "claims", "report"])
+@pytest.mark.parametrize(("what", "change", "culprit"), EXPERIMENT_FAULTS)
+def test_damaged_experiment_folders(capsys, tmp_path, good_experiment, command, what, change, culprit):
+    folder = _copy(good_experiment, tmp_path / "exp", change)
+    argv = [command, str(folder), "--out", str(tmp_path / "o")] + (
+        ["--baseline", "base"] if command != "claims" else []
+    )
+    cli_error(capsys, argv, folder / culprit, "")
+
+
+def test_a_folder_with_one_arm_or_only_the_baseline_chosen(capsys, tmp_path, good_results):
+    one = tmp_path / "one"
+    one.mkdir()
+    for seed in (1, 2):
+        shutil.copytree(good_results / f"no_programme-seed{seed}", one / f"no_programme-seed{seed}")
+    for command in ("compare", "report"):
+        cli_error(capsys, [command, str(one), "--out", str(tmp_path / "o")], one, "", "only one arm", "no_programme")
+    cli_error(capsys, ["compare", str(good_results), "--regimes", "no_programme"], "command line", "--regimes")
 
 
 def test_unfinished_runs_are_left_out_not_read(capsys, tmp_path, good_results):
@@ -475,8 +552,6 @@ def _run_mutated(capsys: pytest.CaptureFixture[str], option: str, raw: bytes) ->
         err = capsys.readouterr().err
         assert "Traceback" not in err
         if code == 0:
-            import pandas as pd
-
             df = pd.read_parquet(Path(d) / "out" / "monthly.parquet")
             numeric = df.select_dtypes("number").to_numpy(dtype=float)
             assert np.isfinite(numeric).all()
