@@ -147,6 +147,8 @@ def _jsonable(x: Any) -> Any:
         return x.item()
     if isinstance(x, Path):
         return str(x)
+    if isinstance(x, dt.date | dt.time):  # TOML dates and times, e.g. in a fitted file's [provenance]
+        return x.isoformat()
     raise TypeError(f"not JSON serialisable: {type(x).__name__}")
 
 

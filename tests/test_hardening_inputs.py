@@ -276,6 +276,21 @@ def test_not_utf8_and_binary_files_for_every_kind(capsys, tmp_path, good_results
             cli_error(capsys, argv, path, "", fragment)
 
 
+def test_fitted_parameter_file_with_toml_dates_runs_and_keeps_them(tmp_path):
+    """TOML has dates and times; a fitted file's [provenance] may hold them (they once crashed the
+    manifest writer), and they reach the run manifest as ISO text."""
+    path = tmp_path / "fitted.toml"
+    path.write_text(
+        "[provenance]\ncreated = 2026-11-23T10:00:00Z\nday = 2026-11-23\nat = { t = 10:30:00 }\n\n" + CALIBRATION,
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    argv = ["run", "--place", "testville", "--regime", "cooperative", "--calibration", str(path), *RUN]
+    assert cli.main([*argv, "--out", str(out)]) == 0
+    prov = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["config"]["calibration_provenance"]
+    assert prov == {"created": "2026-11-23T10:00:00+00:00", "day": "2026-11-23", "at": {"t": "10:30:00"}}
+
+
 def test_targets_file_faults(tmp_path):
     for old, new, field in (
         ("[targets.u_to_e_hazard]", "[targets.u_to_e_hazrd]", "targets.u_to_e_hazrd"),
@@ -562,7 +577,11 @@ def _run_mutated(capsys: pytest.CaptureFixture[str], option: str, raw: bytes) ->
         assert len(lines) == 1 and lines[0].startswith(f"labourlab: error: {path}: "), err
 
 
-@pytest.mark.parametrize(("option", "text"), [("--place", PLACE), ("--regime", REGIME), ("--calibration", CALIBRATION)])
+@pytest.mark.parametrize(
+    ("option", "text"),
+    [("--place", PLACE), ("--regime", REGIME), ("--calibration", CALIBRATION), ("--calibration", FITTED)],
+    ids=["place", "regime", "calibration", "fitted"],
+)
 def test_mutated_files_through_the_command_line_run_or_exit_2(capsys, option, text):
     @given(raw=mutated(text, max_edits=1, bytes_too=False))  # one edit: more of them load, and run
     @CLI_MUTATIONS
