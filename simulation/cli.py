@@ -13,10 +13,11 @@ import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from simulation.config import ROOT, ConfigError, check_overrides, make_scenario
+from simulation.config import MAX_SCALE, ROOT, ConfigError, check_overrides, make_scenario
 
 USAGE_ERROR = 2
 
@@ -36,8 +37,8 @@ def _scale(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}") from None
-    if not math.isfinite(v) or v < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}")
+    if not math.isfinite(v) or not 1 <= v <= MAX_SCALE:
+        raise argparse.ArgumentTypeError(f"expected a number in [1, {MAX_SCALE:g}], got {text!r}")
     return v
 
 
@@ -308,6 +309,13 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:
         print(f"labourlab: error: {output_error(e)}", file=sys.stderr)
         return 1
+    except BrokenProcessPool:
+        print(
+            "labourlab: error: a worker process died (killed, or out of memory); runs that finished are "
+            "written; run the same command again, or with fewer --jobs or a larger --scale",
+            file=sys.stderr,
+        )
+        return 1
     except MemoryError:
         print(
             "labourlab: error: not enough memory for this run; use a larger --scale (people per row) "
@@ -373,6 +381,16 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     return experiment.main(args.spec, args.out, args.executor, args.scheduler, args.workers)
 
 
+def _pool_context() -> Any:
+    """Worker processes start from a fork server, not by forking this process: the progress bar
+    runs a thread, and forking a threaded process can deadlock the child (so a run would hang)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["simulation.cli", "simulation.runner"])  # import the model once
+    return ctx
+
+
 def _demo_job(
     job: tuple[str, str, int, int, int, float | None, dict[str, float], str],
 ) -> tuple[str, int, dict[str, float], float]:
@@ -416,7 +434,7 @@ def cmd_demo(args: argparse.Namespace, overrides: dict[str, float]) -> int:
     with Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
         task = bar.add_task("runs", total=len(jobs))
         if args.jobs > 1 and len(jobs) > 1:
-            with ProcessPoolExecutor(max_workers=min(args.jobs, len(jobs))) as pool:
+            with ProcessPoolExecutor(max_workers=min(args.jobs, len(jobs)), mp_context=_pool_context()) as pool:
                 for regime, seed, summary, _wall in pool.map(_demo_job, jobs):
                     by_arm[regime][seed] = summary
                     bar.advance(task)
@@ -593,7 +611,7 @@ def _compare_runs(args: argparse.Namespace, overrides: dict[str, float]) -> tupl
     with Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
         task = bar.add_task("runs", total=len(jobs))
         if args.jobs > 1 and len(jobs) > 1:
-            with ProcessPoolExecutor(max_workers=min(args.jobs, len(jobs))) as pool:
+            with ProcessPoolExecutor(max_workers=min(args.jobs, len(jobs)), mp_context=_pool_context()) as pool:
                 for _ in pool.map(_demo_job, jobs):
                     bar.advance(task)
         else:

@@ -143,6 +143,9 @@ def check_consistency(values: dict[str, float], source: str | Path) -> None:
 # The largest payment a lever may set, in £ (the Work Programme's largest fee was about £14,000):
 # money is booked in whole pence as int64, and a typo such as 1e308 would overflow it.
 MAX_PAYMENT = 1_000_000.0
+# The most people one row may stand for: far coarser than any useful run (England is 35m people),
+# and money is scaled by it, so a typo such as 1e308 would overflow the pence ledger.
+MAX_SCALE = 1_000_000.0
 GROUPS = ("jsa_18_24", "jsa_25_plus", "jsa_ex_ib", "esa_new", "esa_ex_ib")
 
 
@@ -235,7 +238,7 @@ class District(Strict):
 class PlaceFile(Strict):
     name: str = Field(min_length=1)
     description: str = ""
-    people_per_agent: float = Field(ge=1)
+    people_per_agent: float = Field(ge=1, le=MAX_SCALE)
     sources: list[str] = Field(min_length=1)
     districts: list[District] = Field(min_length=1)
 
@@ -266,7 +269,7 @@ class Scenario(BaseModel):
     params: Params
     months: int = Field(default=60, ge=1, le=1200)
     burn_in: int = Field(default=24, ge=0, le=600)
-    people_per_agent: float = Field(default=1.0, ge=1)
+    people_per_agent: float = Field(default=1.0, ge=1, le=MAX_SCALE)
 
     def resolved(self) -> dict[str, Any]:
         """The fully resolved scenario as plain data, for manifests."""
@@ -481,8 +484,8 @@ def make_scenario(
         low = 1 if name == "--months" else 0
         if not low <= value <= hi:
             raise ConfigError("command line", name, f"expected a whole number in [{low}, {hi}], got {value}")
-    if people_per_agent is not None and not people_per_agent >= 1:
-        raise ConfigError("command line", "--scale", f"expected a number >= 1, got {people_per_agent}")
+    if people_per_agent is not None and not 1 <= people_per_agent <= MAX_SCALE:
+        raise ConfigError("command line", "--scale", f"expected a number in [1, {MAX_SCALE:g}], got {people_per_agent}")
     place_cfg = load_place(place)
     regime_cfg = load_regime(regime)
     if lever_overrides:

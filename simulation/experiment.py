@@ -49,6 +49,7 @@ from pydantic import Field, field_validator
 
 from simulation import results
 from simulation.config import (
+    MAX_SCALE,
     ROOT,
     ConfigError,
     RegimeFile,
@@ -88,7 +89,7 @@ class SpecFile(Strict):
     place: str = Field(min_length=1)
     months: int = Field(default=60, ge=1, le=1200)
     burn_in: int = Field(default=24, ge=0, le=600)
-    people_per_agent: float | None = Field(default=None, ge=1)
+    people_per_agent: float | None = Field(default=None, ge=1, le=MAX_SCALE)
     calibration: str | None = Field(default=None, min_length=1)
     seeds: Any
     baseline: str = Field(min_length=1)

@@ -386,3 +386,14 @@ def test_run_paths_of_an_unfinished_run_are_not_finished(tmp_path):
     paths = run_paths(tmp_path, "x", 1)
     results.write_parquet(pd.DataFrame({"month": [1], "employed": [1]}), paths.monthly)
     assert not paths.finished()
+
+
+def _dying_job(job: Any) -> Any:
+    os._exit(1)  # a worker process killed (by the out-of-memory killer, say)
+
+
+def test_a_dying_worker_process_in_demo_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_demo_job", _dying_job)
+    argv = ["demo", "--place", "testville", "--seeds", "2", "--months", "2", "--burn-in", "0", "--jobs", "2"]
+    assert cli.main([*argv, "--out", str(tmp_path / "demo")]) == 1
+    one_line(capsys.readouterr().err, "a worker process died", "run the same command again")

@@ -259,6 +259,26 @@ def test_claims_registry_faults(capsys, tmp_path, good_results, what, old, new, 
     cli_error(capsys, ["claims", str(good_results), "--registry", str(path), "--out", str(tmp_path / "o")], path, field)
 
 
+@pytest.mark.parametrize("scale", ["1e308", "0.5", "nan"])
+def test_scale_outside_its_range(capsys, scale):
+    """Money is scaled by people per row: a huge scale would overflow the pence ledger."""
+    with pytest.raises(SystemExit) as e:
+        cli.main(["run", "--place", "testville", "--regime", "cooperative", "--seed", "1", "--scale", scale])
+    assert e.value.code == 2
+    assert "argument --scale: expected a number in [1, 1e+06]" in capsys.readouterr().err
+
+
+def test_scale_in_a_place_file_or_spec_outside_its_range(capsys, tmp_path):
+    place = tmp_path / "place.toml"
+    place.write_text(edit(PLACE, "people_per_agent = 1", "people_per_agent = 1e12"), encoding="utf-8")
+    cli_error(
+        capsys, ["run", "--place", str(place), "--regime", "cooperative", "--seed", "1"], place, "people_per_agent"
+    )
+    spec = tmp_path / "spec.toml"
+    spec.write_text(edit(SPEC, "months = 2", "months = 2\npeople_per_agent = 1e12"), encoding="utf-8")
+    cli_error(capsys, ["experiment", str(spec), "--out", str(tmp_path / "o")], spec, "people_per_agent")
+
+
 def test_not_utf8_and_binary_files_for_every_kind(capsys, tmp_path, good_results):
     for kind, text in (("place", PLACE), ("regime", REGIME), ("cal", CALIBRATION), ("spec", SPEC), ("claims", CLAIMS)):
         latin = tmp_path / f"{kind}-latin1.toml"
