@@ -609,3 +609,54 @@ def test_mutated_files_through_the_command_line_run_or_exit_2(capsys, option, te
         _run_mutated(capsys, option, raw)
 
     check()
+
+
+# Results folders: a run manifest with one value changed or dropped (anywhere in it) is read, or
+# refused in one line naming it; compare, claims and report never fail with a traceback.
+def _json_paths(obj: object, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix] if prefix else []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out += _json_paths(v, (*prefix, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj[:2]):
+            out += _json_paths(v, (*prefix, i))
+    return out
+
+
+ODD_JSON = st.sampled_from([None, "x", -1, 0, 1e308, [], {}, True, 2**70, "nan", 3.5])
+
+
+def test_mutated_run_manifests_are_read_or_refused_in_one_line(capsys, good_results):
+    manifest = json.loads((good_results / "cooperative-seed1" / "manifest.json").read_text(encoding="utf-8"))
+
+    @given(
+        where=st.sampled_from(_json_paths(manifest)),
+        value=ODD_JSON,
+        drop=st.booleans(),
+        command=st.sampled_from(["compare", "claims", "report"]),
+    )
+    @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # report is slow
+    def check(where: tuple, value: object, drop: bool, command: str) -> None:
+        changed = json.loads(json.dumps(manifest))
+        node = changed
+        for key in where[:-1]:
+            node = node[key]
+        if drop and isinstance(node, dict):
+            del node[where[-1]]
+        else:
+            node[where[-1]] = value
+        with tempfile.TemporaryDirectory() as d:
+            folder = Path(d) / "res"
+            shutil.copytree(good_results, folder)
+            path = folder / "cooperative-seed1" / "manifest.json"
+            path.write_text(json.dumps(changed), encoding="utf-8")
+            code = cli.main([command, str(folder), "--out", str(Path(d) / "out")])
+            err = capsys.readouterr().err
+            assert "Traceback" not in err
+            assert code in (0, 2), err
+            if code == 2:
+                lines = err.strip().splitlines()
+                assert len(lines) == 1 and lines[0].startswith("labourlab: error: "), err
+
+    check()

@@ -123,6 +123,16 @@ def _run_fields(man: Any, man_path: Path) -> tuple[int, str, str, int, int | Non
         or not isinstance(months, int)
     ):
         raise ConfigError(man_path, "", "expected an integer seed and months and a regime name")
+    # The tables the analyses read from the resolved config (levers, parameters, districts): a
+    # damaged manifest is named here rather than failing deep inside a report.
+    for where, value, kind in (
+        ("config.regime.levers", cfg["regime"].get("levers", {}), dict),
+        ("config.params", cfg.get("params", {}), dict),
+        ("config.place.districts", cfg["place"].get("districts", []), list),
+    ):
+        if not isinstance(value, kind) or (kind is list and not all(isinstance(d, dict) for d in value)):
+            what = "a table" if kind is dict else "a list of tables"
+            raise ConfigError(man_path, where, f"expected {what}, got {type(value).__name__}")
     return seed, regime, str(place), months, burn_in
 
 
