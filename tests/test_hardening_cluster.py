@@ -1,7 +1,8 @@
-"""Cluster faults with the dask executor: a worker of the default LocalCluster killed mid-run has
-its runs retried and the experiment completes with results identical to a local run; a scheduler
-that cannot be reached (nobody listening, or a host that never answers) is one clear line within
-seconds. (tests/test_experiment.py kills a worker of a separately started scheduler the same way.)
+"""Cluster faults: a worker of the dask executor's default LocalCluster, or of the local process
+pool, killed mid-run has its runs retried, and the experiment completes with results identical
+to an undisturbed run; a scheduler that cannot be reached (nobody listening, an unknown host, a
+host that never answers, something else answering) or a malformed address is one clear line
+within seconds. (tests/test_experiment.py kills a worker of a separately started scheduler.)
 """
 
 from __future__ import annotations
@@ -91,6 +92,28 @@ def test_local_cluster_worker_killed_mid_run_is_retried_identically(spec_file, r
     started = [ln for ln in log if " started " in ln]
     assert len(started) > RUNS  # the killed worker's run was started again elsewhere
     assert any(f"pid={killed[0]}" in ln for ln in started)
+
+
+def test_local_pool_worker_killed_mid_run_is_retried_identically(spec_file, reference, tmp_path, monkeypatch):
+    """The same with the local executor: the pool breaks, and its unfinished runs go to a fresh pool."""
+    monkeypatch.setenv(experiment.DELAY_HOOK, "0.4")
+    out = tmp_path / "out"
+    executor = LocalExecutor(2)
+    killed: list[int] = []
+
+    def kill_a_worker(res: experiment.Outcome, task: experiment.RunTask | None) -> None:
+        if task is None or killed or executor._pool is None:
+            return
+        victim = next(iter(executor._pool._processes))
+        os.kill(victim, signal.SIGKILL)
+        killed.append(victim)
+
+    res = run_experiment(load_experiment(spec_file), out, executor, kill_a_worker)
+    assert killed
+    assert res.exit_code == 0 and res.done == RUNS and res.failed == 0
+    assert digest(out) == reference
+    started = [ln for ln in (out / "experiment.log").read_text(encoding="utf-8").splitlines() if " started " in ln]
+    assert len(started) > RUNS
 
 
 def cli_experiment(spec: Path, out: Path, scheduler: str) -> tuple[subprocess.CompletedProcess[str], float]:
