@@ -278,6 +278,37 @@ def test_disk_full_while_rewriting_a_run_keeps_the_earlier_run(reference_run, tm
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the seed-5 run, untouched
 
 
+@pytest.mark.parametrize("command", ["compare", "claims", "report"])
+def test_disk_full_while_writing_analysis_tables_keeps_the_earlier_ones(tmp_path, monkeypatch, capsys, command):
+    """compare, claims and report write each table aside first: a full disk leaves the tables of
+    an earlier analysis as they were, and says so in one line."""
+    runs = tmp_path / "runs"
+    for regime in ("no_programme", "cooperative"):
+        argv = ["run", "--place", "testville", "--regime", regime, "--months", "3", "--burn-in", "0", "--seed", "1"]
+        assert cli.main([*argv, "--out", str(runs / f"{regime}-seed1")]) == 0
+    out = tmp_path / "analysis"
+    assert cli.main([command, str(runs), "--out", str(out)]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert before
+    capsys.readouterr()
+    real = results._prepare
+    written: list[Path] = []
+
+    def full_after_one(path: Path, write: Callable[[Path], None]) -> Path:
+        if written:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        written.append(path)
+        return real(path, write)
+
+    monkeypatch.setattr(results, "_prepare", full_after_one)
+    assert cli.main([command, str(runs), "--out", str(out)]) == 1
+    one_line(capsys.readouterr().err, f"cannot write output {out}", "No space left on device", "intact")
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert set(after) == set(before) and not list(out.rglob("*.tmp"))
+    changed = [p for p in before if after[p] != before[p]]
+    assert len(changed) <= 1  # the one table written before the disk filled, whole
+
+
 # --------------------------------------------------------------------------- read-only folder
 @contextlib.contextmanager
 def read_only(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
