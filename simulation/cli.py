@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from simulation.config import ROOT, ConfigError, check_overrides, make_scenario
+from simulation.config import MAX_SCALE, ROOT, ConfigError, check_overrides, make_scenario
 
 USAGE_ERROR = 2
 
@@ -35,8 +37,8 @@ def _scale(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}") from None
-    if not math.isfinite(v) or v < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}")
+    if not math.isfinite(v) or not 1 <= v <= MAX_SCALE:
+        raise argparse.ArgumentTypeError(f"expected a number in [1, {MAX_SCALE:g}], got {text!r}")
     return v
 
 
@@ -253,8 +255,44 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _check_usage(p: argparse.ArgumentParser, argv: list[str]) -> None:
+    """Usage errors argparse words poorly, reported first with the nearest valid name: no command
+    (the whole help), an unknown command, and an unknown option (argparse would otherwise complain
+    about a missing required option that the misspelt one was meant to be)."""
+    from simulation.config import _nearest
+
+    if not argv:
+        p.print_help(sys.stderr)
+        p.exit(USAGE_ERROR, f"{p.prog}: error: expected a command (listed above)\n")
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    i = next((k for k, tok in enumerate(argv) if not tok.startswith("-")), None)
+    if i is None:
+        return  # only options (such as --help): argparse handles them
+    command, commands = argv[i], sub.choices
+    if command not in commands:
+        known = ", ".join(commands)
+        p.error(f"argument COMMAND: invalid choice: {command!r}{_nearest(command, commands)} (choose from {known})")
+    cp = commands[command]
+    options = list(cp._option_string_actions)
+    for tok in argv[i + 1 :]:
+        if tok == "--":
+            break
+        if not tok.startswith("-") or tok == "-" or _NEGATIVE.match(tok):
+            continue
+        name = tok.split("=", 1)[0]
+        if name in options or (name.startswith("--") and any(o.startswith(name) for o in options)):
+            continue  # argparse accepts an unambiguous prefix of a long option
+        cp.error(f"unrecognized option {name}{_nearest(name, options)}; see labourlab {command} --help")
+
+
+_NEGATIVE = re.compile(r"^-\d|^-\.\d")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    p = parser()
+    _check_usage(p, argv)
+    args = p.parse_args(argv)
     try:
         if args.command == "experiment":
             return cmd_experiment(args)
@@ -283,12 +321,45 @@ def main(argv: list[str] | None = None) -> int:
         print(f"labourlab: error: {e}", file=sys.stderr)
         return USAGE_ERROR
     except OSError as e:
-        where = f" {e.filename}" if e.filename else ""
-        print(f"labourlab: error: cannot write output{where}: {e.strerror or e}", file=sys.stderr)
+        print(f"labourlab: error: {output_error(e)}", file=sys.stderr)
+        return 1
+    except BrokenProcessPool:
+        print(
+            "labourlab: error: a worker process died (killed, or out of memory); runs that finished are "
+            "written; run the same command again, or with fewer --jobs or a larger --scale",
+            file=sys.stderr,
+        )
+        return 1
+    except MemoryError:
+        print(
+            "labourlab: error: not enough memory for this run; use a larger --scale (people per row) "
+            "or a smaller place",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         print("labourlab: interrupted; finished outputs are intact", file=sys.stderr)
         return 130
+
+
+def output_error(e: OSError) -> str:
+    """One line for a failed write: which file, why, and what to do; finished outputs are never
+    touched by a failed write (every file is written aside and renamed into place)."""
+    import errno
+
+    where = f" {e.filename}" if e.filename else ""
+    why = e.strerror or str(e)
+    advice = {
+        errno.ENOSPC: "free some space (or choose another --out) and run the same command again",
+        errno.EDQUOT: "free some space (or choose another --out) and run the same command again",
+        errno.EROFS: "the folder is read-only; choose another --out",
+        errno.EACCES: "no permission to write there; choose another --out",
+        errno.EPERM: "no permission to write there; choose another --out",
+        errno.EEXIST: "a file is in the way of the output folder; choose another --out",
+        errno.ENOTDIR: "a file is in the way of the output folder; choose another --out",
+    }.get(e.errno or 0)
+    text = f"cannot write output{where}: {why}"
+    return f"{text}; finished outputs are intact; {advice}" if advice else text
 
 
 def cmd_run(args: argparse.Namespace, overrides: dict[str, float]) -> int:
@@ -322,6 +393,16 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     from simulation import experiment
 
     return experiment.main(args.spec, args.out, args.executor, args.scheduler, args.workers)
+
+
+def _pool_context() -> Any:
+    """Worker processes start from a fork server, not by forking this process: the progress bar
+    runs a thread, and forking a threaded process can deadlock the child (so a run would hang)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["simulation.cli", "simulation.runner"])  # import the model once
+    return ctx
 
 
 def _demo_job(
@@ -367,7 +448,7 @@ def cmd_demo(args: argparse.Namespace, overrides: dict[str, float]) -> int:
     with Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
         task = bar.add_task("runs", total=len(jobs))
         if args.jobs > 1 and len(jobs) > 1:
-            with ProcessPoolExecutor(max_workers=min(args.jobs, len(jobs))) as pool:
+            with ProcessPoolExecutor(max_workers=min(args.jobs, len(jobs)), mp_context=_pool_context()) as pool:
                 for regime, seed, summary, _wall in pool.map(_demo_job, jobs):
                     by_arm[regime][seed] = summary
                     bar.advance(task)
@@ -404,6 +485,7 @@ def cmd_compare(args: argparse.Namespace, overrides: dict[str, float]) -> int:
         )
     if args.results is not None:
         regimes = [r.strip() for r in args.regimes.split(",") if r.strip()] if args.regimes else None
+        _require_two_arms(args.results, args.baseline, regimes)
         report = compare.analyse(args.results, baseline=args.baseline, arms=regimes, precision=args.precision)
         compare.print_report(report)
         tables_dir = (args.out or args.results) / "compare"
@@ -485,9 +567,21 @@ def cmd_claims(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from simulation.analysis import report
 
+    _require_two_arms(args.results, args.baseline, None)
     for path in report.build(args.results, args.out, args.baseline):
         print(f"wrote {path}")
     return 0
+
+
+def _require_two_arms(folder: Path, baseline: str | None, arms: list[str] | None) -> None:
+    """Comparing needs an arm besides the baseline: say so in one line, rather than fail deep inside."""
+    from simulation.analysis.results_io import arm_names
+
+    if arms is not None and len(set(arms) | {baseline}) < 2:
+        raise ConfigError("command line", "--regimes", f"expected at least one arm besides the baseline {baseline!r}")
+    found = arm_names(folder)
+    if len(found) == 1:
+        raise ConfigError(folder, "", f"only one arm has finished runs here ({found[0]}); expected two arms or more")
 
 
 def _compare_runs(args: argparse.Namespace, overrides: dict[str, float]) -> tuple[Any, Path]:
@@ -531,7 +625,7 @@ def _compare_runs(args: argparse.Namespace, overrides: dict[str, float]) -> tupl
     with Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
         task = bar.add_task("runs", total=len(jobs))
         if args.jobs > 1 and len(jobs) > 1:
-            with ProcessPoolExecutor(max_workers=min(args.jobs, len(jobs))) as pool:
+            with ProcessPoolExecutor(max_workers=min(args.jobs, len(jobs)), mp_context=_pool_context()) as pool:
                 for _ in pool.map(_demo_job, jobs):
                     bar.advance(task)
         else:

@@ -37,6 +37,15 @@ class ConfigError(Exception):
         super().__init__(where + expected)
 
 
+class FieldProblem(ValueError):
+    """A validator's complaint about one part of the data: `where` is its path below the model
+    validated (such as `districts[1].code`), so the error names that field, not the whole table."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+
+
 class Strict(BaseModel):
     """Base for config models: unknown keys are errors; no NaN or infinity; TOML types kept."""
 
@@ -131,6 +140,12 @@ def check_consistency(values: dict[str, float], source: str | Path) -> None:
 
 
 # --------------------------------------------------------------------------------------- regimes
+# The largest payment a lever may set, in £ (the Work Programme's largest fee was about £14,000):
+# money is booked in whole pence as int64, and a typo such as 1e308 would overflow it.
+MAX_PAYMENT = 1_000_000.0
+# The most people one row may stand for: far coarser than any useful run (England is 35m people),
+# and money is scaled by it, so a typo such as 1e308 would overflow the pence ledger.
+MAX_SCALE = 1_000_000.0
 GROUPS = ("jsa_18_24", "jsa_25_plus", "jsa_ex_ib", "esa_new", "esa_ex_ib")
 
 
@@ -139,9 +154,9 @@ class GroupLevers(Strict):
 
     referral_month: int = Field(ge=0, le=120, description="months on benefit before referral")
     referral_share: float = Field(ge=0, le=1, description="share of eligible claimants referred")
-    fee_attachment: float = Field(ge=0, description="£ paid at referral")
-    fee_job_outcome: float = Field(ge=0, description="£ paid when a job outcome is reached")
-    fee_sustainment: float = Field(ge=0, description="£ per further month in work after the outcome")
+    fee_attachment: float = Field(ge=0, le=MAX_PAYMENT, description="£ paid at referral")
+    fee_job_outcome: float = Field(ge=0, le=MAX_PAYMENT, description="£ paid when a job outcome is reached")
+    fee_sustainment: float = Field(ge=0, le=MAX_PAYMENT, description="£ per further month in work after the outcome")
     sustainment_payments: int = Field(ge=0, le=120, description="most sustainment payments per participant")
     outcome_months: int = Field(ge=1, le=24, description="continuous months in work that trigger the outcome fee")
 
@@ -165,7 +180,7 @@ class Levers(Strict):
     programme_months: int = Field(ge=1, le=120, description="months of attachment")
     caseload: float = Field(ge=1, le=2000, description="participants per adviser")
     effort_rule: Literal["uniform", "expected_payment", "need"]
-    grant_per_participant_month: float = Field(ge=0, description="£ grant per participant-month")
+    grant_per_participant_month: float = Field(ge=0, le=MAX_PAYMENT, description="£ grant per participant-month")
     provider_payer: Literal["exchequer", "council"]
     integrated_help: bool = Field(
         description="key workers coordinate health, care and housing help that lowers barriers"
@@ -196,14 +211,17 @@ class District(Strict):
     name: str = Field(min_length=1)
     code: str = Field(min_length=1)
     market: str = Field(min_length=1)
-    working_age_pop: int = Field(gt=0)
+    # Upper bounds lie far beyond any real district (England's largest, Birmingham, has about 0.7m
+    # residents of working age, 38,000 businesses and GBP 600m of construction a year): a value past
+    # them is a typo, and would otherwise overflow arrays or ask for petabytes of memory.
+    working_age_pop: int = Field(gt=0, le=100_000_000)
     employment_rate: float = Field(gt=0, lt=1)
     unemployment_rate: float = Field(ge=0, lt=1)
     inactivity_rate: float = Field(ge=0, lt=1)
     claimant_rate: float = Field(ge=0, le=1)
     esa_ib_rate: float = Field(ge=0, le=1)
-    businesses: int = Field(ge=0)
-    construction_value_m: float = Field(ge=0)
+    businesses: int = Field(ge=0, le=10_000_000)
+    construction_value_m: float = Field(ge=0, le=1_000_000)
     notes: str = ""
 
     @model_validator(mode="after")
@@ -220,17 +238,23 @@ class District(Strict):
 class PlaceFile(Strict):
     name: str = Field(min_length=1)
     description: str = ""
-    people_per_agent: float = Field(ge=1)
+    people_per_agent: float = Field(ge=1, le=MAX_SCALE)
     sources: list[str] = Field(min_length=1)
     districts: list[District] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique(self) -> PlaceFile:
-        seen: set[str] = set()
-        for d in self.districts:
-            if d.code in seen:
-                raise ValueError(f"duplicate district code {d.code!r}")
-            seen.add(d.code)
+        # Results are keyed by district name and code, so two districts sharing either would merge.
+        for attr in ("code", "name"):
+            first: dict[str, int] = {}
+            for i, d in enumerate(self.districts):
+                value = getattr(d, attr)
+                if value in first:
+                    raise FieldProblem(
+                        f"districts[{i}].{attr}",
+                        f"duplicate district {attr} {value!r} (also districts[{first[value]}].{attr})",
+                    )
+                first[value] = i
         return self
 
 
@@ -245,7 +269,7 @@ class Scenario(BaseModel):
     params: Params
     months: int = Field(default=60, ge=1, le=1200)
     burn_in: int = Field(default=24, ge=0, le=600)
-    people_per_agent: float = Field(default=1.0, ge=1)
+    people_per_agent: float = Field(default=1.0, ge=1, le=MAX_SCALE)
 
     def resolved(self) -> dict[str, Any]:
         """The fully resolved scenario as plain data, for manifests."""
@@ -279,6 +303,9 @@ def read_toml(path: Path) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ConfigError(path, "", f"expected UTF-8 text (bad byte at offset {e.start})") from None
+    if "\x00" in text:  # valid UTF-8, but binary data (a Parquet file, say), not a TOML file
+        at = text.index("\x00")
+        raise ConfigError(path, "", f"expected a TOML text file, found binary data (NUL byte at offset {at})")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -305,6 +332,10 @@ def _validate[M: BaseModel](model: type[M], data: dict[str, Any], path: Path) ->
         loc = tuple(p for p in err["loc"] if p not in ("function-after",))
         field = _field_path(loc)
         kind = err["type"]
+        problem = (err.get("ctx") or {}).get("error")
+        if isinstance(problem, FieldProblem):  # a validator named the part of the table at fault
+            field = ".".join(x for x in (field, problem.where) if x).replace(".[", "[")
+            return _raise(path, field, str(problem))
         if kind == "extra_forbidden":
             parent: Any = model
             key_next = False  # inside a dict field, the next path part is a key, not a field
@@ -453,8 +484,8 @@ def make_scenario(
         low = 1 if name == "--months" else 0
         if not low <= value <= hi:
             raise ConfigError("command line", name, f"expected a whole number in [{low}, {hi}], got {value}")
-    if people_per_agent is not None and not people_per_agent >= 1:
-        raise ConfigError("command line", "--scale", f"expected a number >= 1, got {people_per_agent}")
+    if people_per_agent is not None and not 1 <= people_per_agent <= MAX_SCALE:
+        raise ConfigError("command line", "--scale", f"expected a number in [1, {MAX_SCALE:g}], got {people_per_agent}")
     place_cfg = load_place(place)
     regime_cfg = load_regime(regime)
     if lever_overrides:

@@ -130,6 +130,7 @@ class DaskExecutor:
         self._futures: set[Any] = set()
         self._closed = False
         if scheduler:
+            _check_reachable(scheduler, connect_timeout)
             try:
                 self.client = Client(scheduler, timeout=connect_timeout)
             except (OSError, TimeoutError) as e:
@@ -142,6 +143,13 @@ class DaskExecutor:
             except (ValueError, TypeError) as e:
                 raise ConfigError(
                     "command line", "--scheduler", f"expected a scheduler address such as tcp://HOST:8786 ({e})"
+                ) from None
+            except Exception as e:  # something answered, but not a dask scheduler (a web server, say)
+                raise ConfigError(
+                    "command line",
+                    "--scheduler",
+                    f"cannot reach a dask scheduler at {scheduler!r} (something answered there, but not a dask "
+                    f"scheduler: {type(e).__name__}); check the address and port",
                 ) from None
             self.workers = workers
         else:
@@ -207,6 +215,41 @@ class DaskExecutor:
             if self.cluster is not None:
                 self.cluster.close()
                 self.cluster = None
+
+
+def _check_reachable(scheduler: str, timeout: float) -> None:
+    """Open a plain TCP connection to a tcp:// scheduler first, so that nobody listening, a name
+    that does not resolve or a host that never answers is one line at once, rather than after
+    dask's own retries run out."""
+    import socket
+
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    try:
+        scheme, location = parse_address(scheduler)
+        if scheme != "tcp":
+            return  # tls:// and others: dask's own handshake says what is wrong
+        host, port = parse_host_port(location)
+        if not 0 < int(port) < 65536:
+            raise ValueError(f"port {port} is not in 1..65535")
+    except (ValueError, TypeError) as e:
+        raise ConfigError(
+            "command line", "--scheduler", f"expected a scheduler address such as tcp://HOST:8786 ({e})"
+        ) from None
+    reason = None
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except socket.gaierror:
+        reason = f"no such host {host!r}"
+    except ConnectionRefusedError:
+        reason = "connection refused: nothing listens on that port"
+    except TimeoutError:
+        reason = f"no answer within {timeout:g} s"
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+    if reason is not None:
+        raise ConfigError("command line", "--scheduler", f"cannot reach a dask scheduler at {scheduler!r} ({reason})")
 
 
 def validate_choice(kind: str | None, workers: int | None, scheduler: str | None) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import json
 import math
@@ -49,6 +50,7 @@ from pydantic import Field, field_validator
 
 from simulation import results
 from simulation.config import (
+    MAX_SCALE,
     ROOT,
     ConfigError,
     RegimeFile,
@@ -116,7 +118,7 @@ class SpecFile(Strict):
     place: str = Field(min_length=1)
     months: int = Field(default=60, ge=1, le=1200)
     burn_in: int = Field(default=24, ge=0, le=600)
-    people_per_agent: float | None = Field(default=None, ge=1)
+    people_per_agent: float | None = Field(default=None, ge=1, le=MAX_SCALE)
     calibration: str | None = Field(default=None, min_length=1)
     seeds: Any
     baseline: str = Field(min_length=1)
@@ -617,7 +619,8 @@ def execute_run(task: RunTask) -> dict[str, Any]:
 
     paths = run_paths(task.out, task.scenario, task.seed)
     host, pid = socket.gethostname(), os.getpid()
-    log_event(task.out, "started", scenario=task.scenario, seed=task.seed, host=host, pid=pid)
+    with contextlib.suppress(OSError):  # the log is a diary: a full disk shows up in the run's own files
+        log_event(task.out, "started", scenario=task.scenario, seed=task.seed, host=host, pid=pid)
     t0 = time.perf_counter()
     try:
         delay = _test_hooks(task)
@@ -679,8 +682,27 @@ def execute_run(task: RunTask) -> dict[str, Any]:
         }
     except Exception as e:
         record = failure_record(task, e, time.perf_counter() - t0, host, pid)
-        results.write_json(record, paths.failed)
-        return {"status": "failed", "error": f"{type(e).__name__}: {e}", "host": host, "pid": pid}
+        failed: dict[str, Any] = {"status": "failed", "error": f"{type(e).__name__}: {e}", "host": host, "pid": pid}
+        if (where := output_error(e, task.out)) is not None:
+            failed["output_error"] = where  # the folder cannot take more files: the driver stops
+        try:
+            results.write_json(record, paths.failed)
+        except OSError:
+            if "output_error" not in failed:
+                raise
+        return failed
+
+
+# Errors that say the output folder cannot take more files (full, over quota, read-only, not ours):
+# every later run would fail the same way, so the experiment stops and says so.
+OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def output_error(e: BaseException, out: Path | str) -> dict[str, Any] | None:
+    """The errno, reason and file of a write into OUT that failed for lack of space or permission."""
+    if isinstance(e, OSError) and e.errno in OUTPUT_ERRNOS and str(e.filename or "").startswith(str(out)):
+        return {"errno": e.errno, "strerror": e.strerror, "filename": str(e.filename)}
+    return None
 
 
 def failure_record(task: RunTask, e: BaseException, wall: float, host: str, pid: int | None) -> dict[str, Any]:
@@ -985,8 +1007,15 @@ def run_experiment(
             for task, res, exc in executor.run(execute_run, todo):
                 if exc is not None:  # the worker itself died or could not run the function
                     record = failure_record(task, exc, 0.0, "?", None)
-                    results.write_json(record, run_paths(out, task.scenario, task.seed).failed)
                     res = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+                    if (where := output_error(exc, out)) is not None:
+                        res["output_error"] = where
+                    with contextlib.suppress(OSError):  # a full disk is reported just below
+                        results.write_json(record, run_paths(out, task.scenario, task.seed).failed)
+                if res.get("output_error"):  # stop: every further run would fail to write too
+                    oe = res["output_error"]
+                    log_event(out, "output-error", scenario=task.scenario, seed=task.seed, error=oe["strerror"])
+                    raise OSError(oe["errno"], oe["strerror"], oe["filename"])
                 if res["status"] == "done":
                     result.done += 1
                     ran[(task.scenario, task.seed)] = {"wall_seconds": res["wall_seconds"], "host": res["host"]}
@@ -1011,18 +1040,24 @@ def run_experiment(
             result.wall_seconds = time.perf_counter() - t0
             session.update(status=result.status, finished=_now(), wall_seconds=round(result.wall_seconds, 3))
             session.update(ran=result.done, failed=result.failed)
-            man = _experiment_manifest(exp, tasks, old, session, ran, out)
-            results.write_json(man, out / "manifest.json")
-            for entry in man["runs"]:
-                result.by_scenario[entry["scenario"]][entry["status"]] += 1
-            log_event(
-                out,
-                f"experiment-{result.status}",
-                done=result.done,
-                failed=result.failed,
-                skipped=result.skipped,
-                wall_s=round(result.wall_seconds, 1),
-            )
+            try:
+                man = _experiment_manifest(exp, tasks, old, session, ran, out)
+                results.write_json(man, out / "manifest.json")
+                for entry in man["runs"]:
+                    result.by_scenario[entry["scenario"]][entry["status"]] += 1
+                log_event(
+                    out,
+                    f"experiment-{result.status}",
+                    done=result.done,
+                    failed=result.failed,
+                    skipped=result.skipped,
+                    wall_s=round(result.wall_seconds, 1),
+                )
+            except OSError:
+                # With an error or interrupt already on its way out (a full disk, say), keep that one:
+                # the earlier manifest.json stays whole, and the runs' own files say what finished.
+                if result.status in ("finished", "failed"):
+                    raise
         return result
     finally:
         if owned and hasattr(executor, "run"):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from simulation.config import ConfigError
@@ -122,13 +123,50 @@ def _run_fields(man: Any, man_path: Path) -> tuple[int, str, str, int, int | Non
         or not isinstance(months, int)
     ):
         raise ConfigError(man_path, "", "expected an integer seed and months and a regime name")
+    # The tables the analyses read from the resolved config (levers, parameters, districts): a
+    # damaged manifest is named here rather than failing deep inside a report.
+    for where, value, kind in (
+        ("config.regime.levers", cfg["regime"].get("levers", {}), dict),
+        ("config.params", cfg.get("params", {}), dict),
+        ("config.place.districts", cfg["place"].get("districts", []), list),
+    ):
+        if not isinstance(value, kind) or (kind is list and not all(isinstance(d, dict) for d in value)):
+            what = "a table" if kind is dict else "a list of tables"
+            raise ConfigError(man_path, where, f"expected {what}, got {type(value).__name__}")
     return seed, regime, str(place), months, burn_in
 
 
-def _check_monthly(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+# Head counts: never negative. (Money columns may be: `public_cost` is spending net of receipts.)
+STOCKS = ("population", "employed", "unemployed", "inactive", "long_term_unemployed", "claimants_jsa", "claimants_esa")
+
+
+def _check_monthly(df: pd.DataFrame, path: Path, months: int | None = None) -> pd.DataFrame:
+    """A monthly table as the model writes it, or a ConfigError naming the file and column: the
+    model never writes NaN, infinity, a negative head count or a missing month, so any of them means
+    a damaged or hand-edited table, and analysing it would give silently wrong numbers."""
     for col in ("month", "employed"):
         if col not in df.columns:
             raise ConfigError(path, col, "expected a LabourLab monthly table with this column")
+    if df.empty:
+        raise ConfigError(path, "", "expected a monthly table with rows, found none")
+    if months is not None:
+        found = set(pd.to_numeric(df["month"], errors="coerce").dropna().astype(int).tolist())
+        if found != set(range(1, months + 1)):
+            raise ConfigError(
+                path,
+                "month",
+                f"expected months 1..{months}, as the run manifest says, found {len(found)} distinct months",
+            )
+    numeric = df.select_dtypes("number")
+    values = numeric.to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        col = numeric.columns[int(np.flatnonzero(bad.any(axis=0))[0])]
+        rows = int(bad.any(axis=1).sum())
+        raise ConfigError(path, str(col), f"expected finite numbers, found NaN or infinity in {rows} row(s)")
+    for col in STOCKS:
+        if col in numeric.columns and (numeric[col] < 0).any():
+            raise ConfigError(path, col, f"expected a head count >= 0, found {numeric[col].min():g}")
     return df
 
 
@@ -138,7 +176,7 @@ def read_run_folder(folder: Path) -> RunData:
     man_path = folder / "manifest.json"
     man = read_json(man_path, "manifest")
     seed, regime, place, months, burn_in = _run_fields(man, man_path)
-    monthly = _check_monthly(read_parquet(folder / "monthly.parquet"), folder / "monthly.parquet")
+    monthly = _check_monthly(read_parquet(folder / "monthly.parquet"), folder / "monthly.parquet", months)
     cohorts = read_parquet(folder / "cohorts.parquet") if (folder / "cohorts.parquet").is_file() else None
     return RunData(regime, seed, monthly, cohorts, man, folder, folder.name, place, months, burn_in)
 
@@ -187,7 +225,7 @@ def read_experiment_run(folder: Path, scenario: str, seed: int) -> RunData:
         raise ConfigError(man_path, "scenario", f"expected {scenario!r}, as the folder name says, got {named!r}")
     mpath = folder / "monthly" / part / f"seed={seed}.parquet"
     # The partition keys are in the path; drop them if the table repeats them as columns.
-    monthly = _check_monthly(read_parquet(mpath), mpath).drop(columns=["scenario", "seed"], errors="ignore")
+    monthly = _check_monthly(read_parquet(mpath), mpath, months).drop(columns=["scenario", "seed"], errors="ignore")
     cpath = folder / "cohorts" / part / f"seed={seed}.parquet"
     cohorts = read_parquet(cpath).drop(columns=["scenario", "seed"], errors="ignore") if cpath.is_file() else None
     return RunData(scenario, seed, monthly, cohorts, man, man_path, f"{part}/seed={seed}", place, months, burn_in)
@@ -221,6 +259,28 @@ def _load_experiment(folder: Path, keep: set[str] | None, notes: list[str]) -> l
 
 
 # ------------------------------------------------------------------------------ loader
+def arm_names(folder: Path) -> list[str]:
+    """The arms that have finished runs in `folder`, from names and run manifests only (no table is
+    read), so a command can refuse a folder with nothing to compare before reading it all. A run
+    whose manifest cannot be read is left out here; `load_results` reports it."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    if is_experiment(folder):
+        return sorted(
+            m["scenario"]
+            for p in (folder / "runs").glob("scenario=*")
+            if p.is_dir() and (m := _PARTITION.match(p.name)) and _seed_files(p, "json")
+        )
+    names = set()
+    for man_path in folder.glob("*/manifest.json"):
+        try:
+            names.add(str(json.loads(man_path.read_text(encoding="utf-8"))["config"]["regime"]["name"]))
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+            continue
+    return sorted(names)
+
+
 def load_results(folder: Path, only: Iterable[str] | None = None) -> Results:
     """Every finished run in `folder`, in either layout.
 
