@@ -421,6 +421,13 @@ def _select(runs: list[Run], folder: Path, baseline: str, arms: list[str] | None
         left = [a for a in found if a not in arms]
         if left:
             notes.append(f"arms in the folder not compared: {', '.join(left)}")
+    if len(arms) < 2:
+        raise ConfigError(
+            folder,
+            "",
+            f"expected at least two arms to compare, found only {baseline!r}"
+            + (" (choose more with --regimes)" if len(found) > 1 else ""),
+        )
     chosen = {a: by_arm[a] for a in arms}
     for what, get in (
         ("place", lambda r: r.place),
