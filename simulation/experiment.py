@@ -231,7 +231,9 @@ class Experiment:
         }
 
     def spec_sha256(self) -> str:
-        data = {k: v for k, v in self.resolved().items() if k != "description"}
+        # What the runs depend on: not the description, nor the outputs a sensitivity analysis
+        # reads off them (those can change without re-running anything).
+        data = {k: v for k, v in self.resolved().items() if k not in ("description", "outputs")}
         return _sha256(data)
 
     def tasks(self, out: Path) -> list[RunTask]:
@@ -852,7 +854,7 @@ def _check_folder(exp: Experiment, out: Path) -> dict[str, Any] | None:
     if old_hash == exp.spec_sha256():
         return old
     new_spec = exp.resolved()
-    diff = [k for k in new_spec if k != "description" and old_spec.get(k) != new_spec[k]]
+    diff = [k for k in new_spec if k not in ("description", "outputs") and old_spec.get(k) != new_spec[k]]
     what = ", ".join(diff) or "resolved configs"
     if diff == ["scenarios"]:
         changed = [s for s, v in new_spec["scenarios"].items() if (old_spec.get("scenarios") or {}).get(s) != v]

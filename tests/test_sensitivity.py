@@ -211,3 +211,11 @@ def test_a_spec_without_a_design_is_refused(tmp_path: Path, capsys: pytest.Captu
     text = SPEC.split("[design]")[0]
     assert main(["sensitivity", str(write(tmp_path, text))]) == 2
     assert "design" in capsys.readouterr().err
+
+
+def test_outputs_can_change_without_rerunning(tmp_path: Path) -> None:
+    """Outputs are read off finished runs: editing them keeps the runs (same spec hash)."""
+    a = experiment.load_experiment(write(tmp_path))
+    b = experiment.load_experiment(write(tmp_path, SPEC.replace('label = "employment, cooperative', 'label = "jobs')))
+    c = experiment.load_experiment(write(tmp_path, SPEC.replace("seed = 7", "seed = 9")))
+    assert a.spec_sha256() == b.spec_sha256() != c.spec_sha256()
