@@ -862,28 +862,37 @@ def _assumptions(
     runs = [r for a in arms for r in by[a].values()]
     out = []
     for p in c.assumptions.parameters:
-        used = {r.config.get("params", {}).get(p) for r in runs}
-        used.discard(None)
-        val = f"{next(iter(used)):g}" if len(used) == 1 else ("varies across runs" if used else "not in the manifests")
+        used = {_lever(v) for r in runs if (v := _dig(r.config, "params", p)) is not None}
+        val = next(iter(used)) if len(used) == 1 else ("varies across runs" if used else "not in the manifests")
         rec = records.get(p)
         rng = f" (evidence range {rec.low:g}-{rec.high:g} {rec.unit})" if rec is not None else ""
         out.append(f"{p} = {val}{rng}")
     for lv in c.assumptions.levers:
         parts = []
         for a in arms:
-            lev = by[a][min(by[a])].config.get("regime", {}).get("levers", {})
+            # A damaged manifest may lack any level of this; show '?' rather than fail.
+            lev = _dig(by[a][min(by[a])].config, "regime", "levers")
+            lev = lev if isinstance(lev, dict) else {}
             if lv in lev:
                 parts.append(f"{a} {_lever(lev[lv])}")
             elif lv in GroupLevers.model_fields:
-                groups = lev.get("groups", {})
-                parts.append(f"{a} " + "/".join(_lever(groups.get(g, {}).get(lv, "?")) for g in GROUPS))
+                parts.append(f"{a} " + "/".join(_lever(_dig(lev, "groups", g, lv) or "?") for g in GROUPS))
         suffix = f" (by claimant group: {'/'.join(GROUPS)})" if lv in GroupLevers.model_fields else ""
         out.append(f"lever {lv}{suffix}: " + "; ".join(parts))
     return out
 
 
+def _dig(d: Any, *keys: str) -> Any:
+    """d[k1][k2]..., or None where a level is missing or not a table."""
+    for k in keys:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k)
+    return d
+
+
 def _lever(v: Any) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
+    return f"{v:g}" if isinstance(v, float) and not isinstance(v, bool) else str(v)
 
 
 # ------------------------------------------------------------------------------ formatting

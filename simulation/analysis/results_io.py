@@ -20,6 +20,7 @@ finished runs are read. A folder in neither layout is a ConfigError ("not a resu
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -133,7 +134,29 @@ def _run_fields(man: Any, man_path: Path) -> tuple[int, str, str, int, int | Non
         if not isinstance(value, kind) or (kind is list and not all(isinstance(d, dict) for d in value)):
             what = "a table" if kind is dict else "a list of tables"
             raise ConfigError(man_path, where, f"expected {what}, got {type(value).__name__}")
+    for name, v in cfg.get("params", {}).items():
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise ConfigError(man_path, f"config.params.{name}", f"expected a finite number, got {v!r}")
+    levers = cfg["regime"].get("levers", {})
+    for name, v in levers.items():
+        if name == "groups":
+            if not isinstance(v, dict) or not all(isinstance(g, dict) for g in v.values()):
+                raise ConfigError(man_path, "config.regime.levers.groups", "expected a table of tables, one per group")
+            for g, gl in v.items():
+                for k, x in gl.items():
+                    if not _scalar(x):
+                        field = f"config.regime.levers.groups.{g}.{k}"
+                        raise ConfigError(man_path, field, f"expected a value, got {x!r}")
+        elif not _scalar(v):
+            raise ConfigError(man_path, f"config.regime.levers.{name}", f"expected a value, got {v!r}")
     return seed, regime, str(place), months, burn_in
+
+
+def _scalar(x: Any) -> bool:
+    """A lever's value: a finite number, a truth value or a name."""
+    if isinstance(x, bool | str):
+        return True
+    return isinstance(x, int | float) and math.isfinite(x)
 
 
 # Head counts: never negative. (Money columns may be: `public_cost` is spending net of receipts.)
