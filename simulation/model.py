@@ -95,6 +95,7 @@ class LabourMarketModel(mesa.Model):
         timers: bool = False,
         check_invariants: bool = False,
     ) -> None:
+        t_start = time.perf_counter()
         seed = int(seed) if isinstance(seed, str) and seed.strip() else seed
         if not isinstance(seed, int):
             seed = 1
@@ -183,9 +184,12 @@ class LabourMarketModel(mesa.Model):
             self._add_firm_views()
 
         # Burn-in: the market settles with no programme before the regime starts at month 0.
+        t_burn = time.perf_counter()
         self.month = -sc.burn_in
         while self.month < 0:
             self._advance(policy=False)
+        # Wall time of building the place's people, firms and rates, and of the burn-in (benchmarks).
+        self.build_seconds = {"setup": t_burn - t_start, "burn_in": time.perf_counter() - t_burn}
         self.rows.clear()
         self.ledger = Ledger(self.n_districts)
 
