@@ -28,6 +28,7 @@ from simulation.mechanisms import (
     matching,
     participation,
     partnerships,
+    providers,
     separations,
     skills,
 )
@@ -371,8 +372,31 @@ class LabourMarketModel(mesa.Model):
         if not policy:
             return
         self.month_draws["referral"] = self.referral_key
-        for prov in self.providers:  # each sets its own participants' hours, replacing JCP time
-            prov.step()
+        # Providers' months in one pass over the claimants for each set of levers (normally one
+        # set for all); each provider serves its district's block of rows and sets its own
+        # participants' hours, replacing JCP time.
+        q_district = self.q_prev[self.district_market]
+        by_levers: dict[int, list[Provider]] = {}
+        for prov in self.providers:
+            by_levers.setdefault(id(prov.levers), []).append(prov)
+        for group in by_levers.values():
+            months = providers.step_all(
+                people,
+                people.district,
+                [(prov.rows.start, prov.rows.stop) for prov in group],
+                group[0].levers,
+                self.params,
+                self.referral_key,
+                q_district[[prov.district for prov in group]],
+                self.month,
+                self.ppa,
+            )
+            for prov, last in zip(group, months, strict=True):
+                prov.last = last
+        for payer in {prov.levers.provider_payer for prov in self.providers}:
+            fees = [p.last.fees + p.last.grant if p.levers.provider_payer == payer else 0.0 for p in self.providers]
+            self.ledger.post(f"programme_payments_{payer}", np.array(fees))
+        self.ledger.post("provider_delivery", np.array([p.last.delivery_cost for p in self.providers]))
 
     def post_district(self, category: str, district: int, pounds: float) -> None:
         amounts = np.zeros(self.n_districts)
