@@ -32,7 +32,6 @@ from simulation.mechanisms import (
     separations,
     skills,
 )
-from simulation.mechanisms._util import sum_contiguous
 from simulation.outcomes import CohortTracker
 from simulation.people import (
     DURATION_BINS,
@@ -41,7 +40,6 @@ from simulation.people import (
     FRAGILE_MONTHS,
     GROUP_NAMES,
     INACTIVE,
-    JSA,
     NO_EMPLOYER,
     NO_PROGRAMME,
     UNEMPLOYED,
@@ -52,7 +50,6 @@ from simulation.people import (
 )
 from simulation.rng import Streams
 
-SUSTAINED_MONTHS = 6
 FLOWS = (
     "u_to_e",
     "i_to_e",
@@ -325,7 +322,8 @@ class LabourMarketModel(mesa.Model):
         self.q_prev = self._timed(
             "matching", lambda: matching.step(people, firms, p, s, m, self.person_market, flows, nd)
         )
-        self._timed("accounts", lambda: accounts.step(people, p, self.ledger, self.ppa, self.offsets))
+        self.counts = self._timed("accounts", lambda: accounts.district_counts(people, self.offsets))
+        self._timed("accounts", lambda: accounts.step(people, p, self.ledger, self.ppa, self.offsets, self.counts))
 
         if self.check_invariants:
             self.assert_invariants()
@@ -405,30 +403,28 @@ class LabourMarketModel(mesa.Model):
 
     # ------------------------------------------------------------------------------ results
     def _month_row(self, flows: dict[str, np.ndarray], hub_supported_rows: np.ndarray) -> dict[str, np.ndarray]:
-        people, firms, nd, k = self.people, self.firms, self.n_districts, self.ppa
+        firms, nd, k = self.firms, self.n_districts, self.ppa
 
-        def count(mask: np.ndarray) -> np.ndarray:
-            return sum_contiguous(mask, self.offsets, np.int64) * k
-
+        # Stocks by district, counted in one pass after this month's accounts (nothing moves after).
+        c = self.counts * k
         small = firms.alive & ~firms.large
-        unemployed = people.status == UNEMPLOYED
         row: dict[str, np.ndarray] = {
             "month": np.full(nd, self.month + 1, dtype=np.int32),
             "district": np.arange(nd, dtype=np.int16),
             "population": np.diff(self.offsets) * k,
-            "employed": count(people.status == EMPLOYED),
-            "unemployed": count(unemployed),
-            "inactive": count(people.status == INACTIVE),
-            "long_term_unemployed": count(unemployed & (people.months_in_status >= 12)),
-            "claimants_jsa": count((people.benefit == JSA) & (people.status != EMPLOYED)),
-            "claimants_esa": count((people.benefit == ESA) & (people.status != EMPLOYED)),
-            "participants": count(people.programme != NO_PROGRAMME),
+            "employed": c[:, EMPLOYED],
+            "unemployed": c[:, UNEMPLOYED],
+            "inactive": c[:, INACTIVE],
+            "long_term_unemployed": c[:, 3],
+            "claimants_jsa": c[:, 4],
+            "claimants_esa": c[:, 5],
+            "participants": c[:, 6],
             "vacancies": np.bincount(firms.district, weights=firms.vacancies(), minlength=nd) * k,
             "small_firms": np.bincount(firms.district[small], minlength=nd) * k,
             "small_firm_jobs": np.bincount(firms.district[small], weights=firms.size[small], minlength=nd) * k,
             "hub_supported_firms": hub_supported_rows * k,
             # Jobs reaching six continuous months this month, whoever holds them.
-            "sustained_jobs": count((people.status == EMPLOYED) & (people.months_in_status == SUSTAINED_MONTHS)),
+            "sustained_jobs": c[:, 7],
         }
         for name, v in flows.items():
             row[name] = v * k

@@ -79,6 +79,23 @@ class Streams:
         x = _splitmix64(np.asarray(rows, dtype=np.uint64) * _GOLDEN + key)
         return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
 
+    def below(self, decision: str, month: int, n: int, p: float) -> np.ndarray:
+        """Booleans uniform(decision, month, n) < p, drawn once a month like `uniform` (read-only),
+        without keeping the uniforms: for a decision every reader compares with the same p."""
+        if month != self._cache_month:
+            self._cache.clear()
+            self._cache_month = month
+        key = (f"b{p!r}", decision, month, n)
+        out = self._cache.get(key)
+        if out is None:
+            from simulation.mechanisms._kernels import fill_below
+
+            out = np.empty(n, dtype=bool)
+            fill_below(self.generator(decision, month), float(p), out)
+            out.flags.writeable = False
+            self._cache[key] = out
+        return out
+
     def normal(self, decision: str, month: int, n: int) -> np.ndarray:
         """n standard normal draws, slot-indexed like `uniform`. Read-only."""
         return self._cached("n", decision, month, n)

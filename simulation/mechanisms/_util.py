@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation.mechanisms import _kernels
+
 
 def count_by(groups: np.ndarray, mask: np.ndarray, n_groups: int) -> np.ndarray:
     """How many rows in each group have mask set."""
-    return np.bincount(groups[mask], minlength=n_groups).astype(np.int64)
+    return _kernels.count_by(groups, mask, n_groups)
 
 
 def sum_by(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:

@@ -26,10 +26,10 @@ import numpy as np
 
 from simulation.config import Params
 from simulation.firms import AGE_YEAR_BINS, Firms, age_profile, death_hazard
-from simulation.mechanisms import matching
+from simulation.mechanisms import _kernels, matching
 from simulation.mechanisms._util import count_by, pick_per_group, stochastic_round
 from simulation.mechanisms.separations import release
-from simulation.people import EMPLOYED, UNEMPLOYED, People
+from simulation.people import UNEMPLOYED, People
 from simulation.rng import Streams
 
 
@@ -97,15 +97,14 @@ def step(
 
     # Deaths release their workers.
     displaced = np.zeros(people.n, dtype=bool)
-    claim = streams.uniform("claim", month, people.n)
+    claim = streams.below("claim", month, people.n, params.claim_take_up)
     die = streams.uniform("firm_death", month, firms.capacity) < hazard(firms, params)
     life_table(firms, die, flows, n_districts)
     if die.any():
-        employed = people.status == EMPLOYED
-        leaving = employed & die[np.where(employed, people.employer, 0)]
-        flows["firm_death_job_losses"] += count_by(people.district, leaving, n_districts)
+        leaving = _kernels.employed_where(people.status, people.employer, die)
+        flows["firm_death_job_losses"] += np.bincount(people.district[leaving], minlength=n_districts)
         release(people, firms, leaving, UNEMPLOYED, claim, params)
-        displaced |= leaving
+        displaced[leaving] = True
         flows["firm_deaths"] += count_by(firms.district, die, n_districts)
         firms.alive[die] = False
         firms.target[die] = 0.0
@@ -137,16 +136,12 @@ def step(
     # Contractions: lay off the excess, choosing whom by a per-person random key.
     excess = np.where(firms.alive, firms.size - np.floor(firms.target + 0.5).astype(np.int64), 0)
     if (excess > 0).any():
-        employed = people.status == EMPLOYED
-        emp_firm = np.where(employed, people.employer, 0)
-        at_risk = np.flatnonzero(employed & (excess[emp_firm] > 0))
+        at_risk = _kernels.employed_where(people.status, people.employer, excess > 0)
         key = streams.uniform_at("layoff", month, at_risk)
-        laid_off_rows = pick_per_group(at_risk, people.employer[at_risk], key, excess)
-        laid_off = np.zeros(people.n, dtype=bool)
-        laid_off[laid_off_rows] = True
-        flows["layoffs"] += count_by(people.district, laid_off, n_districts)
+        laid_off = np.sort(pick_per_group(at_risk, people.employer[at_risk], key, excess))
+        flows["layoffs"] += np.bincount(people.district[laid_off], minlength=n_districts)
         release(people, firms, laid_off, UNEMPLOYED, claim, params)
-        displaced |= laid_off
+        displaced[laid_off] = True
 
     # Births take the next unused slots, growing the arrays if needed.
     n_births = stochastic_round(births_per_month, streams.uniform("firm_birth", month, n_districts))

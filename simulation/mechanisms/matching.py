@@ -19,6 +19,7 @@ import numpy as np
 
 from simulation.config import Params
 from simulation.firms import Firms
+from simulation.mechanisms import _kernels
 from simulation.mechanisms._util import rank_within_sorted_groups, sum_by
 from simulation.people import (
     DURATION_BINS,
@@ -59,27 +60,29 @@ def support_multiplier(hours: np.ndarray, params: Params) -> np.ndarray:
     )
 
 
-def partnership_multiplier(people: People, params: Params) -> np.ndarray:
+def partnership_multiplier(people: People, params: Params, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
     """Mentoring after an employer placement, and school employer contacts for the young
     (see `partnerships`), raise search weight."""
-    mult = np.where(people.mentor_months > 0, 1.0 + params.mentoring_effect, 1.0)
-    young_with_contacts = people.employer_contacts & (people.age < 25)
+    mult = np.where(people.mentor_months[rows] > 0, 1.0 + params.mentoring_effect, 1.0)
+    young_with_contacts = people.employer_contacts[rows] & (people.age[rows] < 25)
     return np.where(young_with_contacts, mult / params.employer_contact_neet_hr, mult)
 
 
-def search_weights(people: People, params: Params) -> np.ndarray:
+def search_weights(people: People, params: Params, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+    """Each searcher's weight in matching (zero for the employed, who do not search)."""
     return (
-        intensity(people.status, params)
-        * employability(people, params)
-        * support_multiplier(people.support_hours, params)
-        * partnership_multiplier(people, params)
+        intensity(people.status[rows], params)
+        * employability(people, params, rows)
+        * support_multiplier(people.support_hours[rows], params)
+        * partnership_multiplier(people, params, rows)
     )
 
 
 def market_rates(
     weights: np.ndarray, vacancies_by_market: np.ndarray, person_market: np.ndarray, params: Params
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Matches per market, and the job-finding rate per unit of search weight."""
+    """Matches per market, and the job-finding rate per unit of search weight (`person_market`
+    is the market of each weighted row)."""
     n_markets = vacancies_by_market.shape[0]
     s = sum_by(person_market, weights, n_markets)
     v = vacancies_by_market.astype(np.float64)
@@ -103,13 +106,18 @@ def step(
     n_markets = int(person_market.max()) + 1 if person_market.size else 0
     vac = firms.vacancies()
     v_m = np.bincount(firms.market, weights=vac, minlength=n_markets).astype(np.int64)
-    w = search_weights(people, params)
-    _, q = market_rates(w, v_m, person_market, params)
-    p = -np.expm1(-q[person_market] * w)
-    u = streams.uniform("search", month, people.n)
-    hired = np.flatnonzero(u < p)
+    # Only people out of work search: the employed have weight zero, add nothing to a market's
+    # searchers and cannot be hired, so weights are worked out for searchers alone.
+    searchers = np.flatnonzero(people.status != EMPLOYED)
+    w = search_weights(people, params, searchers)
+    market = person_market[searchers]
+    _, q = market_rates(w, v_m, market, params)
+    p = -np.expm1(-q[market] * w)
+    # Row i is hired if the i-th uniform of the month's search stream is below its chance;
+    # u / p ranks the hired for the market's posts.
+    hired, priority = _kernels.hits(streams.generator("search", month), searchers, p, people.n)
 
-    hired, filled = take_posts(firms, hired, u[hired] / p[hired], person_market, streams, month, "vacancy_fill")
+    hired, filled = take_posts(firms, hired, priority, person_market, streams, month, "vacancy_fill")
     from_u = people.status[hired] == UNEMPLOYED
     flows["u_to_e"] += np.bincount(people.district[hired[from_u]], minlength=n_districts)
     flows["i_to_e"] += np.bincount(people.district[hired[~from_u]], minlength=n_districts)

@@ -1,0 +1,264 @@
+"""Fused loops over people for the monthly step, compiled with numba (cached on disk).
+
+numpy does each of a mechanism's operations as a separate pass over every row, with a temporary
+array for each; these loops do a mechanism's per-person work in one pass with no temporaries, and
+draw its random numbers inside the loop from the same numpy generator the model would otherwise
+fill an array from. Row i still reads the i-th number of its (decision, month) stream, so every
+draw, and so every result, is bit-identical to the plain numpy code they replace
+(tests/test_golden.py). They use only comparisons and +, -, *, / (exact IEEE operations); exp,
+power and the like stay in numpy, whose vectorised versions round differently from numba's.
+
+Status, benefit and group codes are those of `simulation.people`, passed in as arguments.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+EMPLOYED, UNEMPLOYED, INACTIVE = 0, 1, 2
+NO_BENEFIT, JSA, ESA = 0, 1, 2
+NO_GROUP, JSA_18_24, JSA_25_PLUS, ESA_NEW = 0, 1, 2, 4
+
+jit = numba.njit(cache=True, nogil=True)
+
+
+@jit
+def fill_below(gen: np.random.Generator, p: float, out: np.ndarray) -> None:
+    """out[i] = (the stream's i-th uniform < p), without keeping the uniforms."""
+    for i in range(out.shape[0]):
+        out[i] = gen.random() < p
+
+
+@jit
+def count_by(groups: np.ndarray, mask: np.ndarray, n_groups: int) -> np.ndarray:
+    """How many rows in each group have mask set (one pass, no index array)."""
+    out = np.zeros(n_groups, dtype=np.int64)
+    for i in range(mask.shape[0]):
+        if mask[i]:
+            out[groups[i]] += 1
+    return out
+
+
+@jit
+def _set_claim(i: int, benefit: np.ndarray, group: np.ndarray, age: np.ndarray, new_benefit: int) -> None:
+    benefit[i] = new_benefit
+    if new_benefit == JSA:
+        group[i] = JSA_18_24 if age[i] < 25 else JSA_25_PLUS
+    elif new_benefit == ESA:
+        group[i] = ESA_NEW
+    else:
+        group[i] = NO_GROUP
+
+
+@jit
+def participation(
+    status: np.ndarray,
+    months: np.ndarray,
+    benefit: np.ndarray,
+    group: np.ndarray,
+    age: np.ndarray,
+    district: np.ndarray,
+    entry_rate: np.ndarray,
+    esa_onflow: np.ndarray,
+    exit_rate_ui: float,
+    g_participation: np.random.Generator,
+    claim: np.ndarray,
+    g_ill: np.random.Generator,
+    u_to_i: np.ndarray,
+    i_to_u: np.ndarray,
+    esa_onflows: np.ndarray,
+    ill_mask: np.ndarray,
+) -> None:
+    """`participation.step` for every row: leaving and starting search, claims, ill health.
+    Adds to the flow counts by district; marks the rows falling ill in `ill_mask`."""
+    for i in range(status.shape[0]):
+        d = district[i]
+        u = g_participation.random()
+        s = status[i]
+        to_i = s == UNEMPLOYED and u < exit_rate_ui
+        to_u = s == INACTIVE and u < entry_rate[d]
+        if to_i:
+            status[i] = INACTIVE
+            months[i] = 0
+            u_to_i[d] += 1
+            if benefit[i] == JSA:
+                _set_claim(i, benefit, group, age, NO_BENEFIT)
+        elif to_u:
+            status[i] = UNEMPLOYED
+            months[i] = 0
+            i_to_u[d] += 1
+            if benefit[i] == NO_BENEFIT and claim[i]:
+                _set_claim(i, benefit, group, age, JSA)
+        # Ill health: people out of work start an ESA claim and leave the search.
+        u_ill = g_ill.random()
+        if status[i] != EMPLOYED and benefit[i] != ESA and u_ill < esa_onflow[d]:
+            if status[i] == UNEMPLOYED:
+                status[i] = INACTIVE
+                u_to_i[d] += 1
+            months[i] = 0
+            _set_claim(i, benefit, group, age, ESA)
+            esa_onflows[d] += 1
+            ill_mask[i] = True
+
+
+@jit
+def separations(
+    status: np.ndarray,
+    months: np.ndarray,
+    fragile: np.ndarray,
+    benefit: np.ndarray,
+    group: np.ndarray,
+    age: np.ndarray,
+    district: np.ndarray,
+    employer: np.ndarray,
+    wage: np.ndarray,
+    work_months: np.ndarray,
+    firm_size: np.ndarray,
+    claim: np.ndarray,
+    g_separation: np.random.Generator,
+    rate_eu: float,
+    early_rate: float,
+    rate_ei: float,
+    fragile_months: int,
+    e_to_u: np.ndarray,
+    e_to_i: np.ndarray,
+) -> None:
+    """`separations.step` for every row: job loss into unemployment or inactivity (`release`)."""
+    for i in range(status.shape[0]):
+        u = g_separation.random()
+        employed = status[i] == EMPLOYED
+        fragile[i] = fragile[i] and employed and months[i] < fragile_months
+        if not employed:
+            continue
+        hazard = early_rate if fragile[i] else rate_eu
+        if u < hazard:
+            to = UNEMPLOYED
+            e_to_u[district[i]] += 1
+        elif u < hazard + rate_ei:
+            to = INACTIVE
+            e_to_i[district[i]] += 1
+        else:
+            continue
+        firm_size[employer[i]] -= 1
+        employer[i] = -1
+        wage[i] = 0
+        status[i] = to
+        months[i] = 0
+        work_months[i] = 0
+        _set_claim(i, benefit, group, age, JSA if (to == UNEMPLOYED and claim[i]) else NO_BENEFIT)
+
+
+@jit
+def release(
+    rows: np.ndarray,
+    to_status: int,
+    status: np.ndarray,
+    months: np.ndarray,
+    benefit: np.ndarray,
+    group: np.ndarray,
+    age: np.ndarray,
+    employer: np.ndarray,
+    wage: np.ndarray,
+    work_months: np.ndarray,
+    firm_size: np.ndarray,
+    claim: np.ndarray,
+) -> None:
+    """`separations.release` for these rows (distinct, all employed)."""
+    for i in rows:
+        firm_size[employer[i]] -= 1
+        employer[i] = -1
+        wage[i] = 0
+        status[i] = to_status
+        months[i] = 0
+        work_months[i] = 0
+        _set_claim(i, benefit, group, age, JSA if (to_status == UNEMPLOYED and claim[i]) else NO_BENEFIT)
+
+
+@jit
+def employed_where(status: np.ndarray, employer: np.ndarray, firm_flag: np.ndarray) -> np.ndarray:
+    """Rows of the employed whose employer has firm_flag set, in row order."""
+    out = np.empty(status.shape[0], dtype=np.int64)
+    k = 0
+    for i in range(status.shape[0]):
+        if status[i] == EMPLOYED and firm_flag[employer[i]]:
+            out[k] = i
+            k += 1
+    return out[:k]
+
+
+@jit
+def skills(
+    skill: np.ndarray,
+    status: np.ndarray,
+    months: np.ndarray,
+    growth: float,
+    decay: float,
+    decay_after: float,
+    bound: float,
+) -> None:
+    """`skills.step` for every row: growth in work, decay in long unemployment, clipped."""
+    for i in range(skill.shape[0]):
+        x = np.float64(skill[i])
+        if status[i] == EMPLOYED:
+            x = x + growth - 0.0
+        elif status[i] == UNEMPLOYED and months[i] >= decay_after:
+            x = x + 0.0 - decay
+        else:
+            x = x + 0.0 - 0.0
+        skill[i] = np.float32(min(max(x, -bound), bound))
+
+
+@jit
+def hits(gen: np.random.Generator, rows: np.ndarray, p: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the stream's n uniforms u; return the rows[j] with u[rows[j]] < p[j] (rows ascending)
+    and u / p for each, without keeping the uniforms of the other rows."""
+    hit = np.empty(rows.shape[0], dtype=np.int64)
+    ratio = np.empty(rows.shape[0], dtype=np.float64)
+    k = 0
+    j = 0
+    for i in range(n):
+        u = gen.random()
+        if j < rows.shape[0] and rows[j] == i:
+            if u < p[j]:
+                hit[k] = i
+                ratio[k] = u / p[j]
+                k += 1
+            j += 1
+    return hit[:k], ratio[:k]
+
+
+@jit
+def district_counts(
+    status: np.ndarray,
+    months: np.ndarray,
+    benefit: np.ndarray,
+    programme: np.ndarray,
+    age: np.ndarray,
+    offsets: np.ndarray,
+    ltu_months: int,
+    sustained_months: int,
+) -> np.ndarray:
+    """Stocks by district (rows are district blocks): employed, unemployed, inactive, long-term
+    unemployed, JSA and ESA claimants out of work, programme participants, jobs reaching
+    `sustained_months`, and JSA claimants under 25 out of work."""
+    nd = offsets.shape[0] - 1
+    out = np.zeros((nd, 9), dtype=np.int64)
+    for d in range(nd):
+        for i in range(offsets[d], offsets[d + 1]):
+            s = status[i]
+            out[d, s] += 1
+            if s == UNEMPLOYED and months[i] >= ltu_months:
+                out[d, 3] += 1
+            if s != EMPLOYED:
+                if benefit[i] == JSA:
+                    out[d, 4] += 1
+                    if age[i] < 25:
+                        out[d, 8] += 1
+                elif benefit[i] == ESA:
+                    out[d, 5] += 1
+            elif months[i] == sustained_months:
+                out[d, 7] += 1
+            if programme[i] != -1:
+                out[d, 6] += 1
+    return out
