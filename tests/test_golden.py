@@ -1,9 +1,11 @@
 """Speed work must not change results: runs on fixed seeds reproduce recorded digests bit for bit.
 
 `tests/data/golden.json` holds the sha256 of the monthly and cohorts tables of a handful of runs
-(testville and Stevenage under every regime, two seeds, and a small England run at 1,000 people a row), recorded from
-the model before any optimisation. Any change to a random draw, to the order of floating-point
-sums or to a dtype shows up here. Regenerate only for a deliberate change of model behaviour:
+(testville and Stevenage under every regime, two seeds, and a small England run at 1,000 people a
+row), recorded from the model before any optimisation. Any change to a random draw, to the order of floating-point
+sums or to a dtype shows up here. The speed work's shortcuts that only large runs reach (sorting a
+subset in `pick_per_group` and `take_posts`) are checked against the full sorts they replace.
+Regenerate only for a deliberate change of model behaviour:
 
     python tests/test_golden.py --write
 """
@@ -20,7 +22,11 @@ import pandas as pd
 import pytest
 
 from simulation.config import make_scenario
+from simulation.firms import Firms
+from simulation.mechanisms import matching
+from simulation.mechanisms._util import pick_per_group, rank_within_sorted_groups
 from simulation.model import LabourMarketModel
+from simulation.rng import Streams
 
 GOLDEN = Path(__file__).parent / "data" / "golden.json"
 
@@ -70,6 +76,78 @@ def test_golden_file_covers_every_run(golden: dict[str, dict[str, str]]) -> None
 @pytest.mark.parametrize("run", RUNS, ids=run_id)
 def test_results_match_golden_digests(run: tuple[str, str, int, int, int, float | None], golden) -> None:
     assert digests(run) == golden[run_id(run)]
+
+
+def reference_pick(rows: np.ndarray, groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.ndarray:
+    """pick_per_group as first written: sort everything by (group, key), take each group's first quota."""
+    order = np.lexsort((key, groups))
+    rows, groups = rows[order], groups[order]
+    return rows[rank_within_sorted_groups(groups) < quota[groups]]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pick_per_group_sorts_a_subset_but_picks_exactly_as_a_full_sort(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, n_groups = 50_000, 40
+    groups = rng.integers(0, n_groups, n)
+    key = rng.random(n)
+    key[rng.integers(0, n, 50)] = key[0]  # ties, broken by position in both
+    quota = rng.integers(-2, 60, n_groups)
+    quota[3] = 10**6  # a group that takes everyone
+    rows = rng.permutation(10 * n)[:n]
+    np.testing.assert_array_equal(pick_per_group(rows, groups, key, quota), reference_pick(rows, groups, key, quota))
+
+
+def reference_take_posts(firms: Firms, candidates, priority, person_market, uf) -> tuple[np.ndarray, np.ndarray]:
+    """take_posts as first written: make and sort every open post of every market."""
+    n_markets = int(person_market.max()) + 1
+    vac = firms.vacancies()
+    v_m = np.bincount(firms.market, weights=vac, minlength=n_markets).astype(np.int64)
+    cand_market = person_market[candidates]
+    order = np.lexsort((priority, cand_market))
+    candidates, cand_market = candidates[order], cand_market[order]
+    keep = rank_within_sorted_groups(cand_market) < v_m[cand_market]
+    candidates, cand_market = candidates[keep], cand_market[keep]
+    h_m = np.bincount(cand_market, minlength=n_markets)
+    firm_of_slot = np.repeat(np.arange(firms.capacity), vac)
+    starts = np.cumsum(vac) - vac
+    k = np.arange(firm_of_slot.size) - np.repeat(starts, vac)
+    slot_key = (k + uf[firm_of_slot]) / vac[firm_of_slot]
+    slot_market = firms.market[firm_of_slot]
+    order = np.lexsort((slot_key, slot_market))
+    firm_of_slot, slot_market = firm_of_slot[order], slot_market[order]
+    return candidates, firm_of_slot[rank_within_sorted_groups(slot_market) < h_m[slot_market]]
+
+
+@pytest.mark.parametrize("n_candidates", [0, 30, 3_000, 40_000])
+def test_take_posts_makes_fewer_posts_but_fills_exactly_as_making_all(n_candidates: int) -> None:
+    rng = np.random.default_rng(n_candidates)
+    n_firms, n_markets, n_people = 20_000, 5, 200_000
+    size = rng.integers(0, 30, n_firms).astype(np.int32)
+    firms = Firms(
+        district=np.zeros(n_firms, dtype=np.int16),
+        market=rng.integers(0, n_markets, n_firms).astype(np.int16),
+        size=size,
+        target=size + rng.integers(-3, 8, n_firms).astype(np.float64),
+        potential=np.zeros(n_firms),
+        shock=np.zeros(n_firms),
+        age=np.zeros(n_firms, dtype=np.int32),
+        alive=rng.random(n_firms) < 0.9,
+        large=np.zeros(n_firms, dtype=bool),
+        hub_months=np.zeros(n_firms, dtype=np.int16),
+        ever_supported=np.zeros(n_firms, dtype=bool),
+        n_used=n_firms,
+    )
+    person_market = np.sort(rng.integers(0, n_markets, n_people)).astype(np.int16)
+    candidates = np.sort(rng.choice(n_people, n_candidates, replace=False))
+    priority = rng.random(n_candidates)
+    streams = Streams(11)
+    uf = streams.uniform("vacancy_fill", 3, firms.capacity)
+    got = matching.take_posts(firms, candidates, priority, person_market, streams, 3, "vacancy_fill")
+    want = reference_take_posts(firms, candidates, priority, person_market, uf)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    assert n_candidates == 0 or got[1].size > 0
 
 
 def test_digest_sees_a_one_value_change() -> None:

@@ -34,11 +34,39 @@ def pick_per_group(rows: np.ndarray, groups: np.ndarray, key: np.ndarray, quota:
     """Up to quota[g] of `rows` from each group g (groups[i] is row i's group), lowest key first.
 
     With a per-row random key this is a fair draw whose picks are nested: a larger quota picks a
-    superset, so common random numbers hold.
+    superset, so common random numbers hold. Keys are uniforms in [0, 1). Returns the picked rows
+    ordered by group, then key.
     """
+    keep = likely_lowest(groups, key, quota)
+    if keep is not None:
+        rows, groups, key = rows[keep], groups[keep], key[keep]
     order = np.lexsort((key, groups))
     rows, groups = rows[order], groups[order]
     return rows[rank_within_sorted_groups(groups) < quota[groups]]
+
+
+def likely_lowest(groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.ndarray | None:
+    """A mask of elements that surely includes each group's quota[g] lowest keys, and few others,
+    so that only those need sorting (None: keep everything).
+
+    Keys in [0, 1) below a group's threshold (a few standard deviations above quota / size) are
+    kept; a group with fewer than quota kept keeps all its elements. The mask keeps every element
+    below the threshold, so the lowest quota[g] are among them, in their original order: sorting
+    what is kept gives exactly what sorting everything would.
+    """
+    if groups.size < 4096:
+        return None
+    n_groups = quota.shape[0]
+    size = np.bincount(groups, minlength=n_groups)
+    want = np.minimum(np.maximum(quota, 0), size).astype(np.float64)
+    threshold = np.where(want > 0, (want + 4.0 * np.sqrt(want) + 8.0) / np.maximum(size, 1), 0.0)
+    if (threshold[size > 0] >= 1.0).all():
+        return None
+    keep = key < threshold[groups]
+    short = np.bincount(groups[keep], minlength=n_groups) < want
+    if short.any():
+        keep |= short[groups]
+    return keep
 
 
 def rank_within_sorted_groups(sorted_groups: np.ndarray) -> np.ndarray:

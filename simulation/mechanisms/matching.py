@@ -164,16 +164,37 @@ def take_posts(
     candidates, cand_market = candidates[keep], cand_market[keep]
     h_m = np.bincount(cand_market, minlength=n_markets)
 
-    firm_of_slot = np.repeat(np.arange(firms.capacity), vac)
-    starts = np.cumsum(vac) - vac
-    k = np.arange(firm_of_slot.size) - np.repeat(starts, vac)
     uf = streams.uniform(decision, month, firms.capacity)
-    slot_key = (k + uf[firm_of_slot]) / vac[firm_of_slot]
+    # Only posts with keys below a market's threshold t_m can be among its h_m smallest when at
+    # least h_m keys lie below it (t_m is a few standard deviations above h_m / v_m), so only
+    # those are made and sorted: firm j's posts k < t_m v_j - u_j + 2 (a margin for rounding).
+    # Sorting a subset that keeps the posts' order gives the same smallest keys in the same order.
+    hm = h_m.astype(np.float64)
+    threshold = np.where(hm > 0, (hm + 4.0 * np.sqrt(hm) + 8.0) / np.maximum(v_m, 1), 0.0)
+    firm_threshold = threshold[firms.market]
+    n_posts = np.where(
+        firm_threshold >= 1.0, vac, np.clip(np.floor(firm_threshold * vac - uf) + 2, 0, vac).astype(np.int64)
+    )
+    firm_of_slot, slot_key = post_keys(vac, n_posts, uf)
+    below = np.bincount(firms.market[firm_of_slot[slot_key < firm_threshold[firm_of_slot]]], minlength=n_markets)
+    short = (below < h_m) & (threshold < 1.0)
+    if short.any():  # a market whose threshold proved too low makes all its posts
+        n_posts = np.where(short[firms.market], vac, n_posts)
+        firm_of_slot, slot_key = post_keys(vac, n_posts, uf)
     slot_market = firms.market[firm_of_slot]
     order = np.lexsort((slot_key, slot_market))
     firm_of_slot, slot_market = firm_of_slot[order], slot_market[order]
     filled = firm_of_slot[rank_within_sorted_groups(slot_market) < h_m[slot_market]]
     return candidates, filled
+
+
+def post_keys(vac: np.ndarray, n_posts: np.ndarray, uf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first n_posts[j] of each firm j's open posts, in firm order: the firm of each and its
+    key (k + u_j) / v_j for the k-th post."""
+    firm_of_slot = np.repeat(np.arange(vac.shape[0]), n_posts)
+    starts = np.cumsum(n_posts) - n_posts
+    k = np.arange(firm_of_slot.size) - np.repeat(starts, n_posts)
+    return firm_of_slot, (k + uf[firm_of_slot]) / vac[firm_of_slot]
 
 
 def start_jobs(people: People, firms: Firms, rows: np.ndarray, firm_rows: np.ndarray, params: Params) -> None:
