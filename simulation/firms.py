@@ -82,8 +82,8 @@ def create_firms(
 
     # Small firms: lognormal potential sizes (most tiny, a few large) and the steady-state age mix;
     # desired headcount follows each firm's age path. Scaled so the SME share of jobs holds.
-    z = streams.normal("init_firm_size", -1, total)
-    age = stationary_ages(streams.uniform("init_firm_age", -1, total), params)
+    z = streams.normal("init_firm_size", -1, total, cache=False)
+    age = stationary_ages(streams.uniform("init_firm_age", -1, total, cache=False), params)
     raw = np.exp(params.firm_size_sd * z)
     small_jobs = params.sme_employment_share * demand
     scale = potential_scale(raw, age, district, ~is_large, small_jobs, params)

@@ -20,8 +20,9 @@ from simulation import results
 from simulation.agents import Council, EnterpriseHub, Jobseeker, PropertyDeveloper, Provider, SmallBusiness
 from simulation.config import Scenario, make_scenario
 from simulation.firms import AGE_YEAR_BINS, Firms, create_firms
-from simulation.ledger import CATEGORIES, Ledger
+from simulation.ledger import ACCOUNT, CATEGORIES, CATEGORY, Ledger
 from simulation.mechanisms import (
+    _kernels,
     accounts,
     business,
     developers,
@@ -125,7 +126,7 @@ class LabourMarketModel(mesa.Model):
         p = self.params
         self.people: People = create_people(place, p, self.ppa, self.streams)
         self.person_market = self.district_market[self.people.district]
-        self.birthday_rows = [np.flatnonzero(self.people.birth_month == k) for k in range(12)]
+        self.birthday_rows = [np.flatnonzero(self.people.birth_month == k).astype(np.int32) for k in range(12)]
         self.offsets = district_slices(np.bincount(self.people.district, minlength=self.n_districts))
         n_unemp = np.bincount(self.people.district[self.people.status == UNEMPLOYED], minlength=self.n_districts)
         n_emp = np.bincount(self.people.district[self.people.status == EMPLOYED], minlength=self.n_districts)
@@ -137,20 +138,20 @@ class LabourMarketModel(mesa.Model):
         self._assign_initial_employers()
 
         self.births_per_month = business.replacement_births(self.firms, self.n_districts, p)
-        finding = self._expected_job_finding()
+        searchers, finding = self._expected_job_finding()
         # Expected monthly flows into unemployment other than from settled jobs, at the start:
         # displaced workers of dying and shrinking firms, and fragile jobs taken from unemployment
         # (in steady state each month's hires from unemployment lose this share within six months).
         death_losses = float((business.hazard(self.firms, p) * self.firms.size).sum())
         contraction = business.expected_contraction(self.firms, p)
         displaced_to_u = p.displaced_to_unemployment * (death_losses + contraction)
-        hires_from_u = float(finding[self.people.status == UNEMPLOYED].sum())
+        hires_from_u = float(finding[self.people.status[searchers] == UNEMPLOYED].sum())
         fragile_losses = hires_from_u * (1.0 - (1.0 - p.early_separation_rate) ** FRAGILE_MONTHS)
         self.rate_eu = separations.base_rate_eu((displaced_to_u + fragile_losses) / max(int(n_emp.sum()), 1), p)
-        inactive = self.people.status == INACTIVE
-        esa = (self.people.benefit == ESA) & (self.people.status != EMPLOYED)
+        inactive = self.people.status[searchers] == INACTIVE
+        esa = self.people.benefit[searchers] == ESA  # searchers are all out of work
         by_district = lambda mask: np.bincount(  # noqa: E731
-            self.people.district, weights=np.where(mask, finding, 0.0), minlength=self.n_districts
+            self.people.district[searchers], weights=np.where(mask, finding, 0.0), minlength=self.n_districts
         )
         self.entry_rate = participation.entry_rates(self.people, by_district(inactive), p, self.n_districts)
         self.esa_onflow = participation.esa_onflow_rates(self.people, by_district(esa), self.n_districts)
@@ -220,12 +221,15 @@ class LabourMarketModel(mesa.Model):
         people.wage[employed] = wage_for(people.skill[employed], self.params)
         firms.size[:] = size.astype(np.int32)
 
-    def _expected_job_finding(self) -> np.ndarray:
-        """Each person's chance of finding work next month at the starting stocks."""
-        w = matching.search_weights(self.people, self.params)
+    def _expected_job_finding(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of people out of work (the only ones who search) and each one's chance of
+        finding work next month at the starting stocks (zero for everyone else)."""
+        searchers = np.flatnonzero(self.people.status != EMPLOYED)
+        w = matching.search_weights(self.people, self.params, searchers)
         v_m = np.bincount(self.firms.market, weights=self.firms.vacancies(), minlength=len(self.market_names))
-        _, q = matching.market_rates(w, v_m, self.person_market, self.params)
-        return -np.expm1(-q[self.person_market] * w)
+        market = self.person_market[searchers]
+        _, q = matching.market_rates(w, v_m, market, self.params)
+        return searchers, -np.expm1(-q[market] * w)
 
     def _add_firm_views(self) -> None:
         new = self.firms.capacity - self._firm_views
@@ -309,9 +313,7 @@ class LabourMarketModel(mesa.Model):
                     people, firms, p, self.levers, s, m, self.working_age, self.person_market, self.ppa
                 ),
             )
-            hired = (before != EMPLOYED) & (people.status == EMPLOYED)
-            flows["u_to_e"] += np.bincount(people.district[hired & (before == UNEMPLOYED)], minlength=nd)
-            flows["i_to_e"] += np.bincount(people.district[hired & (before == INACTIVE)], minlength=nd)
+            _kernels.count_hires(before, people.status, people.district, flows["u_to_e"], flows["i_to_e"])
             self.training_started = self._timed(
                 "skills", lambda: skills.train(people, p, self.levers, s, m, nd, self.ppa)
             )
@@ -365,8 +367,9 @@ class LabourMarketModel(mesa.Model):
     def _providers_step(self, policy: bool) -> None:
         people = self.people
         # Everyone claiming and out of work gets Jobcentre Plus time; programmes replace it.
-        claimant_seeking = (people.status == UNEMPLOYED) & (people.benefit != 0)
-        people.support_hours[:] = np.where(claimant_seeking, self.params.jcp_hours_per_claimant_month, 0.0)
+        _kernels.jcp_hours(
+            people.status, people.benefit, self.params.jcp_hours_per_claimant_month, people.support_hours
+        )
         if not policy:
             return
         self.month_draws["referral"] = self.referral_key
@@ -397,9 +400,16 @@ class LabourMarketModel(mesa.Model):
         self.ledger.post("provider_delivery", np.array([p.last.delivery_cost for p in self.providers]))
 
     def post_district(self, category: str, district: int, pounds: float) -> None:
-        amounts = np.zeros(self.n_districts)
-        amounts[district] = pounds
-        self.ledger.post(category, amounts)
+        """Post one district's amount: what `Ledger.post` does with an amount for this district
+        and zero for the rest, without building the rest (councils and developers post this way,
+        a few thousand times a month for England)."""
+        pence = int(np.rint(np.float64(pounds) * 100))
+        if pence < 0:
+            raise ValueError(f"{category}: negative amount; post the opposite category instead")
+        payer, payee = CATEGORIES[category]
+        self.ledger.month_flows[CATEGORY[category], district] += pence
+        self.ledger.balances[ACCOUNT[payer], district] -= pence
+        self.ledger.balances[ACCOUNT[payee], district] += pence
 
     # ------------------------------------------------------------------------------ results
     def _month_row(self, flows: dict[str, np.ndarray], hub_supported_rows: np.ndarray) -> dict[str, np.ndarray]:

@@ -89,33 +89,33 @@ def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams
     esa_rate = np.array([d.esa_ib_rate for d in place.districts])[district]
     unemp = 1.0 - emp - inact  # the residual keeps the three stocks summing to the population
 
-    u = streams.uniform("init_status", -1, n)
+    u = streams.uniform("init_status", -1, n, cache=False)
     status = np.where(u < emp, EMPLOYED, np.where(u < emp + np.maximum(unemp, 0), UNEMPLOYED, INACTIVE))
     status = status.astype(np.int8)
 
     # Spells in progress: geometric durations; about a third of the unemployed start long-term.
-    u = streams.uniform("init_duration", -1, n)
+    u = streams.uniform("init_duration", -1, n, cache=False)
     mean_spell = np.where(status == UNEMPLOYED, 9.0, np.where(status == EMPLOYED, 60.0, 36.0))
     months = np.floor(-np.log1p(-u) * mean_spell).clip(0, 240).astype(np.int16)
 
-    skill = (streams.normal("init_skill", -1, n) * params.skill_sd).astype(np.float32)
-    age = (16 + np.floor(streams.uniform("init_age", -1, n) * 49)).astype(np.int8)
-    birth_month = np.floor(streams.uniform("init_birth_month", -1, n) * 12).astype(np.int8)
+    skill = (streams.normal("init_skill", -1, n, cache=False) * params.skill_sd).astype(np.float32)
+    age = (16 + np.floor(streams.uniform("init_age", -1, n, cache=False) * 49)).astype(np.int8)
+    birth_month = np.floor(streams.uniform("init_birth_month", -1, n, cache=False) * 12).astype(np.int8)
 
     # Barriers: ESA/IB claimants carry high ones, others low; drawn so ESA stocks match the place.
-    u_b = streams.uniform("init_barrier", -1, n)
-    u_esa = streams.uniform("init_esa", -1, n)
+    u_b = streams.uniform("init_barrier", -1, n, cache=False)
+    u_esa = streams.uniform("init_esa", -1, n, cache=False)
     inactive = status == INACTIVE
     esa_given_inactive = np.clip(esa_rate / np.maximum(inact, 1e-9), 0, 1)
     on_esa = inactive & (u_esa < esa_given_inactive)
     barrier = np.where(on_esa, 0.45 + 0.5 * u_b, np.where(status == UNEMPLOYED, 0.35 * u_b, 0.2 * u_b))
 
-    u_claim = streams.uniform("claim", -1, n)
+    u_claim = streams.uniform("claim", -1, n, cache=False)
     benefit = np.where(
         on_esa, ESA, np.where((status == UNEMPLOYED) & (u_claim < params.claim_take_up), JSA, NO_BENEFIT)
     )
     # Legacy incapacity-benefit claimants: a share of ESA (migrated from IB) and of JSA (found fit).
-    u_legacy = streams.uniform("init_legacy", -1, n)
+    u_legacy = streams.uniform("init_legacy", -1, n, cache=False)
     group = np.select(
         [
             benefit == ESA,
@@ -126,7 +126,7 @@ def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams
         [np.where(u_legacy < params.esa_ex_ib_share, ESA_EX_IB, ESA_NEW), JSA_EX_IB, JSA_18_24, JSA_25_PLUS],
         NO_GROUP,
     )
-    u_complex = streams.uniform("init_complex", -1, n)
+    u_complex = streams.uniform("init_complex", -1, n, cache=False)
     complex_needs = u_complex < np.where(
         benefit == ESA, params.complex_needs_share_esa, params.complex_needs_share_other
     )

@@ -49,7 +49,7 @@ class Streams:
         self._cache: dict[tuple[str, str, int, int], np.ndarray] = {}
         self._cache_month: int | None = None
 
-    def _cached(self, kind: str, decision: str, month: int, n: int) -> np.ndarray:
+    def _cached(self, kind: str, decision: str, month: int, n: int, cache: bool = True) -> np.ndarray:
         if month != self._cache_month:
             self._cache.clear()
             self._cache_month = month
@@ -59,7 +59,8 @@ class Streams:
             g = self.generator(decision, month)
             out = g.random(n, dtype=np.float64) if kind == "u" else g.standard_normal(n, dtype=np.float64)
             out.flags.writeable = False
-            self._cache[key] = out
+            if cache:
+                self._cache[key] = out
         return out
 
     def generator(self, decision: str, month: int) -> np.random.Generator:
@@ -67,9 +68,11 @@ class Streams:
         key = (stable_hash(decision), int(month) + 1_000_000)
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
 
-    def uniform(self, decision: str, month: int, n: int) -> np.ndarray:
-        """n uniforms in [0, 1); row i's draw does not depend on n beyond i. Read-only."""
-        return self._cached("u", decision, month, n)
+    def uniform(self, decision: str, month: int, n: int, cache: bool = True) -> np.ndarray:
+        """n uniforms in [0, 1); row i's draw does not depend on n beyond i. Read-only.
+        With cache=False the draws are not kept for other readers this month (saves memory
+        for draws read once, such as the starting population's)."""
+        return self._cached("u", decision, month, n, cache)
 
     def uniform_at(self, decision: str, month: int, rows: np.ndarray) -> np.ndarray:
         """Uniforms in [0, 1) for the given rows only: row i always gets the same number for
@@ -96,6 +99,6 @@ class Streams:
             self._cache[key] = out
         return out
 
-    def normal(self, decision: str, month: int, n: int) -> np.ndarray:
+    def normal(self, decision: str, month: int, n: int, cache: bool = True) -> np.ndarray:
         """n standard normal draws, slot-indexed like `uniform`. Read-only."""
-        return self._cached("n", decision, month, n)
+        return self._cached("n", decision, month, n, cache)

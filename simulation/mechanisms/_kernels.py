@@ -262,3 +262,24 @@ def district_counts(
             if programme[i] != -1:
                 out[d, 6] += 1
     return out
+
+
+@jit
+def jcp_hours(status: np.ndarray, benefit: np.ndarray, hours: float, out: np.ndarray) -> None:
+    """out[i] = Jobcentre Plus hours for unemployed claimants, else 0 (as float32)."""
+    h = np.float32(hours)
+    for i in range(status.shape[0]):
+        out[i] = h if (status[i] == UNEMPLOYED and benefit[i] != NO_BENEFIT) else np.float32(0.0)
+
+
+@jit
+def count_hires(
+    before: np.ndarray, status: np.ndarray, district: np.ndarray, u_to_e: np.ndarray, i_to_e: np.ndarray
+) -> None:
+    """Add people now employed who were unemployed (u_to_e) or inactive (i_to_e) to the flows."""
+    for i in range(status.shape[0]):
+        if status[i] == EMPLOYED and before[i] != EMPLOYED:
+            if before[i] == UNEMPLOYED:
+                u_to_e[district[i]] += 1
+            elif before[i] == INACTIVE:
+                i_to_e[district[i]] += 1
