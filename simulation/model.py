@@ -384,7 +384,7 @@ class LabourMarketModel(mesa.Model):
             months = providers.step_all(
                 people,
                 people.district,
-                [(prov.rows.start, prov.rows.stop) for prov in group],
+                np.array([prov.district for prov in group]),
                 group[0].levers,
                 self.params,
                 self.referral_key,

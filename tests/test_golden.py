@@ -12,6 +12,7 @@ Regenerate only for a deliberate change of model behaviour:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sys
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simulation import people as people_module
 from simulation.config import make_scenario
 from simulation.firms import Firms
 from simulation.mechanisms import matching
@@ -148,6 +150,18 @@ def test_take_posts_makes_fewer_posts_but_fills_exactly_as_making_all(n_candidat
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
     assert n_candidates == 0 or got[1].size > 0
+
+
+def test_population_drawn_in_chunks_is_the_population_drawn_at_once(monkeypatch) -> None:
+    sc = make_scenario("stevenage", "centralised", months=1, burn_in=0)
+    whole = people_module.create_people(sc.place, sc.params, 1.0, Streams(5))
+    monkeypatch.setattr(people_module, "CHUNK", 997)  # many chunks, the last one short
+    chunked = people_module.create_people(sc.place, sc.params, 1.0, Streams(5))
+    assert whole.n > 50 * 997
+    for f in dataclasses.fields(whole):
+        a, b = getattr(whole, f.name), getattr(chunked, f.name)
+        assert a.dtype == b.dtype, f.name
+        np.testing.assert_array_equal(a, b, err_msg=f.name)
 
 
 def test_digest_sees_a_one_value_change() -> None:

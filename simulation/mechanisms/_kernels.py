@@ -177,14 +177,19 @@ def release(
 
 @jit
 def employed_where(status: np.ndarray, employer: np.ndarray, firm_flag: np.ndarray) -> np.ndarray:
-    """Rows of the employed whose employer has firm_flag set, in row order."""
-    out = np.empty(status.shape[0], dtype=np.int64)
+    """Rows of the employed whose employer has firm_flag set, in row order (counted first, so
+    nothing the size of the population is allocated)."""
+    k = 0
+    for i in range(status.shape[0]):
+        if status[i] == EMPLOYED and firm_flag[employer[i]]:
+            k += 1
+    out = np.empty(k, dtype=np.int64)
     k = 0
     for i in range(status.shape[0]):
         if status[i] == EMPLOYED and firm_flag[employer[i]]:
             out[k] = i
             k += 1
-    return out[:k]
+    return out
 
 
 @jit
@@ -283,3 +288,29 @@ def count_hires(
                 u_to_e[district[i]] += 1
             elif before[i] == INACTIVE:
                 i_to_e[district[i]] += 1
+
+
+@jit
+def attached_and_claimants(
+    programme: np.ndarray, owner: np.ndarray, group: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows attached to their own provider (programme == owner), and rows with a claimant group.
+    Counted first, so nothing the size of the population is allocated."""
+    n = programme.shape[0]
+    a = 0
+    c = 0
+    for i in range(n):
+        a += programme[i] == owner[i]
+        c += group[i] > 0
+    attached = np.empty(a, dtype=np.int64)
+    claimants = np.empty(c, dtype=np.int64)
+    a = 0
+    c = 0
+    for i in range(n):
+        if programme[i] == owner[i]:
+            attached[a] = i
+            a += 1
+        if group[i] > 0:
+            claimants[c] = i
+            c += 1
+    return attached, claimants

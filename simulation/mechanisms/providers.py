@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulation.config import Levers, Params
-from simulation.mechanisms import matching
+from simulation.mechanisms import _kernels, matching
 from simulation.people import EMPLOYED, GROUP_NAMES, NO_PROGRAMME, NOT_ELIGIBLE, People
 
 PARKED_HOURS = 0.25  # less than 15 minutes of adviser time in a month: "almost none"
@@ -138,14 +138,14 @@ def step(
     Each row stands for `ppa` people: counts and money returned are for real people.
     """
     owner = np.full(p.n, provider_id, dtype=np.int16)
-    months = step_all(p, owner, [(0, p.n)], levers, params, u_referral, np.array([q_market]), month, ppa)
-    return months[0]
+    ids = np.array([provider_id])
+    return step_all(p, owner, ids, levers, params, u_referral, np.array([q_market]), month, ppa)[0]
 
 
 def step_all(
     p: People,
     owner: np.ndarray,
-    blocks: list[tuple[int, int]],
+    provider_ids: np.ndarray,
     levers: Levers,
     params: Params,
     u_referral: np.ndarray,
@@ -153,25 +153,21 @@ def step_all(
     month: int,
     ppa: float = 1.0,
 ) -> list[ProviderMonth]:
-    """One month of several providers' work under the same levers, each on its own block of rows.
+    """One month of several providers' work under the same levers.
 
-    Provider k serves rows blocks[k] = (start, end), blocks in row order and not overlapping;
-    `owner` gives each row's provider id (what a referral writes into `programme`), and
-    q_market[k] is the job-finding rate per unit of search weight in provider k's market last
-    month. Every provider does what `step` describes; the work touches only claimants and
-    participants (a few per cent of rows), found once for all providers.
+    Provider k (id provider_ids[k]) serves the rows whose `owner` is its id (in the model, a
+    district's provider serves the district's people), and q_market[k] is the job-finding rate
+    per unit of search weight in its market last month. Every provider does what `step`
+    describes; the work touches only claimants and participants (a few per cent of rows), found
+    in one pass for all providers.
     """
     t = group_table(levers)
-    nk = len(blocks)
-    starts = np.array([b[0] for b in blocks], dtype=np.int64)
-    ends = np.array([b[1] for b in blocks], dtype=np.int64)
+    nk = len(provider_ids)
+    position = np.full(int(max(int(owner.max(initial=0)), int(np.max(provider_ids))) + 1), -1, dtype=np.int64)
+    position[provider_ids] = np.arange(nk)
 
     def block_of(rows: np.ndarray) -> np.ndarray:
-        return np.searchsorted(starts, rows, side="right") - 1
-
-    def in_blocks(rows: np.ndarray) -> np.ndarray:
-        k = block_of(rows)
-        return rows[(k >= 0) & (rows < ends[np.maximum(k, 0)])]
+        return position[owner[rows]]
 
     def by_block(rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(block_of(rows), weights=weights, minlength=nk)
@@ -180,8 +176,11 @@ def step_all(
         key = block_of(rows) * N_GROUPS + groups.astype(np.int64)
         return np.bincount(key, minlength=nk * N_GROUPS).reshape(nk, N_GROUPS) * ppa
 
+    attached, claimants = _kernels.attached_and_claimants(p.programme, owner, p.group)
+    served = position[owner[claimants]] >= 0
+    claimants = claimants[served]
     # Attachment runs for programme_months, then ends.
-    att = in_blocks(np.flatnonzero(p.programme == owner))
+    att = attached[position[owner[attached]] >= 0]
     p.months_in_programme[att] += 1
     ending = p.months_in_programme[att] > levers.programme_months
     p.programme[att[ending]] = NO_PROGRAMME
@@ -211,7 +210,6 @@ def step_all(
     )
 
     # Eligibility: a claimant out of work for their group's referral months (once per person).
-    claimants = in_blocks(np.flatnonzero(p.group > 0))
     group = p.group[claimants]
     newly = (
         (p.eligible_month[claimants] == NOT_ELIGIBLE)
@@ -251,16 +249,19 @@ def step_all(
     fee_value = t["fee_job_outcome"][g] + t["fee_sustainment"][g] * t["sustainment_payments"][g]
     barrier = p.barrier[seeking]
     hours = np.zeros(seeking.size)
-    cuts = np.searchsorted(block_of(seeking), np.arange(nk + 1))
+    seeking_block = block_of(seeking)
+    # Each provider's participants in row order (already so when providers serve blocks of rows).
+    order = np.argsort(seeking_block, kind="stable")
+    cuts = np.searchsorted(seeking_block[order], np.arange(nk + 1))
     for k in range(nk):  # the budget is each provider's own: share it among its own participants
-        a, b = cuts[k], cuts[k + 1]
-        if b > a:
-            hours[a:b] = allocate_hours(
+        mine = order[cuts[k] : cuts[k + 1]]
+        if mine.size:
+            hours[mine] = allocate_hours(
                 hours_budget[k] / ppa,
                 levers.effort_rule,
-                base_hazard[a:b],
-                barrier[a:b],
-                fee_value[a:b],
+                base_hazard[mine],
+                barrier[mine],
+                fee_value[mine],
                 params.support_half_hours,
             )
     p.support_hours[seeking] = hours
