@@ -137,9 +137,16 @@ def potential_scale(
     """
     n = small_jobs.shape[0]
     scale = small_jobs / np.maximum(np.bincount(district[small], weights=raw[small], minlength=n), 1e-12)
+    # Only the small firms count, and the age term exp(-age / maturity) does not change between
+    # iterations: both are worked out once (the arithmetic is `age_profile`'s, step for step).
+    district, raw = district[small], raw[small]
+    decay = np.exp(-age[small] / params.firm_maturity_months)
     for _ in range(50):
-        wanted = raw * scale[district] * age_profile(age, scale[district], params)
-        total = np.bincount(district[small], weights=wanted[small], minlength=n)
+        s = scale[district]
+        mean_potential = s * np.exp(0.5 * params.firm_size_sd**2)
+        start = np.minimum(1.0, params.birth_size_mean / np.maximum(mean_potential, 1e-12))
+        wanted = raw * s * (1.0 - (1.0 - start) * decay)
+        total = np.bincount(district, weights=wanted, minlength=n)
         scale = scale * small_jobs / np.maximum(total, 1e-12)
     return scale
 

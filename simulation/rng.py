@@ -18,8 +18,11 @@ row) with splitmix64, so it has the same by-slot property at the cost of only th
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
 import numpy as np
+
+CHUNK = 1 << 16  # draws per block in `uniform_chunks`: small enough to stay in cache
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -82,6 +85,17 @@ class Streams:
         x = _splitmix64(np.asarray(rows, dtype=np.uint64) * _GOLDEN + key)
         return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
 
+    def uniform_chunks(self, decision: str, month: int, n: int) -> Iterator[tuple[int, np.ndarray]]:
+        """The same n uniforms as `uniform`, a block at a time: (first row, its draws). The block
+        is a buffer reused for the next one, so a fused loop can read draws from cache without
+        the whole array ever existing."""
+        g = self.generator(decision, month)
+        buf = np.empty(min(n, CHUNK))
+        for a in range(0, n, CHUNK):
+            m = min(CHUNK, n - a)
+            g.random(out=buf[:m])
+            yield a, buf[:m]
+
     def below(self, decision: str, month: int, n: int, p: float) -> np.ndarray:
         """Booleans uniform(decision, month, n) < p, drawn once a month like `uniform` (read-only),
         without keeping the uniforms: for a decision every reader compares with the same p."""
@@ -91,10 +105,9 @@ class Streams:
         key = (f"b{p!r}", decision, month, n)
         out = self._cache.get(key)
         if out is None:
-            from simulation.mechanisms._kernels import fill_below
-
             out = np.empty(n, dtype=bool)
-            fill_below(self.generator(decision, month), float(p), out)
+            for a, u in self.uniform_chunks(decision, month, n):
+                np.less(u, p, out=out[a : a + u.shape[0]])
             out.flags.writeable = False
             self._cache[key] = out
         return out

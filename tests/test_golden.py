@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 from simulation import people as people_module
+from simulation import rng as rng_module
 from simulation.config import make_scenario
 from simulation.firms import Firms
 from simulation.mechanisms import matching
@@ -150,6 +151,15 @@ def test_take_posts_makes_fewer_posts_but_fills_exactly_as_making_all(n_candidat
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
     assert n_candidates == 0 or got[1].size > 0
+
+
+@pytest.mark.parametrize("run", [RUNS[3], RUNS[11]], ids=run_id)
+def test_results_do_not_depend_on_the_block_size_of_draws(run, golden, monkeypatch) -> None:
+    """Fused loops read their draws a block at a time; tiny blocks (many, the last one short)
+    must give the golden results too."""
+    monkeypatch.setattr(rng_module, "CHUNK", 1000)
+    monkeypatch.setattr(people_module, "CHUNK", 777)
+    assert digests(run) == golden[run_id(run)]
 
 
 def test_population_drawn_in_chunks_is_the_population_drawn_at_once(monkeypatch) -> None:

@@ -1,11 +1,11 @@
 """Fused loops over people for the monthly step, compiled with numba (cached on disk).
 
 numpy does each of a mechanism's operations as a separate pass over every row, with a temporary
-array for each; these loops do a mechanism's per-person work in one pass with no temporaries, and
-draw its random numbers inside the loop from the same numpy generator the model would otherwise
-fill an array from. Row i still reads the i-th number of its (decision, month) stream, so every
-draw, and so every result, is bit-identical to the plain numpy code they replace
-(tests/test_golden.py). They use only comparisons and +, -, *, / (exact IEEE operations); exp,
+array for each; these loops do a mechanism's per-person work in one pass with no temporaries.
+Their random numbers come a block at a time (`Streams.uniform_chunks`: numpy fills a small
+buffer, which the loop reads from cache), so row i still reads the i-th number of its (decision,
+month) stream and every draw, and so every result, is bit-identical to the plain numpy code they
+replace (tests/test_golden.py). They use only comparisons and +, -, *, / (exact IEEE operations); exp,
 power and the like stay in numpy, whose vectorised versions round differently from numba's.
 
 Status, benefit and group codes are those of `simulation.people`, passed in as arguments.
@@ -21,13 +21,6 @@ NO_BENEFIT, JSA, ESA = 0, 1, 2
 NO_GROUP, JSA_18_24, JSA_25_PLUS, ESA_NEW = 0, 1, 2, 4
 
 jit = numba.njit(cache=True, nogil=True)
-
-
-@jit
-def fill_below(gen: np.random.Generator, p: float, out: np.ndarray) -> None:
-    """out[i] = (the stream's i-th uniform < p), without keeping the uniforms."""
-    for i in range(out.shape[0]):
-        out[i] = gen.random() < p
 
 
 @jit
@@ -53,6 +46,9 @@ def _set_claim(i: int, benefit: np.ndarray, group: np.ndarray, age: np.ndarray, 
 
 @jit
 def participation(
+    start: int,
+    u_participation: np.ndarray,
+    u_ill: np.ndarray,
     status: np.ndarray,
     months: np.ndarray,
     benefit: np.ndarray,
@@ -62,19 +58,19 @@ def participation(
     entry_rate: np.ndarray,
     esa_onflow: np.ndarray,
     exit_rate_ui: float,
-    g_participation: np.random.Generator,
     claim: np.ndarray,
-    g_ill: np.random.Generator,
     u_to_i: np.ndarray,
     i_to_u: np.ndarray,
     esa_onflows: np.ndarray,
     ill_mask: np.ndarray,
 ) -> None:
-    """`participation.step` for every row: leaving and starting search, claims, ill health.
-    Adds to the flow counts by district; marks the rows falling ill in `ill_mask`."""
-    for i in range(status.shape[0]):
+    """`participation.step` for rows start, start + 1, ... (one per draw): leaving and starting
+    search, claims, ill health. Adds to the flow counts by district; marks the rows falling ill
+    in `ill_mask`."""
+    for j in range(u_participation.shape[0]):
+        i = start + j
         d = district[i]
-        u = g_participation.random()
+        u = u_participation[j]
         s = status[i]
         to_i = s == UNEMPLOYED and u < exit_rate_ui
         to_u = s == INACTIVE and u < entry_rate[d]
@@ -91,8 +87,7 @@ def participation(
             if benefit[i] == NO_BENEFIT and claim[i]:
                 _set_claim(i, benefit, group, age, JSA)
         # Ill health: people out of work start an ESA claim and leave the search.
-        u_ill = g_ill.random()
-        if status[i] != EMPLOYED and benefit[i] != ESA and u_ill < esa_onflow[d]:
+        if status[i] != EMPLOYED and benefit[i] != ESA and u_ill[j] < esa_onflow[d]:
             if status[i] == UNEMPLOYED:
                 status[i] = INACTIVE
                 u_to_i[d] += 1
@@ -104,6 +99,8 @@ def participation(
 
 @jit
 def separations(
+    start: int,
+    u_separation: np.ndarray,
     status: np.ndarray,
     months: np.ndarray,
     fragile: np.ndarray,
@@ -116,7 +113,6 @@ def separations(
     work_months: np.ndarray,
     firm_size: np.ndarray,
     claim: np.ndarray,
-    g_separation: np.random.Generator,
     rate_eu: float,
     early_rate: float,
     rate_ei: float,
@@ -124,9 +120,11 @@ def separations(
     e_to_u: np.ndarray,
     e_to_i: np.ndarray,
 ) -> None:
-    """`separations.step` for every row: job loss into unemployment or inactivity (`release`)."""
-    for i in range(status.shape[0]):
-        u = g_separation.random()
+    """`separations.step` for rows start, start + 1, ... (one per draw): job loss into
+    unemployment or inactivity, as `release` does it."""
+    for j in range(u_separation.shape[0]):
+        i = start + j
+        u = u_separation[j]
         employed = status[i] == EMPLOYED
         fragile[i] = fragile[i] and employed and months[i] < fragile_months
         if not employed:
@@ -215,22 +213,22 @@ def skills(
 
 
 @jit
-def hits(gen: np.random.Generator, rows: np.ndarray, p: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Draw the stream's n uniforms u; return the rows[j] with u[rows[j]] < p[j] (rows ascending)
-    and u / p for each, without keeping the uniforms of the other rows."""
-    hit = np.empty(rows.shape[0], dtype=np.int64)
-    ratio = np.empty(rows.shape[0], dtype=np.float64)
+def hits(start: int, u: np.ndarray, rows: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of `rows` (all within start .. start + len(u)), those whose draw u[row - start] is below
+    their chance p, and u / p for each."""
     k = 0
-    j = 0
-    for i in range(n):
-        u = gen.random()
-        if j < rows.shape[0] and rows[j] == i:
-            if u < p[j]:
-                hit[k] = i
-                ratio[k] = u / p[j]
-                k += 1
-            j += 1
-    return hit[:k], ratio[:k]
+    for j in range(rows.shape[0]):
+        k += u[rows[j] - start] < p[j]
+    hit = np.empty(k, dtype=np.int64)
+    ratio = np.empty(k, dtype=np.float64)
+    k = 0
+    for j in range(rows.shape[0]):
+        x = u[rows[j] - start]
+        if x < p[j]:
+            hit[k] = rows[j]
+            ratio[k] = x / p[j]
+            k += 1
+    return hit, ratio
 
 
 @jit

@@ -115,7 +115,13 @@ def step(
     p = -np.expm1(-q[market] * w)
     # Row i is hired if the i-th uniform of the month's search stream is below its chance;
     # u / p ranks the hired for the market's posts.
-    hired, priority = _kernels.hits(streams.generator("search", month), searchers, p, people.n)
+    hired, priority = [], []
+    for start, u in streams.uniform_chunks("search", month, people.n):
+        lo, hi = np.searchsorted(searchers, (start, start + u.shape[0]))
+        h, r = _kernels.hits(start, u, searchers[lo:hi], p[lo:hi])
+        hired.append(h)
+        priority.append(r)
+    hired, priority = np.concatenate(hired), np.concatenate(priority)
 
     hired, filled = take_posts(firms, hired, priority, person_market, streams, month, "vacancy_fill")
     from_u = people.status[hired] == UNEMPLOYED

@@ -76,24 +76,33 @@ def step(
     # leave the search, with higher barriers.
     claim = streams.below("claim", month, people.n, params.claim_take_up)
     ill = np.zeros(people.n, dtype=bool)
-    _kernels.participation(
-        people.status,
-        people.months_in_status,
-        people.benefit,
-        people.group,
-        people.age,
-        people.district,
-        np.asarray(entry_rate, dtype=np.float64),
-        np.asarray(esa_onflow, dtype=np.float64),
-        float(params.exit_rate_ui),
-        streams.generator("participation", month),
-        claim,
-        streams.generator("ill_health", month),
-        flows["u_to_i"],
-        flows["i_to_u"],
-        flows["esa_onflows"],
-        ill,
+    entry_rate = np.asarray(entry_rate, dtype=np.float64)
+    esa_onflow = np.asarray(esa_onflow, dtype=np.float64)
+    blocks = zip(
+        streams.uniform_chunks("participation", month, people.n),
+        streams.uniform_chunks("ill_health", month, people.n),
+        strict=True,
     )
+    for (start, u), (_, u_ill) in blocks:
+        _kernels.participation(
+            start,
+            u,
+            u_ill,
+            people.status,
+            people.months_in_status,
+            people.benefit,
+            people.group,
+            people.age,
+            people.district,
+            entry_rate,
+            esa_onflow,
+            float(params.exit_rate_ui),
+            claim,
+            flows["u_to_i"],
+            flows["i_to_u"],
+            flows["esa_onflows"],
+            ill,
+        )
     ill_rows = np.flatnonzero(ill)
     new_barrier = 0.45 + 0.5 * streams.uniform_at("ill_health_barrier", month, ill_rows)
     people.barrier[ill_rows] = np.maximum(people.barrier[ill_rows], new_barrier).astype(np.float32)

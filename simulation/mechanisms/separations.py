@@ -62,24 +62,27 @@ def step(
     # One fused pass (`_kernels.separations`): a job taken from unemployment stays fragile for its
     # first FRAGILE_MONTHS months and ends at early_separation_rate; settled jobs at rate_eu (to
     # unemployment) or sep_rate_ei (to inactivity), on one uniform per row.
-    _kernels.separations(
-        people.status,
-        people.months_in_status,
-        people.fragile,
-        people.benefit,
-        people.group,
-        people.age,
-        people.district,
-        people.employer,
-        people.wage,
-        people.work_months,
-        firms.size,
-        streams.below("claim", month, people.n, params.claim_take_up),
-        streams.generator("separation", month),
-        float(rate_eu),
-        float(params.early_separation_rate),
-        float(params.sep_rate_ei),
-        FRAGILE_MONTHS,
-        flows["e_to_u"],
-        flows["e_to_i"],
-    )
+    claim = streams.below("claim", month, people.n, params.claim_take_up)
+    for start, u in streams.uniform_chunks("separation", month, people.n):
+        _kernels.separations(
+            start,
+            u,
+            people.status,
+            people.months_in_status,
+            people.fragile,
+            people.benefit,
+            people.group,
+            people.age,
+            people.district,
+            people.employer,
+            people.wage,
+            people.work_months,
+            firms.size,
+            claim,
+            float(rate_eu),
+            float(params.early_separation_rate),
+            float(params.sep_rate_ei),
+            FRAGILE_MONTHS,
+            flows["e_to_u"],
+            flows["e_to_i"],
+        )
