@@ -174,19 +174,17 @@ def release(
 
 
 @jit
-def employed_where(status: np.ndarray, employer: np.ndarray, firm_flag: np.ndarray) -> np.ndarray:
-    """Rows of the employed whose employer has firm_flag set, in row order (counted first, so
-    nothing the size of the population is allocated)."""
-    k = 0
-    for i in range(status.shape[0]):
-        if status[i] == EMPLOYED and firm_flag[employer[i]]:
-            k += 1
-    out = np.empty(k, dtype=np.int64)
+def employed_where(status: np.ndarray, employer: np.ndarray, firm_flag: np.ndarray, count: int) -> np.ndarray:
+    """Rows of the employed whose employer has firm_flag set, in row order; `count` is how many
+    there are (the flagged firms' headcount), so one pass fills an array of the right size."""
+    out = np.empty(count, dtype=np.int64)
     k = 0
     for i in range(status.shape[0]):
         if status[i] == EMPLOYED and firm_flag[employer[i]]:
             out[k] = i
             k += 1
+    if k != count:
+        raise ValueError("firm headcounts differ from the people employed there")
     return out
 
 

@@ -96,15 +96,15 @@ def step(
     firms.age[firms.alive] += 1
 
     # Deaths release their workers.
-    displaced = np.zeros(people.n, dtype=bool)
+    displaced = [np.zeros(0, dtype=np.int64)]  # rows of workers displaced this month
     claim = streams.below("claim", month, people.n, params.claim_take_up)
     die = streams.uniform("firm_death", month, firms.capacity) < hazard(firms, params)
     life_table(firms, die, flows, n_districts)
     if die.any():
-        leaving = _kernels.employed_where(people.status, people.employer, die)
+        leaving = _kernels.employed_where(people.status, people.employer, die, int(firms.size[die].sum()))
         flows["firm_death_job_losses"] += np.bincount(people.district[leaving], minlength=n_districts)
         release(people, firms, leaving, UNEMPLOYED, claim, params)
-        displaced[leaving] = True
+        displaced.append(leaving)
         flows["firm_deaths"] += count_by(firms.district, die, n_districts)
         firms.alive[die] = False
         firms.target[die] = 0.0
@@ -136,12 +136,13 @@ def step(
     # Contractions: lay off the excess, choosing whom by a per-person random key.
     excess = np.where(firms.alive, firms.size - np.floor(firms.target + 0.5).astype(np.int64), 0)
     if (excess > 0).any():
-        at_risk = _kernels.employed_where(people.status, people.employer, excess > 0)
+        shrinking = excess > 0
+        at_risk = _kernels.employed_where(people.status, people.employer, shrinking, int(firms.size[shrinking].sum()))
         key = streams.uniform_at("layoff", month, at_risk)
         laid_off = np.sort(pick_per_group(at_risk, people.employer[at_risk], key, excess))
         flows["layoffs"] += np.bincount(people.district[laid_off], minlength=n_districts)
         release(people, firms, laid_off, UNEMPLOYED, claim, params)
-        displaced[laid_off] = True
+        displaced.append(laid_off)
 
     # Births take the next unused slots, growing the arrays if needed.
     n_births = stochastic_round(births_per_month, streams.uniform("firm_birth", month, n_districts))
@@ -169,9 +170,9 @@ def step(
 
     # Some displaced workers move straight into another job in their market (notice-period
     # search); the rest become unemployed.
-    moving = np.flatnonzero(displaced)
-    u_move = streams.uniform_at("displaced_job_to_job", month, moving)
-    moving = moving[u_move >= params.displaced_to_unemployment]
+    displaced = np.sort(np.concatenate(displaced))  # no one is both in a dying and a shrinking firm
+    u_move = streams.uniform_at("displaced_job_to_job", month, displaced)
+    moving = displaced[u_move >= params.displaced_to_unemployment]
     if moving.size:
         placed, posts = matching.take_posts(
             firms,
@@ -185,8 +186,8 @@ def step(
         matching.start_jobs(people, firms, placed, posts, params)
         people.fragile[placed] = False  # they never became unemployed: not a job taken from unemployment
         flows["job_to_job"] += np.bincount(people.district[placed], minlength=n_districts)
-        displaced[placed] = False
-    flows["e_to_u"] += count_by(people.district, displaced, n_districts)
+        displaced = displaced[~np.isin(displaced, placed, assume_unique=True)]
+    flows["e_to_u"] += np.bincount(people.district[displaced], minlength=n_districts)
 
 
 def support_firms(firms: Firms, quota: np.ndarray, params: Params, streams: Streams, month: int) -> np.ndarray:
