@@ -310,3 +310,23 @@ def attached_and_claimants(
             claimants[c] = i
             c += 1
     return attached, claimants
+
+
+@jit
+def merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The sorted union of two sorted arrays of distinct values (what np.union1d gives)."""
+    out = np.empty(a.shape[0] + b.shape[0], dtype=np.int64)
+    i = j = k = 0
+    while i < a.shape[0] or j < b.shape[0]:
+        if j == b.shape[0] or (i < a.shape[0] and a[i] < b[j]):
+            out[k] = a[i]
+            i += 1
+        elif i == a.shape[0] or b[j] < a[i]:
+            out[k] = b[j]
+            j += 1
+        else:  # in both
+            out[k] = a[i]
+            i += 1
+            j += 1
+        k += 1
+    return out[:k].copy()

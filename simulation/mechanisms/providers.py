@@ -230,7 +230,7 @@ def step_all(
     referrals_by_group = by_block_group(ref_rows, ref_group)
     fees = fees + by_block(ref_rows, t["fee_attachment"][ref_group])
     # Participants now: those still attached and those just referred.
-    att = np.union1d(att, ref_rows)
+    att = _kernels.merge_sorted(att, ref_rows)
 
     # Advisers and their time.
     participants_by_group = by_block_group(att, p.eligible_group[att])
