@@ -13,10 +13,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+import numba
 import numpy as np
 
 from simulation.config import Params, PlaceFile
 from simulation.rng import Streams
+
+
+@numba.njit(cache=True, nogil=True)
+def _vacancies(target: np.ndarray, size: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """max(0, round-half-up(target) - size) for living firms, 0 for dead ones, in one pass."""
+    out = np.zeros(target.shape[0], dtype=np.int64)
+    for j in range(target.shape[0]):
+        if alive[j]:
+            v = np.int64(np.floor(target[j] + 0.5)) - size[j]
+            if v > 0:
+                out[j] = v
+    return out
 
 
 @dataclass
@@ -40,8 +53,7 @@ class Firms:
 
     def vacancies(self) -> np.ndarray:
         """Open posts: desired minus actual headcount, for living firms."""
-        v = np.floor(self.target + 0.5).astype(np.int64) - self.size
-        return np.where(self.alive, np.maximum(v, 0), 0)
+        return _vacancies(self.target, self.size, self.alive)
 
     def grow(self, extra: int) -> None:
         """Add `extra` empty (dead) slots."""
