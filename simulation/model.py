@@ -196,6 +196,7 @@ class LabourMarketModel(mesa.Model):
             "burn_in_cpu": time.process_time() - c_burn,
         }
         self.rows.clear()
+        self.cumulative: dict[str, Any] = dict.fromkeys(CUMULATIVE, 0)
         self.ledger = Ledger(self.n_districts)
 
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
@@ -267,7 +268,7 @@ class LabourMarketModel(mesa.Model):
         flows = {k: np.zeros(nd, dtype=np.int64) for k in FLOWS}
         self.flows = flows
         self.ledger.start_month()
-        np.minimum(people.months_in_status + 1, 32000, out=people.months_in_status)
+        _kernels.add_month(people.months_in_status, 32000)
 
         self._timed(
             "participation",
@@ -339,6 +340,8 @@ class LabourMarketModel(mesa.Model):
             self.last_row = self._month_row(flows, hub_supported_rows)
         if policy:
             self.rows.append(self.last_row)
+            for col in CUMULATIVE:
+                self.cumulative[col] = self.cumulative[col] + self.last_row[col].sum()
         self.month += 1
 
     def _developers_step(self) -> None:
@@ -531,9 +534,19 @@ def _rate(num: str, den: tuple[str, ...]) -> Callable[[LabourMarketModel], float
     return f
 
 
+CUMULATIVE = (
+    "programme_job_outcomes",
+    "public_cost",
+    "employment_support_cost",
+    "developer_skills_contribution",
+)
+
+
 def _cumulative(col: str) -> Callable[[LabourMarketModel], float]:
+    """The column's total over the policy months so far (kept as months are added, in order)."""
+
     def f(m: LabourMarketModel) -> float:
-        return float(sum(r[col].sum() for r in m.rows))
+        return float(m.cumulative[col])
 
     return f
 

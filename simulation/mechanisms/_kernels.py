@@ -330,3 +330,11 @@ def merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             j += 1
         k += 1
     return out[:k].copy()
+
+
+@jit
+def add_month(months: np.ndarray, cap: int) -> None:
+    """One more month in the current status, in place, up to cap."""
+    for i in range(months.shape[0]):
+        if months[i] < cap:
+            months[i] += 1
