@@ -35,9 +35,12 @@ from simulation.people import (
 from simulation.rng import Streams
 
 
-def employability(people: People, params: Params, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
-    """How attractive a searcher is to employers, before support: 1 for a typical new jobseeker."""
-    status = people.status[rows]
+def employability(
+    people: People, params: Params, rows: np.ndarray | slice = slice(None), status: np.ndarray | None = None
+) -> np.ndarray:
+    """How attractive a searcher is to employers, before support: 1 for a typical new jobseeker.
+    `status` is people.status[rows] if the caller has it already."""
+    status = people.status[rows] if status is None else status
     scar_months = np.minimum(people.months_in_status[rows], params.duration_scarring_max_months)
     scar = np.where(status == UNEMPLOYED, np.exp(-params.duration_scarring * scar_months), 1.0)
     return (
@@ -49,7 +52,9 @@ def employability(people: People, params: Params, rows: np.ndarray | slice = sli
 
 def intensity(status: np.ndarray, params: Params) -> np.ndarray:
     """Search intensity by status: the unemployed search fully, the inactive a little, the employed not."""
-    return np.select([status == UNEMPLOYED, status == INACTIVE], [1.0, params.inactive_search_intensity], 0.0)
+    by_status = np.zeros(max(EMPLOYED, UNEMPLOYED, INACTIVE) + 1)
+    by_status[UNEMPLOYED], by_status[INACTIVE] = 1.0, params.inactive_search_intensity
+    return by_status[status]
 
 
 def support_multiplier(hours: np.ndarray, params: Params) -> np.ndarray:
@@ -70,9 +75,10 @@ def partnership_multiplier(people: People, params: Params, rows: np.ndarray | sl
 
 def search_weights(people: People, params: Params, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
     """Each searcher's weight in matching (zero for the employed, who do not search)."""
+    status = people.status[rows]
     return (
-        intensity(people.status[rows], params)
-        * employability(people, params, rows)
+        intensity(status, params)
+        * employability(people, params, rows, status)
         * support_multiplier(people.support_hours[rows], params)
         * partnership_multiplier(people, params, rows)
     )
