@@ -27,7 +27,7 @@ from simulation import rng as rng_module
 from simulation.config import make_scenario
 from simulation.firms import Firms
 from simulation.mechanisms import matching
-from simulation.mechanisms._util import pick_per_group, rank_within_sorted_groups
+from simulation.mechanisms._util import pick_per_group, rank_within_sorted_groups, sum_contiguous
 from simulation.model import LabourMarketModel
 from simulation.rng import Streams
 
@@ -160,6 +160,17 @@ def test_results_do_not_depend_on_the_block_size_of_draws(run, golden, monkeypat
     monkeypatch.setattr(rng_module, "CHUNK", 1000)
     monkeypatch.setattr(people_module, "CHUNK", 777)
     assert digests(run) == golden[run_id(run)]
+
+
+@pytest.mark.parametrize("smallest", [250.0, 1e-3])
+def test_wage_bill_by_district_equals_numpys_float64_sum(smallest: float) -> None:
+    """sum_contiguous adds float32 wages exactly in integers when it can (and falls back to numpy
+    when it cannot, as with tiny values): either way the result is numpy's, bit for bit."""
+    rng = np.random.default_rng(7)
+    wage = (smallest + 6000.0 * rng.random(300_000)).astype(np.float32)
+    wage[rng.random(wage.size) < 0.3] = 0.0
+    offsets = np.array([0, 1, 50_000, 50_001, 210_000, 300_000])
+    np.testing.assert_array_equal(sum_contiguous(wage, offsets), np.add.reduceat(wage, offsets[:-1], dtype=np.float64))
 
 
 def test_population_drawn_in_chunks_is_the_population_drawn_at_once(monkeypatch) -> None:

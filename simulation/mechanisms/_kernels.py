@@ -338,3 +338,26 @@ def add_month(months: np.ndarray, cap: int) -> None:
     for i in range(months.shape[0]):
         if months[i] < cap:
             months[i] += 1
+
+
+@jit
+def exact_block_sums(values: np.ndarray, offsets: np.ndarray, scale: float) -> tuple[bool, np.ndarray]:
+    """Sums of non-negative values over the blocks offsets[d]:offsets[d+1], done exactly in
+    integers: possible when every value is a whole multiple of 1 / scale and every sum stays below
+    2^53 / scale. Then every partial sum in any order is exact, so the result equals numpy's
+    (pairwise) float64 sum bit for bit. Returns (False, ...) when that does not hold."""
+    nd = offsets.shape[0] - 1
+    out = np.zeros(nd, dtype=np.float64)
+    limit = 2.0**53
+    for d in range(nd):
+        total = 0
+        for i in range(offsets[d], offsets[d + 1]):
+            x = np.float64(values[i]) * scale
+            k = np.int64(x)
+            if x < 0.0 or np.float64(k) != x:
+                return False, out
+            total += k
+        if np.float64(total) >= limit:
+            return False, out
+        out[d] = np.float64(total) / scale
+    return True, out

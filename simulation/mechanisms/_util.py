@@ -21,7 +21,13 @@ def sum_contiguous(values: np.ndarray, offsets: np.ndarray, dtype: type = np.flo
     """Sum of values by group when each group is a contiguous, non-empty block of rows.
 
     People's rows are ordered by district, so this is the fast way to total them by district.
+    Float32 values (wages) are summed exactly in integers when they allow it, which gives numpy's
+    float64 sum bit for bit without converting the whole array; otherwise numpy sums them.
     """
+    if values.dtype == np.float32 and dtype is np.float64 and values.size:
+        ok, sums = _kernels.exact_block_sums(values, offsets, 2.0**16)
+        if ok:
+            return sums
     return np.add.reduceat(values, offsets[:-1], dtype=dtype)
 
 
