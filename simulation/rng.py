@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
+import numba
 import numpy as np
 
 CHUNK = 1 << 16  # draws per block in `uniform_chunks`: small enough to stay in cache
@@ -34,6 +35,23 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
     x = x ^ (x >> np.uint64(27))
     x = x * np.uint64(0x94D049BB133111EB)
     return x ^ (x >> np.uint64(31))
+
+
+@numba.njit(cache=True, nogil=True)
+def _uniform_at(rows: np.ndarray, key: np.uint64) -> np.ndarray:
+    """`_splitmix64(rows * golden + key)` as a uniform in [0, 1), in one pass (the same integer
+    arithmetic as the vectorised version, so the same numbers)."""
+    out = np.empty(rows.shape[0], dtype=np.float64)
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    for i in range(rows.shape[0]):
+        x = np.uint64(rows[i]) * golden + key
+        x = x ^ (x >> np.uint64(30))
+        x = x * np.uint64(0xBF58476D1CE4E5B9)
+        x = x ^ (x >> np.uint64(27))
+        x = x * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+        out[i] = np.float64(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return out
 
 
 def stable_hash(name: str) -> int:
@@ -82,8 +100,7 @@ class Streams:
         this (seed, decision, month), whichever other rows are asked for."""
         key = np.uint64((stable_hash(decision) << 32) | ((int(month) + 1_000_000) & 0xFFFFFFFF))
         key = _splitmix64(np.array([key ^ np.uint64(self.seed * 0x2545F4914F6CDD1D % 2**64)], dtype=np.uint64))[0]
-        x = _splitmix64(np.asarray(rows, dtype=np.uint64) * _GOLDEN + key)
-        return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+        return _uniform_at(np.asarray(rows, dtype=np.int64), np.uint64(key))
 
     def uniform_chunks(self, decision: str, month: int, n: int) -> Iterator[tuple[int, np.ndarray]]:
         """The same n uniforms as `uniform`, a block at a time: (first row, its draws). The block

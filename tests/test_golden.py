@@ -29,7 +29,7 @@ from simulation.firms import Firms
 from simulation.mechanisms import matching
 from simulation.mechanisms._util import pick_per_group, rank_within_sorted_groups, sum_contiguous
 from simulation.model import LabourMarketModel
-from simulation.rng import Streams
+from simulation.rng import _GOLDEN, Streams, _splitmix64, stable_hash
 
 GOLDEN = Path(__file__).parent / "data" / "golden.json"
 
@@ -171,6 +171,17 @@ def test_wage_bill_by_district_equals_numpys_float64_sum(smallest: float) -> Non
     wage[rng.random(wage.size) < 0.3] = 0.0
     offsets = np.array([0, 1, 50_000, 50_001, 210_000, 300_000])
     np.testing.assert_array_equal(sum_contiguous(wage, offsets), np.add.reduceat(wage, offsets[:-1], dtype=np.float64))
+
+
+def test_counter_based_draws_equal_the_vectorised_splitmix() -> None:
+    """Streams.uniform_at runs one compiled loop; its numbers are the vectorised splitmix64's."""
+    streams = Streams(987)
+    rows = np.random.default_rng(2).integers(0, 2**40, 100_000)
+    key = np.uint64((stable_hash("layoff") << 32) | ((-7 + 1_000_000) & 0xFFFFFFFF))
+    key = _splitmix64(np.array([key ^ np.uint64(987 * 0x2545F4914F6CDD1D % 2**64)], dtype=np.uint64))[0]
+    x = _splitmix64(rows.astype(np.uint64) * _GOLDEN + key)
+    want = (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+    np.testing.assert_array_equal(streams.uniform_at("layoff", -7, rows), want)
 
 
 def test_population_drawn_in_chunks_is_the_population_drawn_at_once(monkeypatch) -> None:
