@@ -174,18 +174,27 @@ def release(
 
 
 @jit
-def employed_where(status: np.ndarray, employer: np.ndarray, firm_flag: np.ndarray, count: int) -> np.ndarray:
-    """Rows of the employed whose employer has firm_flag set, in row order; `count` is how many
-    there are (the flagged firms' headcount), so one pass fills an array of the right size."""
-    out = np.empty(count, dtype=np.int64)
-    k = 0
+def employed_at(
+    status: np.ndarray, employer: np.ndarray, flag_a: np.ndarray, count_a: int, flag_b: np.ndarray, count_b: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the employed whose employer has flag_a set, and of those whose employer has flag_b
+    set (a firm has at most one), each in row order, in one pass; count_a and count_b are how many
+    there are (the flagged firms' headcounts), so the arrays are allocated at their size."""
+    a = np.empty(count_a, dtype=np.int64)
+    b = np.empty(count_b, dtype=np.int64)
+    ka = kb = 0
     for i in range(status.shape[0]):
-        if status[i] == EMPLOYED and firm_flag[employer[i]]:
-            out[k] = i
-            k += 1
-    if k != count:
+        if status[i] == EMPLOYED:
+            j = employer[i]
+            if flag_a[j]:
+                a[ka] = i
+                ka += 1
+            elif flag_b[j]:
+                b[kb] = i
+                kb += 1
+    if ka != count_a or kb != count_b:
         raise ValueError("firm headcounts differ from the people employed there")
-    return out
+    return a, b
 
 
 @jit

@@ -95,16 +95,12 @@ def step(
 ) -> None:
     firms.age[firms.alive] += 1
 
-    # Deaths release their workers.
-    displaced = [np.zeros(0, dtype=np.int64)]  # rows of workers displaced this month
-    claim = streams.below("claim", month, people.n, params.claim_take_up)
+    # Deaths (their workers are released below, with those laid off: the firms' side of both is
+    # worked out first, so one pass over people finds the workers of both).
     die = streams.uniform("firm_death", month, firms.capacity) < hazard(firms, params)
     life_table(firms, die, flows, n_districts)
+    dying_jobs = int(firms.size[die].sum())
     if die.any():
-        leaving = _kernels.employed_where(people.status, people.employer, die, int(firms.size[die].sum()))
-        flows["firm_death_job_losses"] += np.bincount(people.district[leaving], minlength=n_districts)
-        release(people, firms, leaving, UNEMPLOYED, claim, params)
-        displaced.append(leaving)
         flows["firm_deaths"] += count_by(firms.district, die, n_districts)
         firms.alive[die] = False
         firms.target[die] = 0.0
@@ -133,11 +129,20 @@ def step(
         firms.potential[others] *= 1.0 - cut[firms.district[others]]
     firms.target = np.where(small, firms.potential * profile * np.exp(firms.shock), firms.target)
 
-    # Contractions: lay off the excess, choosing whom by a per-person random key.
+    # Workers of dying firms become unemployed (or move job, below).
     excess = np.where(firms.alive, firms.size - np.floor(firms.target + 0.5).astype(np.int64), 0)
-    if (excess > 0).any():
-        shrinking = excess > 0
-        at_risk = _kernels.employed_where(people.status, people.employer, shrinking, int(firms.size[shrinking].sum()))
+    shrinking = excess > 0
+    leaving, at_risk = _kernels.employed_at(
+        people.status, people.employer, die, dying_jobs, shrinking, int(firms.size[shrinking].sum())
+    )
+    displaced = [leaving]  # rows of workers displaced this month
+    claim = streams.below("claim", month, people.n, params.claim_take_up)
+    if leaving.size:
+        flows["firm_death_job_losses"] += np.bincount(people.district[leaving], minlength=n_districts)
+        release(people, firms, leaving, UNEMPLOYED, claim, params)
+
+    # Contractions: lay off the excess, choosing whom by a per-person random key.
+    if shrinking.any():
         key = streams.uniform_at("layoff", month, at_risk)
         laid_off = np.sort(pick_per_group(at_risk, people.employer[at_risk], key, excess))
         flows["layoffs"] += np.bincount(people.district[laid_off], minlength=n_districts)
