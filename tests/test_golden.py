@@ -27,7 +27,12 @@ from simulation import rng as rng_module
 from simulation.config import make_scenario
 from simulation.firms import Firms
 from simulation.mechanisms import matching
-from simulation.mechanisms._util import pick_per_group, rank_within_sorted_groups, sum_contiguous
+from simulation.mechanisms._util import (
+    pick_per_group,
+    rank_within_sorted_groups,
+    sort_by_group_then_key,
+    sum_contiguous,
+)
 from simulation.model import LabourMarketModel
 from simulation.rng import _GOLDEN, Streams, _splitmix64, stable_hash
 
@@ -79,6 +84,15 @@ def test_golden_file_covers_every_run(golden: dict[str, dict[str, str]]) -> None
 @pytest.mark.parametrize("run", RUNS, ids=run_id)
 def test_results_match_golden_digests(run: tuple[str, str, int, int, int, float | None], golden) -> None:
     assert digests(run) == golden[run_id(run)]
+
+
+@pytest.mark.parametrize("ties", [0, 3, 500])
+def test_sort_by_group_then_key_is_lexsort(ties: int) -> None:
+    rng = np.random.default_rng(ties)
+    key = rng.random(20_000)
+    key[rng.integers(0, key.size, ties)] = key[1]
+    groups = rng.integers(0, 30, key.size).astype(np.int16)
+    np.testing.assert_array_equal(sort_by_group_then_key(groups, key), np.lexsort((key, groups)))
 
 
 def reference_pick(rows: np.ndarray, groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.ndarray:

@@ -46,9 +46,20 @@ def pick_per_group(rows: np.ndarray, groups: np.ndarray, key: np.ndarray, quota:
     keep = likely_lowest(groups, key, quota)
     if keep is not None:
         rows, groups, key = rows[keep], groups[keep], key[keep]
-    order = np.lexsort((key, groups))
+    order = sort_by_group_then_key(groups, key)
     rows, groups = rows[order], groups[order]
     return rows[rank_within_sorted_groups(groups) < quota[groups]]
+
+
+def sort_by_group_then_key(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """The permutation np.lexsort((key, groups)) gives (by group, then key, then position), faster:
+    numpy's vectorised sort of the keys, then a stable sort by group. The first sort is not
+    stable, so if any two keys are equal it is redone stably, keeping ties in position order."""
+    order = np.argsort(key)
+    sorted_key = key[order]
+    if (sorted_key[1:] == sorted_key[:-1]).any():
+        order = np.argsort(key, kind="stable")
+    return order[np.argsort(groups[order], kind="stable")]
 
 
 def likely_lowest(groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.ndarray | None:

@@ -20,7 +20,7 @@ import numpy as np
 from simulation.config import Params
 from simulation.firms import Firms
 from simulation.mechanisms import _kernels
-from simulation.mechanisms._util import rank_within_sorted_groups, sum_by
+from simulation.mechanisms._util import rank_within_sorted_groups, sort_by_group_then_key, sum_by
 from simulation.people import (
     DURATION_BINS,
     DURATION_EDGES,
@@ -170,7 +170,7 @@ def take_posts(
     vac = firms.vacancies()
     v_m = np.bincount(firms.market, weights=vac, minlength=n_markets).astype(np.int64)
     cand_market = person_market[candidates]
-    order = np.lexsort((priority, cand_market))
+    order = sort_by_group_then_key(cand_market, priority)
     candidates, cand_market = candidates[order], cand_market[order]
     keep = rank_within_sorted_groups(cand_market) < v_m[cand_market]
     candidates, cand_market = candidates[keep], cand_market[keep]
@@ -194,7 +194,7 @@ def take_posts(
         n_posts = np.where(short[firms.market], vac, n_posts)
         firm_of_slot, slot_key = post_keys(vac, n_posts, uf)
     slot_market = firms.market[firm_of_slot]
-    order = np.lexsort((slot_key, slot_market))
+    order = sort_by_group_then_key(slot_market, slot_key)
     firm_of_slot, slot_market = firm_of_slot[order], slot_market[order]
     filled = firm_of_slot[rank_within_sorted_groups(slot_market) < h_m[slot_market]]
     return candidates, filled
