@@ -370,3 +370,20 @@ def exact_block_sums(values: np.ndarray, offsets: np.ndarray, scale: float) -> t
             return False, out
         out[d] = np.float64(total) / scale
     return True, out
+
+
+@jit
+def long_claimants(
+    status: np.ndarray, benefit: np.ndarray, months: np.ndarray, placement: np.ndarray, min_months: int
+) -> np.ndarray:
+    """Rows of claimants out of work for min_months or more and not on a placement, in row order."""
+    k = 0
+    for i in range(status.shape[0]):
+        k += status[i] != EMPLOYED and benefit[i] != NO_BENEFIT and months[i] >= min_months and placement[i] == 0
+    out = np.empty(k, dtype=np.int64)
+    k = 0
+    for i in range(status.shape[0]):
+        if status[i] != EMPLOYED and benefit[i] != NO_BENEFIT and months[i] >= min_months and placement[i] == 0:
+            out[k] = i
+            k += 1
+    return out
