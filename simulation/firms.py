@@ -154,13 +154,24 @@ def potential_scale(
     district, raw = district[small], raw[small]
     decay = np.exp(-age[small] / params.firm_maturity_months)
     for _ in range(50):
-        s = scale[district]
-        mean_potential = s * np.exp(0.5 * params.firm_size_sd**2)
+        # The birth size's share of the mean potential is a district's: worked out per district.
+        mean_potential = scale * np.exp(0.5 * params.firm_size_sd**2)
         start = np.minimum(1.0, params.birth_size_mean / np.maximum(mean_potential, 1e-12))
-        wanted = raw * s * (1.0 - (1.0 - start) * decay)
-        total = np.bincount(district, weights=wanted, minlength=n)
+        total = _wanted_by_district(raw, decay, district, scale, 1.0 - start, n)
         scale = scale * small_jobs / np.maximum(total, 1e-12)
     return scale
+
+
+@numba.njit(cache=True, nogil=True)
+def _wanted_by_district(
+    raw: np.ndarray, decay: np.ndarray, district: np.ndarray, scale: np.ndarray, gap: np.ndarray, n: int
+) -> np.ndarray:
+    """Sum by district of raw * scale * (1 - gap * decay), added in row order (as bincount does)."""
+    total = np.zeros(n)
+    for i in range(raw.shape[0]):
+        d = district[i]
+        total[d] += raw[i] * scale[d] * (1.0 - gap[d] * decay[i])
+    return total
 
 
 def stationary_ages(u: np.ndarray, params: Params) -> np.ndarray:
