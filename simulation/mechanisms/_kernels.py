@@ -387,3 +387,27 @@ def long_claimants(
             out[k] = i
             k += 1
     return out
+
+
+@jit
+def firm_hazard(
+    age: np.ndarray,
+    hub_months: np.ndarray,
+    alive: np.ndarray,
+    large: np.ndarray,
+    by_age: np.ndarray,
+    hub_ratio: float,
+    with_hubs: bool,
+) -> np.ndarray:
+    """Monthly death hazard of each firm row: by_age[band] for ages under 12, 36, 60 months and
+    over, times hub_ratio while hub-supported, clipped to [0, 1]; zero for large or dead rows."""
+    out = np.zeros(age.shape[0])
+    for j in range(age.shape[0]):
+        if not alive[j] or large[j]:
+            continue
+        a = age[j]
+        h = by_age[0] if a < 12 else (by_age[1] if a < 36 else (by_age[2] if a < 60 else by_age[3]))
+        if with_hubs and hub_months[j] > 0:
+            h = h * hub_ratio
+        out[j] = min(max(h, 0.0), 1.0)
+    return out

@@ -34,10 +34,11 @@ from simulation.rng import Streams
 
 
 def hazard(firms: Firms, params: Params, with_hubs: bool = True) -> np.ndarray:
-    h = death_hazard(firms.age, params)
-    if with_hubs:
-        h = np.where(firms.hub_months > 0, h * params.hub_survival_hazard_ratio, h)
-    return np.where(firms.alive & ~firms.large, np.clip(h, 0.0, 1.0), 0.0)
+    """Each firm row's chance of dying this month: by age, lower while a hub supports it; zero
+    for large employers and dead rows."""
+    by_age = death_hazard(np.array([0, 12, 36, 60]), params)  # the four age bands' rates
+    ratio = params.hub_survival_hazard_ratio if with_hubs else 1.0
+    return _kernels.firm_hazard(firms.age, firms.hub_months, firms.alive, firms.large, by_age, float(ratio), with_hubs)
 
 
 def replacement_births(firms: Firms, n_districts: int, params: Params) -> np.ndarray:
@@ -109,11 +110,15 @@ def step(
     # Desired headcount: potential x age path x a mean-one shock. Hubs raise supported firms'
     # potential while they support them.
     small = firms.alive & ~firms.large
+    small_rows = np.flatnonzero(small)
     z = streams.normal("firm_growth", month, firms.capacity)
     sd = params.firm_growth_sd
-    firms.shock = np.where(small, firms.shock + sd * z - 0.5 * sd * sd, firms.shock)
+    firms.shock[small_rows] = firms.shock[small_rows] + sd * z[small_rows] - 0.5 * sd * sd
     supported = firms.hub_months > 0
-    profile = age_profile(firms.age, potential_scale[firms.district], params)
+    # Age paths of the rows that use them (small firms; hub-supported ones are small too).
+    profile = np.zeros(firms.capacity)
+    rows = np.flatnonzero(small | supported)
+    profile[rows] = age_profile(firms.age[rows], potential_scale[firms.district[rows]], params)
     if supported.any():
         uplift = (1.0 + params.hub_growth_uplift_annual) ** (1 / 12) - 1.0
         extra = np.bincount(
@@ -127,7 +132,7 @@ def step(
         base = np.bincount(firms.district[others], weights=(firms.potential * profile)[others], minlength=n_districts)
         cut = np.clip(params.hub_displacement * extra / np.maximum(base, 1e-12), 0.0, 0.5)
         firms.potential[others] *= 1.0 - cut[firms.district[others]]
-    firms.target = np.where(small, firms.potential * profile * np.exp(firms.shock), firms.target)
+    firms.target[small_rows] = firms.potential[small_rows] * profile[small_rows] * np.exp(firms.shock[small_rows])
 
     # Workers of dying firms become unemployed (or move job, below).
     excess = np.where(firms.alive, firms.size - np.floor(firms.target + 0.5).astype(np.int64), 0)
