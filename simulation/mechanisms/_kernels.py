@@ -411,3 +411,22 @@ def firm_hazard(
             h = h * hub_ratio
         out[j] = min(max(h, 0.0), 1.0)
     return out
+
+
+@jit
+def post_keys(vac: np.ndarray, n_posts: np.ndarray, uf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each firm j in order, its posts k = 0 .. n_posts[j] - 1: the firm and the key
+    (k + uf[j]) / vac[j] of each."""
+    total = 0
+    for j in range(vac.shape[0]):
+        total += n_posts[j]
+    firm = np.empty(total, dtype=np.int64)
+    key = np.empty(total, dtype=np.float64)
+    s = 0
+    for j in range(vac.shape[0]):
+        v = np.float64(vac[j])
+        for k in range(n_posts[j]):
+            firm[s] = j
+            key[s] = (np.float64(k) + uf[j]) / v
+            s += 1
+    return firm, key

@@ -203,10 +203,7 @@ def take_posts(
 def post_keys(vac: np.ndarray, n_posts: np.ndarray, uf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The first n_posts[j] of each firm j's open posts, in firm order: the firm of each and its
     key (k + u_j) / v_j for the k-th post."""
-    firm_of_slot = np.repeat(np.arange(vac.shape[0]), n_posts)
-    starts = np.cumsum(n_posts) - n_posts
-    k = np.arange(firm_of_slot.size) - np.repeat(starts, n_posts)
-    return firm_of_slot, (k + uf[firm_of_slot]) / vac[firm_of_slot]
+    return _kernels.post_keys(vac, n_posts, uf)
 
 
 def start_jobs(people: People, firms: Firms, rows: np.ndarray, firm_rows: np.ndarray, params: Params) -> None:
