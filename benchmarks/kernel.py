@@ -187,9 +187,21 @@ def report(results: list[dict[str, Any]], months: int) -> str:
         ]
         for r in results
     ]
-    return f"Model step vs bare numpy kernel ({REGIME}, seed {SEED}, min of {months} months each)\n\n" + table(
-        ["people", "model ns/person-month", "kernel ns/person-month", "model/kernel", "model ms/month", "set-up s"],
-        rows,
+    return (
+        f"Model step vs bare numpy kernel ({REGIME}, seed {SEED}, min of {months} months each; CPU time of the"
+        " process, and wall time beside it, since the machine is shared)\n\n"
+        + table(
+            [
+                "people",
+                "model ns/person-month",
+                "kernel ns/person-month",
+                "model/kernel",
+                "wall: model / kernel ns",
+                "model ms/month",
+                "set-up s",
+            ],
+            rows,
+        )
     )
 
 
