@@ -167,8 +167,11 @@ def take_posts(
     firm j's k-th post has key (k + u_j) / v_j, and each market fills its smallest keys.
     Returns the candidates placed (sorted by market, then priority) and the firm of each."""
     n_markets = int(person_market.max()) + 1 if person_market.size else 0
+    # Only firms with open posts take part (most rows are dead or full): worked out once.
     vac = firms.vacancies()
-    v_m = np.bincount(firms.market, weights=vac, minlength=n_markets).astype(np.int64)
+    hiring = np.flatnonzero(vac > 0)
+    vac, market = vac[hiring], firms.market[hiring]
+    v_m = np.bincount(market, weights=vac, minlength=n_markets).astype(np.int64)
     cand_market = person_market[candidates]
     order = sort_by_group_then_key(cand_market, priority)
     candidates, cand_market = candidates[order], cand_market[order]
@@ -176,27 +179,28 @@ def take_posts(
     candidates, cand_market = candidates[keep], cand_market[keep]
     h_m = np.bincount(cand_market, minlength=n_markets)
 
-    uf = streams.uniform(decision, month, firms.capacity)
+    # Firm j's draw is the j-th of the stream: draw up to the last hiring firm.
+    uf = streams.uniform(decision, month, int(hiring[-1]) + 1 if hiring.size else 0)[hiring]
     # Only posts with keys below a market's threshold t_m can be among its h_m smallest when at
     # least h_m keys lie below it (t_m is a few standard deviations above h_m / v_m), so only
     # those are made and sorted: firm j's posts k < t_m v_j - u_j + 2 (a margin for rounding).
     # Sorting a subset that keeps the posts' order gives the same smallest keys in the same order.
     hm = h_m.astype(np.float64)
     threshold = np.where(hm > 0, (hm + 4.0 * np.sqrt(hm) + 8.0) / np.maximum(v_m, 1), 0.0)
-    firm_threshold = threshold[firms.market]
+    firm_threshold = threshold[market]
     n_posts = np.where(
         firm_threshold >= 1.0, vac, np.clip(np.floor(firm_threshold * vac - uf) + 2, 0, vac).astype(np.int64)
     )
     firm_of_slot, slot_key = post_keys(vac, n_posts, uf)
-    below = np.bincount(firms.market[firm_of_slot[slot_key < firm_threshold[firm_of_slot]]], minlength=n_markets)
+    below = np.bincount(market[firm_of_slot[slot_key < firm_threshold[firm_of_slot]]], minlength=n_markets)
     short = (below < h_m) & (threshold < 1.0)
     if short.any():  # a market whose threshold proved too low makes all its posts
-        n_posts = np.where(short[firms.market], vac, n_posts)
+        n_posts = np.where(short[market], vac, n_posts)
         firm_of_slot, slot_key = post_keys(vac, n_posts, uf)
-    slot_market = firms.market[firm_of_slot]
+    slot_market = market[firm_of_slot]
     order = sort_by_group_then_key(slot_market, slot_key)
     firm_of_slot, slot_market = firm_of_slot[order], slot_market[order]
-    filled = firm_of_slot[rank_within_sorted_groups(slot_market) < h_m[slot_market]]
+    filled = hiring[firm_of_slot[rank_within_sorted_groups(slot_market) < h_m[slot_market]]]
     return candidates, filled
 
 
