@@ -98,7 +98,9 @@ def step(
 
     # Deaths (their workers are released below, with those laid off: the firms' side of both is
     # worked out first, so one pass over people finds the workers of both).
-    die = streams.uniform("firm_death", month, firms.capacity) < hazard(firms, params)
+    # Draws are by slot, so slots never used yet (dead, hazard 0) need none.
+    die = np.zeros(firms.capacity, dtype=bool)
+    die[: firms.n_used] = streams.uniform("firm_death", month, firms.n_used) < hazard(firms, params)[: firms.n_used]
     life_table(firms, die, flows, n_districts)
     dying_jobs = int(firms.size[die].sum())
     if die.any():
@@ -111,7 +113,7 @@ def step(
     # potential while they support them.
     small = firms.alive & ~firms.large
     small_rows = np.flatnonzero(small)
-    z = streams.normal("firm_growth", month, firms.capacity)
+    z = streams.normal("firm_growth", month, firms.n_used)  # small firms are in used slots
     sd = params.firm_growth_sd
     firms.shock[small_rows] = firms.shock[small_rows] + sd * z[small_rows] - 0.5 * sd * sd
     supported = firms.hub_months > 0
@@ -163,7 +165,7 @@ def step(
         slots = np.arange(firms.n_used, firms.n_used + total)
         firms.n_used += total
         born_district = np.repeat(np.arange(n_districts), n_births).astype(np.int16)
-        size_z = streams.normal("firm_birth_size", month, firms.capacity)[slots]
+        size_z = streams.normal("firm_birth_size", month, firms.n_used)[slots]
         potential = np.exp(params.firm_size_sd * size_z) * potential_scale[born_district]
         firms.district[slots] = born_district
         firms.market[slots] = district_market[born_district]
