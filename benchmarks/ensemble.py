@@ -1,7 +1,7 @@
 """Executor overhead for many short runs: the experiment runner's local process pool and dask.
 
-Builds a small experiment (Stevenage, no_programme and centralised arms, `--seeds` seeds, a
-horizon giving runs of about half a second or more), then:
+Builds a small experiment (`--place`, Southampton by default, no_programme and centralised arms,
+`--seeds` seeds, a horizon giving runs of half a second or more), then:
 
 1. runs every task one after another in this process with the experiment's own worker function
    (`experiment.execute_run`: build, run, write both tables and the manifest): the work;
@@ -31,8 +31,8 @@ from typing import Any
 from common import machine, machine_line, table
 
 SPEC = """name = "bench_ensemble"
-description = "Executor overhead benchmark: many short Stevenage runs"
-place = "stevenage"
+description = "Executor overhead benchmark: many short runs"
+place = "{place}"
 months = {months}
 burn_in = {burn_in}
 seeds = {seeds}
@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from simulation.experiment import execute_run, load_experiment
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--place", default="southampton", help="place of the runs (default southampton)")
     ap.add_argument("--seeds", type=int, default=10, help="seeds per arm (two arms; default 10)")
     ap.add_argument("--months", type=int, default=36, help="policy months per run (default 36)")
     ap.add_argument("--burn-in", type=int, default=12, help="burn-in months per run (default 12)")
@@ -96,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="labourlab-ensemble-"))
     try:
         spec = folder / "spec.toml"
-        spec.write_text(SPEC.format(months=args.months, burn_in=args.burn_in, seeds=args.seeds), encoding="utf-8")
+        spec.write_text(
+            SPEC.format(place=args.place, months=args.months, burn_in=args.burn_in, seeds=args.seeds), encoding="utf-8"
+        )
         exp = load_experiment(spec)
         (folder / "serial").mkdir()
         tasks = exp.tasks(folder / "serial")
@@ -117,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(folder, ignore_errors=True)
     print(f"machine: {machine_line(info)}\n")
     print(
-        f"Executor overhead: {len(tasks)} Stevenage runs of {args.burn_in} + {args.months} months, "
+        f"Executor overhead: {len(tasks)} {args.place} runs of {args.burn_in} + {args.months} months, "
         f"{min(per_run):.2f}-{max(per_run):.2f} s each ({work_s:.1f} s in all, one after another in one process)\n"
     )
     rows = [

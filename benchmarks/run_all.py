@@ -29,13 +29,13 @@ FULL = [
     ("kernel", ["--sizes", "1e6,1e7", "--months", "6"]),
     ("mesa_loop", ["--sizes", "1e4,1e5", "--months", "3"]),
     ("england", ["--scale", "1", "--months", "60", "--burn-in", "24"]),
-    ("ensemble", ["--seeds", "10"]),
+    ("ensemble", ["--seeds", "25"]),
 ]
 QUICK = [
     ("kernel", ["--sizes", "1e5,1e6", "--months", "3"]),
     ("mesa_loop", ["--sizes", "1e4", "--months", "2"]),
     ("england", ["--scale", "100", "--months", "12", "--burn-in", "6"]),
-    ("ensemble", ["--seeds", "2", "--months", "12", "--burn-in", "6"]),
+    ("ensemble", ["--place", "stevenage", "--seeds", "2", "--months", "12", "--burn-in", "6"]),
 ]
 
 
