@@ -32,7 +32,7 @@ help:
 	@echo "make test   - set up, run the tests (what CI runs)"
 	@echo "make viz    - set up, serve the browser app (both regimes side by side) on http://127.0.0.1:8765/"
 	@echo "make lint   - ruff"
-	@echo "make bench  - benchmarks: speed and memory of the monthly step"
+	@echo "make bench  - benchmarks: step vs bare kernel and Mesa loop, all England, executors -> benchmarks/results.md"
 	@echo "make clean  - remove the environment"
 
 env: $(STAMP)
@@ -76,8 +76,10 @@ viz: $(STAMP) assets
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Every benchmark (benchmarks/*.py), each in a fresh process; figures into benchmarks/results.md.
+# All of England at one row per person needs about 4 GiB and takes several minutes.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/step.py
+	$(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV)

@@ -13,10 +13,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+import numba
 import numpy as np
 
 from simulation.config import Params, PlaceFile
 from simulation.rng import Streams
+
+
+@numba.njit(cache=True, nogil=True)
+def _vacancies(target: np.ndarray, size: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """max(0, round-half-up(target) - size) for living firms, 0 for dead ones, in one pass."""
+    out = np.zeros(target.shape[0], dtype=np.int64)
+    for j in range(target.shape[0]):
+        if alive[j]:
+            v = np.int64(np.floor(target[j] + 0.5)) - size[j]
+            if v > 0:
+                out[j] = v
+    return out
 
 
 @dataclass
@@ -40,8 +53,7 @@ class Firms:
 
     def vacancies(self) -> np.ndarray:
         """Open posts: desired minus actual headcount, for living firms."""
-        v = np.floor(self.target + 0.5).astype(np.int64) - self.size
-        return np.where(self.alive, np.maximum(v, 0), 0)
+        return _vacancies(self.target, self.size, self.alive)
 
     def grow(self, extra: int) -> None:
         """Add `extra` empty (dead) slots."""
@@ -82,8 +94,8 @@ def create_firms(
 
     # Small firms: lognormal potential sizes (most tiny, a few large) and the steady-state age mix;
     # desired headcount follows each firm's age path. Scaled so the SME share of jobs holds.
-    z = streams.normal("init_firm_size", -1, total)
-    age = stationary_ages(streams.uniform("init_firm_age", -1, total), params)
+    z = streams.normal("init_firm_size", -1, total, cache=False)
+    age = stationary_ages(streams.uniform("init_firm_age", -1, total, cache=False), params)
     raw = np.exp(params.firm_size_sd * z)
     small_jobs = params.sme_employment_share * demand
     scale = potential_scale(raw, age, district, ~is_large, small_jobs, params)
@@ -137,11 +149,29 @@ def potential_scale(
     """
     n = small_jobs.shape[0]
     scale = small_jobs / np.maximum(np.bincount(district[small], weights=raw[small], minlength=n), 1e-12)
+    # Only the small firms count, and the age term exp(-age / maturity) does not change between
+    # iterations: both are worked out once (the arithmetic is `age_profile`'s, step for step).
+    district, raw = district[small], raw[small]
+    decay = np.exp(-age[small] / params.firm_maturity_months)
     for _ in range(50):
-        wanted = raw * scale[district] * age_profile(age, scale[district], params)
-        total = np.bincount(district[small], weights=wanted[small], minlength=n)
+        # The birth size's share of the mean potential is a district's: worked out per district.
+        mean_potential = scale * np.exp(0.5 * params.firm_size_sd**2)
+        start = np.minimum(1.0, params.birth_size_mean / np.maximum(mean_potential, 1e-12))
+        total = _wanted_by_district(raw, decay, district, scale, 1.0 - start, n)
         scale = scale * small_jobs / np.maximum(total, 1e-12)
     return scale
+
+
+@numba.njit(cache=True, nogil=True)
+def _wanted_by_district(
+    raw: np.ndarray, decay: np.ndarray, district: np.ndarray, scale: np.ndarray, gap: np.ndarray, n: int
+) -> np.ndarray:
+    """Sum by district of raw * scale * (1 - gap * decay), added in row order (as bincount does)."""
+    total = np.zeros(n)
+    for i in range(raw.shape[0]):
+        d = district[i]
+        total[d] += raw[i] * scale[d] * (1.0 - gap[d] * decay[i])
+    return total
 
 
 def stationary_ages(u: np.ndarray, params: Params) -> np.ndarray:

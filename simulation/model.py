@@ -20,18 +20,19 @@ from simulation import results
 from simulation.agents import Council, EnterpriseHub, Jobseeker, PropertyDeveloper, Provider, SmallBusiness
 from simulation.config import Scenario, make_scenario
 from simulation.firms import AGE_YEAR_BINS, Firms, create_firms
-from simulation.ledger import CATEGORIES, Ledger
+from simulation.ledger import ACCOUNT, CATEGORIES, CATEGORY, Ledger
 from simulation.mechanisms import (
+    _kernels,
     accounts,
     business,
     developers,
     matching,
     participation,
     partnerships,
+    providers,
     separations,
     skills,
 )
-from simulation.mechanisms._util import sum_contiguous
 from simulation.outcomes import CohortTracker
 from simulation.people import (
     DURATION_BINS,
@@ -40,7 +41,6 @@ from simulation.people import (
     FRAGILE_MONTHS,
     GROUP_NAMES,
     INACTIVE,
-    JSA,
     NO_EMPLOYER,
     NO_PROGRAMME,
     UNEMPLOYED,
@@ -51,7 +51,6 @@ from simulation.people import (
 )
 from simulation.rng import Streams
 
-SUSTAINED_MONTHS = 6
 FLOWS = (
     "u_to_e",
     "i_to_e",
@@ -95,6 +94,7 @@ class LabourMarketModel(mesa.Model):
         timers: bool = False,
         check_invariants: bool = False,
     ) -> None:
+        t_start, c_start = time.perf_counter(), time.process_time()
         seed = int(seed) if isinstance(seed, str) and seed.strip() else seed
         if not isinstance(seed, int):
             seed = 1
@@ -126,7 +126,7 @@ class LabourMarketModel(mesa.Model):
         p = self.params
         self.people: People = create_people(place, p, self.ppa, self.streams)
         self.person_market = self.district_market[self.people.district]
-        self.birthday_rows = [np.flatnonzero(self.people.birth_month == k) for k in range(12)]
+        self.birthday_rows = [np.flatnonzero(self.people.birth_month == k).astype(np.int32) for k in range(12)]
         self.offsets = district_slices(np.bincount(self.people.district, minlength=self.n_districts))
         n_unemp = np.bincount(self.people.district[self.people.status == UNEMPLOYED], minlength=self.n_districts)
         n_emp = np.bincount(self.people.district[self.people.status == EMPLOYED], minlength=self.n_districts)
@@ -138,20 +138,20 @@ class LabourMarketModel(mesa.Model):
         self._assign_initial_employers()
 
         self.births_per_month = business.replacement_births(self.firms, self.n_districts, p)
-        finding = self._expected_job_finding()
+        searchers, finding = self._expected_job_finding()
         # Expected monthly flows into unemployment other than from settled jobs, at the start:
         # displaced workers of dying and shrinking firms, and fragile jobs taken from unemployment
         # (in steady state each month's hires from unemployment lose this share within six months).
         death_losses = float((business.hazard(self.firms, p) * self.firms.size).sum())
         contraction = business.expected_contraction(self.firms, p)
         displaced_to_u = p.displaced_to_unemployment * (death_losses + contraction)
-        hires_from_u = float(finding[self.people.status == UNEMPLOYED].sum())
+        hires_from_u = float(finding[self.people.status[searchers] == UNEMPLOYED].sum())
         fragile_losses = hires_from_u * (1.0 - (1.0 - p.early_separation_rate) ** FRAGILE_MONTHS)
         self.rate_eu = separations.base_rate_eu((displaced_to_u + fragile_losses) / max(int(n_emp.sum()), 1), p)
-        inactive = self.people.status == INACTIVE
-        esa = (self.people.benefit == ESA) & (self.people.status != EMPLOYED)
+        inactive = self.people.status[searchers] == INACTIVE
+        esa = self.people.benefit[searchers] == ESA  # searchers are all out of work
         by_district = lambda mask: np.bincount(  # noqa: E731
-            self.people.district, weights=np.where(mask, finding, 0.0), minlength=self.n_districts
+            self.people.district[searchers], weights=np.where(mask, finding, 0.0), minlength=self.n_districts
         )
         self.entry_rate = participation.entry_rates(self.people, by_district(inactive), p, self.n_districts)
         self.esa_onflow = participation.esa_onflow_rates(self.people, by_district(esa), self.n_districts)
@@ -183,10 +183,20 @@ class LabourMarketModel(mesa.Model):
             self._add_firm_views()
 
         # Burn-in: the market settles with no programme before the regime starts at month 0.
+        t_burn, c_burn = time.perf_counter(), time.process_time()
         self.month = -sc.burn_in
         while self.month < 0:
             self._advance(policy=False)
+        # Wall and CPU time of building the place's people, firms and rates, and of the burn-in
+        # (for the benchmarks; CPU time is the steadier figure on a shared machine).
+        self.build_seconds = {
+            "setup": t_burn - t_start,
+            "burn_in": time.perf_counter() - t_burn,
+            "setup_cpu": c_burn - c_start,
+            "burn_in_cpu": time.process_time() - c_burn,
+        }
         self.rows.clear()
+        self.cumulative: dict[str, Any] = dict.fromkeys(CUMULATIVE, 0)
         self.ledger = Ledger(self.n_districts)
 
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
@@ -218,12 +228,15 @@ class LabourMarketModel(mesa.Model):
         people.wage[employed] = wage_for(people.skill[employed], self.params)
         firms.size[:] = size.astype(np.int32)
 
-    def _expected_job_finding(self) -> np.ndarray:
-        """Each person's chance of finding work next month at the starting stocks."""
-        w = matching.search_weights(self.people, self.params)
+    def _expected_job_finding(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of people out of work (the only ones who search) and each one's chance of
+        finding work next month at the starting stocks (zero for everyone else)."""
+        searchers = np.flatnonzero(self.people.status != EMPLOYED)
+        w = matching.search_weights(self.people, self.params, searchers)
         v_m = np.bincount(self.firms.market, weights=self.firms.vacancies(), minlength=len(self.market_names))
-        _, q = matching.market_rates(w, v_m, self.person_market, self.params)
-        return -np.expm1(-q[self.person_market] * w)
+        market = self.person_market[searchers]
+        _, q = matching.market_rates(w, v_m, market, self.params)
+        return searchers, -np.expm1(-q[market] * w)
 
     def _add_firm_views(self) -> None:
         new = self.firms.capacity - self._firm_views
@@ -255,7 +268,7 @@ class LabourMarketModel(mesa.Model):
         flows = {k: np.zeros(nd, dtype=np.int64) for k in FLOWS}
         self.flows = flows
         self.ledger.start_month()
-        np.minimum(people.months_in_status + 1, 32000, out=people.months_in_status)
+        _kernels.add_month(people.months_in_status, 32000)
 
         self._timed(
             "participation",
@@ -307,9 +320,7 @@ class LabourMarketModel(mesa.Model):
                     people, firms, p, self.levers, s, m, self.working_age, self.person_market, self.ppa
                 ),
             )
-            hired = (before != EMPLOYED) & (people.status == EMPLOYED)
-            flows["u_to_e"] += np.bincount(people.district[hired & (before == UNEMPLOYED)], minlength=nd)
-            flows["i_to_e"] += np.bincount(people.district[hired & (before == INACTIVE)], minlength=nd)
+            _kernels.count_hires(before, people.status, people.district, flows["u_to_e"], flows["i_to_e"])
             self.training_started = self._timed(
                 "skills", lambda: skills.train(people, p, self.levers, s, m, nd, self.ppa)
             )
@@ -320,7 +331,8 @@ class LabourMarketModel(mesa.Model):
         self.q_prev = self._timed(
             "matching", lambda: matching.step(people, firms, p, s, m, self.person_market, flows, nd)
         )
-        self._timed("accounts", lambda: accounts.step(people, p, self.ledger, self.ppa, self.offsets))
+        self.counts = self._timed("accounts", lambda: accounts.district_counts(people, self.offsets))
+        self._timed("accounts", lambda: accounts.step(people, p, self.ledger, self.ppa, self.offsets, self.counts))
 
         if self.check_invariants:
             self.assert_invariants()
@@ -328,6 +340,8 @@ class LabourMarketModel(mesa.Model):
             self.last_row = self._month_row(flows, hub_supported_rows)
         if policy:
             self.rows.append(self.last_row)
+            for col in CUMULATIVE:
+                self.cumulative[col] = self.cumulative[col] + self.last_row[col].sum()
         self.month += 1
 
     def _developers_step(self) -> None:
@@ -362,45 +376,74 @@ class LabourMarketModel(mesa.Model):
     def _providers_step(self, policy: bool) -> None:
         people = self.people
         # Everyone claiming and out of work gets Jobcentre Plus time; programmes replace it.
-        claimant_seeking = (people.status == UNEMPLOYED) & (people.benefit != 0)
-        people.support_hours[:] = np.where(claimant_seeking, self.params.jcp_hours_per_claimant_month, 0.0)
+        _kernels.jcp_hours(
+            people.status, people.benefit, self.params.jcp_hours_per_claimant_month, people.support_hours
+        )
         if not policy:
             return
         self.month_draws["referral"] = self.referral_key
-        for prov in self.providers:  # each sets its own participants' hours, replacing JCP time
-            prov.step()
+        # Providers' months in one pass over the claimants for each set of levers (normally one
+        # set for all); each provider serves its district's block of rows and sets its own
+        # participants' hours, replacing JCP time.
+        q_district = self.q_prev[self.district_market]
+        by_levers: dict[int, list[Provider]] = {}
+        for prov in self.providers:
+            by_levers.setdefault(id(prov.levers), []).append(prov)
+        for group in by_levers.values():
+            months = providers.step_all(
+                people,
+                people.district,
+                np.array([prov.district for prov in group]),
+                group[0].levers,
+                self.params,
+                self.referral_key,
+                q_district[[prov.district for prov in group]],
+                self.month,
+                self.ppa,
+            )
+            for prov, last in zip(group, months, strict=True):
+                prov.last = last
+        for payer in {prov.levers.provider_payer for prov in self.providers}:
+            fees = [p.last.fees + p.last.grant if p.levers.provider_payer == payer else 0.0 for p in self.providers]
+            self.ledger.post(f"programme_payments_{payer}", np.array(fees))
+        self.ledger.post("provider_delivery", np.array([p.last.delivery_cost for p in self.providers]))
 
     def post_district(self, category: str, district: int, pounds: float) -> None:
-        amounts = np.zeros(self.n_districts)
-        amounts[district] = pounds
-        self.ledger.post(category, amounts)
+        """Post one district's amount: what `Ledger.post` does with an amount for this district
+        and zero for the rest, without building the rest (councils and developers post this way,
+        a few thousand times a month for England)."""
+        pence = int(np.rint(np.float64(pounds) * 100))
+        if pence < 0:
+            raise ValueError(f"{category}: negative amount; post the opposite category instead")
+        payer, payee = CATEGORIES[category]
+        self.ledger.month_flows[CATEGORY[category], district] += pence
+        self.ledger.balances[ACCOUNT[payer], district] -= pence
+        self.ledger.balances[ACCOUNT[payee], district] += pence
 
     # ------------------------------------------------------------------------------ results
     def _month_row(self, flows: dict[str, np.ndarray], hub_supported_rows: np.ndarray) -> dict[str, np.ndarray]:
-        people, firms, nd, k = self.people, self.firms, self.n_districts, self.ppa
+        firms, nd, k = self.firms, self.n_districts, self.ppa
 
-        def count(mask: np.ndarray) -> np.ndarray:
-            return sum_contiguous(mask, self.offsets, np.int64) * k
-
+        # Stocks by district, counted in one pass after this month's accounts (nothing moves after).
+        c = self.counts * k
         small = firms.alive & ~firms.large
-        unemployed = people.status == UNEMPLOYED
         row: dict[str, np.ndarray] = {
             "month": np.full(nd, self.month + 1, dtype=np.int32),
             "district": np.arange(nd, dtype=np.int16),
             "population": np.diff(self.offsets) * k,
-            "employed": count(people.status == EMPLOYED),
-            "unemployed": count(unemployed),
-            "inactive": count(people.status == INACTIVE),
-            "long_term_unemployed": count(unemployed & (people.months_in_status >= 12)),
-            "claimants_jsa": count((people.benefit == JSA) & (people.status != EMPLOYED)),
-            "claimants_esa": count((people.benefit == ESA) & (people.status != EMPLOYED)),
-            "participants": count(people.programme != NO_PROGRAMME),
+            "employed": c[:, EMPLOYED],
+            "unemployed": c[:, UNEMPLOYED],
+            "inactive": c[:, INACTIVE],
+            "long_term_unemployed": c[:, 3],
+            "claimants_jsa": c[:, 4],
+            "claimants_esa": c[:, 5],
+            "participants": c[:, 6],
             "vacancies": np.bincount(firms.district, weights=firms.vacancies(), minlength=nd) * k,
             "small_firms": np.bincount(firms.district[small], minlength=nd) * k,
             "small_firm_jobs": np.bincount(firms.district[small], weights=firms.size[small], minlength=nd) * k,
             "hub_supported_firms": hub_supported_rows * k,
             # Jobs reaching six continuous months this month, whoever holds them.
-            "sustained_jobs": count((people.status == EMPLOYED) & (people.months_in_status == SUSTAINED_MONTHS)),
+            "sustained_jobs": c[:, 7],
         }
         for name, v in flows.items():
             row[name] = v * k
@@ -491,9 +534,19 @@ def _rate(num: str, den: tuple[str, ...]) -> Callable[[LabourMarketModel], float
     return f
 
 
+CUMULATIVE = (
+    "programme_job_outcomes",
+    "public_cost",
+    "employment_support_cost",
+    "developer_skills_contribution",
+)
+
+
 def _cumulative(col: str) -> Callable[[LabourMarketModel], float]:
+    """The column's total over the policy months so far (kept as months are added, in order)."""
+
     def f(m: LabourMarketModel) -> float:
-        return float(sum(r[col].sum() for r in m.rows))
+        return float(m.cumulative[col])
 
     return f
 

@@ -79,43 +79,104 @@ def district_slices(counts: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
+CHUNK = 1 << 20  # rows drawn at a time when building a population
+
+
 def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams) -> People:
-    """Draw a place's starting population so each district's stocks match its documented rates."""
+    """Draw a place's starting population so each district's stocks match its documented rates.
+
+    Rows are drawn a chunk at a time, each decision's draws continuing its one stream across
+    chunks (so row i reads the i-th number of each stream, as in one draw of n), which keeps the
+    temporaries small for England at one row per person.
+    """
     counts = np.array([max(1, round(d.working_age_pop / ppa)) for d in place.districts])
     n = int(counts.sum())
     district = np.repeat(np.arange(len(counts), dtype=np.int16), counts)
-    emp = np.array([d.employment_rate for d in place.districts])[district]
-    inact = np.array([d.inactivity_rate for d in place.districts])[district]
-    esa_rate = np.array([d.esa_ib_rate for d in place.districts])[district]
+    rates = {
+        "emp": np.array([d.employment_rate for d in place.districts]),
+        "inact": np.array([d.inactivity_rate for d in place.districts]),
+        "esa": np.array([d.esa_ib_rate for d in place.districts]),
+    }
+    names = ("init_status", "init_duration", "init_age", "init_birth_month", "init_barrier", "init_esa")
+    uniforms = {name: streams.generator(name, -1) for name in (*names, "claim", "init_legacy", "init_complex")}
+    skill_draws = streams.generator("init_skill", -1)
+    people = People(
+        district=district,
+        status=np.empty(n, dtype=np.int8),
+        months_in_status=np.empty(n, dtype=np.int16),
+        skill=np.empty(n, dtype=np.float32),
+        barrier=np.empty(n, dtype=np.float32),
+        age=np.empty(n, dtype=np.int8),
+        birth_month=np.empty(n, dtype=np.int8),
+        benefit=np.empty(n, dtype=np.int8),
+        group=np.empty(n, dtype=np.int8),
+        complex_needs=np.empty(n, dtype=bool),
+        programme=np.full(n, NO_PROGRAMME, dtype=np.int16),
+        months_in_programme=np.zeros(n, dtype=np.int16),
+        ever_referred=np.zeros(n, dtype=bool),
+        work_months=np.zeros(n, dtype=np.int16),
+        outcome_paid=np.zeros(n, dtype=bool),
+        sustain_paid=np.zeros(n, dtype=np.int16),
+        support_hours=np.zeros(n, dtype=np.float32),
+        eligible_month=np.full(n, NOT_ELIGIBLE, dtype=np.int16),
+        eligible_group=np.zeros(n, dtype=np.int8),
+        cohort_work=np.zeros(n, dtype=np.int16),
+        outcome_month=np.full(n, NOT_ELIGIBLE, dtype=np.int16),
+        placement_months=np.zeros(n, dtype=np.int8),
+        mentor_months=np.zeros(n, dtype=np.int8),
+        employer_contacts=np.zeros(n, dtype=bool),
+        fragile=np.zeros(n, dtype=bool),
+        employer=np.full(n, NO_EMPLOYER, dtype=np.int32),
+        wage=np.zeros(n, dtype=np.float32),
+    )
+    for a in range(0, n, CHUNK):
+        rows = slice(a, min(a + CHUNK, n))
+        m = rows.stop - rows.start
+        draws = {name: g.random(m) for name, g in uniforms.items()}
+        draws["init_skill"] = skill_draws.standard_normal(m)
+        _draw_chunk(people, rows, district[rows], rates, draws, params)
+    return people
+
+
+def _draw_chunk(
+    people: People,
+    rows: slice,
+    district: np.ndarray,
+    rates: dict[str, np.ndarray],
+    draws: dict[str, np.ndarray],
+    params: Params,
+) -> None:
+    """Starting state of one chunk of rows from its draws (the same arithmetic for every chunk)."""
+    emp, inact, esa_rate = rates["emp"][district], rates["inact"][district], rates["esa"][district]
     unemp = 1.0 - emp - inact  # the residual keeps the three stocks summing to the population
 
-    u = streams.uniform("init_status", -1, n)
+    u = draws["init_status"]
     status = np.where(u < emp, EMPLOYED, np.where(u < emp + np.maximum(unemp, 0), UNEMPLOYED, INACTIVE))
     status = status.astype(np.int8)
 
     # Spells in progress: geometric durations; about a third of the unemployed start long-term.
-    u = streams.uniform("init_duration", -1, n)
+    u = draws["init_duration"]
     mean_spell = np.where(status == UNEMPLOYED, 9.0, np.where(status == EMPLOYED, 60.0, 36.0))
     months = np.floor(-np.log1p(-u) * mean_spell).clip(0, 240).astype(np.int16)
 
-    skill = (streams.normal("init_skill", -1, n) * params.skill_sd).astype(np.float32)
-    age = (16 + np.floor(streams.uniform("init_age", -1, n) * 49)).astype(np.int8)
-    birth_month = np.floor(streams.uniform("init_birth_month", -1, n) * 12).astype(np.int8)
+    skill = (draws["init_skill"] * params.skill_sd).astype(np.float32)
+    age = (16 + np.floor(draws["init_age"] * 49)).astype(np.int8)
+    birth_month = np.floor(draws["init_birth_month"] * 12).astype(np.int8)
 
     # Barriers: ESA/IB claimants carry high ones, others low; drawn so ESA stocks match the place.
-    u_b = streams.uniform("init_barrier", -1, n)
-    u_esa = streams.uniform("init_esa", -1, n)
+    u_b = draws["init_barrier"]
+    u_esa = draws["init_esa"]
     inactive = status == INACTIVE
     esa_given_inactive = np.clip(esa_rate / np.maximum(inact, 1e-9), 0, 1)
     on_esa = inactive & (u_esa < esa_given_inactive)
     barrier = np.where(on_esa, 0.45 + 0.5 * u_b, np.where(status == UNEMPLOYED, 0.35 * u_b, 0.2 * u_b))
 
-    u_claim = streams.uniform("claim", -1, n)
+    u_claim = draws["claim"]
     benefit = np.where(
         on_esa, ESA, np.where((status == UNEMPLOYED) & (u_claim < params.claim_take_up), JSA, NO_BENEFIT)
     )
     # Legacy incapacity-benefit claimants: a share of ESA (migrated from IB) and of JSA (found fit).
-    u_legacy = streams.uniform("init_legacy", -1, n)
+    u_legacy = draws["init_legacy"]
     group = np.select(
         [
             benefit == ESA,
@@ -126,42 +187,21 @@ def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams
         [np.where(u_legacy < params.esa_ex_ib_share, ESA_EX_IB, ESA_NEW), JSA_EX_IB, JSA_18_24, JSA_25_PLUS],
         NO_GROUP,
     )
-    u_complex = streams.uniform("init_complex", -1, n)
+    u_complex = draws["init_complex"]
     complex_needs = u_complex < np.where(
         benefit == ESA, params.complex_needs_share_esa, params.complex_needs_share_other
     )
     barrier = np.where(complex_needs, np.minimum(barrier + 0.2, 0.95), barrier)
 
-    zeros16 = np.zeros(n, dtype=np.int16)
-    return People(
-        district=district,
-        status=status,
-        months_in_status=months,
-        skill=skill,
-        barrier=barrier.astype(np.float32),
-        age=age,
-        birth_month=birth_month,
-        benefit=benefit.astype(np.int8),
-        group=group.astype(np.int8),
-        complex_needs=complex_needs,
-        programme=np.full(n, NO_PROGRAMME, dtype=np.int16),
-        months_in_programme=zeros16.copy(),
-        ever_referred=np.zeros(n, dtype=bool),
-        work_months=zeros16.copy(),
-        outcome_paid=np.zeros(n, dtype=bool),
-        sustain_paid=zeros16.copy(),
-        support_hours=np.zeros(n, dtype=np.float32),
-        eligible_month=np.full(n, NOT_ELIGIBLE, dtype=np.int16),
-        eligible_group=np.zeros(n, dtype=np.int8),
-        cohort_work=zeros16.copy(),
-        outcome_month=np.full(n, NOT_ELIGIBLE, dtype=np.int16),
-        placement_months=np.zeros(n, dtype=np.int8),
-        mentor_months=np.zeros(n, dtype=np.int8),
-        employer_contacts=np.zeros(n, dtype=bool),
-        fragile=np.zeros(n, dtype=bool),
-        employer=np.full(n, NO_EMPLOYER, dtype=np.int32),
-        wage=np.zeros(n, dtype=np.float32),
-    )
+    people.status[rows] = status
+    people.months_in_status[rows] = months
+    people.skill[rows] = skill
+    people.barrier[rows] = barrier.astype(np.float32)
+    people.age[rows] = age
+    people.birth_month[rows] = birth_month
+    people.benefit[rows] = benefit.astype(np.int8)
+    people.group[rows] = group.astype(np.int8)
+    people.complex_needs[rows] = complex_needs
 
 
 def wage_for(skill: np.ndarray, params: Params) -> np.ndarray:

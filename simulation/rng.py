@@ -18,8 +18,12 @@ row) with splitmix64, so it has the same by-slot property at the cost of only th
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
+import numba
 import numpy as np
+
+CHUNK = 1 << 16  # draws per block in `uniform_chunks`: small enough to stay in cache
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -31,6 +35,23 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
     x = x ^ (x >> np.uint64(27))
     x = x * np.uint64(0x94D049BB133111EB)
     return x ^ (x >> np.uint64(31))
+
+
+@numba.njit(cache=True, nogil=True)
+def _uniform_at(rows: np.ndarray, key: np.uint64) -> np.ndarray:
+    """`_splitmix64(rows * golden + key)` as a uniform in [0, 1), in one pass (the same integer
+    arithmetic as the vectorised version, so the same numbers)."""
+    out = np.empty(rows.shape[0], dtype=np.float64)
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    for i in range(rows.shape[0]):
+        x = np.uint64(rows[i]) * golden + key
+        x = x ^ (x >> np.uint64(30))
+        x = x * np.uint64(0xBF58476D1CE4E5B9)
+        x = x ^ (x >> np.uint64(27))
+        x = x * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+        out[i] = np.float64(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return out
 
 
 def stable_hash(name: str) -> int:
@@ -49,7 +70,7 @@ class Streams:
         self._cache: dict[tuple[str, str, int, int], np.ndarray] = {}
         self._cache_month: int | None = None
 
-    def _cached(self, kind: str, decision: str, month: int, n: int) -> np.ndarray:
+    def _cached(self, kind: str, decision: str, month: int, n: int, cache: bool = True) -> np.ndarray:
         if month != self._cache_month:
             self._cache.clear()
             self._cache_month = month
@@ -59,7 +80,8 @@ class Streams:
             g = self.generator(decision, month)
             out = g.random(n, dtype=np.float64) if kind == "u" else g.standard_normal(n, dtype=np.float64)
             out.flags.writeable = False
-            self._cache[key] = out
+            if cache:
+                self._cache[key] = out
         return out
 
     def generator(self, decision: str, month: int) -> np.random.Generator:
@@ -67,18 +89,46 @@ class Streams:
         key = (stable_hash(decision), int(month) + 1_000_000)
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
 
-    def uniform(self, decision: str, month: int, n: int) -> np.ndarray:
-        """n uniforms in [0, 1); row i's draw does not depend on n beyond i. Read-only."""
-        return self._cached("u", decision, month, n)
+    def uniform(self, decision: str, month: int, n: int, cache: bool = True) -> np.ndarray:
+        """n uniforms in [0, 1); row i's draw does not depend on n beyond i. Read-only.
+        With cache=False the draws are not kept for other readers this month (saves memory
+        for draws read once, such as the starting population's)."""
+        return self._cached("u", decision, month, n, cache)
 
     def uniform_at(self, decision: str, month: int, rows: np.ndarray) -> np.ndarray:
         """Uniforms in [0, 1) for the given rows only: row i always gets the same number for
         this (seed, decision, month), whichever other rows are asked for."""
         key = np.uint64((stable_hash(decision) << 32) | ((int(month) + 1_000_000) & 0xFFFFFFFF))
         key = _splitmix64(np.array([key ^ np.uint64(self.seed * 0x2545F4914F6CDD1D % 2**64)], dtype=np.uint64))[0]
-        x = _splitmix64(np.asarray(rows, dtype=np.uint64) * _GOLDEN + key)
-        return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+        return _uniform_at(np.asarray(rows, dtype=np.int64), np.uint64(key))
 
-    def normal(self, decision: str, month: int, n: int) -> np.ndarray:
+    def uniform_chunks(self, decision: str, month: int, n: int) -> Iterator[tuple[int, np.ndarray]]:
+        """The same n uniforms as `uniform`, a block at a time: (first row, its draws). The block
+        is a buffer reused for the next one, so a fused loop can read draws from cache without
+        the whole array ever existing."""
+        g = self.generator(decision, month)
+        buf = np.empty(min(n, CHUNK))
+        for a in range(0, n, CHUNK):
+            m = min(CHUNK, n - a)
+            g.random(out=buf[:m])
+            yield a, buf[:m]
+
+    def below(self, decision: str, month: int, n: int, p: float) -> np.ndarray:
+        """Booleans uniform(decision, month, n) < p, drawn once a month like `uniform` (read-only),
+        without keeping the uniforms: for a decision every reader compares with the same p."""
+        if month != self._cache_month:
+            self._cache.clear()
+            self._cache_month = month
+        key = (f"b{p!r}", decision, month, n)
+        out = self._cache.get(key)
+        if out is None:
+            out = np.empty(n, dtype=bool)
+            for a, u in self.uniform_chunks(decision, month, n):
+                np.less(u, p, out=out[a : a + u.shape[0]])
+            out.flags.writeable = False
+            self._cache[key] = out
+        return out
+
+    def normal(self, decision: str, month: int, n: int, cache: bool = True) -> np.ndarray:
         """n standard normal draws, slot-indexed like `uniform`. Read-only."""
-        return self._cached("n", decision, month, n)
+        return self._cached("n", decision, month, n, cache)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation.mechanisms import _kernels
+
 
 def count_by(groups: np.ndarray, mask: np.ndarray, n_groups: int) -> np.ndarray:
     """How many rows in each group have mask set."""
-    return np.bincount(groups[mask], minlength=n_groups).astype(np.int64)
+    return _kernels.count_by(groups, mask, n_groups)
 
 
 def sum_by(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
@@ -19,7 +21,13 @@ def sum_contiguous(values: np.ndarray, offsets: np.ndarray, dtype: type = np.flo
     """Sum of values by group when each group is a contiguous, non-empty block of rows.
 
     People's rows are ordered by district, so this is the fast way to total them by district.
+    Float32 values (wages) are summed exactly in integers when they allow it, which gives numpy's
+    float64 sum bit for bit without converting the whole array; otherwise numpy sums them.
     """
+    if values.dtype == np.float32 and dtype is np.float64 and values.size:
+        ok, sums = _kernels.exact_block_sums(values, offsets, 2.0**16)
+        if ok:
+            return sums
     return np.add.reduceat(values, offsets[:-1], dtype=dtype)
 
 
@@ -32,11 +40,50 @@ def pick_per_group(rows: np.ndarray, groups: np.ndarray, key: np.ndarray, quota:
     """Up to quota[g] of `rows` from each group g (groups[i] is row i's group), lowest key first.
 
     With a per-row random key this is a fair draw whose picks are nested: a larger quota picks a
-    superset, so common random numbers hold.
+    superset, so common random numbers hold. Keys are uniforms in [0, 1). Returns the picked rows
+    ordered by group, then key.
     """
-    order = np.lexsort((key, groups))
+    keep = likely_lowest(groups, key, quota)
+    if keep is not None:
+        rows, groups, key = rows[keep], groups[keep], key[keep]
+    order = sort_by_group_then_key(groups, key)
     rows, groups = rows[order], groups[order]
     return rows[rank_within_sorted_groups(groups) < quota[groups]]
+
+
+def sort_by_group_then_key(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """The permutation np.lexsort((key, groups)) gives (by group, then key, then position), faster:
+    numpy's vectorised sort of the keys, then a stable sort by group. The first sort is not
+    stable, so if any two keys are equal it is redone stably, keeping ties in position order."""
+    order = np.argsort(key)
+    sorted_key = key[order]
+    if (sorted_key[1:] == sorted_key[:-1]).any():
+        order = np.argsort(key, kind="stable")
+    return order[np.argsort(groups[order], kind="stable")]
+
+
+def likely_lowest(groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.ndarray | None:
+    """A mask of elements that surely includes each group's quota[g] lowest keys, and few others,
+    so that only those need sorting (None: keep everything).
+
+    Keys in [0, 1) below a group's threshold (a few standard deviations above quota / size) are
+    kept; a group with fewer than quota kept keeps all its elements. The mask keeps every element
+    below the threshold, so the lowest quota[g] are among them, in their original order: sorting
+    what is kept gives exactly what sorting everything would.
+    """
+    if groups.size < 4096:
+        return None
+    n_groups = quota.shape[0]
+    size = np.bincount(groups, minlength=n_groups)
+    want = np.minimum(np.maximum(quota, 0), size).astype(np.float64)
+    threshold = np.where(want > 0, (want + 4.0 * np.sqrt(want) + 8.0) / np.maximum(size, 1), 0.0)
+    if (threshold[size > 0] >= 1.0).all():
+        return None
+    keep = key < threshold[groups]
+    short = np.bincount(groups[keep], minlength=n_groups) < want
+    if short.any():
+        keep |= short[groups]
+    return keep
 
 
 def rank_within_sorted_groups(sorted_groups: np.ndarray) -> np.ndarray:

@@ -12,21 +12,41 @@ import numpy as np
 
 from simulation.config import Params
 from simulation.ledger import Ledger
+from simulation.mechanisms import _kernels
 from simulation.mechanisms._util import sum_contiguous
-from simulation.people import EMPLOYED, ESA, JSA, People
+from simulation.people import People
+
+LTU_MONTHS = 12  # long-term unemployment: a year or more
+SUSTAINED_MONTHS = 6  # a job held six continuous months
 
 
-def step(people: People, params: Params, ledger: Ledger, ppa: float, offsets: np.ndarray) -> None:
-    """Post this month's benefits and tax; `offsets` are the district blocks of people's rows."""
-    out_of_work = people.status != EMPLOYED
-    jsa = out_of_work & (people.benefit == JSA)
-    esa = out_of_work & (people.benefit == ESA)
-    jsa_young = sum_contiguous(jsa & (people.age < 25), offsets, np.int64)
-    jsa_all = sum_contiguous(jsa, offsets, np.int64)
-    esa_all = sum_contiguous(esa, offsets, np.int64)
+def step(
+    people: People, params: Params, ledger: Ledger, ppa: float, offsets: np.ndarray, counts: np.ndarray | None = None
+) -> None:
+    """Post this month's benefits and tax; `offsets` are the district blocks of people's rows.
+    `counts` are this month's `district_counts` if the caller has them already."""
+    if counts is None:
+        counts = district_counts(people, offsets)
+    jsa_young, jsa_all, esa_all = counts[:, 8], counts[:, 4], counts[:, 5]
     jsa_pay = jsa_young * params.jsa_monthly_under25 + (jsa_all - jsa_young) * params.jsa_monthly_25plus
     ledger.post("benefit_jsa", jsa_pay * ppa)
     ledger.post("benefit_esa", esa_all * params.esa_monthly * ppa)
     ledger.post("housing_support", (jsa_all + esa_all) * params.housing_support_monthly * ppa)
     # Wages of people not in work are zero, so the sum over everyone is the wage bill.
     ledger.post("tax_ni", sum_contiguous(people.wage, offsets) * params.tax_ni_rate * ppa)
+
+
+def district_counts(people: People, offsets: np.ndarray) -> np.ndarray:
+    """Stocks by district in one pass (`_kernels.district_counts`): columns employed, unemployed,
+    inactive, long-term unemployed (12+ months), JSA and ESA claimants out of work, programme
+    participants, jobs reaching SUSTAINED_MONTHS this month, JSA claimants under 25 out of work."""
+    return _kernels.district_counts(
+        people.status,
+        people.months_in_status,
+        people.benefit,
+        people.programme,
+        people.age,
+        offsets,
+        LTU_MONTHS,
+        SUSTAINED_MONTHS,
+    )

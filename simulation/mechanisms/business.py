@@ -26,18 +26,19 @@ import numpy as np
 
 from simulation.config import Params
 from simulation.firms import AGE_YEAR_BINS, Firms, age_profile, death_hazard
-from simulation.mechanisms import matching
+from simulation.mechanisms import _kernels, matching
 from simulation.mechanisms._util import count_by, pick_per_group, stochastic_round
 from simulation.mechanisms.separations import release
-from simulation.people import EMPLOYED, UNEMPLOYED, People
+from simulation.people import UNEMPLOYED, People
 from simulation.rng import Streams
 
 
 def hazard(firms: Firms, params: Params, with_hubs: bool = True) -> np.ndarray:
-    h = death_hazard(firms.age, params)
-    if with_hubs:
-        h = np.where(firms.hub_months > 0, h * params.hub_survival_hazard_ratio, h)
-    return np.where(firms.alive & ~firms.large, np.clip(h, 0.0, 1.0), 0.0)
+    """Each firm row's chance of dying this month: by age, lower while a hub supports it; zero
+    for large employers and dead rows."""
+    by_age = death_hazard(np.array([0, 12, 36, 60]), params)  # the four age bands' rates
+    ratio = params.hub_survival_hazard_ratio if with_hubs else 1.0
+    return _kernels.firm_hazard(firms.age, firms.hub_months, firms.alive, firms.large, by_age, float(ratio), with_hubs)
 
 
 def replacement_births(firms: Firms, n_districts: int, params: Params) -> np.ndarray:
@@ -95,17 +96,14 @@ def step(
 ) -> None:
     firms.age[firms.alive] += 1
 
-    # Deaths release their workers.
-    displaced = np.zeros(people.n, dtype=bool)
-    claim = streams.uniform("claim", month, people.n)
-    die = streams.uniform("firm_death", month, firms.capacity) < hazard(firms, params)
+    # Deaths (their workers are released below, with those laid off: the firms' side of both is
+    # worked out first, so one pass over people finds the workers of both).
+    # Draws are by slot, so slots never used yet (dead, hazard 0) need none.
+    die = np.zeros(firms.capacity, dtype=bool)
+    die[: firms.n_used] = streams.uniform("firm_death", month, firms.n_used) < hazard(firms, params)[: firms.n_used]
     life_table(firms, die, flows, n_districts)
+    dying_jobs = int(firms.size[die].sum())
     if die.any():
-        employed = people.status == EMPLOYED
-        leaving = employed & die[np.where(employed, people.employer, 0)]
-        flows["firm_death_job_losses"] += count_by(people.district, leaving, n_districts)
-        release(people, firms, leaving, UNEMPLOYED, claim, params)
-        displaced |= leaving
         flows["firm_deaths"] += count_by(firms.district, die, n_districts)
         firms.alive[die] = False
         firms.target[die] = 0.0
@@ -114,11 +112,15 @@ def step(
     # Desired headcount: potential x age path x a mean-one shock. Hubs raise supported firms'
     # potential while they support them.
     small = firms.alive & ~firms.large
-    z = streams.normal("firm_growth", month, firms.capacity)
+    small_rows = np.flatnonzero(small)
+    z = streams.normal("firm_growth", month, firms.n_used)  # small firms are in used slots
     sd = params.firm_growth_sd
-    firms.shock = np.where(small, firms.shock + sd * z - 0.5 * sd * sd, firms.shock)
+    firms.shock[small_rows] = firms.shock[small_rows] + sd * z[small_rows] - 0.5 * sd * sd
     supported = firms.hub_months > 0
-    profile = age_profile(firms.age, potential_scale[firms.district], params)
+    # Age paths of the rows that use them (small firms; hub-supported ones are small too).
+    profile = np.zeros(firms.capacity)
+    rows = np.flatnonzero(small | supported)
+    profile[rows] = age_profile(firms.age[rows], potential_scale[firms.district[rows]], params)
     if supported.any():
         uplift = (1.0 + params.hub_growth_uplift_annual) ** (1 / 12) - 1.0
         extra = np.bincount(
@@ -132,21 +134,27 @@ def step(
         base = np.bincount(firms.district[others], weights=(firms.potential * profile)[others], minlength=n_districts)
         cut = np.clip(params.hub_displacement * extra / np.maximum(base, 1e-12), 0.0, 0.5)
         firms.potential[others] *= 1.0 - cut[firms.district[others]]
-    firms.target = np.where(small, firms.potential * profile * np.exp(firms.shock), firms.target)
+    firms.target[small_rows] = firms.potential[small_rows] * profile[small_rows] * np.exp(firms.shock[small_rows])
+
+    # Workers of dying firms become unemployed (or move job, below).
+    excess = np.where(firms.alive, firms.size - np.floor(firms.target + 0.5).astype(np.int64), 0)
+    shrinking = excess > 0
+    leaving, at_risk = _kernels.employed_at(
+        people.status, people.employer, die, dying_jobs, shrinking, int(firms.size[shrinking].sum())
+    )
+    displaced = [leaving]  # rows of workers displaced this month
+    claim = streams.below("claim", month, people.n, params.claim_take_up)
+    if leaving.size:
+        flows["firm_death_job_losses"] += np.bincount(people.district[leaving], minlength=n_districts)
+        release(people, firms, leaving, UNEMPLOYED, claim, params)
 
     # Contractions: lay off the excess, choosing whom by a per-person random key.
-    excess = np.where(firms.alive, firms.size - np.floor(firms.target + 0.5).astype(np.int64), 0)
-    if (excess > 0).any():
-        employed = people.status == EMPLOYED
-        emp_firm = np.where(employed, people.employer, 0)
-        at_risk = np.flatnonzero(employed & (excess[emp_firm] > 0))
+    if shrinking.any():
         key = streams.uniform_at("layoff", month, at_risk)
-        laid_off_rows = pick_per_group(at_risk, people.employer[at_risk], key, excess)
-        laid_off = np.zeros(people.n, dtype=bool)
-        laid_off[laid_off_rows] = True
-        flows["layoffs"] += count_by(people.district, laid_off, n_districts)
+        laid_off = np.sort(pick_per_group(at_risk, people.employer[at_risk], key, excess))
+        flows["layoffs"] += np.bincount(people.district[laid_off], minlength=n_districts)
         release(people, firms, laid_off, UNEMPLOYED, claim, params)
-        displaced |= laid_off
+        displaced.append(laid_off)
 
     # Births take the next unused slots, growing the arrays if needed.
     n_births = stochastic_round(births_per_month, streams.uniform("firm_birth", month, n_districts))
@@ -157,7 +165,7 @@ def step(
         slots = np.arange(firms.n_used, firms.n_used + total)
         firms.n_used += total
         born_district = np.repeat(np.arange(n_districts), n_births).astype(np.int16)
-        size_z = streams.normal("firm_birth_size", month, firms.capacity)[slots]
+        size_z = streams.normal("firm_birth_size", month, firms.n_used)[slots]
         potential = np.exp(params.firm_size_sd * size_z) * potential_scale[born_district]
         firms.district[slots] = born_district
         firms.market[slots] = district_market[born_district]
@@ -174,9 +182,9 @@ def step(
 
     # Some displaced workers move straight into another job in their market (notice-period
     # search); the rest become unemployed.
-    moving = np.flatnonzero(displaced)
-    u_move = streams.uniform_at("displaced_job_to_job", month, moving)
-    moving = moving[u_move >= params.displaced_to_unemployment]
+    displaced = np.sort(np.concatenate(displaced))  # no one is both in a dying and a shrinking firm
+    u_move = streams.uniform_at("displaced_job_to_job", month, displaced)
+    moving = displaced[u_move >= params.displaced_to_unemployment]
     if moving.size:
         placed, posts = matching.take_posts(
             firms,
@@ -190,8 +198,8 @@ def step(
         matching.start_jobs(people, firms, placed, posts, params)
         people.fragile[placed] = False  # they never became unemployed: not a job taken from unemployment
         flows["job_to_job"] += np.bincount(people.district[placed], minlength=n_districts)
-        displaced[placed] = False
-    flows["e_to_u"] += count_by(people.district, displaced, n_districts)
+        displaced = displaced[~np.isin(displaced, placed, assume_unique=True)]
+    flows["e_to_u"] += np.bincount(people.district[displaced], minlength=n_districts)
 
 
 def support_firms(firms: Firms, quota: np.ndarray, params: Params, streams: Streams, month: int) -> np.ndarray:

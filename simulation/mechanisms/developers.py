@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.config import Levers, Params
+from simulation.mechanisms import _kernels
 from simulation.mechanisms._util import pick_per_group, stochastic_round
 from simulation.rng import Streams
 
@@ -62,18 +63,14 @@ def hire_locally(
     its supply chain), so the plan changes who gets them: local long-term claimants first.
     Returns realised hires and apprenticeships by district (real people)."""
     from simulation.mechanisms import matching
-    from simulation.people import EMPLOYED, NO_BENEFIT
 
     nd = local_hires.shape[0]
     wanted = stochastic_round(local_hires / ppa, streams.uniform("esp_posts", month, nd))
     if wanted.sum() == 0:
         return np.zeros(nd), np.zeros(nd)
     d = people.district
-    eligible = np.flatnonzero(
-        (people.status != EMPLOYED)
-        & (people.benefit != NO_BENEFIT)
-        & (people.months_in_status >= 6)
-        & (people.placement_months == 0)
+    eligible = _kernels.long_claimants(
+        people.status, people.benefit, people.months_in_status, people.placement_months, 6
     )
     key = streams.uniform_at("esp_pick", month, eligible)
     chosen = pick_per_group(eligible, d[eligible], key, wanted)

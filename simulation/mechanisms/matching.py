@@ -19,7 +19,8 @@ import numpy as np
 
 from simulation.config import Params
 from simulation.firms import Firms
-from simulation.mechanisms._util import rank_within_sorted_groups, sum_by
+from simulation.mechanisms import _kernels
+from simulation.mechanisms._util import rank_within_sorted_groups, sort_by_group_then_key, sum_by
 from simulation.people import (
     DURATION_BINS,
     DURATION_EDGES,
@@ -34,9 +35,12 @@ from simulation.people import (
 from simulation.rng import Streams
 
 
-def employability(people: People, params: Params, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
-    """How attractive a searcher is to employers, before support: 1 for a typical new jobseeker."""
-    status = people.status[rows]
+def employability(
+    people: People, params: Params, rows: np.ndarray | slice = slice(None), status: np.ndarray | None = None
+) -> np.ndarray:
+    """How attractive a searcher is to employers, before support: 1 for a typical new jobseeker.
+    `status` is people.status[rows] if the caller has it already."""
+    status = people.status[rows] if status is None else status
     scar_months = np.minimum(people.months_in_status[rows], params.duration_scarring_max_months)
     scar = np.where(status == UNEMPLOYED, np.exp(-params.duration_scarring * scar_months), 1.0)
     return (
@@ -48,7 +52,9 @@ def employability(people: People, params: Params, rows: np.ndarray | slice = sli
 
 def intensity(status: np.ndarray, params: Params) -> np.ndarray:
     """Search intensity by status: the unemployed search fully, the inactive a little, the employed not."""
-    return np.select([status == UNEMPLOYED, status == INACTIVE], [1.0, params.inactive_search_intensity], 0.0)
+    by_status = np.zeros(max(EMPLOYED, UNEMPLOYED, INACTIVE) + 1)
+    by_status[UNEMPLOYED], by_status[INACTIVE] = 1.0, params.inactive_search_intensity
+    return by_status[status]
 
 
 def support_multiplier(hours: np.ndarray, params: Params) -> np.ndarray:
@@ -59,27 +65,30 @@ def support_multiplier(hours: np.ndarray, params: Params) -> np.ndarray:
     )
 
 
-def partnership_multiplier(people: People, params: Params) -> np.ndarray:
+def partnership_multiplier(people: People, params: Params, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
     """Mentoring after an employer placement, and school employer contacts for the young
     (see `partnerships`), raise search weight."""
-    mult = np.where(people.mentor_months > 0, 1.0 + params.mentoring_effect, 1.0)
-    young_with_contacts = people.employer_contacts & (people.age < 25)
+    mult = np.where(people.mentor_months[rows] > 0, 1.0 + params.mentoring_effect, 1.0)
+    young_with_contacts = people.employer_contacts[rows] & (people.age[rows] < 25)
     return np.where(young_with_contacts, mult / params.employer_contact_neet_hr, mult)
 
 
-def search_weights(people: People, params: Params) -> np.ndarray:
+def search_weights(people: People, params: Params, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+    """Each searcher's weight in matching (zero for the employed, who do not search)."""
+    status = people.status[rows]
     return (
-        intensity(people.status, params)
-        * employability(people, params)
-        * support_multiplier(people.support_hours, params)
-        * partnership_multiplier(people, params)
+        intensity(status, params)
+        * employability(people, params, rows, status)
+        * support_multiplier(people.support_hours[rows], params)
+        * partnership_multiplier(people, params, rows)
     )
 
 
 def market_rates(
     weights: np.ndarray, vacancies_by_market: np.ndarray, person_market: np.ndarray, params: Params
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Matches per market, and the job-finding rate per unit of search weight."""
+    """Matches per market, and the job-finding rate per unit of search weight (`person_market`
+    is the market of each weighted row)."""
     n_markets = vacancies_by_market.shape[0]
     s = sum_by(person_market, weights, n_markets)
     v = vacancies_by_market.astype(np.float64)
@@ -103,13 +112,24 @@ def step(
     n_markets = int(person_market.max()) + 1 if person_market.size else 0
     vac = firms.vacancies()
     v_m = np.bincount(firms.market, weights=vac, minlength=n_markets).astype(np.int64)
-    w = search_weights(people, params)
-    _, q = market_rates(w, v_m, person_market, params)
-    p = -np.expm1(-q[person_market] * w)
-    u = streams.uniform("search", month, people.n)
-    hired = np.flatnonzero(u < p)
+    # Only people out of work search: the employed have weight zero, add nothing to a market's
+    # searchers and cannot be hired, so weights are worked out for searchers alone.
+    searchers = np.flatnonzero(people.status != EMPLOYED)
+    w = search_weights(people, params, searchers)
+    market = person_market[searchers]
+    _, q = market_rates(w, v_m, market, params)
+    p = -np.expm1(-q[market] * w)
+    # Row i is hired if the i-th uniform of the month's search stream is below its chance;
+    # u / p ranks the hired for the market's posts.
+    hired, priority = [], []
+    for start, u in streams.uniform_chunks("search", month, people.n):
+        lo, hi = np.searchsorted(searchers, (start, start + u.shape[0]))
+        h, r = _kernels.hits(start, u, searchers[lo:hi], p[lo:hi])
+        hired.append(h)
+        priority.append(r)
+    hired, priority = np.concatenate(hired), np.concatenate(priority)
 
-    hired, filled = take_posts(firms, hired, u[hired] / p[hired], person_market, streams, month, "vacancy_fill")
+    hired, filled = take_posts(firms, hired, priority, person_market, streams, month, "vacancy_fill")
     from_u = people.status[hired] == UNEMPLOYED
     flows["u_to_e"] += np.bincount(people.district[hired[from_u]], minlength=n_districts)
     flows["i_to_e"] += np.bincount(people.district[hired[~from_u]], minlength=n_districts)
@@ -147,25 +167,47 @@ def take_posts(
     firm j's k-th post has key (k + u_j) / v_j, and each market fills its smallest keys.
     Returns the candidates placed (sorted by market, then priority) and the firm of each."""
     n_markets = int(person_market.max()) + 1 if person_market.size else 0
+    # Only firms with open posts take part (most rows are dead or full): worked out once.
     vac = firms.vacancies()
-    v_m = np.bincount(firms.market, weights=vac, minlength=n_markets).astype(np.int64)
+    hiring = np.flatnonzero(vac > 0)
+    vac, market = vac[hiring], firms.market[hiring]
+    v_m = np.bincount(market, weights=vac, minlength=n_markets).astype(np.int64)
     cand_market = person_market[candidates]
-    order = np.lexsort((priority, cand_market))
+    order = sort_by_group_then_key(cand_market, priority)
     candidates, cand_market = candidates[order], cand_market[order]
     keep = rank_within_sorted_groups(cand_market) < v_m[cand_market]
     candidates, cand_market = candidates[keep], cand_market[keep]
     h_m = np.bincount(cand_market, minlength=n_markets)
 
-    firm_of_slot = np.repeat(np.arange(firms.capacity), vac)
-    starts = np.cumsum(vac) - vac
-    k = np.arange(firm_of_slot.size) - np.repeat(starts, vac)
-    uf = streams.uniform(decision, month, firms.capacity)
-    slot_key = (k + uf[firm_of_slot]) / vac[firm_of_slot]
-    slot_market = firms.market[firm_of_slot]
-    order = np.lexsort((slot_key, slot_market))
+    # Firm j's draw is the j-th of the stream: draw up to the last hiring firm.
+    uf = streams.uniform(decision, month, int(hiring[-1]) + 1 if hiring.size else 0)[hiring]
+    # Only posts with keys below a market's threshold t_m can be among its h_m smallest when at
+    # least h_m keys lie below it (t_m is a few standard deviations above h_m / v_m), so only
+    # those are made and sorted: firm j's posts k < t_m v_j - u_j + 2 (a margin for rounding).
+    # Sorting a subset that keeps the posts' order gives the same smallest keys in the same order.
+    hm = h_m.astype(np.float64)
+    threshold = np.where(hm > 0, (hm + 4.0 * np.sqrt(hm) + 8.0) / np.maximum(v_m, 1), 0.0)
+    firm_threshold = threshold[market]
+    n_posts = np.where(
+        firm_threshold >= 1.0, vac, np.clip(np.floor(firm_threshold * vac - uf) + 2, 0, vac).astype(np.int64)
+    )
+    firm_of_slot, slot_key = post_keys(vac, n_posts, uf)
+    below = np.bincount(market[firm_of_slot[slot_key < firm_threshold[firm_of_slot]]], minlength=n_markets)
+    short = (below < h_m) & (threshold < 1.0)
+    if short.any():  # a market whose threshold proved too low makes all its posts
+        n_posts = np.where(short[market], vac, n_posts)
+        firm_of_slot, slot_key = post_keys(vac, n_posts, uf)
+    slot_market = market[firm_of_slot]
+    order = sort_by_group_then_key(slot_market, slot_key)
     firm_of_slot, slot_market = firm_of_slot[order], slot_market[order]
-    filled = firm_of_slot[rank_within_sorted_groups(slot_market) < h_m[slot_market]]
+    filled = hiring[firm_of_slot[rank_within_sorted_groups(slot_market) < h_m[slot_market]]]
     return candidates, filled
+
+
+def post_keys(vac: np.ndarray, n_posts: np.ndarray, uf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first n_posts[j] of each firm j's open posts, in firm order: the firm of each and its
+    key (k + u_j) / v_j for the k-th post."""
+    return _kernels.post_keys(vac, n_posts, uf)
 
 
 def start_jobs(people: People, firms: Firms, rows: np.ndarray, firm_rows: np.ndarray, params: Params) -> None:

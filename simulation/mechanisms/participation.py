@@ -14,12 +14,12 @@ import numpy as np
 
 from simulation.config import Params
 from simulation.firms import Firms
+from simulation.mechanisms import _kernels
 from simulation.mechanisms._util import count_by
 from simulation.people import (
     EMPLOYED,
     ESA,
     INACTIVE,
-    JSA,
     NO_BENEFIT,
     NO_EMPLOYER,
     NOT_ELIGIBLE,
@@ -70,33 +70,42 @@ def step(
     flows: dict[str, np.ndarray],
     n_districts: int,
 ) -> None:
-    u = streams.uniform("participation", month, people.n)
-    unemployed = people.status == UNEMPLOYED
-    inactive = people.status == INACTIVE
-    to_i = unemployed & (u < params.exit_rate_ui)
-    to_u = inactive & (u < entry_rate[people.district])
-    people.status[to_i] = INACTIVE
-    people.status[to_u] = UNEMPLOYED
-    people.months_in_status[to_i | to_u] = 0
-    # A jobseeker who stops searching stops claiming JSA; an ESA claimant keeps ESA either way.
-    set_claim(people, to_i & (people.benefit == JSA), NO_BENEFIT)
-    claim = streams.uniform("claim", month, people.n) < params.claim_take_up
-    set_claim(people, to_u & (people.benefit == NO_BENEFIT) & claim, JSA)
-    flows["u_to_i"] += count_by(people.district, to_i, n_districts)
-    flows["i_to_u"] += count_by(people.district, to_u, n_districts)
-
-    # Ill health: people out of work start an ESA claim and leave the search, with higher barriers.
-    u_ill = streams.uniform("ill_health", month, people.n)
-    ill = (people.status != EMPLOYED) & (people.benefit != ESA) & (u_ill < esa_onflow[people.district])
-    ill_unemployed = ill & (people.status == UNEMPLOYED)
-    people.status[ill_unemployed] = INACTIVE
-    flows["u_to_i"] += count_by(people.district, ill_unemployed, n_districts)
-    people.months_in_status[ill] = 0
-    set_claim(people, ill, ESA)
+    # One fused pass over every row (`_kernels.participation`): leaving and starting search, with
+    # the JSA claims that follow, then ill health. A jobseeker who stops searching stops claiming
+    # JSA; an ESA claimant keeps ESA either way. Ill people out of work start an ESA claim and
+    # leave the search, with higher barriers.
+    claim = streams.below("claim", month, people.n, params.claim_take_up)
+    ill = np.zeros(people.n, dtype=bool)
+    entry_rate = np.asarray(entry_rate, dtype=np.float64)
+    esa_onflow = np.asarray(esa_onflow, dtype=np.float64)
+    blocks = zip(
+        streams.uniform_chunks("participation", month, people.n),
+        streams.uniform_chunks("ill_health", month, people.n),
+        strict=True,
+    )
+    for (start, u), (_, u_ill) in blocks:
+        _kernels.participation(
+            start,
+            u,
+            u_ill,
+            people.status,
+            people.months_in_status,
+            people.benefit,
+            people.group,
+            people.age,
+            people.district,
+            entry_rate,
+            esa_onflow,
+            float(params.exit_rate_ui),
+            claim,
+            flows["u_to_i"],
+            flows["i_to_u"],
+            flows["esa_onflows"],
+            ill,
+        )
     ill_rows = np.flatnonzero(ill)
     new_barrier = 0.45 + 0.5 * streams.uniform_at("ill_health_barrier", month, ill_rows)
     people.barrier[ill_rows] = np.maximum(people.barrier[ill_rows], new_barrier).astype(np.float32)
-    flows["esa_onflows"] += count_by(people.district, ill, n_districts)
 
 
 def age(

@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.config import Levers, Params
-from simulation.mechanisms import matching
+from simulation.mechanisms import _kernels, matching
 from simulation.mechanisms._util import pick_per_group, stochastic_round
-from simulation.people import EMPLOYED, NO_BENEFIT, People
+from simulation.people import EMPLOYED, People
 from simulation.rng import Streams
 
 ELIGIBLE_AFTER_MONTHS = 6
@@ -70,11 +70,8 @@ def step(
     wanted = levers.placements_per_10k * working_age / 10_000 / 12 / ppa
     slots = stochastic_round(wanted, streams.uniform("placement_slots", month, nd))
     if slots.sum() > 0:
-        eligible = np.flatnonzero(
-            (people.status != EMPLOYED)
-            & (people.benefit != NO_BENEFIT)
-            & (people.placement_months == 0)
-            & (people.months_in_status >= ELIGIBLE_AFTER_MONTHS)
+        eligible = _kernels.long_claimants(
+            people.status, people.benefit, people.months_in_status, people.placement_months, ELIGIBLE_AFTER_MONTHS
         )
         key = streams.uniform_at("placement_pick", month, eligible)
         chosen = pick_per_group(eligible, d[eligible], key, slots)

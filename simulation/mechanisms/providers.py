@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulation.config import Levers, Params
-from simulation.mechanisms import matching
+from simulation.mechanisms import _kernels, matching
 from simulation.people import EMPLOYED, GROUP_NAMES, NO_PROGRAMME, NOT_ELIGIBLE, People
 
 PARKED_HOURS = 0.25  # less than 15 minutes of adviser time in a month: "almost none"
@@ -133,90 +133,165 @@ def step(
     month: int,
     ppa: float = 1.0,
 ) -> ProviderMonth:
-    """One month of a provider's work on its district's people (`p` holds views of their rows).
+    """One month of one provider's work on its district's people (`p` holds its rows only).
 
     Each row stands for `ppa` people: counts and money returned are for real people.
     """
-    out = ProviderMonth()
-    t = group_table(levers)
-    attached = p.programme == provider_id
-    employed = p.status == EMPLOYED
-    pay_group = p.eligible_group.astype(np.int64)
+    owner = np.full(p.n, provider_id, dtype=np.int16)
+    ids = np.array([provider_id])
+    return step_all(p, owner, ids, levers, params, u_referral, np.array([q_market]), month, ppa)[0]
 
+
+def step_all(
+    p: People,
+    owner: np.ndarray,
+    provider_ids: np.ndarray,
+    levers: Levers,
+    params: Params,
+    u_referral: np.ndarray,
+    q_market: np.ndarray,
+    month: int,
+    ppa: float = 1.0,
+) -> list[ProviderMonth]:
+    """One month of several providers' work under the same levers.
+
+    Provider k (id provider_ids[k]) serves the rows whose `owner` is its id (in the model, a
+    district's provider serves the district's people), and q_market[k] is the job-finding rate
+    per unit of search weight in its market last month. Every provider does what `step`
+    describes; the work touches only claimants and participants (a few per cent of rows), found
+    in one pass for all providers.
+    """
+    t = group_table(levers)
+    nk = len(provider_ids)
+    position = np.full(int(max(int(owner.max(initial=0)), int(np.max(provider_ids))) + 1), -1, dtype=np.int64)
+    position[provider_ids] = np.arange(nk)
+
+    def block_of(rows: np.ndarray) -> np.ndarray:
+        return position[owner[rows]]
+
+    def by_block(rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(block_of(rows), weights=weights, minlength=nk)
+
+    def by_block_group(rows: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        key = block_of(rows) * N_GROUPS + groups.astype(np.int64)
+        return np.bincount(key, minlength=nk * N_GROUPS).reshape(nk, N_GROUPS) * ppa
+
+    attached, claimants = _kernels.attached_and_claimants(p.programme, owner, p.group)
+    served = position[owner[claimants]] >= 0
+    claimants = claimants[served]
     # Attachment runs for programme_months, then ends.
-    p.months_in_programme[attached] += 1
-    ending = attached & (p.months_in_programme > levers.programme_months)
-    p.programme[ending] = NO_PROGRAMME
-    attached &= ~ending
+    att = attached[position[owner[attached]] >= 0]
+    p.months_in_programme[att] += 1
+    ending = p.months_in_programme[att] > levers.programme_months
+    p.programme[att[ending]] = NO_PROGRAMME
+    att = att[~ending]
 
     # Outcomes from last month's matching, by payment group.
-    in_work = attached & employed
+    employed = p.status[att] == EMPLOYED
+    in_work, out_of_work = att[employed], att[~employed]
     p.work_months[in_work] += 1
-    p.work_months[attached & ~employed] = 0
-    outcome = in_work & ~p.outcome_paid & (p.work_months >= t["outcome_months"][pay_group])
-    p.outcome_paid[outcome] = True
+    p.work_months[out_of_work] = 0
+    pay = p.eligible_group[in_work]
+    wm = p.work_months[in_work]
+    outcome = ~p.outcome_paid[in_work] & (wm >= t["outcome_months"][pay])
+    p.outcome_paid[in_work[outcome]] = True
     sustain = (
-        in_work
-        & p.outcome_paid
+        p.outcome_paid[in_work]
         & ~outcome
-        & (p.work_months > t["outcome_months"][pay_group])
-        & (p.sustain_paid < t["sustainment_payments"][pay_group])
+        & (wm > t["outcome_months"][pay])
+        & (p.sustain_paid[in_work] < t["sustainment_payments"][pay])
     )
-    p.sustain_paid[sustain] += 1
-    out.outcomes_by_group = np.bincount(pay_group[outcome], minlength=N_GROUPS) * ppa
-    out.job_outcomes = float(out.outcomes_by_group.sum())
-    out.sustainment_payments = float(sustain.sum() * ppa)
-    fees = (t["fee_job_outcome"][pay_group] * outcome).sum() + (t["fee_sustainment"][pay_group] * sustain).sum()
+    p.sustain_paid[in_work[sustain]] += 1
+    outcomes_by_group = by_block_group(in_work[outcome], pay[outcome])
+    sustainments = by_block(in_work[sustain])
+    # Fees are whole pounds, so sums over rows are exact in any order.
+    fees = by_block(in_work[outcome], t["fee_job_outcome"][pay[outcome]]) + by_block(
+        in_work[sustain], t["fee_sustainment"][pay[sustain]]
+    )
 
     # Eligibility: a claimant out of work for their group's referral months (once per person).
-    group = p.group.astype(np.int64)
-    newly_eligible = (
-        (p.eligible_month == NOT_ELIGIBLE)
-        & (group > 0)
-        & ~employed
-        & (p.months_in_status >= t["referral_month"][group])
+    group = p.group[claimants]
+    newly = (
+        (p.eligible_month[claimants] == NOT_ELIGIBLE)
+        & (p.status[claimants] != EMPLOYED)
+        & (p.months_in_status[claimants] >= t["referral_month"][group])
     )
-    p.eligible_month[newly_eligible] = month
-    p.eligible_group[newly_eligible] = group[newly_eligible]
-    referred = newly_eligible & ~p.ever_referred & (u_referral < t["referral_share"][group])
-    p.programme[referred] = provider_id
-    p.ever_referred[referred] = True
-    p.months_in_programme[referred] = 0
-    p.work_months[referred] = 0
-    p.outcome_paid[referred] = False
-    p.sustain_paid[referred] = 0
-    attached |= referred
-    out.referrals_by_group = np.bincount(group[referred], minlength=N_GROUPS) * ppa
-    out.referrals = float(out.referrals_by_group.sum())
-    fees += (t["fee_attachment"][group] * referred).sum()
-    pay_group = p.eligible_group.astype(np.int64)
+    new_rows, new_group = claimants[newly], group[newly]
+    p.eligible_month[new_rows] = month
+    p.eligible_group[new_rows] = new_group
+    referred = ~p.ever_referred[new_rows] & (u_referral[new_rows] < t["referral_share"][new_group])
+    ref_rows, ref_group = new_rows[referred], new_group[referred]
+    p.programme[ref_rows] = owner[ref_rows]
+    p.ever_referred[ref_rows] = True
+    p.months_in_programme[ref_rows] = 0
+    p.work_months[ref_rows] = 0
+    p.outcome_paid[ref_rows] = False
+    p.sustain_paid[ref_rows] = 0
+    referrals_by_group = by_block_group(ref_rows, ref_group)
+    fees = fees + by_block(ref_rows, t["fee_attachment"][ref_group])
+    # Participants now: those still attached and those just referred.
+    att = _kernels.merge_sorted(att, ref_rows)
 
     # Advisers and their time.
-    out.participants_by_group = np.bincount(pay_group[attached], minlength=N_GROUPS) * ppa
-    out.participants = float(attached.sum() * ppa)
-    out.advisers = int(np.ceil(out.participants / levers.caseload))
-    out.hours = out.advisers * params.adviser_hours_per_month
-    seeking = np.flatnonzero(attached & ~employed)
+    participants_by_group = by_block_group(att, p.eligible_group[att])
+    participants = by_block(att) * ppa
+    advisers = np.ceil(participants / levers.caseload).astype(np.int64)
+    hours_budget = advisers * params.adviser_hours_per_month
+    seeking = att[p.status[att] != EMPLOYED]
     # Chance of a job this month without support: the market's rate per unit of search weight
     # (last month's) times the person's own weight.
-    base_hazard = q_market * matching.intensity(p.status[seeking], params) * matching.employability(p, params, seeking)
-    g = pay_group[seeking]
-    fee_value = t["fee_job_outcome"][g] + t["fee_sustainment"][g] * t["sustainment_payments"][g]
-    hours = allocate_hours(
-        out.hours / ppa, levers.effort_rule, base_hazard, p.barrier[seeking], fee_value, params.support_half_hours
+    base_hazard = (
+        q_market[block_of(seeking)]
+        * matching.intensity(p.status[seeking], params)
+        * matching.employability(p, params, seeking)
     )
+    g = p.eligible_group[seeking]
+    fee_value = t["fee_job_outcome"][g] + t["fee_sustainment"][g] * t["sustainment_payments"][g]
+    barrier = p.barrier[seeking]
+    hours = np.zeros(seeking.size)
+    seeking_block = block_of(seeking)
+    # Each provider's participants in row order (already so when providers serve blocks of rows).
+    order = np.argsort(seeking_block, kind="stable")
+    cuts = np.searchsorted(seeking_block[order], np.arange(nk + 1))
+    for k in range(nk):  # the budget is each provider's own: share it among its own participants
+        mine = order[cuts[k] : cuts[k + 1]]
+        if mine.size:
+            hours[mine] = allocate_hours(
+                hours_budget[k] / ppa,
+                levers.effort_rule,
+                base_hazard[mine],
+                barrier[mine],
+                fee_value[mine],
+                params.support_half_hours,
+            )
     p.support_hours[seeking] = hours
     # Parking is judged on barriers as the provider found them this month.
-    high = p.barrier[seeking] >= HIGH_BARRIER
-    out.high_barrier_seeking = float(high.sum() * ppa)
-    out.parked = float((high & (hours < PARKED_HOURS)).sum() * ppa)
+    high = barrier >= HIGH_BARRIER
+    high_seeking = by_block(seeking[high])
+    parked = by_block(seeking[high & (hours < PARKED_HOURS)])
 
     # Integrated help lowers barriers in proportion to the time given.
     if levers.integrated_help:
         cut = np.clip(params.barrier_reduction_per_hour * hours, 0.0, 1.0)
-        p.barrier[seeking] = (p.barrier[seeking] * (1.0 - cut)).astype(np.float32)
+        p.barrier[seeking] = (barrier * (1.0 - cut)).astype(np.float32)
 
-    out.fees = float(fees * ppa)
-    out.grant = levers.grant_per_participant_month * out.participants
-    out.delivery_cost = out.advisers * params.adviser_cost_per_month
+    out = []
+    for k in range(nk):
+        m = ProviderMonth(
+            referrals_by_group=referrals_by_group[k],
+            outcomes_by_group=outcomes_by_group[k],
+            participants_by_group=participants_by_group[k],
+        )
+        m.job_outcomes = float(m.outcomes_by_group.sum())
+        m.sustainment_payments = float(sustainments[k] * ppa)
+        m.referrals = float(m.referrals_by_group.sum())
+        m.participants = float(participants[k])
+        m.advisers = int(advisers[k])
+        m.hours = m.advisers * params.adviser_hours_per_month
+        m.high_barrier_seeking = float(high_seeking[k] * ppa)
+        m.parked = float(parked[k] * ppa)
+        m.fees = float(fees[k] * ppa)
+        m.grant = levers.grant_per_participant_month * m.participants
+        m.delivery_cost = m.advisers * params.adviser_cost_per_month
+        out.append(m)
     return out

@@ -15,34 +15,32 @@ import numpy as np
 
 from simulation.config import Params
 from simulation.firms import Firms
-from simulation.mechanisms._util import count_by
-from simulation.people import (
-    EMPLOYED,
-    FRAGILE_MONTHS,
-    INACTIVE,
-    JSA,
-    NO_BENEFIT,
-    NO_EMPLOYER,
-    UNEMPLOYED,
-    People,
-    set_claim,
-)
+from simulation.mechanisms import _kernels
+from simulation.people import FRAGILE_MONTHS, People
 from simulation.rng import Streams
 
 
 def release(
-    people: People, firms: Firms, leave: np.ndarray, to_status: int, claim_u: np.ndarray, params: Params
+    people: People, firms: Firms, leave: np.ndarray, to_status: int, claims: np.ndarray, params: Params
 ) -> None:
-    """Take the people in `leave` out of their jobs into `to_status`, keeping firm headcounts true."""
-    firms.size -= np.bincount(people.employer[leave], minlength=firms.capacity).astype(np.int32)
-    people.employer[leave] = NO_EMPLOYER
-    people.wage[leave] = 0
-    people.status[leave] = to_status
-    people.months_in_status[leave] = 0
-    people.work_months[leave] = 0
-    claims = leave & (claim_u < params.claim_take_up) if to_status == UNEMPLOYED else np.zeros_like(leave)
-    set_claim(people, claims, JSA)
-    set_claim(people, leave & ~claims, NO_BENEFIT)
+    """Take the people in `leave` (a mask or rows, all employed) out of their jobs into
+    `to_status`, keeping firm headcounts true. Those who become unemployed claim JSA where `claims`
+    (this month's claim draw, `Streams.below("claim", ...)`) is set; everyone else claims nothing."""
+    rows = np.flatnonzero(leave) if leave.dtype == bool else np.asarray(leave, dtype=np.int64)
+    _kernels.release(
+        rows,
+        to_status,
+        people.status,
+        people.months_in_status,
+        people.benefit,
+        people.group,
+        people.age,
+        people.employer,
+        people.wage,
+        people.work_months,
+        firms.size,
+        claims,
+    )
 
 
 def base_rate_eu(other_flows_rate: float, params: Params) -> float:
@@ -61,14 +59,30 @@ def step(
     flows: dict[str, np.ndarray],
     n_districts: int,
 ) -> None:
-    u = streams.uniform("separation", month, people.n)
-    claim = streams.uniform("claim", month, people.n)
-    employed = people.status == EMPLOYED
-    people.fragile &= employed & (people.months_in_status < FRAGILE_MONTHS)
-    hazard = np.where(people.fragile, params.early_separation_rate, rate_eu)
-    to_u = employed & (u < hazard)
-    to_i = employed & ~to_u & (u < hazard + params.sep_rate_ei)
-    flows["e_to_u"] += count_by(people.district, to_u, n_districts)
-    flows["e_to_i"] += count_by(people.district, to_i, n_districts)
-    release(people, firms, to_u, UNEMPLOYED, claim, params)
-    release(people, firms, to_i, INACTIVE, claim, params)
+    # One fused pass (`_kernels.separations`): a job taken from unemployment stays fragile for its
+    # first FRAGILE_MONTHS months and ends at early_separation_rate; settled jobs at rate_eu (to
+    # unemployment) or sep_rate_ei (to inactivity), on one uniform per row.
+    claim = streams.below("claim", month, people.n, params.claim_take_up)
+    for start, u in streams.uniform_chunks("separation", month, people.n):
+        _kernels.separations(
+            start,
+            u,
+            people.status,
+            people.months_in_status,
+            people.fragile,
+            people.benefit,
+            people.group,
+            people.age,
+            people.district,
+            people.employer,
+            people.wage,
+            people.work_months,
+            firms.size,
+            claim,
+            float(rate_eu),
+            float(params.early_separation_rate),
+            float(params.sep_rate_ei),
+            FRAGILE_MONTHS,
+            flows["e_to_u"],
+            flows["e_to_i"],
+        )

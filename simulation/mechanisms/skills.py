@@ -17,17 +17,24 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.config import Levers, Params
-from simulation.people import EMPLOYED, NO_PROGRAMME, UNEMPLOYED, People
+from simulation.mechanisms import _kernels
+from simulation.people import EMPLOYED, NO_PROGRAMME, People
 from simulation.rng import Streams
 
 SKILL_BOUND = 4.0  # log units: keeps skill finite over very long runs
 
 
 def step(people: People, params: Params) -> None:
-    growth = np.where(people.status == EMPLOYED, params.skill_growth_in_work, 0.0)
-    long_unemployed = (people.status == UNEMPLOYED) & (people.months_in_status >= params.skill_decay_after_months)
-    decay = np.where(long_unemployed, params.skill_decay_unemployed, 0.0)
-    people.skill = np.clip(people.skill + growth - decay, -SKILL_BOUND, SKILL_BOUND).astype(np.float32)
+    """Log skill grows a month in work and decays once unemployment has lasted long enough."""
+    _kernels.skills(
+        people.skill,
+        people.status,
+        people.months_in_status,
+        float(params.skill_growth_in_work),
+        float(params.skill_decay_unemployed),
+        float(params.skill_decay_after_months),
+        SKILL_BOUND,
+    )
 
 
 def train(

@@ -1,0 +1,146 @@
+"""Executor overhead for many short runs: the experiment runner's local process pool and dask.
+
+Builds a small experiment (`--place`, Southampton by default, no_programme and centralised arms,
+`--seeds` seeds, a horizon giving runs of half a second or more), then:
+
+1. runs every task one after another in this process with the experiment's own worker function
+   (`experiment.execute_run`: build, run, write both tables and the manifest): the work;
+2. runs the same tasks through `LocalExecutor` and `DaskExecutor` (LocalCluster), with one worker
+   process and with `--workers` (default: the usable CPUs), into fresh folders.
+
+Overhead is the share of executor capacity (workers x wall time) not spent on the work:
+1 - work / (workers x wall). With one worker it is what the executor itself costs: starting
+processes, importing the model there, shipping tasks and results. With several workers on a
+machine that has only as many cores, workers also compete with each other and with the driver,
+so that figure is an upper bound. Executor start-up (pool or cluster) is included.
+
+    python benchmarks/ensemble.py [--seeds 10] [--months 36] [--workers N] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from common import machine, machine_line, table
+
+SPEC = """name = "bench_ensemble"
+description = "Executor overhead benchmark: many short runs"
+place = "{place}"
+months = {months}
+burn_in = {burn_in}
+seeds = {seeds}
+baseline = "no_programme"
+
+[arms.no_programme]
+regime = "no_programme"
+
+[arms.centralised]
+regime = "centralised"
+"""
+
+
+def run_all(executor: Any, fn: Any, tasks: list[Any]) -> float:
+    t0 = time.perf_counter()
+    for _task, result, error in executor.run(fn, tasks):
+        if error is not None or result.get("status") != "done":
+            raise RuntimeError(f"a run failed: {error or result}")
+    return time.perf_counter() - t0
+
+
+def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float) -> dict[str, Any]:
+    from simulation.executors import DaskExecutor, LocalExecutor
+    from simulation.experiment import execute_run
+
+    out = folder / f"{kind}-{workers}"
+    out.mkdir()
+    tasks = exp.tasks(out)
+    t0 = time.perf_counter()
+    executor = LocalExecutor(workers) if kind == "local" else DaskExecutor(workers)
+    try:
+        start_s = time.perf_counter() - t0
+        run_s = run_all(executor, execute_run, tasks)
+    finally:
+        executor.close()
+    wall = start_s + run_s
+    return {
+        "executor": kind,
+        "workers": workers,
+        "runs": len(tasks),
+        "start_s": start_s,
+        "wall_s": wall,
+        "work_s": work_s,
+        "overhead": 1.0 - work_s / (workers * wall),
+        "speedup": work_s / wall,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    from simulation.executors import default_workers
+    from simulation.experiment import execute_run, load_experiment
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--place", default="southampton", help="place of the runs (default southampton)")
+    ap.add_argument("--seeds", type=int, default=10, help="seeds per arm (two arms; default 10)")
+    ap.add_argument("--months", type=int, default=36, help="policy months per run (default 36)")
+    ap.add_argument("--burn-in", type=int, default=12, help="burn-in months per run (default 12)")
+    ap.add_argument("--workers", type=int, default=default_workers(), help="workers for the parallel case")
+    ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    args = ap.parse_args(argv)
+    info = machine()
+    folder = Path(tempfile.mkdtemp(prefix="labourlab-ensemble-"))
+    try:
+        spec = folder / "spec.toml"
+        spec.write_text(
+            SPEC.format(place=args.place, months=args.months, burn_in=args.burn_in, seeds=args.seeds), encoding="utf-8"
+        )
+        exp = load_experiment(spec)
+        (folder / "serial").mkdir()
+        tasks = exp.tasks(folder / "serial")
+        print(f"ensemble: {len(tasks)} runs in this process ...", file=sys.stderr, flush=True)
+        execute_run(exp.tasks(folder / "serial")[0])  # warm-up: first imports and caches, not counted
+        per_run = []
+        for task in tasks:
+            t0 = time.perf_counter()
+            execute_run(task)
+            per_run.append(time.perf_counter() - t0)
+        work_s = sum(per_run)
+        results = []
+        for kind in ("local", "dask"):
+            for workers in sorted({1, args.workers}):
+                print(f"ensemble: {kind} executor, {workers} worker(s) ...", file=sys.stderr, flush=True)
+                results.append(measure(kind, workers, exp, folder, work_s))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"machine: {machine_line(info)}\n")
+    print(
+        f"Executor overhead: {len(tasks)} {args.place} runs of {args.burn_in} + {args.months} months, "
+        f"{min(per_run):.2f}-{max(per_run):.2f} s each ({work_s:.1f} s in all, one after another in one process)\n"
+    )
+    rows = [
+        [
+            r["executor"],
+            str(r["workers"]),
+            f"{r['start_s']:.1f}",
+            f"{r['wall_s']:.1f}",
+            f"{r['speedup']:.2f}x",
+            f"{r['overhead']:.1%}",
+        ]
+        for r in results
+    ]
+    print(table(["executor", "workers", "start-up s", "wall s", "speed-up", "overhead"], rows))
+    if args.json:
+        args.json.write_text(
+            json.dumps({"machine": info, "per_run_s": per_run, "work_s": work_s, "results": results}, indent=2) + "\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,432 @@
+"""Fused loops over people for the monthly step, compiled with numba (cached on disk).
+
+numpy does each of a mechanism's operations as a separate pass over every row, with a temporary
+array for each; these loops do a mechanism's per-person work in one pass with no temporaries.
+Their random numbers come a block at a time (`Streams.uniform_chunks`: numpy fills a small
+buffer, which the loop reads from cache), so row i still reads the i-th number of its (decision,
+month) stream and every draw, and so every result, is bit-identical to the plain numpy code they
+replace (tests/test_golden.py). They use only comparisons and +, -, *, / (exact IEEE operations); exp,
+power and the like stay in numpy, whose vectorised versions round differently from numba's.
+
+Status, benefit and group codes are those of `simulation.people`, passed in as arguments.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+EMPLOYED, UNEMPLOYED, INACTIVE = 0, 1, 2
+NO_BENEFIT, JSA, ESA = 0, 1, 2
+NO_GROUP, JSA_18_24, JSA_25_PLUS, ESA_NEW = 0, 1, 2, 4
+
+jit = numba.njit(cache=True, nogil=True)
+
+
+@jit
+def count_by(groups: np.ndarray, mask: np.ndarray, n_groups: int) -> np.ndarray:
+    """How many rows in each group have mask set (one pass, no index array)."""
+    out = np.zeros(n_groups, dtype=np.int64)
+    for i in range(mask.shape[0]):
+        if mask[i]:
+            out[groups[i]] += 1
+    return out
+
+
+@jit
+def _set_claim(i: int, benefit: np.ndarray, group: np.ndarray, age: np.ndarray, new_benefit: int) -> None:
+    benefit[i] = new_benefit
+    if new_benefit == JSA:
+        group[i] = JSA_18_24 if age[i] < 25 else JSA_25_PLUS
+    elif new_benefit == ESA:
+        group[i] = ESA_NEW
+    else:
+        group[i] = NO_GROUP
+
+
+@jit
+def participation(
+    start: int,
+    u_participation: np.ndarray,
+    u_ill: np.ndarray,
+    status: np.ndarray,
+    months: np.ndarray,
+    benefit: np.ndarray,
+    group: np.ndarray,
+    age: np.ndarray,
+    district: np.ndarray,
+    entry_rate: np.ndarray,
+    esa_onflow: np.ndarray,
+    exit_rate_ui: float,
+    claim: np.ndarray,
+    u_to_i: np.ndarray,
+    i_to_u: np.ndarray,
+    esa_onflows: np.ndarray,
+    ill_mask: np.ndarray,
+) -> None:
+    """`participation.step` for rows start, start + 1, ... (one per draw): leaving and starting
+    search, claims, ill health. Adds to the flow counts by district; marks the rows falling ill
+    in `ill_mask`."""
+    for j in range(u_participation.shape[0]):
+        i = start + j
+        d = district[i]
+        u = u_participation[j]
+        s = status[i]
+        to_i = s == UNEMPLOYED and u < exit_rate_ui
+        to_u = s == INACTIVE and u < entry_rate[d]
+        if to_i:
+            status[i] = INACTIVE
+            months[i] = 0
+            u_to_i[d] += 1
+            if benefit[i] == JSA:
+                _set_claim(i, benefit, group, age, NO_BENEFIT)
+        elif to_u:
+            status[i] = UNEMPLOYED
+            months[i] = 0
+            i_to_u[d] += 1
+            if benefit[i] == NO_BENEFIT and claim[i]:
+                _set_claim(i, benefit, group, age, JSA)
+        # Ill health: people out of work start an ESA claim and leave the search.
+        if status[i] != EMPLOYED and benefit[i] != ESA and u_ill[j] < esa_onflow[d]:
+            if status[i] == UNEMPLOYED:
+                status[i] = INACTIVE
+                u_to_i[d] += 1
+            months[i] = 0
+            _set_claim(i, benefit, group, age, ESA)
+            esa_onflows[d] += 1
+            ill_mask[i] = True
+
+
+@jit
+def separations(
+    start: int,
+    u_separation: np.ndarray,
+    status: np.ndarray,
+    months: np.ndarray,
+    fragile: np.ndarray,
+    benefit: np.ndarray,
+    group: np.ndarray,
+    age: np.ndarray,
+    district: np.ndarray,
+    employer: np.ndarray,
+    wage: np.ndarray,
+    work_months: np.ndarray,
+    firm_size: np.ndarray,
+    claim: np.ndarray,
+    rate_eu: float,
+    early_rate: float,
+    rate_ei: float,
+    fragile_months: int,
+    e_to_u: np.ndarray,
+    e_to_i: np.ndarray,
+) -> None:
+    """`separations.step` for rows start, start + 1, ... (one per draw): job loss into
+    unemployment or inactivity, as `release` does it."""
+    for j in range(u_separation.shape[0]):
+        i = start + j
+        u = u_separation[j]
+        employed = status[i] == EMPLOYED
+        fragile[i] = fragile[i] and employed and months[i] < fragile_months
+        if not employed:
+            continue
+        hazard = early_rate if fragile[i] else rate_eu
+        if u < hazard:
+            to = UNEMPLOYED
+            e_to_u[district[i]] += 1
+        elif u < hazard + rate_ei:
+            to = INACTIVE
+            e_to_i[district[i]] += 1
+        else:
+            continue
+        firm_size[employer[i]] -= 1
+        employer[i] = -1
+        wage[i] = 0
+        status[i] = to
+        months[i] = 0
+        work_months[i] = 0
+        _set_claim(i, benefit, group, age, JSA if (to == UNEMPLOYED and claim[i]) else NO_BENEFIT)
+
+
+@jit
+def release(
+    rows: np.ndarray,
+    to_status: int,
+    status: np.ndarray,
+    months: np.ndarray,
+    benefit: np.ndarray,
+    group: np.ndarray,
+    age: np.ndarray,
+    employer: np.ndarray,
+    wage: np.ndarray,
+    work_months: np.ndarray,
+    firm_size: np.ndarray,
+    claim: np.ndarray,
+) -> None:
+    """`separations.release` for these rows (distinct, all employed)."""
+    for i in rows:
+        firm_size[employer[i]] -= 1
+        employer[i] = -1
+        wage[i] = 0
+        status[i] = to_status
+        months[i] = 0
+        work_months[i] = 0
+        _set_claim(i, benefit, group, age, JSA if (to_status == UNEMPLOYED and claim[i]) else NO_BENEFIT)
+
+
+@jit
+def employed_at(
+    status: np.ndarray, employer: np.ndarray, flag_a: np.ndarray, count_a: int, flag_b: np.ndarray, count_b: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the employed whose employer has flag_a set, and of those whose employer has flag_b
+    set (a firm has at most one), each in row order, in one pass; count_a and count_b are how many
+    there are (the flagged firms' headcounts), so the arrays are allocated at their size."""
+    a = np.empty(count_a, dtype=np.int64)
+    b = np.empty(count_b, dtype=np.int64)
+    ka = kb = 0
+    for i in range(status.shape[0]):
+        if status[i] == EMPLOYED:
+            j = employer[i]
+            if flag_a[j]:
+                a[ka] = i
+                ka += 1
+            elif flag_b[j]:
+                b[kb] = i
+                kb += 1
+    if ka != count_a or kb != count_b:
+        raise ValueError("firm headcounts differ from the people employed there")
+    return a, b
+
+
+@jit
+def skills(
+    skill: np.ndarray,
+    status: np.ndarray,
+    months: np.ndarray,
+    growth: float,
+    decay: float,
+    decay_after: float,
+    bound: float,
+) -> None:
+    """`skills.step` for every row: growth in work, decay in long unemployment, clipped."""
+    for i in range(skill.shape[0]):
+        x = np.float64(skill[i])
+        if status[i] == EMPLOYED:
+            x = x + growth - 0.0
+        elif status[i] == UNEMPLOYED and months[i] >= decay_after:
+            x = x + 0.0 - decay
+        else:
+            x = x + 0.0 - 0.0
+        skill[i] = np.float32(min(max(x, -bound), bound))
+
+
+@jit
+def hits(start: int, u: np.ndarray, rows: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of `rows` (all within start .. start + len(u)), those whose draw u[row - start] is below
+    their chance p, and u / p for each."""
+    k = 0
+    for j in range(rows.shape[0]):
+        k += u[rows[j] - start] < p[j]
+    hit = np.empty(k, dtype=np.int64)
+    ratio = np.empty(k, dtype=np.float64)
+    k = 0
+    for j in range(rows.shape[0]):
+        x = u[rows[j] - start]
+        if x < p[j]:
+            hit[k] = rows[j]
+            ratio[k] = x / p[j]
+            k += 1
+    return hit, ratio
+
+
+@jit
+def district_counts(
+    status: np.ndarray,
+    months: np.ndarray,
+    benefit: np.ndarray,
+    programme: np.ndarray,
+    age: np.ndarray,
+    offsets: np.ndarray,
+    ltu_months: int,
+    sustained_months: int,
+) -> np.ndarray:
+    """Stocks by district (rows are district blocks): employed, unemployed, inactive, long-term
+    unemployed, JSA and ESA claimants out of work, programme participants, jobs reaching
+    `sustained_months`, and JSA claimants under 25 out of work."""
+    nd = offsets.shape[0] - 1
+    out = np.zeros((nd, 9), dtype=np.int64)
+    for d in range(nd):
+        for i in range(offsets[d], offsets[d + 1]):
+            s = status[i]
+            out[d, s] += 1
+            if s == UNEMPLOYED and months[i] >= ltu_months:
+                out[d, 3] += 1
+            if s != EMPLOYED:
+                if benefit[i] == JSA:
+                    out[d, 4] += 1
+                    if age[i] < 25:
+                        out[d, 8] += 1
+                elif benefit[i] == ESA:
+                    out[d, 5] += 1
+            elif months[i] == sustained_months:
+                out[d, 7] += 1
+            if programme[i] != -1:
+                out[d, 6] += 1
+    return out
+
+
+@jit
+def jcp_hours(status: np.ndarray, benefit: np.ndarray, hours: float, out: np.ndarray) -> None:
+    """out[i] = Jobcentre Plus hours for unemployed claimants, else 0 (as float32)."""
+    h = np.float32(hours)
+    for i in range(status.shape[0]):
+        out[i] = h if (status[i] == UNEMPLOYED and benefit[i] != NO_BENEFIT) else np.float32(0.0)
+
+
+@jit
+def count_hires(
+    before: np.ndarray, status: np.ndarray, district: np.ndarray, u_to_e: np.ndarray, i_to_e: np.ndarray
+) -> None:
+    """Add people now employed who were unemployed (u_to_e) or inactive (i_to_e) to the flows."""
+    for i in range(status.shape[0]):
+        if status[i] == EMPLOYED and before[i] != EMPLOYED:
+            if before[i] == UNEMPLOYED:
+                u_to_e[district[i]] += 1
+            elif before[i] == INACTIVE:
+                i_to_e[district[i]] += 1
+
+
+@jit
+def attached_and_claimants(
+    programme: np.ndarray, owner: np.ndarray, group: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows attached to their own provider (programme == owner), and rows with a claimant group.
+    Counted first, so nothing the size of the population is allocated."""
+    n = programme.shape[0]
+    a = 0
+    c = 0
+    for i in range(n):
+        a += programme[i] == owner[i]
+        c += group[i] > 0
+    attached = np.empty(a, dtype=np.int64)
+    claimants = np.empty(c, dtype=np.int64)
+    a = 0
+    c = 0
+    for i in range(n):
+        if programme[i] == owner[i]:
+            attached[a] = i
+            a += 1
+        if group[i] > 0:
+            claimants[c] = i
+            c += 1
+    return attached, claimants
+
+
+@jit
+def merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The sorted union of two sorted arrays of distinct values (what np.union1d gives)."""
+    out = np.empty(a.shape[0] + b.shape[0], dtype=np.int64)
+    i = j = k = 0
+    while i < a.shape[0] or j < b.shape[0]:
+        if j == b.shape[0] or (i < a.shape[0] and a[i] < b[j]):
+            out[k] = a[i]
+            i += 1
+        elif i == a.shape[0] or b[j] < a[i]:
+            out[k] = b[j]
+            j += 1
+        else:  # in both
+            out[k] = a[i]
+            i += 1
+            j += 1
+        k += 1
+    return out[:k].copy()
+
+
+@jit
+def add_month(months: np.ndarray, cap: int) -> None:
+    """One more month in the current status, in place, up to cap."""
+    for i in range(months.shape[0]):
+        if months[i] < cap:
+            months[i] += 1
+
+
+@jit
+def exact_block_sums(values: np.ndarray, offsets: np.ndarray, scale: float) -> tuple[bool, np.ndarray]:
+    """Sums of non-negative values over the blocks offsets[d]:offsets[d+1], done exactly in
+    integers: possible when every value is a whole multiple of 1 / scale and every sum stays below
+    2^53 / scale. Then every partial sum in any order is exact, so the result equals numpy's
+    (pairwise) float64 sum bit for bit. Returns (False, ...) when that does not hold."""
+    nd = offsets.shape[0] - 1
+    out = np.zeros(nd, dtype=np.float64)
+    limit = 2.0**53
+    for d in range(nd):
+        total = 0
+        for i in range(offsets[d], offsets[d + 1]):
+            x = np.float64(values[i]) * scale
+            k = np.int64(x)
+            if x < 0.0 or np.float64(k) != x:
+                return False, out
+            total += k
+        if np.float64(total) >= limit:
+            return False, out
+        out[d] = np.float64(total) / scale
+    return True, out
+
+
+@jit
+def long_claimants(
+    status: np.ndarray, benefit: np.ndarray, months: np.ndarray, placement: np.ndarray, min_months: int
+) -> np.ndarray:
+    """Rows of claimants out of work for min_months or more and not on a placement, in row order."""
+    k = 0
+    for i in range(status.shape[0]):
+        k += status[i] != EMPLOYED and benefit[i] != NO_BENEFIT and months[i] >= min_months and placement[i] == 0
+    out = np.empty(k, dtype=np.int64)
+    k = 0
+    for i in range(status.shape[0]):
+        if status[i] != EMPLOYED and benefit[i] != NO_BENEFIT and months[i] >= min_months and placement[i] == 0:
+            out[k] = i
+            k += 1
+    return out
+
+
+@jit
+def firm_hazard(
+    age: np.ndarray,
+    hub_months: np.ndarray,
+    alive: np.ndarray,
+    large: np.ndarray,
+    by_age: np.ndarray,
+    hub_ratio: float,
+    with_hubs: bool,
+) -> np.ndarray:
+    """Monthly death hazard of each firm row: by_age[band] for ages under 12, 36, 60 months and
+    over, times hub_ratio while hub-supported, clipped to [0, 1]; zero for large or dead rows."""
+    out = np.zeros(age.shape[0])
+    for j in range(age.shape[0]):
+        if not alive[j] or large[j]:
+            continue
+        a = age[j]
+        h = by_age[0] if a < 12 else (by_age[1] if a < 36 else (by_age[2] if a < 60 else by_age[3]))
+        if with_hubs and hub_months[j] > 0:
+            h = h * hub_ratio
+        out[j] = min(max(h, 0.0), 1.0)
+    return out
+
+
+@jit
+def post_keys(vac: np.ndarray, n_posts: np.ndarray, uf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each firm j in order, its posts k = 0 .. n_posts[j] - 1: the firm and the key
+    (k + uf[j]) / vac[j] of each."""
+    total = 0
+    for j in range(vac.shape[0]):
+        total += n_posts[j]
+    firm = np.empty(total, dtype=np.int64)
+    key = np.empty(total, dtype=np.float64)
+    s = 0
+    for j in range(vac.shape[0]):
+        v = np.float64(vac[j])
+        for k in range(n_posts[j]):
+            firm[s] = j
+            key[s] = (np.float64(k) + uf[j]) / v
+            s += 1
+    return firm, key

@@ -1,0 +1,227 @@
+"""Speed work must not change results: runs on fixed seeds reproduce recorded digests bit for bit.
+
+`tests/data/golden.json` holds the sha256 of the monthly and cohorts tables of a handful of runs
+(testville and Stevenage under every regime, two seeds, and a small England run at 1,000 people a
+row), recorded from the model before any optimisation. Any change to a random draw, to the order of floating-point
+sums or to a dtype shows up here. The speed work's shortcuts that only large runs reach (sorting a
+subset in `pick_per_group` and `take_posts`) are checked against the full sorts they replace.
+Regenerate only for a deliberate change of model behaviour:
+
+    python tests/test_golden.py --write
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import people as people_module
+from simulation import rng as rng_module
+from simulation.config import make_scenario
+from simulation.firms import Firms
+from simulation.mechanisms import matching
+from simulation.mechanisms._util import (
+    pick_per_group,
+    rank_within_sorted_groups,
+    sort_by_group_then_key,
+    sum_contiguous,
+)
+from simulation.model import LabourMarketModel
+from simulation.rng import _GOLDEN, Streams, _splitmix64, stable_hash
+
+GOLDEN = Path(__file__).parent / "data" / "golden.json"
+
+# (place, regime, seed, months, burn_in, people_per_agent)
+RUNS: list[tuple[str, str, int, int, int, float | None]] = [
+    *(("testville", r, s, 14, 6, None) for r in ("no_programme", "centralised", "cooperative") for s in (1, 2)),
+    *(("stevenage", r, s, 8, 4, None) for r in ("no_programme", "centralised", "cooperative") for s in (1, 2)),
+    ("england", "centralised", 3, 6, 3, 1000.0),
+    ("england", "cooperative", 3, 6, 3, 1000.0),
+]
+
+
+def run_id(run: tuple[str, str, int, int, int, float | None]) -> str:
+    place, regime, seed, months, burn_in, ppa = run
+    return f"{place}-{regime}-seed{seed}-m{months}-b{burn_in}" + (f"-ppa{ppa:g}" if ppa else "")
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """sha256 of a table's column names, dtypes and every value's bytes (row order included)."""
+    h = hashlib.sha256()
+    h.update(json.dumps([(c, str(frame[c].dtype)) for c in frame.columns]).encode())
+    h.update(np.ascontiguousarray(pd.util.hash_pandas_object(frame, index=True).to_numpy()).tobytes())
+    return h.hexdigest()
+
+
+def digests(run: tuple[str, str, int, int, int, float | None]) -> dict[str, str]:
+    place, regime, seed, months, burn_in, ppa = run
+    sc = make_scenario(place, regime, months=months, burn_in=burn_in, people_per_agent=ppa)
+    model = LabourMarketModel(config=sc, seed=seed, agent_views=False)
+    while model.running:
+        model.step()
+    return {
+        "monthly": frame_digest(model.results_frame()),
+        "cohorts": frame_digest(model.cohorts.frame(model.district_names)),
+    }
+
+
+@pytest.fixture(scope="module")
+def golden() -> dict[str, dict[str, str]]:
+    return json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def test_golden_file_covers_every_run(golden: dict[str, dict[str, str]]) -> None:
+    assert sorted(golden) == sorted(run_id(r) for r in RUNS)
+
+
+@pytest.mark.parametrize("run", RUNS, ids=run_id)
+def test_results_match_golden_digests(run: tuple[str, str, int, int, int, float | None], golden) -> None:
+    assert digests(run) == golden[run_id(run)]
+
+
+@pytest.mark.parametrize("ties", [0, 3, 500])
+def test_sort_by_group_then_key_is_lexsort(ties: int) -> None:
+    rng = np.random.default_rng(ties)
+    key = rng.random(20_000)
+    key[rng.integers(0, key.size, ties)] = key[1]
+    groups = rng.integers(0, 30, key.size).astype(np.int16)
+    np.testing.assert_array_equal(sort_by_group_then_key(groups, key), np.lexsort((key, groups)))
+
+
+def reference_pick(rows: np.ndarray, groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.ndarray:
+    """pick_per_group as first written: sort everything by (group, key), take each group's first quota."""
+    order = np.lexsort((key, groups))
+    rows, groups = rows[order], groups[order]
+    return rows[rank_within_sorted_groups(groups) < quota[groups]]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pick_per_group_sorts_a_subset_but_picks_exactly_as_a_full_sort(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, n_groups = 50_000, 40
+    groups = rng.integers(0, n_groups, n)
+    key = rng.random(n)
+    key[rng.integers(0, n, 50)] = key[0]  # ties, broken by position in both
+    quota = rng.integers(-2, 60, n_groups)
+    quota[3] = 10**6  # a group that takes everyone
+    rows = rng.permutation(10 * n)[:n]
+    np.testing.assert_array_equal(pick_per_group(rows, groups, key, quota), reference_pick(rows, groups, key, quota))
+
+
+def reference_take_posts(firms: Firms, candidates, priority, person_market, uf) -> tuple[np.ndarray, np.ndarray]:
+    """take_posts as first written: make and sort every open post of every market."""
+    n_markets = int(person_market.max()) + 1
+    vac = firms.vacancies()
+    v_m = np.bincount(firms.market, weights=vac, minlength=n_markets).astype(np.int64)
+    cand_market = person_market[candidates]
+    order = np.lexsort((priority, cand_market))
+    candidates, cand_market = candidates[order], cand_market[order]
+    keep = rank_within_sorted_groups(cand_market) < v_m[cand_market]
+    candidates, cand_market = candidates[keep], cand_market[keep]
+    h_m = np.bincount(cand_market, minlength=n_markets)
+    firm_of_slot = np.repeat(np.arange(firms.capacity), vac)
+    starts = np.cumsum(vac) - vac
+    k = np.arange(firm_of_slot.size) - np.repeat(starts, vac)
+    slot_key = (k + uf[firm_of_slot]) / vac[firm_of_slot]
+    slot_market = firms.market[firm_of_slot]
+    order = np.lexsort((slot_key, slot_market))
+    firm_of_slot, slot_market = firm_of_slot[order], slot_market[order]
+    return candidates, firm_of_slot[rank_within_sorted_groups(slot_market) < h_m[slot_market]]
+
+
+@pytest.mark.parametrize("n_candidates", [0, 30, 3_000, 40_000])
+def test_take_posts_makes_fewer_posts_but_fills_exactly_as_making_all(n_candidates: int) -> None:
+    rng = np.random.default_rng(n_candidates)
+    n_firms, n_markets, n_people = 20_000, 5, 200_000
+    size = rng.integers(0, 30, n_firms).astype(np.int32)
+    firms = Firms(
+        district=np.zeros(n_firms, dtype=np.int16),
+        market=rng.integers(0, n_markets, n_firms).astype(np.int16),
+        size=size,
+        target=size + rng.integers(-3, 8, n_firms).astype(np.float64),
+        potential=np.zeros(n_firms),
+        shock=np.zeros(n_firms),
+        age=np.zeros(n_firms, dtype=np.int32),
+        alive=rng.random(n_firms) < 0.9,
+        large=np.zeros(n_firms, dtype=bool),
+        hub_months=np.zeros(n_firms, dtype=np.int16),
+        ever_supported=np.zeros(n_firms, dtype=bool),
+        n_used=n_firms,
+    )
+    person_market = np.sort(rng.integers(0, n_markets, n_people)).astype(np.int16)
+    candidates = np.sort(rng.choice(n_people, n_candidates, replace=False))
+    priority = rng.random(n_candidates)
+    streams = Streams(11)
+    uf = streams.uniform("vacancy_fill", 3, firms.capacity)
+    got = matching.take_posts(firms, candidates, priority, person_market, streams, 3, "vacancy_fill")
+    want = reference_take_posts(firms, candidates, priority, person_market, uf)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    assert n_candidates == 0 or got[1].size > 0
+
+
+@pytest.mark.parametrize("run", [RUNS[3], RUNS[11]], ids=run_id)
+def test_results_do_not_depend_on_the_block_size_of_draws(run, golden, monkeypatch) -> None:
+    """Fused loops read their draws a block at a time; tiny blocks (many, the last one short)
+    must give the golden results too."""
+    monkeypatch.setattr(rng_module, "CHUNK", 1000)
+    monkeypatch.setattr(people_module, "CHUNK", 777)
+    assert digests(run) == golden[run_id(run)]
+
+
+@pytest.mark.parametrize("smallest", [250.0, 1e-3])
+def test_wage_bill_by_district_equals_numpys_float64_sum(smallest: float) -> None:
+    """sum_contiguous adds float32 wages exactly in integers when it can (and falls back to numpy
+    when it cannot, as with tiny values): either way the result is numpy's, bit for bit."""
+    rng = np.random.default_rng(7)
+    wage = (smallest + 6000.0 * rng.random(300_000)).astype(np.float32)
+    wage[rng.random(wage.size) < 0.3] = 0.0
+    offsets = np.array([0, 1, 50_000, 50_001, 210_000, 300_000])
+    np.testing.assert_array_equal(sum_contiguous(wage, offsets), np.add.reduceat(wage, offsets[:-1], dtype=np.float64))
+
+
+def test_counter_based_draws_equal_the_vectorised_splitmix() -> None:
+    """Streams.uniform_at runs one compiled loop; its numbers are the vectorised splitmix64's."""
+    streams = Streams(987)
+    rows = np.random.default_rng(2).integers(0, 2**40, 100_000)
+    key = np.uint64((stable_hash("layoff") << 32) | ((-7 + 1_000_000) & 0xFFFFFFFF))
+    key = _splitmix64(np.array([key ^ np.uint64(987 * 0x2545F4914F6CDD1D % 2**64)], dtype=np.uint64))[0]
+    x = _splitmix64(rows.astype(np.uint64) * _GOLDEN + key)
+    want = (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+    np.testing.assert_array_equal(streams.uniform_at("layoff", -7, rows), want)
+
+
+def test_population_drawn_in_chunks_is_the_population_drawn_at_once(monkeypatch) -> None:
+    sc = make_scenario("stevenage", "centralised", months=1, burn_in=0)
+    whole = people_module.create_people(sc.place, sc.params, 1.0, Streams(5))
+    monkeypatch.setattr(people_module, "CHUNK", 997)  # many chunks, the last one short
+    chunked = people_module.create_people(sc.place, sc.params, 1.0, Streams(5))
+    assert whole.n > 50 * 997
+    for f in dataclasses.fields(whole):
+        a, b = getattr(whole, f.name), getattr(chunked, f.name)
+        assert a.dtype == b.dtype, f.name
+        np.testing.assert_array_equal(a, b, err_msg=f.name)
+
+
+def test_digest_sees_a_one_value_change() -> None:
+    a = pd.DataFrame({"x": np.arange(5, dtype=np.float64), "y": np.ones(5, dtype=np.int64)})
+    b = a.copy()
+    b.loc[3, "x"] = np.nextafter(3.0, 4.0)
+    assert frame_digest(a) == frame_digest(a.copy())
+    assert frame_digest(a) != frame_digest(b)
+    assert frame_digest(a) != frame_digest(a.astype({"y": np.int32}))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--write"]:
+        sys.exit("usage: python tests/test_golden.py --write   (records digests from the current model)")
+    out = {run_id(r): digests(r) for r in RUNS}
+    GOLDEN.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {len(out)} runs to {GOLDEN}")
