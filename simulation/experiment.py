@@ -130,21 +130,26 @@ class SpecFile(Strict):
     @field_validator("seeds")
     @classmethod
     def _seeds(cls, v: Any) -> list[int]:
-        if isinstance(v, int) and not isinstance(v, bool):
-            if v < 1:
-                raise ValueError(f"expected a count of seeds >= 1 or a list of seeds, got {v}")
-            return list(range(1, v + 1))
-        if isinstance(v, list):
-            if not v:
-                raise ValueError("expected at least one seed, got an empty list")
-            for i, s in enumerate(v):
-                if isinstance(s, bool) or not isinstance(s, int) or s < 0:
-                    raise ValueError(f"expected whole numbers >= 0, got {s!r} at position {i}")
-            dup = sorted({s for s in v if v.count(s) > 1})
-            if dup:
-                raise ValueError(f"expected distinct seeds, got {', '.join(map(str, dup))} more than once")
-            return list(v)
-        raise ValueError(f"expected a count of seeds (seeds 1..n) or a list of whole numbers, got {v!r}")
+        return seed_list(v)
+
+
+def seed_list(v: Any) -> list[int]:
+    """Seeds given as a count (seeds 1..n) or a list of distinct whole numbers >= 0."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        if v < 1:
+            raise ValueError(f"expected a count of seeds >= 1 or a list of seeds, got {v}")
+        return list(range(1, v + 1))
+    if isinstance(v, list):
+        if not v:
+            raise ValueError("expected at least one seed, got an empty list")
+        for i, s in enumerate(v):
+            if isinstance(s, bool) or not isinstance(s, int) or s < 0:
+                raise ValueError(f"expected whole numbers >= 0, got {s!r} at position {i}")
+        dup = sorted({s for s in v if v.count(s) > 1})
+        if dup:
+            raise ValueError(f"expected distinct seeds, got {', '.join(map(str, dup))} more than once")
+        return list(v)
+    raise ValueError(f"expected a count of seeds (seeds 1..n) or a list of whole numbers, got {v!r}")
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ from simulation.config import (
     make_scenario,
     read_toml,
 )
+from simulation.experiment import seed_list
 from simulation.outcomes import FOLLOW_UP_MONTHS
 from simulation.parameters import PARAMETERS
 
@@ -74,25 +75,6 @@ class ParamRange(Strict):
 
     low: float | None = None
     high: float | None = None
-
-
-def _seed_list(v: Any) -> list[int]:
-    """A count of seeds or a list of distinct whole numbers >= 0."""
-    if isinstance(v, int) and not isinstance(v, bool):
-        if v < 1:
-            raise ValueError(f"expected a count of seeds >= 1 or a list of seeds, got {v}")
-        return list(range(1, v + 1))
-    if isinstance(v, list):
-        if not v:
-            raise ValueError("expected at least one seed, got an empty list")
-        for i, s in enumerate(v):
-            if isinstance(s, bool) or not isinstance(s, int) or s < 0:
-                raise ValueError(f"expected whole numbers >= 0, got {s!r} at position {i}")
-        dup = sorted({s for s in v if v.count(s) > 1})
-        if dup:
-            raise ValueError(f"expected distinct seeds, got {', '.join(map(str, dup))} more than once")
-        return list(v)
-    raise ValueError(f"expected a count of seeds or a list of whole numbers, got {v!r}")
 
 
 class CalibrateSpecFile(Strict):
@@ -119,7 +101,7 @@ class CalibrateSpecFile(Strict):
     @field_validator("seeds")
     @classmethod
     def _seeds(cls, v: Any) -> list[int]:
-        return _seed_list(v)
+        return seed_list(v)
 
     @field_validator("check_seeds")
     @classmethod
@@ -129,7 +111,7 @@ class CalibrateSpecFile(Strict):
             if v < 2:
                 raise ValueError(f"expected at least 2 check seeds (for an interval), got {v}")
             return v
-        seeds = _seed_list(v)
+        seeds = seed_list(v)
         if len(seeds) < 2:
             raise ValueError("expected at least 2 check seeds (for an interval)")
         return seeds
