@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from simulation import results
+from simulation import parallel, results
 from simulation.agents import Council, EnterpriseHub, Jobseeker, PropertyDeveloper, Provider, SmallBusiness
 from simulation.config import Scenario, make_scenario
 from simulation.firms import AGE_YEAR_BINS, Firms, create_firms
@@ -42,7 +42,6 @@ from simulation.people import (
     GROUP_NAMES,
     INACTIVE,
     NO_EMPLOYER,
-    NO_PROGRAMME,
     UNEMPLOYED,
     People,
     create_people,
@@ -268,7 +267,7 @@ class LabourMarketModel(mesa.Model):
         flows = {k: np.zeros(nd, dtype=np.int64) for k in FLOWS}
         self.flows = flows
         self.ledger.start_month()
-        _kernels.add_month(people.months_in_status, 32000)
+        parallel.map_blocks(lambda lo, hi: _kernels.add_month(people.months_in_status[lo:hi], 32000), people.n)
 
         self._timed(
             "participation",
@@ -312,7 +311,7 @@ class LabourMarketModel(mesa.Model):
         if policy:
             self._timed("business", lambda: self._hubs_step(flows))
             hub_supported_rows = np.bincount(firms.district[firms.hub_months > 0], minlength=nd)
-            before = people.status.copy()  # plan and placement hires are counted as flows below
+            before = parallel.copy(people.status)  # plan and placement hires are counted as flows below
             self._timed("developers", lambda: self._developers_step())
             self.partnership_month = self._timed(
                 "partnerships",
@@ -320,13 +319,22 @@ class LabourMarketModel(mesa.Model):
                     people, firms, p, self.levers, s, m, self.working_age, self.person_market, self.ppa
                 ),
             )
-            _kernels.count_hires(before, people.status, people.district, flows["u_to_e"], flows["i_to_e"])
+            hires = sum(
+                parallel.map_blocks(
+                    lambda lo, hi: _kernels.count_hires(
+                        before[lo:hi], people.status[lo:hi], people.district[lo:hi], nd
+                    ),
+                    people.n,
+                )
+            )
+            flows["u_to_e"] += hires[0]
+            flows["i_to_e"] += hires[1]
             self.training_started = self._timed(
                 "skills", lambda: skills.train(people, p, self.levers, s, m, nd, self.ppa)
             )
             for c in self.councils:
                 c.step()
-            self.cohorts.update(people, m, people.programme != NO_PROGRAMME)
+            self.cohorts.update(people, m)
         self._timed("skills", lambda: skills.step(people, p))
         self.q_prev = self._timed(
             "matching", lambda: matching.step(people, firms, p, s, m, self.person_market, flows, nd)
@@ -376,8 +384,12 @@ class LabourMarketModel(mesa.Model):
     def _providers_step(self, policy: bool) -> None:
         people = self.people
         # Everyone claiming and out of work gets Jobcentre Plus time; programmes replace it.
-        _kernels.jcp_hours(
-            people.status, people.benefit, self.params.jcp_hours_per_claimant_month, people.support_hours
+        hours = self.params.jcp_hours_per_claimant_month
+        parallel.map_blocks(
+            lambda lo, hi: _kernels.jcp_hours(
+                people.status[lo:hi], people.benefit[lo:hi], hours, people.support_hours[lo:hi]
+            ),
+            people.n,
         )
         if not policy:
             return

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulation.people import EMPLOYED, GROUP_NAMES, NOT_ELIGIBLE, OFFICIAL_OUTCOME_MONTHS, People
+from simulation.mechanisms import _kernels
+from simulation.people import GROUP_NAMES, OFFICIAL_OUTCOME_MONTHS, People
 
 FOLLOW_UP_MONTHS = 24
 
@@ -29,26 +30,27 @@ class CohortTracker:
         self.months = months
         self.ppa = ppa
 
-    def update(self, people: People, month: int, referred_now: np.ndarray) -> None:
-        """Call after providers have acted in policy month `month` (0-based)."""
-        new = people.eligible_month == month
-        if new.any():
-            np.add.at(self.eligible[month], (people.district[new], people.eligible_group[new]), self.ppa)
-            r = new & referred_now
-            np.add.at(self.referred[month], (people.district[r], people.eligible_group[r]), self.ppa)
-        in_cohort = (people.eligible_month != NOT_ELIGIBLE) & (people.outcome_month == NOT_ELIGIBLE)
-        in_cohort &= (people.eligible_month >= 0) & (month - people.eligible_month <= FOLLOW_UP_MONTHS)
-        rows = np.flatnonzero(in_cohort)
-        working = people.status[rows] == EMPLOYED
-        people.cohort_work[rows] = np.where(working, people.cohort_work[rows] + 1, 0)
-        done = rows[people.cohort_work[rows] >= OFFICIAL_OUTCOME_MONTHS[people.eligible_group[rows]]]
-        if done.size:
-            people.outcome_month[done] = month
-            np.add.at(
-                self.outcome,
-                (people.eligible_month[done], people.district[done], people.eligible_group[done]),
-                self.ppa,
-            )
+    def update(self, people: People, month: int) -> None:
+        """Call after providers have acted in policy month `month` (0-based): who enters a cohort
+        (and is referred: on a programme now), and who in a cohort reaches an official outcome."""
+        # One pass in row order (`_kernels.cohort_update`): the counts add ppa row by row, in the
+        # order np.add.at would, so they are the same floats.
+        _kernels.cohort_update(
+            month,
+            FOLLOW_UP_MONTHS,
+            OFFICIAL_OUTCOME_MONTHS,
+            self.ppa,
+            people.eligible_month,
+            people.eligible_group,
+            people.outcome_month,
+            people.cohort_work,
+            people.status,
+            people.district,
+            people.programme,
+            self.eligible,
+            self.referred,
+            self.outcome,
+        )
 
     def frame(self, names: list[str]) -> pd.DataFrame:
         """One row per (cohort month, district, group) with any eligible people."""

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 import numba
 import numpy as np
 
+from simulation import parallel
+
 CHUNK = 1 << 16  # draws per block in `uniform_chunks`: small enough to stay in cache
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -84,9 +86,13 @@ class Streams:
                 self._cache[key] = out
         return out
 
-    def generator(self, decision: str, month: int) -> np.random.Generator:
+    @staticmethod
+    def _key(decision: str, month: int) -> tuple[int, int]:
         # Months may be negative during burn-in; shift so the spawn key stays non-negative.
-        key = (stable_hash(decision), int(month) + 1_000_000)
+        return (stable_hash(decision), int(month) + 1_000_000)
+
+    def generator(self, decision: str, month: int) -> np.random.Generator:
+        key = self._key(decision, month)
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
 
     def uniform(self, decision: str, month: int, n: int, cache: bool = True) -> np.ndarray:
@@ -102,14 +108,21 @@ class Streams:
         key = _splitmix64(np.array([key ^ np.uint64(self.seed * 0x2545F4914F6CDD1D % 2**64)], dtype=np.uint64))[0]
         return _uniform_at(np.asarray(rows, dtype=np.int64), np.uint64(key))
 
-    def uniform_chunks(self, decision: str, month: int, n: int) -> Iterator[tuple[int, np.ndarray]]:
+    def uniform_chunks(
+        self, decision: str, month: int, n: int, lo: int = 0, hi: int | None = None
+    ) -> Iterator[tuple[int, np.ndarray]]:
         """The same n uniforms as `uniform`, a block at a time: (first row, its draws). The block
         is a buffer reused for the next one, so a fused loop can read draws from cache without
-        the whole array ever existing."""
-        g = self.generator(decision, month)
-        buf = np.empty(min(n, CHUNK))
-        for a in range(0, n, CHUNK):
-            m = min(CHUNK, n - a)
+        the whole array ever existing. With lo and hi, only rows lo..hi: the generator skips
+        ahead to row lo (PCG64 advances in O(log lo)), so a thread can draw its own rows."""
+        hi = n if hi is None else min(hi, n)
+        bit_generator = np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=self._key(decision, month)))
+        if lo:
+            bit_generator.advance(lo)  # one 64-bit output per float64 draw
+        g = np.random.Generator(bit_generator)
+        buf = np.empty(min(max(hi - lo, 0), CHUNK))
+        for a in range(lo, hi, CHUNK):
+            m = min(CHUNK, hi - a)
             g.random(out=buf[:m])
             yield a, buf[:m]
 
@@ -123,8 +136,12 @@ class Streams:
         out = self._cache.get(key)
         if out is None:
             out = np.empty(n, dtype=bool)
-            for a, u in self.uniform_chunks(decision, month, n):
-                np.less(u, p, out=out[a : a + u.shape[0]])
+
+            def fill(lo: int, hi: int) -> None:
+                for a, u in self.uniform_chunks(decision, month, n, lo, hi):
+                    np.less(u, p, out=out[a : a + u.shape[0]])
+
+            parallel.map_blocks(fill, n)
             out.flags.writeable = False
             self._cache[key] = out
         return out

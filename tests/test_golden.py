@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simulation import parallel
 from simulation import people as people_module
 from simulation import rng as rng_module
 from simulation.config import make_scenario
@@ -176,6 +177,20 @@ def test_results_do_not_depend_on_the_block_size_of_draws(run, golden, monkeypat
     assert digests(run) == golden[run_id(run)]
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("run", [RUNS[3], RUNS[11], RUNS[12], RUNS[13]], ids=run_id)
+def test_results_do_not_depend_on_threads(run, threads: int, golden, monkeypatch) -> None:
+    """The person passes shared out over threads by blocks of rows (`simulation.parallel`) give
+    the golden results for any number of threads and any block edges; tiny blocks make even
+    these small runs use several threads, with edges that cut districts and random chunks."""
+    monkeypatch.setenv("LABOURLAB_THREADS", str(threads))
+    monkeypatch.setattr(parallel, "MIN_BLOCK", 1)
+    monkeypatch.setattr(parallel, "ALIGN", 333)
+    monkeypatch.setattr(rng_module, "CHUNK", 1000)
+    assert parallel.blocks(10_000, parallel.ALIGN)[1][0] % 333 == 0
+    assert digests(run) == golden[run_id(run)]
+
+
 @pytest.mark.parametrize("smallest", [250.0, 1e-3])
 def test_wage_bill_by_district_equals_numpys_float64_sum(smallest: float) -> None:
     """sum_contiguous adds float32 wages exactly in integers when it can (and falls back to numpy
@@ -225,3 +240,25 @@ if __name__ == "__main__":
     out = {run_id(r): digests(r) for r in RUNS}
     GOLDEN.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {len(out)} runs to {GOLDEN}")
+
+
+def test_kernel_codes_are_the_peoples_codes() -> None:
+    """The compiled kernels restate the status, benefit, group and sentinel codes of
+    `simulation.people` (numba reads module constants at compile time); they must agree."""
+    from simulation.mechanisms import _kernels
+
+    for name in (
+        "EMPLOYED",
+        "UNEMPLOYED",
+        "INACTIVE",
+        "NO_BENEFIT",
+        "JSA",
+        "ESA",
+        "NO_GROUP",
+        "JSA_18_24",
+        "JSA_25_PLUS",
+        "ESA_NEW",
+        "NOT_ELIGIBLE",
+        "NO_PROGRAMME",
+    ):
+        assert getattr(_kernels, name) == getattr(people_module, name), name

@@ -19,6 +19,7 @@ import numpy as np
 EMPLOYED, UNEMPLOYED, INACTIVE = 0, 1, 2
 NO_BENEFIT, JSA, ESA = 0, 1, 2
 NO_GROUP, JSA_18_24, JSA_25_PLUS, ESA_NEW = 0, 1, 2, 4
+NOT_ELIGIBLE, NO_PROGRAMME = -32768, -1
 
 jit = numba.njit(cache=True, nogil=True)
 
@@ -178,8 +179,8 @@ def employed_at(
     status: np.ndarray, employer: np.ndarray, flag_a: np.ndarray, count_a: int, flag_b: np.ndarray, count_b: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rows of the employed whose employer has flag_a set, and of those whose employer has flag_b
-    set (a firm has at most one), each in row order, in one pass; count_a and count_b are how many
-    there are (the flagged firms' headcounts), so the arrays are allocated at their size."""
+    set (a firm has at most one), each in row order, in one pass; count_a and count_b bound how
+    many there are (the flagged firms' headcounts), so the arrays are allocated once."""
     a = np.empty(count_a, dtype=np.int64)
     b = np.empty(count_b, dtype=np.int64)
     ka = kb = 0
@@ -192,9 +193,7 @@ def employed_at(
             elif flag_b[j]:
                 b[kb] = i
                 kb += 1
-    if ka != count_a or kb != count_b:
-        raise ValueError("firm headcounts differ from the people employed there")
-    return a, b
+    return a[:ka], b[:kb]
 
 
 @jit
@@ -269,7 +268,7 @@ def district_counts(
                     out[d, 5] += 1
             elif months[i] == sustained_months:
                 out[d, 7] += 1
-            if programme[i] != -1:
+            if programme[i] != NO_PROGRAMME:
                 out[d, 6] += 1
     return out
 
@@ -283,16 +282,16 @@ def jcp_hours(status: np.ndarray, benefit: np.ndarray, hours: float, out: np.nda
 
 
 @jit
-def count_hires(
-    before: np.ndarray, status: np.ndarray, district: np.ndarray, u_to_e: np.ndarray, i_to_e: np.ndarray
-) -> None:
-    """Add people now employed who were unemployed (u_to_e) or inactive (i_to_e) to the flows."""
+def count_hires(before: np.ndarray, status: np.ndarray, district: np.ndarray, n_districts: int) -> np.ndarray:
+    """People now employed who were unemployed (row 0) or inactive (row 1), by district."""
+    out = np.zeros((2, n_districts), dtype=np.int64)
     for i in range(status.shape[0]):
         if status[i] == EMPLOYED and before[i] != EMPLOYED:
             if before[i] == UNEMPLOYED:
-                u_to_e[district[i]] += 1
+                out[0, district[i]] += 1
             elif before[i] == INACTIVE:
-                i_to_e[district[i]] += 1
+                out[1, district[i]] += 1
+    return out
 
 
 @jit
@@ -430,3 +429,40 @@ def post_keys(vac: np.ndarray, n_posts: np.ndarray, uf: np.ndarray) -> tuple[np.
             key[s] = (np.float64(k) + uf[j]) / v
             s += 1
     return firm, key
+
+
+@jit
+def cohort_update(
+    month: int,
+    follow_up: int,
+    outcome_months: np.ndarray,
+    ppa: float,
+    eligible_month: np.ndarray,
+    eligible_group: np.ndarray,
+    outcome_month: np.ndarray,
+    cohort_work: np.ndarray,
+    status: np.ndarray,
+    district: np.ndarray,
+    programme: np.ndarray,
+    eligible: np.ndarray,
+    referred: np.ndarray,
+    outcome: np.ndarray,
+) -> None:
+    """`CohortTracker.update` in one pass: rows first eligible this month join its cohort (and
+    count as referred if on a programme); rows in a cohort for at most `follow_up` months without
+    an outcome count continuous months in work, reaching an outcome at their group's threshold."""
+    for i in range(eligible_month.shape[0]):
+        em = eligible_month[i]
+        if em < 0:
+            continue
+        d, g = district[i], eligible_group[i]
+        if em == month:
+            eligible[month, d, g] += ppa
+            if programme[i] != NO_PROGRAMME:
+                referred[month, d, g] += ppa
+        if outcome_month[i] != NOT_ELIGIBLE or month - em > follow_up:
+            continue
+        cohort_work[i] = cohort_work[i] + 1 if status[i] == EMPLOYED else 0
+        if cohort_work[i] >= outcome_months[g]:
+            outcome_month[i] = month
+            outcome[em, d, g] += ppa

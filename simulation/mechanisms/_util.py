@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation import parallel
 from simulation.mechanisms import _kernels
 
 
@@ -25,9 +26,14 @@ def sum_contiguous(values: np.ndarray, offsets: np.ndarray, dtype: type = np.flo
     float64 sum bit for bit without converting the whole array; otherwise numpy sums them.
     """
     if values.dtype == np.float32 and dtype is np.float64 and values.size:
-        ok, sums = _kernels.exact_block_sums(values, offsets, 2.0**16)
-        if ok:
-            return sums
+        parts = parallel.map_districts(
+            lambda a, b: _kernels.exact_block_sums(
+                values[offsets[a] : offsets[b]], offsets[a : b + 1] - offsets[a], 2.0**16
+            ),
+            offsets,
+        )
+        if all(ok for ok, _ in parts):
+            return np.concatenate([sums for _, sums in parts])
     return np.add.reduceat(values, offsets[:-1], dtype=dtype)
 
 
@@ -93,3 +99,21 @@ def rank_within_sorted_groups(sorted_groups: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     first = np.searchsorted(sorted_groups, sorted_groups, side="left")
     return np.arange(n, dtype=np.int64) - first
+
+
+def employed_at(
+    status: np.ndarray, employer: np.ndarray, flag_a: np.ndarray, count_a: int, flag_b: np.ndarray, count_b: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the employed whose employer has flag_a set, and of those whose employer has
+    flag_b set (a firm has at most one), each in row order; count_a and count_b are the flagged
+    firms' headcounts, which must equal how many rows are found."""
+
+    def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = _kernels.employed_at(status[lo:hi], employer[lo:hi], flag_a, count_a, flag_b, count_b)
+        return lo + a, lo + b
+
+    found = parallel.map_blocks(block, status.shape[0])
+    a, b = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    if a.shape[0] != count_a or b.shape[0] != count_b:
+        raise ValueError("firm headcounts differ from the people employed there")
+    return a, b

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation import parallel
 from simulation.config import Params
 from simulation.ledger import Ledger
 from simulation.mechanisms import _kernels
@@ -40,13 +41,19 @@ def district_counts(people: People, offsets: np.ndarray) -> np.ndarray:
     """Stocks by district in one pass (`_kernels.district_counts`): columns employed, unemployed,
     inactive, long-term unemployed (12+ months), JSA and ESA claimants out of work, programme
     participants, jobs reaching SUSTAINED_MONTHS this month, JSA claimants under 25 out of work."""
-    return _kernels.district_counts(
-        people.status,
-        people.months_in_status,
-        people.benefit,
-        people.programme,
-        people.age,
-        offsets,
-        LTU_MONTHS,
-        SUSTAINED_MONTHS,
-    )
+
+    def block(a: int, b: int) -> np.ndarray:
+        # Districts a..b, whose rows are the block offsets[a]..offsets[b].
+        lo, hi = offsets[a], offsets[b]
+        return _kernels.district_counts(
+            people.status[lo:hi],
+            people.months_in_status[lo:hi],
+            people.benefit[lo:hi],
+            people.programme[lo:hi],
+            people.age[lo:hi],
+            offsets[a : b + 1] - lo,
+            LTU_MONTHS,
+            SUSTAINED_MONTHS,
+        )
+
+    return np.concatenate(parallel.map_districts(block, offsets))

@@ -27,7 +27,7 @@ import numpy as np
 from simulation.config import Params
 from simulation.firms import AGE_YEAR_BINS, Firms, age_profile, death_hazard
 from simulation.mechanisms import _kernels, matching
-from simulation.mechanisms._util import count_by, pick_per_group, stochastic_round
+from simulation.mechanisms._util import count_by, employed_at, pick_per_group, stochastic_round
 from simulation.mechanisms.separations import release
 from simulation.people import UNEMPLOYED, People
 from simulation.rng import Streams
@@ -139,7 +139,7 @@ def step(
     # Workers of dying firms become unemployed (or move job, below).
     excess = np.where(firms.alive, firms.size - np.floor(firms.target + 0.5).astype(np.int64), 0)
     shrinking = excess > 0
-    leaving, at_risk = _kernels.employed_at(
+    leaving, at_risk = employed_at(
         people.status, people.employer, die, dying_jobs, shrinking, int(firms.size[shrinking].sum())
     )
     displaced = [leaving]  # rows of workers displaced this month

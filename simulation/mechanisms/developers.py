@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation import parallel
 from simulation.config import Levers, Params
 from simulation.mechanisms import _kernels
 from simulation.mechanisms._util import pick_per_group, stochastic_round
@@ -69,8 +70,11 @@ def hire_locally(
     if wanted.sum() == 0:
         return np.zeros(nd), np.zeros(nd)
     d = people.district
-    eligible = _kernels.long_claimants(
-        people.status, people.benefit, people.months_in_status, people.placement_months, 6
+    eligible = parallel.rows_where(
+        _kernels.long_claimants,
+        people.n,
+        (people.status, people.benefit, people.months_in_status, people.placement_months),
+        6,
     )
     key = streams.uniform_at("esp_pick", month, eligible)
     chosen = pick_per_group(eligible, d[eligible], key, wanted)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation import parallel
 from simulation.config import Params
 from simulation.firms import Firms
 from simulation.mechanisms import _kernels
@@ -84,6 +85,18 @@ def search_weights(people: People, params: Params, rows: np.ndarray | slice = sl
     )
 
 
+def weights_by_block(people: People, params: Params, rows: np.ndarray) -> np.ndarray:
+    """`search_weights` of these rows (sorted), worked out a block of rows per thread: each
+    weight is a product of per-row factors, so splitting the rows changes nothing."""
+
+    def block(lo: int, hi: int) -> np.ndarray:
+        a, b = np.searchsorted(rows, (lo, hi))
+        return search_weights(people, params, rows[a:b])
+
+    parts = parallel.map_blocks(block, people.n)
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
 def market_rates(
     weights: np.ndarray, vacancies_by_market: np.ndarray, person_market: np.ndarray, params: Params
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -114,20 +127,28 @@ def step(
     v_m = np.bincount(firms.market, weights=vac, minlength=n_markets).astype(np.int64)
     # Only people out of work search: the employed have weight zero, add nothing to a market's
     # searchers and cannot be hired, so weights are worked out for searchers alone.
-    searchers = np.flatnonzero(people.status != EMPLOYED)
-    w = search_weights(people, params, searchers)
+    searchers = np.concatenate(
+        parallel.map_blocks(lambda lo, hi: lo + np.flatnonzero(people.status[lo:hi] != EMPLOYED), people.n)
+    )
+    w = weights_by_block(people, params, searchers)
     market = person_market[searchers]
     _, q = market_rates(w, v_m, market, params)
-    p = -np.expm1(-q[market] * w)
+
     # Row i is hired if the i-th uniform of the month's search stream is below its chance;
     # u / p ranks the hired for the market's posts.
-    hired, priority = [], []
-    for start, u in streams.uniform_chunks("search", month, people.n):
-        lo, hi = np.searchsorted(searchers, (start, start + u.shape[0]))
-        h, r = _kernels.hits(start, u, searchers[lo:hi], p[lo:hi])
-        hired.append(h)
-        priority.append(r)
-    hired, priority = np.concatenate(hired), np.concatenate(priority)
+    def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = np.searchsorted(searchers, (lo, hi))
+        p = -np.expm1(-q[market[a:b]] * w[a:b])
+        hired, priority = [], []
+        for start, u in streams.uniform_chunks("search", month, people.n, lo, hi):
+            c, d = np.searchsorted(searchers[a:b], (start, start + u.shape[0]))
+            h, r = _kernels.hits(start, u, searchers[a + c : a + d], p[c:d])
+            hired.append(h)
+            priority.append(r)
+        return np.concatenate(hired), np.concatenate(priority)
+
+    found = parallel.map_blocks(block, people.n)
+    hired, priority = np.concatenate([h for h, _ in found]), np.concatenate([r for _, r in found])
 
     hired, filled = take_posts(firms, hired, priority, person_market, streams, month, "vacancy_fill")
     from_u = people.status[hired] == UNEMPLOYED
@@ -144,11 +165,18 @@ def count_by_duration(people: People, hired_from_u: np.ndarray, flows: dict[str,
     """The unemployed at risk and those hired, by completed months unemployed (DURATION_BINS):
     the job-finding hazard's duration gradient, a calibration target and a validation check."""
     nb = len(DURATION_BINS)
-    at_risk = np.flatnonzero(people.status == UNEMPLOYED)
-    for name, rows in (("u_at_risk", at_risk), ("u_to_e", hired_from_u)):
+
+    def by_district_and_bin(rows: np.ndarray) -> np.ndarray:
         b = np.searchsorted(DURATION_EDGES, people.months_in_status[rows], side="right") - 1
         counts = np.bincount(people.district[rows].astype(np.int64) * nb + b, minlength=n_districts * nb)
-        counts = counts.reshape(n_districts, nb)
+        return counts.reshape(n_districts, nb)
+
+    at_risk = sum(
+        parallel.map_blocks(
+            lambda lo, hi: by_district_and_bin(lo + np.flatnonzero(people.status[lo:hi] == UNEMPLOYED)), people.n
+        )
+    )
+    for name, counts in (("u_at_risk", at_risk), ("u_to_e", by_district_and_bin(hired_from_u))):
         for i, label in enumerate(DURATION_BINS):
             flows[f"{name}_{label}"] += counts[:, i]
 

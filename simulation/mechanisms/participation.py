@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation import parallel
 from simulation.config import Params
 from simulation.firms import Firms
 from simulation.mechanisms import _kernels
@@ -78,31 +79,40 @@ def step(
     ill = np.zeros(people.n, dtype=bool)
     entry_rate = np.asarray(entry_rate, dtype=np.float64)
     esa_onflow = np.asarray(esa_onflow, dtype=np.float64)
-    blocks = zip(
-        streams.uniform_chunks("participation", month, people.n),
-        streams.uniform_chunks("ill_health", month, people.n),
-        strict=True,
-    )
-    for (start, u), (_, u_ill) in blocks:
-        _kernels.participation(
-            start,
-            u,
-            u_ill,
-            people.status,
-            people.months_in_status,
-            people.benefit,
-            people.group,
-            people.age,
-            people.district,
-            entry_rate,
-            esa_onflow,
-            float(params.exit_rate_ui),
-            claim,
-            flows["u_to_i"],
-            flows["i_to_u"],
-            flows["esa_onflows"],
-            ill,
+
+    def block(lo: int, hi: int) -> np.ndarray:
+        counts = np.zeros((3, n_districts), dtype=np.int64)  # this block's u_to_i, i_to_u, esa_onflows
+        chunks = zip(
+            streams.uniform_chunks("participation", month, people.n, lo, hi),
+            streams.uniform_chunks("ill_health", month, people.n, lo, hi),
+            strict=True,
         )
+        for (start, u), (_, u_ill) in chunks:
+            _kernels.participation(
+                start,
+                u,
+                u_ill,
+                people.status,
+                people.months_in_status,
+                people.benefit,
+                people.group,
+                people.age,
+                people.district,
+                entry_rate,
+                esa_onflow,
+                float(params.exit_rate_ui),
+                claim,
+                counts[0],
+                counts[1],
+                counts[2],
+                ill,
+            )
+        return counts
+
+    counts = sum(parallel.map_blocks(block, people.n))
+    flows["u_to_i"] += counts[0]
+    flows["i_to_u"] += counts[1]
+    flows["esa_onflows"] += counts[2]
     ill_rows = np.flatnonzero(ill)
     new_barrier = 0.45 + 0.5 * streams.uniform_at("ill_health_barrier", month, ill_rows)
     people.barrier[ill_rows] = np.maximum(people.barrier[ill_rows], new_barrier).astype(np.float32)

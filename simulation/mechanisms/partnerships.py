@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation import parallel
 from simulation.config import Levers, Params
 from simulation.mechanisms import _kernels, matching
 from simulation.mechanisms._util import pick_per_group, stochastic_round
@@ -70,8 +71,11 @@ def step(
     wanted = levers.placements_per_10k * working_age / 10_000 / 12 / ppa
     slots = stochastic_round(wanted, streams.uniform("placement_slots", month, nd))
     if slots.sum() > 0:
-        eligible = _kernels.long_claimants(
-            people.status, people.benefit, people.months_in_status, people.placement_months, ELIGIBLE_AFTER_MONTHS
+        eligible = parallel.rows_where(
+            _kernels.long_claimants,
+            people.n,
+            (people.status, people.benefit, people.months_in_status, people.placement_months),
+            ELIGIBLE_AFTER_MONTHS,
         )
         key = streams.uniform_at("placement_pick", month, eligible)
         chosen = pick_per_group(eligible, d[eligible], key, slots)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulation import parallel
 from simulation.config import Levers, Params
 from simulation.mechanisms import _kernels, matching
 from simulation.people import EMPLOYED, GROUP_NAMES, NO_PROGRAMME, NOT_ELIGIBLE, People
@@ -176,7 +177,13 @@ def step_all(
         key = block_of(rows) * N_GROUPS + groups.astype(np.int64)
         return np.bincount(key, minlength=nk * N_GROUPS).reshape(nk, N_GROUPS) * ppa
 
-    attached, claimants = _kernels.attached_and_claimants(p.programme, owner, p.group)
+    found = parallel.map_blocks(
+        lambda lo, hi: [
+            lo + r for r in _kernels.attached_and_claimants(p.programme[lo:hi], owner[lo:hi], p.group[lo:hi])
+        ],
+        p.n,
+    )
+    attached, claimants = (np.concatenate(parts) for parts in zip(*found, strict=True))
     served = position[owner[claimants]] >= 0
     claimants = claimants[served]
     # Attachment runs for programme_months, then ends.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation import parallel
 from simulation.config import Params
 from simulation.firms import Firms
 from simulation.mechanisms import _kernels
@@ -63,26 +64,39 @@ def step(
     # first FRAGILE_MONTHS months and ends at early_separation_rate; settled jobs at rate_eu (to
     # unemployment) or sep_rate_ei (to inactivity), on one uniform per row.
     claim = streams.below("claim", month, people.n, params.claim_take_up)
-    for start, u in streams.uniform_chunks("separation", month, people.n):
-        _kernels.separations(
-            start,
-            u,
-            people.status,
-            people.months_in_status,
-            people.fragile,
-            people.benefit,
-            people.group,
-            people.age,
-            people.district,
-            people.employer,
-            people.wage,
-            people.work_months,
-            firms.size,
-            claim,
-            float(rate_eu),
-            float(params.early_separation_rate),
-            float(params.sep_rate_ei),
-            FRAGILE_MONTHS,
-            flows["e_to_u"],
-            flows["e_to_i"],
-        )
+
+    def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray | None]:
+        # Blocks may share firms (people work across district lines), so only the first block
+        # changes firm sizes in place; the others count their leavers per firm, added after.
+        counts = np.zeros((2, n_districts), dtype=np.int64)  # this block's e_to_u, e_to_i
+        size = firms.size if lo == 0 else np.zeros_like(firms.size)
+        for start, u in streams.uniform_chunks("separation", month, people.n, lo, hi):
+            _kernels.separations(
+                start,
+                u,
+                people.status,
+                people.months_in_status,
+                people.fragile,
+                people.benefit,
+                people.group,
+                people.age,
+                people.district,
+                people.employer,
+                people.wage,
+                people.work_months,
+                size,
+                claim,
+                float(rate_eu),
+                float(params.early_separation_rate),
+                float(params.sep_rate_ei),
+                FRAGILE_MONTHS,
+                counts[0],
+                counts[1],
+            )
+        return counts, None if lo == 0 else size
+
+    for counts, size_change in parallel.map_blocks(block, people.n):
+        flows["e_to_u"] += counts[0]
+        flows["e_to_i"] += counts[1]
+        if size_change is not None:
+            firms.size += size_change

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation import parallel
 from simulation.config import Levers, Params
 from simulation.mechanisms import _kernels
 from simulation.people import EMPLOYED, NO_PROGRAMME, People
@@ -26,14 +27,17 @@ SKILL_BOUND = 4.0  # log units: keeps skill finite over very long runs
 
 def step(people: People, params: Params) -> None:
     """Log skill grows a month in work and decays once unemployment has lasted long enough."""
-    _kernels.skills(
-        people.skill,
-        people.status,
-        people.months_in_status,
-        float(params.skill_growth_in_work),
-        float(params.skill_decay_unemployed),
-        float(params.skill_decay_after_months),
-        SKILL_BOUND,
+    parallel.map_blocks(
+        lambda lo, hi: _kernels.skills(
+            people.skill[lo:hi],
+            people.status[lo:hi],
+            people.months_in_status[lo:hi],
+            float(params.skill_growth_in_work),
+            float(params.skill_decay_unemployed),
+            float(params.skill_decay_after_months),
+            SKILL_BOUND,
+        ),
+        people.n,
     )
 
 

@@ -1,0 +1,106 @@
+"""The monthly passes over people, shared out over threads by contiguous blocks of rows.
+
+The person kernels (`mechanisms._kernels`, compiled with `nogil`) and numpy's random fills and
+element-wise ufuncs release the GIL, so plain threads run them side by side. Results are the
+same for any number of threads, bit for bit: each row's work reads only that row's state and its
+own slot of a random stream (`Streams.uniform_chunks` starts a block's stream at its first row),
+outputs per row are written by one thread only, counts are kept per block and added up in
+integers, and lists of rows are joined in block order. Sums of floats, whose rounding depends on
+order, are never split.
+
+Threads: `LABOURLAB_THREADS` if set, else the CPUs this process may use. Ensemble workers set it
+to 1, since their runs already fill the CPUs. Populations under `MIN_BLOCK` rows a thread run in
+one block on the calling thread (threads would cost more than they save).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
+
+import numpy as np
+
+ALIGN = 1 << 16  # block edges are multiples of this (the random-number chunk), so chunks match
+MIN_BLOCK = 1 << 19  # rows per thread below which threads are not worth starting
+
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+
+
+def threads() -> int:
+    """Threads for the person passes: LABOURLAB_THREADS, else the usable CPUs (at least 1)."""
+    raw = os.environ.get("LABOURLAB_THREADS", "").strip()
+    if raw:
+        try:
+            return max(1, int(raw))
+        except ValueError:
+            raise ValueError(f"LABOURLAB_THREADS: expected a whole number of threads, got {raw!r}") from None
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def blocks(n: int, align: int | None = None, k: int | None = None) -> list[tuple[int, int]]:
+    """Contiguous blocks [lo, hi) covering rows 0..n, one per thread, edges multiples of `align`."""
+    align = ALIGN if align is None else align
+    k = threads() if k is None else k
+    k = max(1, min(k, n // MIN_BLOCK))
+    if k == 1:
+        return [(0, n)]
+    edges = [0] + [min(n, -(-(n * i // k) // align) * align) for i in range(1, k)] + [n]
+    return [(lo, hi) for lo, hi in pairwise(edges) if hi > lo]
+
+
+def _threads(k: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    if _pool is None or _pool_size < k:
+        if _pool is not None:
+            _pool.shutdown()
+        _pool, _pool_size = ThreadPoolExecutor(k, thread_name_prefix="labourlab"), k
+    return _pool
+
+
+def map_blocks[T](fn: Callable[[int, int], T], n: int, align: int | None = None) -> list[T]:
+    """fn(lo, hi) for each block of `blocks(n)`, on threads when there are several; the results
+    in block order."""
+    bs = blocks(n, align)
+    if len(bs) == 1:
+        return [fn(*bs[0])]
+    pool = _threads(len(bs))
+    futures = [pool.submit(fn, lo, hi) for lo, hi in bs]
+    return [f.result() for f in futures]
+
+
+def copy(a: np.ndarray) -> np.ndarray:
+    """A copy of a one-dimensional array, a block per thread."""
+    out = np.empty_like(a)
+
+    def block(lo: int, hi: int) -> None:
+        out[lo:hi] = a[lo:hi]
+
+    map_blocks(block, a.shape[0])
+    return out
+
+
+def rows_where(kernel: Callable[..., np.ndarray], n: int, arrays: tuple[np.ndarray, ...], *args: object) -> np.ndarray:
+    """The rows (in order) that `kernel(*block_of_each_array, *args)` returns for each block of
+    rows, shifted to whole-array row numbers and joined in block order."""
+    parts = map_blocks(lambda lo, hi: lo + kernel(*(a[lo:hi] for a in arrays), *args), n)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def map_districts[T](fn: Callable[[int, int], T], offsets: np.ndarray) -> list[T]:
+    """fn(a, b) for blocks of whole districts a..b (rows offsets[a]..offsets[b], people's rows
+    being in district order), about equal in rows, one per thread; the results in block order."""
+    n_districts = offsets.shape[0] - 1
+    edges = [0] + [int(np.searchsorted(offsets, hi)) for _, hi in blocks(int(offsets[-1]), 1)]
+    edges[-1] = n_districts
+    spans = [(a, b) for a, b in pairwise(edges) if b > a] or [(0, n_districts)]
+    if len(spans) == 1:
+        return [fn(*spans[0])]
+    pool = _threads(len(spans))
+    futures = [pool.submit(fn, a, b) for a, b in spans]
+    return [f.result() for f in futures]

@@ -1,0 +1,83 @@
+"""Threads and fused passes change how the month's work is done, never what it gives.
+
+The whole-run check is tests/test_golden.py (every golden run with 2 and 3 threads and block
+edges that cut districts). These check the pieces: blocks cover every row once, a stream read from
+any row onwards gives that row's draws, and each fused or blocked version equals what it replaces.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulation import parallel
+from simulation.mechanisms import _util
+from simulation.people import EMPLOYED, UNEMPLOYED
+from simulation.rng import Streams
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(0, 5_000_000), k=st.integers(1, 9), align=st.integers(1, 70_000))
+def test_blocks_cover_every_row_once_with_aligned_edges(n: int, k: int, align: int) -> None:
+    bs = parallel.blocks(n, align, k)
+    assert bs[0][0] == 0 and bs[-1][1] == n
+    assert all(lo < hi for lo, hi in bs) or bs == [(0, 0)]
+    assert all(a[1] == b[0] for a, b in pairwise(bs))
+    assert all(lo % align == 0 for lo, _ in bs)
+    assert len(bs) <= max(1, min(k, n // parallel.MIN_BLOCK))
+
+
+@settings(max_examples=100, deadline=None)
+@given(sizes=st.lists(st.integers(0, 2_000), min_size=1, max_size=40), k=st.integers(1, 5))
+def test_district_blocks_are_whole_districts_covering_all(sizes: list[int], k: int) -> None:
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LABOURLAB_THREADS", str(k))
+        mp.setattr(parallel, "MIN_BLOCK", 1)
+        spans = parallel.map_districts(lambda a, b: (a, b), offsets)
+    assert spans[0][0] == 0 and spans[-1][1] == len(sizes)
+    assert all(a[1] == b[0] and a[0] < a[1] for a, b in pairwise(spans))
+
+
+@pytest.mark.parametrize("lo,hi", [(0, 10), (1, 7), (65_535, 65_537), (100_000, 200_001), (199_999, 250_000)])
+def test_a_stream_read_from_any_row_gives_that_rows_draws(lo: int, hi: int) -> None:
+    s = Streams(7)
+    n = 250_000
+    whole = s.uniform("search", 3, n, cache=False)
+    part = np.concatenate([u.copy() for _, u in s.uniform_chunks("search", 3, n, lo, hi)])
+    assert np.array_equal(part, whole[lo:hi])
+    starts = [a for a, _ in s.uniform_chunks("search", 3, n, lo, hi)]
+    assert starts[0] == lo
+
+
+def test_threads_setting_is_read_and_bad_values_are_named(monkeypatch) -> None:
+    monkeypatch.setenv("LABOURLAB_THREADS", "3")
+    assert parallel.threads() == 3
+    monkeypatch.setenv("LABOURLAB_THREADS", "0")
+    assert parallel.threads() == 1
+    monkeypatch.setenv("LABOURLAB_THREADS", "two")
+    with pytest.raises(ValueError, match="LABOURLAB_THREADS"):
+        parallel.threads()
+
+
+def test_employed_at_by_blocks_equals_a_mask_and_checks_headcounts(monkeypatch) -> None:
+    monkeypatch.setenv("LABOURLAB_THREADS", "3")
+    monkeypatch.setattr(parallel, "MIN_BLOCK", 1)
+    monkeypatch.setattr(parallel, "ALIGN", 17)
+    rng = np.random.default_rng(1)
+    n, n_firms = 5_000, 300
+    status = rng.choice([EMPLOYED, UNEMPLOYED], n).astype(np.int8)
+    employer = np.where(status == EMPLOYED, rng.integers(0, n_firms, n), -1)
+    flag_a, flag_b = rng.random(n_firms) < 0.2, rng.random(n_firms) < 0.3
+    flag_b &= ~flag_a
+    working = status == EMPLOYED
+    want_a = np.flatnonzero(working & flag_a[employer])
+    want_b = np.flatnonzero(working & flag_b[employer])
+    a, b = _util.employed_at(status, employer, flag_a, want_a.size, flag_b, want_b.size)
+    assert np.array_equal(a, want_a) and np.array_equal(b, want_b)
+    with pytest.raises(ValueError, match="headcounts"):
+        _util.employed_at(status, employer, flag_a, want_a.size + 1, flag_b, want_b.size)
