@@ -27,7 +27,7 @@ NOTES = "<!-- NOTES: hand-written below this line; run_all.py keeps it -->"
 
 FULL = [
     ("kernel", ["--sizes", "1e6,1e7", "--months", "6"]),
-    ("mesa_loop", ["--sizes", "1e4,1e5", "--months", "3"]),
+    ("mesa_loop", ["--sizes", "1e4,1e5,1e6", "--months", "3"]),
     ("england", ["--scale", "1", "--months", "60", "--burn-in", "24"]),
     ("ensemble", ["--seeds", "25"]),
 ]

@@ -23,7 +23,7 @@ from itertools import pairwise
 import numpy as np
 
 ALIGN = 1 << 16  # block edges are multiples of this (the random-number chunk), so chunks match
-MIN_BLOCK = 1 << 19  # rows per thread below which threads are not worth starting
+MIN_BLOCK = 1 << 17  # rows per thread below which threads are not worth starting
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
