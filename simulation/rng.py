@@ -79,8 +79,16 @@ class Streams:
         key = (kind, decision, month, n)
         out = self._cache.get(key)
         if out is None:
-            g = self.generator(decision, month)
-            out = g.random(n, dtype=np.float64) if kind == "u" else g.standard_normal(n, dtype=np.float64)
+            if kind == "u":
+                out = np.empty(n)
+
+                def fill(lo: int, hi: int) -> None:
+                    for a, u in self.uniform_chunks(decision, month, n, lo, hi):
+                        out[a : a + u.shape[0]] = u
+
+                parallel.map_blocks(fill, n)
+            else:  # normals take a varying number of raw draws each, so they cannot start mid-stream
+                out = self.generator(decision, month).standard_normal(n, dtype=np.float64)
             out.flags.writeable = False
             if cache:
                 self._cache[key] = out

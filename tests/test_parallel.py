@@ -81,3 +81,14 @@ def test_employed_at_by_blocks_equals_a_mask_and_checks_headcounts(monkeypatch) 
     assert np.array_equal(a, want_a) and np.array_equal(b, want_b)
     with pytest.raises(ValueError, match="headcounts"):
         _util.employed_at(status, employer, flag_a, want_a.size + 1, flag_b, want_b.size)
+
+
+@pytest.mark.parametrize("n", [0, 1, 1_000, 200_003])
+def test_uniforms_filled_by_threads_are_the_streams_own(n: int, monkeypatch) -> None:
+    monkeypatch.setenv("LABOURLAB_THREADS", "3")
+    monkeypatch.setattr(parallel, "MIN_BLOCK", 1)
+    monkeypatch.setattr(parallel, "ALIGN", 999)
+    s = Streams(11)
+    assert np.array_equal(s.uniform("firm_death", -4, n), s.generator("firm_death", -4).random(n))
+    below = s.below("claim", 2, n, 0.3)
+    assert np.array_equal(below, s.generator("claim", 2).random(n) < 0.3)
