@@ -7,6 +7,7 @@ any row onwards gives that row's draws, and each fused or blocked version equals
 
 from __future__ import annotations
 
+import dataclasses
 from itertools import pairwise
 
 import numpy as np
@@ -15,8 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation import parallel
-from simulation.mechanisms import _util
-from simulation.people import EMPLOYED, UNEMPLOYED
+from simulation.config import make_scenario
+from simulation.mechanisms import _util, matching
+from simulation.model import LabourMarketModel
+from simulation.people import EMPLOYED, INACTIVE, UNEMPLOYED, People
 from simulation.rng import Streams
 
 
@@ -92,3 +95,37 @@ def test_uniforms_filled_by_threads_are_the_streams_own(n: int, monkeypatch) -> 
     assert np.array_equal(s.uniform("firm_death", -4, n), s.generator("firm_death", -4).random(n))
     below = s.below("claim", 2, n, 0.3)
     assert np.array_equal(below, s.generator("claim", 2).random(n) < 0.3)
+
+
+@pytest.fixture(scope="module")
+def stevenage() -> LabourMarketModel:
+    model = LabourMarketModel(config=make_scenario("stevenage", "cooperative", months=6, burn_in=3), seed=5)
+    for _ in range(4):
+        model.step()
+    return model
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_fused_search_weights_equal_the_numpy_expression(stevenage: LabourMarketModel, seed: int) -> None:
+    """Bit for bit, on the model's people with their states scrambled (every status, long
+    durations past the scarring cap, zero, negative zero and negative hours, mentoring, school
+    contacts at every age)."""
+    people = dataclasses.replace(
+        stevenage.people, **{f.name: getattr(stevenage.people, f.name).copy() for f in dataclasses.fields(People)}
+    )
+    rng = np.random.default_rng(seed)
+    n = people.n
+    people.status[:] = rng.choice([EMPLOYED, UNEMPLOYED, INACTIVE], n)
+    people.months_in_status[:] = rng.integers(0, 400, n)
+    people.skill[:] = rng.normal(0, 1.5, n).astype(np.float32)
+    people.barrier[:] = rng.uniform(0, 0.99, n).astype(np.float32)
+    people.support_hours[:] = rng.choice([0.0, -0.0, 0.5, 2.0, 17.3, -1.0], n).astype(np.float32)
+    people.mentor_months[:] = rng.integers(0, 3, n)
+    people.employer_contacts[:] = rng.random(n) < 0.3
+    people.age[:] = rng.integers(16, 65, n)
+    rows = np.flatnonzero(rng.random(n) < 0.7)
+    reference = matching.search_weights(people, stevenage.params, rows)
+    fast = matching.search_weights_fast(people, stevenage.params, rows)
+    assert fast.dtype == reference.dtype
+    assert np.array_equal(fast.view(np.uint64), reference.view(np.uint64))
