@@ -188,7 +188,14 @@ def stationary_ages(u: np.ndarray, params: Params) -> np.ndarray:
 
 
 def death_hazard(age_months: np.ndarray, params: Params) -> np.ndarray:
-    """Monthly death hazard by firm age, piecewise constant between the ONS survival points."""
+    """Monthly death hazard by firm age, piecewise constant between the ONS survival points.
+
+    `age_months` is completed months when the month's death is drawn: the k-th month of a firm's
+    life is age k - 1 (`business.step` draws deaths before ageing). A cohort then survives to
+    12 months with probability (1 - h1)^12 = S1; to 36 with S1 (1 - h23)^24 = S1 (S3 / S1) = S3;
+    to 60 with S3 (1 - h45)^24 = S5; then (1 - hm)^12 = 1 - mature_death_rate a year. Survival
+    at 2 and 4 years is log-linear between the points: S2 = sqrt(S1 S3), S4 = sqrt(S3 S5).
+    """
     h1 = 1 - params.survival_1yr ** (1 / 12)
     h23 = 1 - (params.survival_3yr / params.survival_1yr) ** (1 / 24)
     h45 = 1 - (params.survival_5yr / params.survival_3yr) ** (1 / 24)
