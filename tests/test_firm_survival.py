@@ -1,8 +1,10 @@
-"""Firm survival, checked on the business mechanism's own functions.
+"""Firm survival and starting firm sizes, checked on the business mechanism's own functions.
 
 - A cohort of new firms with no births, hubs or workers, run through `business.step`, survives to
   1 and 3 years with the input survival and to 2 years with the model's log-linear interpolation
   sqrt(S1 S3), within binomial sampling error; its life table counts each month in its year of life.
+- `firms.potential_scale` and `create_firms` stay finite at coarse scales, where a district can
+  have a single small-firm row, possibly brand new (its desired size does not depend on potential).
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 
-from simulation.config import Params
-from simulation.firms import AGE_YEAR_BINS, Firms
+from simulation.config import Params, make_scenario
+from simulation.firms import AGE_YEAR_BINS, Firms, age_profile, create_firms, potential_scale
 from simulation.mechanisms import business
 from simulation.model import FLOWS
 from simulation.people import People
@@ -98,3 +101,39 @@ def test_life_table_reads_back_the_input_survival(params, people_factory):
         s *= (1 - h) ** 12
         expected = {1: s1, 2: math.sqrt(s1 * s3), 3: s3}[year]
         assert abs(s - expected) < 4 * math.sqrt(expected * (1 - expected) / N_COHORT), (year, s)
+
+
+# ---------------------------------------------------------------------------- coarse scales
+def test_potential_scale_is_finite_when_a_district_has_one_new_firm(params):
+    """A firm of age 0 wants birth_size_mean posts whatever its potential, so a district whose only
+    small firm is new cannot reach its small-business jobs by scaling potential: the scale must
+    stay finite (it used to grow by a constant factor each iteration, then overflow)."""
+    raw = np.array([1.1, 0.5, 2.0, 1.0])
+    age = np.array([0, 10, 50, 0], dtype=np.int32)
+    district = np.array([0, 1, 1, 2])
+    small = np.ones(4, dtype=bool)
+    small_jobs = np.array([7.2, 30.0, 1.0])
+    with np.errstate(all="raise"):
+        scale = potential_scale(raw, age, district, small, small_jobs, params)
+    assert np.isfinite(scale).all() and (scale > 0).all()
+    # Where the jobs are reachable the firms' desired headcount adds up to them exactly.
+    wanted = raw * scale[district] * age_profile(age, scale[district], params)
+    np.testing.assert_allclose(np.bincount(district, weights=wanted)[1:], small_jobs[1:], rtol=1e-9)
+
+
+@pytest.mark.parametrize("ppa", [300.0, 2000.0, 5000.0, 20000.0])
+def test_create_firms_is_finite_and_covers_demand_at_coarse_scales(params, ppa):
+    """England's districts at coarse scales (a few have one small-firm row) for a few seeds: finite
+    potentials and targets, and each district's desired headcount covers employed + vacancies."""
+    place = make_scenario("england", "centralised", people_per_agent=ppa).place
+    nd = len(place.districts)
+    employed = np.array([max(1, round(d.working_age_pop * d.employment_rate / ppa)) for d in place.districts])
+    vacancies = 0.02 * employed.astype(np.float64)
+    market = np.zeros(nd, dtype=np.int16)
+    for seed in (1, 2, 3):
+        with np.errstate(all="raise"):
+            firms, scale = create_firms(place, params, ppa, Streams(seed), employed, vacancies, market)
+        assert np.isfinite(scale).all() and (scale > 0).all()
+        assert np.isfinite(firms.potential).all() and np.isfinite(firms.target).all()
+        demand = np.bincount(firms.district, weights=firms.target, minlength=nd)
+        np.testing.assert_allclose(demand, employed + vacancies, rtol=1e-9)
