@@ -100,11 +100,14 @@ def create_firms(
     small_jobs = params.sme_employment_share * demand
     scale = potential_scale(raw, age, district, ~is_large, small_jobs, params)
     potential = np.where(is_large, 0.0, raw * scale[district])
-    target = np.where(
-        is_large,
-        large_jobs[district] / n_large[district],
-        potential * age_profile(age, scale[district], params),
-    )
+    small_target = potential * age_profile(age, scale[district], params)
+    # A district whose small firms are all new wants fewer small-firm posts than its SME jobs at
+    # any scale (`potential_scale`): its large employers take the rest, so desired headcount
+    # still covers employed + vacancies.
+    all_new = np.bincount(district, weights=~is_large & (age > 0), minlength=len(n_per)) == 0
+    small_wanted = np.bincount(district, weights=small_target, minlength=len(n_per))
+    short = np.where(all_new, np.maximum(small_jobs - small_wanted, 0.0), 0.0)
+    target = np.where(is_large, ((large_jobs + short) / n_large)[district], small_target)
 
     firms = Firms(
         district=district,
@@ -143,35 +146,30 @@ def age_profile(age: np.ndarray, scale: np.ndarray | float, params: Params) -> n
 def potential_scale(
     raw: np.ndarray, age: np.ndarray, district: np.ndarray, small: np.ndarray, small_jobs: np.ndarray, params: Params
 ) -> np.ndarray:
-    """Per-district scale of potential sizes so small firms' desired jobs sum to `small_jobs`.
+    """Per-district scale s of potential sizes so small firms' desired jobs sum to `small_jobs`.
 
-    The age profile depends on the scale (through the birth size), so solve by fixed point.
+    A small firm wants raw * s * (1 - (1 - start) e^(-age/T)) posts, start = min(1, b / (s c)),
+    b = birth_size_mean, c = exp(firm_size_sd^2 / 2), T = firm_maturity_months (`age_profile`).
+    With R = sum of raw, D = sum of raw e^(-age/T) and A = R - D over a district's small firms,
+    the district's desired jobs are piecewise linear in s, continuous and increasing:
+        s R                 for s <= b / c  (start = 1: every firm wants its potential)
+        s A + (b / c) D     for s >= b / c  (a new firm wants b / c per unit of raw, whatever s)
+    so the solution is unique and is solved directly. Where every small firm of a district is new
+    (A = 0, which happens at coarse scales where a district has one small-firm row), no scale
+    reaches the jobs: the fixed-point iteration this replaces multiplied s by a constant factor
+    each round until it overflowed. There the scale is the mature one, small_jobs / R, and
+    `create_firms` gives the shortfall to the district's large employers.
     """
     n = small_jobs.shape[0]
-    scale = small_jobs / np.maximum(np.bincount(district[small], weights=raw[small], minlength=n), 1e-12)
-    # Only the small firms count, and the age term exp(-age / maturity) does not change between
-    # iterations: both are worked out once (the arithmetic is `age_profile`'s, step for step).
-    district, raw = district[small], raw[small]
-    decay = np.exp(-age[small] / params.firm_maturity_months)
-    for _ in range(50):
-        # The birth size's share of the mean potential is a district's: worked out per district.
-        mean_potential = scale * np.exp(0.5 * params.firm_size_sd**2)
-        start = np.minimum(1.0, params.birth_size_mean / np.maximum(mean_potential, 1e-12))
-        total = _wanted_by_district(raw, decay, district, scale, 1.0 - start, n)
-        scale = scale * small_jobs / np.maximum(total, 1e-12)
-    return scale
-
-
-@numba.njit(cache=True, nogil=True)
-def _wanted_by_district(
-    raw: np.ndarray, decay: np.ndarray, district: np.ndarray, scale: np.ndarray, gap: np.ndarray, n: int
-) -> np.ndarray:
-    """Sum by district of raw * scale * (1 - gap * decay), added in row order (as bincount does)."""
-    total = np.zeros(n)
-    for i in range(raw.shape[0]):
-        d = district[i]
-        total[d] += raw[i] * scale[d] * (1.0 - gap[d] * decay[i])
-    return total
+    district, raw, age = district[small], raw[small], age[small]
+    total_raw = np.bincount(district, weights=raw, minlength=n)
+    grown = np.bincount(district, weights=raw * -np.expm1(-age / params.firm_maturity_months), minlength=n)  # A
+    young = total_raw - grown  # D
+    floor = params.birth_size_mean / np.exp(0.5 * params.firm_size_sd**2)  # b / c
+    mature = small_jobs / np.maximum(total_raw, 1e-12)
+    reachable = grown > 0
+    above = (small_jobs - floor * young) / np.where(reachable, grown, 1.0)
+    return np.where((mature <= floor) | ~reachable, mature, above)
 
 
 def stationary_ages(u: np.ndarray, params: Params) -> np.ndarray:
@@ -188,7 +186,14 @@ def stationary_ages(u: np.ndarray, params: Params) -> np.ndarray:
 
 
 def death_hazard(age_months: np.ndarray, params: Params) -> np.ndarray:
-    """Monthly death hazard by firm age, piecewise constant between the ONS survival points."""
+    """Monthly death hazard by firm age, piecewise constant between the ONS survival points.
+
+    `age_months` is completed months when the month's death is drawn: the k-th month of a firm's
+    life is age k - 1 (`business.step` draws deaths before ageing). A cohort then survives to
+    12 months with probability (1 - h1)^12 = S1; to 36 with S1 (1 - h23)^24 = S1 (S3 / S1) = S3;
+    to 60 with S3 (1 - h45)^24 = S5; then (1 - hm)^12 = 1 - mature_death_rate a year. Survival
+    at 2 and 4 years is log-linear between the points: S2 = sqrt(S1 S3), S4 = sqrt(S3 S5).
+    """
     h1 = 1 - params.survival_1yr ** (1 / 12)
     h23 = 1 - (params.survival_3yr / params.survival_1yr) ** (1 / 24)
     h45 = 1 - (params.survival_5yr / params.survival_3yr) ** (1 / 24)

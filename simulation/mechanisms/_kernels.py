@@ -399,7 +399,10 @@ def firm_hazard(
     with_hubs: bool,
 ) -> np.ndarray:
     """Monthly death hazard of each firm row: by_age[band] for ages under 12, 36, 60 months and
-    over, times hub_ratio while hub-supported, clipped to [0, 1]; zero for large or dead rows."""
+    over, times hub_ratio while hub-supported, clipped to [0, 1]; zero for large or dead rows.
+
+    `age` is completed months at the draw (the k-th month of life is age k - 1), so the bands are
+    months 1-12, 13-36, 37-60 and 61+ of life, as `firms.death_hazard` derives them."""
     out = np.zeros(age.shape[0])
     for j in range(age.shape[0]):
         if not alive[j] or large[j]:

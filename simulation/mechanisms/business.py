@@ -69,12 +69,15 @@ def expected_contraction(firms: Firms, params: Params) -> float:
 
 def life_table(firms: Firms, die: np.ndarray, flows: dict[str, np.ndarray], n_districts: int) -> None:
     """Small firms at risk and dying this month by year of life (AGE_YEAR_BINS): survival to 1, 3
-    and 5 years as the model gives it, for calibration and validation (`analysis.targets`)."""
+    and 5 years as the model gives it, for calibration and validation (`analysis.targets`).
+
+    Called at the death draw, before ageing, so `age` is completed months: year of life
+    age // 12 is the band whose hazard the draw used (age0 = months 1..12 of life)."""
     nb = len(AGE_YEAR_BINS)
     at_risk = np.flatnonzero(firms.alive & ~firms.large)
     dying = at_risk[die[at_risk]]
     for name, rows in (("firms_at_risk", at_risk), ("firm_deaths", dying)):
-        year = np.minimum((firms.age[rows] - 1) // 12, nb - 1).clip(0)
+        year = np.minimum(firms.age[rows] // 12, nb - 1)
         counts = np.bincount(firms.district[rows].astype(np.int64) * nb + year, minlength=n_districts * nb)
         counts = counts.reshape(n_districts, nb)
         for i, label in enumerate(AGE_YEAR_BINS):
@@ -94,11 +97,13 @@ def step(
     flows: dict[str, np.ndarray],
     n_districts: int,
 ) -> None:
-    firms.age[firms.alive] += 1
-
     # Deaths (their workers are released below, with those laid off: the firms' side of both is
     # worked out first, so one pass over people finds the workers of both).
     # Draws are by slot, so slots never used yet (dead, hazard 0) need none.
+    # The draw comes before ageing: a firm's age is its completed months, so in the k-th month of
+    # its life (age k - 1) months 1..12 face the year-1 hazard, 13..24 the year-2 one, and so on,
+    # and a cohort's survival to 12 months is survival_1yr exactly (`firms.death_hazard`).
+    # (Ageing first gave month 12 the year-2 hazard: 1-year survival about 0.90, not 0.913.)
     die = np.zeros(firms.capacity, dtype=bool)
     die[: firms.n_used] = streams.uniform("firm_death", month, firms.n_used) < hazard(firms, params)[: firms.n_used]
     life_table(firms, die, flows, n_districts)
@@ -108,6 +113,8 @@ def step(
         firms.alive[die] = False
         firms.target[die] = 0.0
         firms.hub_months[die] = 0
+    # Survivors have lived one more month; the age path below uses the new age, as before.
+    firms.age[firms.alive] += 1
 
     # Desired headcount: potential x age path x a mean-one shock. Hubs raise supported firms'
     # potential while they support them.
