@@ -17,6 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from simulation import parallel
 from simulation.config import MAX_SCALE, ROOT, ConfigError, check_overrides, make_scenario
 
 USAGE_ERROR = 2
@@ -294,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     _check_usage(p, argv)
     args = p.parse_args(argv)
     try:
+        parallel.threads()  # a bad LABOURLAB_THREADS is named now, not in the middle of a run
         if args.command == "experiment":
             return cmd_experiment(args)
         if args.command == "params":

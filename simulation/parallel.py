@@ -16,17 +16,22 @@ one block on the calling thread (threads would cost more than they save).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
 import numpy as np
 
+from simulation.config import ConfigError
+
 ALIGN = 1 << 16  # block edges are multiples of this (the random-number chunk), so chunks match
 MIN_BLOCK = 1 << 17  # rows per thread below which threads are not worth starting
 
+_PREFIX = "labourlab-block"
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
+_lock = threading.Lock()
 
 
 def threads() -> int:
@@ -36,7 +41,9 @@ def threads() -> int:
         try:
             return max(1, int(raw))
         except ValueError:
-            raise ValueError(f"LABOURLAB_THREADS: expected a whole number of threads, got {raw!r}") from None
+            raise ConfigError(
+                "environment", "LABOURLAB_THREADS", f"expected a whole number of threads, got {raw!r}"
+            ) from None
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
@@ -54,24 +61,26 @@ def blocks(n: int, align: int | None = None, k: int | None = None) -> list[tuple
     return [(lo, hi) for lo, hi in pairwise(edges) if hi > lo]
 
 
-def _threads(k: int) -> ThreadPoolExecutor:
+def _run[T](fn: Callable[[int, int], T], spans: list[tuple[int, int]]) -> list[T]:
+    """fn on each span, on the pool's threads when there are several spans; results in order.
+    A block that itself asks for blocks never waits on the pool it is running in: work asked
+    for from a pool thread runs on that thread."""
     global _pool, _pool_size
-    if _pool is None or _pool_size < k:
-        if _pool is not None:
-            _pool.shutdown()
-        _pool, _pool_size = ThreadPoolExecutor(k, thread_name_prefix="labourlab"), k
-    return _pool
+    if len(spans) == 1 or threading.current_thread().name.startswith(_PREFIX):
+        return [fn(*span) for span in spans]
+    with _lock:
+        if _pool is None or _pool_size < len(spans):
+            _pool = ThreadPoolExecutor(len(spans), thread_name_prefix=_PREFIX)  # the old one ends when idle
+            _pool_size = len(spans)
+        pool = _pool
+    futures = [pool.submit(fn, *span) for span in spans]
+    return [f.result() for f in futures]
 
 
 def map_blocks[T](fn: Callable[[int, int], T], n: int, align: int | None = None) -> list[T]:
     """fn(lo, hi) for each block of `blocks(n)`, on threads when there are several; the results
     in block order."""
-    bs = blocks(n, align)
-    if len(bs) == 1:
-        return [fn(*bs[0])]
-    pool = _threads(len(bs))
-    futures = [pool.submit(fn, lo, hi) for lo, hi in bs]
-    return [f.result() for f in futures]
+    return _run(fn, blocks(n, align))
 
 
 def copy(a: np.ndarray) -> np.ndarray:
@@ -99,8 +108,4 @@ def map_districts[T](fn: Callable[[int, int], T], offsets: np.ndarray) -> list[T
     edges = [0] + [int(np.searchsorted(offsets, hi)) for _, hi in blocks(int(offsets[-1]), 1)]
     edges[-1] = n_districts
     spans = [(a, b) for a, b in pairwise(edges) if b > a] or [(0, n_districts)]
-    if len(spans) == 1:
-        return [fn(*spans[0])]
-    pool = _threads(len(spans))
-    futures = [pool.submit(fn, a, b) for a, b in spans]
-    return [f.result() for f in futures]
+    return _run(fn, spans)

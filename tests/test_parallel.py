@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation import parallel
-from simulation.config import make_scenario
+from simulation.config import ConfigError, make_scenario
 from simulation.mechanisms import _util, matching
 from simulation.model import LabourMarketModel
 from simulation.people import EMPLOYED, INACTIVE, UNEMPLOYED, People
@@ -63,8 +63,15 @@ def test_threads_setting_is_read_and_bad_values_are_named(monkeypatch) -> None:
     monkeypatch.setenv("LABOURLAB_THREADS", "0")
     assert parallel.threads() == 1
     monkeypatch.setenv("LABOURLAB_THREADS", "two")
-    with pytest.raises(ValueError, match="LABOURLAB_THREADS"):
+    with pytest.raises(ConfigError, match="LABOURLAB_THREADS: expected a whole number"):
         parallel.threads()
+
+
+def test_blocks_asked_for_inside_a_block_run_on_that_thread(monkeypatch) -> None:
+    monkeypatch.setenv("LABOURLAB_THREADS", "2")
+    monkeypatch.setattr(parallel, "MIN_BLOCK", 1)
+    inner = parallel.map_blocks(lambda lo, hi: sum(parallel.map_blocks(lambda a, b: b - a, hi - lo, 1)), 10, 1)
+    assert sum(inner) == 10
 
 
 def test_employed_at_by_blocks_equals_a_mask_and_checks_headcounts(monkeypatch) -> None:
