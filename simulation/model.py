@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from simulation import parallel, results
+from simulation import memory, parallel, results
 from simulation.agents import Council, EnterpriseHub, Jobseeker, PropertyDeveloper, Provider, SmallBusiness
 from simulation.config import Scenario, make_scenario
 from simulation.firms import AGE_YEAR_BINS, Firms, create_firms
@@ -94,6 +94,7 @@ class LabourMarketModel(mesa.Model):
         check_invariants: bool = False,
     ) -> None:
         t_start, c_start = time.perf_counter(), time.process_time()
+        memory.keep_freed_memory()  # large monthly temporaries reuse freed memory (see simulation.memory)
         seed = int(seed) if isinstance(seed, str) and seed.strip() else seed
         if not isinstance(seed, int):
             seed = 1

@@ -8,6 +8,7 @@ any row onwards gives that row's draws, and each fused or blocked version equals
 from __future__ import annotations
 
 import dataclasses
+import sys
 from itertools import pairwise
 
 import numpy as np
@@ -136,3 +137,12 @@ def test_fused_search_weights_equal_the_numpy_expression(stevenage: LabourMarket
     fast = matching.search_weights_fast(people, stevenage.params, rows)
     assert fast.dtype == reference.dtype
     assert np.array_equal(fast.view(np.uint64), reference.view(np.uint64))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_glibc_agrees_to_keep_freed_memory() -> None:
+    """The model asks glibc (once) to reuse freed large blocks; on glibc Linux it must agree."""
+    from simulation import memory
+
+    assert memory.keep_freed_memory() is True
+    assert memory.keep_freed_memory() is True  # asked once, remembered
