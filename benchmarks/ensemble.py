@@ -12,7 +12,13 @@ Overhead is the share of executor capacity (workers x wall time) not spent on th
 1 - work / (workers x wall). With one worker it is what the executor itself costs: starting
 processes, importing the model there, shipping tasks and results. With several workers on a
 machine that has only as many cores, workers also compete with each other and with the driver,
-so that figure is an upper bound. Executor start-up (pool or cluster) is included.
+so that figure is an upper bound. Executor start-up (pool or cluster) is included: the local
+pool is started before the runs (`LocalExecutor.start`: the fork server imports and warms the
+model, then the workers fork from it), as the dask cluster is (its workers warm when they join),
+so the start-up column is the time until workers are ready for both. The last column is the
+overhead with start-up left out, 1 - work / (workers x (wall - start-up)): what each further run
+costs once the workers are up. Driver CPU is this process's CPU time meanwhile (for dask it
+includes the LocalCluster's scheduler and nannies), which competes with the workers for cores.
 
     python benchmarks/ensemble.py [--seeds 10] [--months 36] [--workers N] [--json out.json]
 """
@@ -61,13 +67,16 @@ def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float) -> d
     out = folder / f"{kind}-{workers}"
     out.mkdir()
     tasks = exp.tasks(out)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     executor = LocalExecutor(workers) if kind == "local" else DaskExecutor(workers)
     try:
+        if isinstance(executor, LocalExecutor):
+            executor.start()
         start_s = time.perf_counter() - t0
         run_s = run_all(executor, execute_run, tasks)
     finally:
         executor.close()
+    driver_cpu = time.process_time() - cpu0
     wall = start_s + run_s
     return {
         "executor": kind,
@@ -76,7 +85,9 @@ def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float) -> d
         "start_s": start_s,
         "wall_s": wall,
         "work_s": work_s,
+        "driver_cpu_s": driver_cpu,
         "overhead": 1.0 - work_s / (workers * wall),
+        "overhead_after_start": 1.0 - work_s / (workers * run_s),
         "speedup": work_s / wall,
     }
 
@@ -131,10 +142,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['wall_s']:.1f}",
             f"{r['speedup']:.2f}x",
             f"{r['overhead']:.1%}",
+            f"{r['overhead_after_start']:.1%}",
+            f"{r['driver_cpu_s']:.1f}",
         ]
         for r in results
     ]
-    print(table(["executor", "workers", "start-up s", "wall s", "speed-up", "overhead"], rows))
+    head = ["executor", "workers", "start-up s", "wall s", "speed-up", "overhead", "after start-up", "driver CPU s"]
+    print(table(head, rows))
     if args.json:
         args.json.write_text(
             json.dumps({"machine": info, "per_run_s": per_run, "work_s": work_s, "results": results}, indent=2) + "\n"
