@@ -13,11 +13,11 @@ Overhead is the share of executor capacity (workers x wall time) not spent on th
 processes, importing the model there, shipping tasks and results. With several workers on a
 machine that has only as many cores, workers also compete with each other and with the driver,
 so that figure is an upper bound. Executor start-up (pool or cluster) is included: the local
-pool is started before the runs (`LocalExecutor.start`: the fork server imports and warms the
-model, then the workers fork from it), as the dask cluster is (its workers warm when they join),
-so the start-up column is the time until workers are ready for both. The last column is the
-overhead with start-up left out, 1 - work / (workers x (wall - start-up)): what each further run
-costs once the workers are up. Driver CPU is this process's CPU time meanwhile (for dask it
+pool is started before the runs (`LocalExecutor.start`: a fresh fork server for each measurement
+imports and warms the model, then the workers fork from it), as the dask cluster is (its workers
+warm when they join), so the start-up column is the time until workers are ready for both. The
+"after start-up" column leaves it out, 1 - work / (workers x (wall - start-up)): what each further
+run costs once the workers are up. Driver CPU is this process's CPU time meanwhile (for dask it
 includes the LocalCluster's scheduler and nannies), which competes with the workers for cores.
 
     python benchmarks/ensemble.py [--seeds 10] [--months 36] [--workers N] [--json out.json]
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing.forkserver
 import shutil
 import sys
 import tempfile
@@ -67,6 +68,12 @@ def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float) -> d
     out = folder / f"{kind}-{workers}"
     out.mkdir()
     tasks = exp.tasks(out)
+    if kind == "local":
+        # The fork server lives as long as this process: stop it, so that each local measurement
+        # pays for starting (and warming) one, as a command line would, not just the first.
+        stop = getattr(getattr(multiprocessing.forkserver, "_forkserver", None), "_stop", None)
+        if stop is not None:
+            stop()
     t0, cpu0 = time.perf_counter(), time.process_time()
     executor = LocalExecutor(workers) if kind == "local" else DaskExecutor(workers)
     try:
