@@ -19,6 +19,7 @@ warm when they join), so the start-up column is the time until workers are ready
 "after start-up" column leaves it out, 1 - work / (workers x (wall - start-up)): what each further
 run costs once the workers are up. Driver CPU is this process's CPU time meanwhile (for dask it
 includes the LocalCluster's scheduler and nannies), which competes with the workers for cores.
+Load is the 1-minute load average as each measurement starts (the serial work's is in the header).
 
     python benchmarks/ensemble.py [--seeds 10] [--months 36] [--workers N] [--json out.json]
 """
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing.forkserver
+import os
 import shutil
 import sys
 import tempfile
@@ -74,6 +76,7 @@ def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float) -> d
         stop = getattr(getattr(multiprocessing.forkserver, "_forkserver", None), "_stop", None)
         if stop is not None:
             stop()
+    load = os.getloadavg()[0]  # other jobs on a shared machine move every figure below
     t0, cpu0 = time.perf_counter(), time.process_time()
     executor = LocalExecutor(workers) if kind == "local" else DaskExecutor(workers)
     try:
@@ -93,6 +96,7 @@ def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float) -> d
         "wall_s": wall,
         "work_s": work_s,
         "driver_cpu_s": driver_cpu,
+        "load": load,
         "overhead": 1.0 - work_s / (workers * wall),
         "overhead_after_start": 1.0 - work_s / (workers * run_s),
         "speedup": work_s / wall,
@@ -123,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         tasks = exp.tasks(folder / "serial")
         print(f"ensemble: {len(tasks)} runs in this process ...", file=sys.stderr, flush=True)
         execute_run(exp.tasks(folder / "serial")[0])  # warm-up: first imports and caches, not counted
+        serial_load = os.getloadavg()[0]
         per_run = []
         for task in tasks:
             t0 = time.perf_counter()
@@ -139,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {machine_line(info)}\n")
     print(
         f"Executor overhead: {len(tasks)} {args.place} runs of {args.burn_in} + {args.months} months, "
-        f"{min(per_run):.2f}-{max(per_run):.2f} s each ({work_s:.1f} s in all, one after another in one process)\n"
+        f"{min(per_run):.2f}-{max(per_run):.2f} s each ({work_s:.1f} s in all, one after another in one process; "
+        f"load {serial_load:.2f})\n"
     )
     rows = [
         [
@@ -151,10 +157,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['overhead']:.1%}",
             f"{r['overhead_after_start']:.1%}",
             f"{r['driver_cpu_s']:.1f}",
+            f"{r['load']:.2f}",
         ]
         for r in results
     ]
-    head = ["executor", "workers", "start-up s", "wall s", "speed-up", "overhead", "after start-up", "driver CPU s"]
+    head = ["executor", "workers", "start-up s", "wall s", "speed-up", "overhead", "after start-up"]
+    head += ["driver CPU s", "load"]
     print(table(head, rows))
     if args.json:
         args.json.write_text(
