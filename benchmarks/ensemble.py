@@ -12,7 +12,14 @@ Overhead is the share of executor capacity (workers x wall time) not spent on th
 1 - work / (workers x wall). With one worker it is what the executor itself costs: starting
 processes, importing the model there, shipping tasks and results. With several workers on a
 machine that has only as many cores, workers also compete with each other and with the driver,
-so that figure is an upper bound. Executor start-up (pool or cluster) is included.
+so that figure is an upper bound. Executor start-up (pool or cluster) is included: the local
+pool is started before the runs (`LocalExecutor.start`: a fresh fork server for each measurement
+imports and warms the model, then the workers fork from it), as the dask cluster is (its workers
+warm when they join), so the start-up column is the time until workers are ready for both. The
+"after start-up" column leaves it out, 1 - work / (workers x (wall - start-up)): what each further
+run costs once the workers are up. Driver CPU is this process's CPU time meanwhile (for dask it
+includes the LocalCluster's scheduler and nannies), which competes with the workers for cores.
+Load is the 1-minute load average as each measurement starts (the serial work's is in the header).
 
     python benchmarks/ensemble.py [--seeds 10] [--months 36] [--workers N] [--json out.json]
 """
@@ -21,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing.forkserver
+import os
 import shutil
 import sys
 import tempfile
@@ -61,13 +70,23 @@ def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float) -> d
     out = folder / f"{kind}-{workers}"
     out.mkdir()
     tasks = exp.tasks(out)
-    t0 = time.perf_counter()
+    if kind == "local":
+        # The fork server lives as long as this process: stop it, so that each local measurement
+        # pays for starting (and warming) one, as a command line would, not just the first.
+        stop = getattr(getattr(multiprocessing.forkserver, "_forkserver", None), "_stop", None)
+        if stop is not None:
+            stop()
+    load = os.getloadavg()[0]  # other jobs on a shared machine move every figure below
+    t0, cpu0 = time.perf_counter(), time.process_time()
     executor = LocalExecutor(workers) if kind == "local" else DaskExecutor(workers)
     try:
+        if isinstance(executor, LocalExecutor):
+            executor.start()
         start_s = time.perf_counter() - t0
         run_s = run_all(executor, execute_run, tasks)
     finally:
         executor.close()
+    driver_cpu = time.process_time() - cpu0
     wall = start_s + run_s
     return {
         "executor": kind,
@@ -76,7 +95,10 @@ def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float) -> d
         "start_s": start_s,
         "wall_s": wall,
         "work_s": work_s,
+        "driver_cpu_s": driver_cpu,
+        "load": load,
         "overhead": 1.0 - work_s / (workers * wall),
+        "overhead_after_start": 1.0 - work_s / (workers * run_s),
         "speedup": work_s / wall,
     }
 
@@ -105,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         tasks = exp.tasks(folder / "serial")
         print(f"ensemble: {len(tasks)} runs in this process ...", file=sys.stderr, flush=True)
         execute_run(exp.tasks(folder / "serial")[0])  # warm-up: first imports and caches, not counted
+        serial_load = os.getloadavg()[0]
         per_run = []
         for task in tasks:
             t0 = time.perf_counter()
@@ -121,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {machine_line(info)}\n")
     print(
         f"Executor overhead: {len(tasks)} {args.place} runs of {args.burn_in} + {args.months} months, "
-        f"{min(per_run):.2f}-{max(per_run):.2f} s each ({work_s:.1f} s in all, one after another in one process)\n"
+        f"{min(per_run):.2f}-{max(per_run):.2f} s each ({work_s:.1f} s in all, one after another in one process; "
+        f"load {serial_load:.2f})\n"
     )
     rows = [
         [
@@ -131,10 +155,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['wall_s']:.1f}",
             f"{r['speedup']:.2f}x",
             f"{r['overhead']:.1%}",
+            f"{r['overhead_after_start']:.1%}",
+            f"{r['driver_cpu_s']:.1f}",
+            f"{r['load']:.2f}",
         ]
         for r in results
     ]
-    print(table(["executor", "workers", "start-up s", "wall s", "speed-up", "overhead"], rows))
+    head = ["executor", "workers", "start-up s", "wall s", "speed-up", "overhead", "after start-up"]
+    head += ["driver CPU s", "load"]
+    print(table(head, rows))
     if args.json:
         args.json.write_text(
             json.dumps({"machine": info, "per_run_s": per_run, "work_s": work_s, "results": results}, indent=2) + "\n"

@@ -6,19 +6,33 @@ its run's files itself, so results stream to disk as runs finish wherever they r
 pure function of its task, so it gives identical files on any executor.
 
 - `LocalExecutor`: `concurrent.futures.ProcessPoolExecutor` with the forkserver start method (the
-  driver has a progress-bar thread, and forking a threaded process can deadlock). If a worker
-  process dies (killed, out of memory) the pool breaks; the unfinished tasks are resubmitted to a
-  fresh pool, at most `RESTARTS` times, before they are reported as failed.
+  driver has a progress-bar thread, and forking a threaded process can deadlock). The fork server
+  imports the model and warms it (`warm_worker`) once, so every worker forked from it starts with
+  numba's kernels already loaded. The pool is kept across `run` calls (calibration calls `run`
+  once per batch). If a worker process dies (killed, out of memory) the pool breaks; the
+  unfinished tasks are resubmitted to a fresh pool, at most `RESTARTS` times, before they are
+  reported as failed.
 - `DaskExecutor`: a `dask.distributed.Client` on a `LocalCluster` (processes, one thread each), or
-  on an existing scheduler by address. Tasks are submitted with `pure=False, retries=2`; a task
-  on a worker that dies is rescheduled on another worker by the scheduler.
+  on an existing scheduler by address. A worker plugin warms each worker once when it joins.
+  Tasks are submitted with `pure=False, retries=2`; a task on a worker that dies is rescheduled
+  on another worker by the scheduler.
+
+Where the overhead went (benchmarks/ensemble.py): the dask nanny starts workers with
+`MALLOC_TRIM_THRESHOLD_=65536`, which switches off glibc's adaptive mmap threshold, so every
+temporary array of the model is a fresh mmap and page faults: runs took 1.5x as long as in a plain
+process. Our LocalCluster leaves the variable unset. The rest is start-up: a fresh interpreter
+importing the model (about 1 s, mostly mesa's imports) and numba loading its cache on each
+kernel's first call (about 0.3 s), paid once per fork server or dask worker, not per run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -30,7 +44,73 @@ RESTARTS = 2  # fresh process pools after a worker process dies, before giving u
 CONNECT_TIMEOUT = 10.0  # seconds to reach a dask scheduler
 WORKER_WAIT = 60.0  # seconds to wait for a dask cluster to have at least one worker
 
+WARM_MONTHS = (1, 2)  # burn-in and policy months of the tiny runs that warm a worker
+
 Outcome = tuple[Any, Any, BaseException | None]  # (task, result or None, exception or None)
+
+log = logging.getLogger(__name__)
+_warm = False  # this process has run warm_worker (inherited by processes forked from it)
+
+
+def warm_worker() -> bool:
+    """Import the model and run a tiny testville model under each regime, in memory.
+
+    The first call of each numba kernel in a process loads its compiled code from numba's cache
+    (about 0.3 s in all); doing it here, once per fork server or dask worker, means no run pays
+    it. Nothing is written and no run's result depends on it: a run builds everything it uses
+    from its own (config, seed). Returns whether it ran now; failure only costs the speed-up.
+    """
+    global _warm
+    if _warm:
+        return False
+    _warm = True
+    try:
+        import simulation.experiment  # noqa: F401  (what execute_run needs, imported up front)
+        from simulation.config import available, make_scenario
+        from simulation.model import LabourMarketModel
+
+        for regime in available("regimes"):  # regimes use different kernels
+            sc = make_scenario("testville", regime, burn_in=WARM_MONTHS[0], months=WARM_MONTHS[1])
+            model = LabourMarketModel(config=sc, seed=1, agent_views=False)
+            while model.running:
+                model.step()
+            model.results_frame()
+            model.cohorts.frame(model.district_names)
+    except Exception:  # a worker that cannot warm still runs tasks, each with its own error report
+        log.debug("warming the worker failed", exc_info=True)
+    return True
+
+
+def worker_state(_task: Any = None) -> dict[str, Any]:
+    """What a worker process has ready before it runs anything: whether it was warmed, and how
+    many of the model's numba kernels have compiled code loaded (for tests and diagnosis; takes
+    a task argument only so that an executor can run it)."""
+    from numba.core.registry import CPUDispatcher
+
+    kernels = [
+        obj
+        for name in ("simulation.mechanisms._kernels", "simulation.rng")
+        if (module := sys.modules.get(name)) is not None
+        for obj in vars(module).values()
+        if isinstance(obj, CPUDispatcher)
+    ]
+    return {
+        "pid": os.getpid(),
+        "warm": _warm,
+        "kernels": len(kernels),
+        "kernels_loaded": sum(1 for k in kernels if k.overloads),
+        "malloc_trim_threshold": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+    }
+
+
+def _imported_by_forkserver() -> bool:
+    """Whether this module is being imported as a preload of multiprocessing's fork server."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "multiprocessing.forkserver":
+            return True
+        frame = frame.f_back
+    return False
 
 
 class Executor(Protocol):
@@ -58,10 +138,12 @@ class LocalExecutor:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or default_workers()
         self._pool: ProcessPoolExecutor | None = None
+        self._outstanding: set[Future[Any]] = set()  # submitted by run() and not yet reported
         self._context = multiprocessing.get_context("forkserver")
-        # Import the model once in the fork server rather than once per worker process (has an
-        # effect only before this process's fork server first starts).
-        self._context.set_forkserver_preload(["simulation.experiment", "simulation.model"])
+        # Import and warm the model once in the fork server rather than once per worker process:
+        # importing this module there runs warm_worker (see the end of the module). Has an effect
+        # only before this process's fork server first starts.
+        self._context.set_forkserver_preload(["simulation.experiment", "simulation.model", __name__])
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "workers": self.workers, "start_method": "forkserver"}
@@ -69,30 +151,59 @@ class LocalExecutor:
     def label(self) -> str:
         return f"local executor, {self.workers} process{'es' if self.workers != 1 else ''}"
 
+    def _get_pool(self) -> ProcessPoolExecutor:
+        if self._pool is not None and getattr(self._pool, "_broken", False):
+            self._pool.shutdown(wait=True)  # a kept pool whose idle worker died since the last run
+            self._pool = None
+        if self._pool is None:
+            # initializer: a no-op in workers forked from the warmed fork server, and the warm-up
+            # itself if the fork server was started before (by other code, without our preload).
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=self._context, initializer=warm_worker
+            )
+        return self._pool
+
+    def start(self) -> None:
+        """Start the pool's worker processes now rather than on the first run (optional)."""
+        pool = self._get_pool()
+        for fut in [pool.submit(os.getpid) for _ in range(self.workers)]:
+            with contextlib.suppress(Exception):  # a broken pool is replaced by the next run
+                fut.result()
+
     def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[Outcome]:
         pending = list(tasks)
         restarts = 0
         while pending:
-            size = max(1, min(self.workers, len(pending)))
-            self._pool = ProcessPoolExecutor(max_workers=size, mp_context=self._context)
-            futures: dict[Future[Any], Any] = {self._pool.submit(fn, t): t for t in pending}
+            pool = self._get_pool()
+            futures: dict[Future[Any], Any] = {pool.submit(fn, t): t for t in pending}
             broken: list[tuple[Any, BaseException]] = []
             not_done = set(futures)
-            while not_done:
-                done, not_done = wait(not_done, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    task = futures[fut]
-                    try:
-                        result = fut.result()
-                    except BrokenProcessPool as e:
-                        broken.append((task, e))
-                        continue
-                    except Exception as e:  # the worker function itself raised (it records model errors)
-                        yield task, None, e
-                        continue
-                    yield task, result, None
-            self._pool.shutdown(wait=True)
-            self._pool = None
+            self._outstanding = not_done
+            try:
+                while not_done:
+                    done, _ = wait(not_done, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        not_done.discard(fut)
+                        task = futures[fut]
+                        try:
+                            result = fut.result()
+                        except BrokenProcessPool as e:
+                            broken.append((task, e))
+                            continue
+                        except Exception as e:  # the worker function itself raised (it records model errors)
+                            yield task, None, e
+                            continue
+                        yield task, result, None
+            finally:
+                # A caller that stops early leaves no queued runs behind in the kept pool.
+                for fut in not_done:
+                    fut.cancel()
+                # Runs still going (an interrupt out of wait()) make close() stop the workers at once.
+                self._outstanding = {f for f in not_done if not f.done()}
+            if broken:
+                # The pool is kept between runs unless a worker died: then a fresh one.
+                pool.shutdown(wait=True)
+                self._pool = None
             pending = [t for t, _ in broken]
             if pending and restarts >= RESTARTS:
                 for task, err in broken:
@@ -101,18 +212,59 @@ class LocalExecutor:
             restarts += 1 if pending else 0
 
     def close(self) -> None:
-        """Stop at once (on an interrupt): cancel queued runs and end the worker processes, so
-        none goes on writing after the experiment has let go of its folder."""
-        if self._pool is not None:
-            processes = list((getattr(self._pool, "_processes", None) or {}).values())
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            for p in processes:
-                with contextlib.suppress(Exception):
-                    p.terminate()
-            for p in processes:
-                with contextlib.suppress(Exception):
-                    p.join(timeout=5)
-            self._pool = None
+        """End the pool. With runs still going (an interrupt), stop at once: cancel queued runs
+        and end the worker processes, so none goes on writing after the experiment has let go
+        of its folder."""
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        if not self._outstanding:
+            pool.shutdown(wait=True)  # idle workers: let them exit
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in processes:
+            with contextlib.suppress(Exception):
+                p.terminate()
+        for p in processes:
+            with contextlib.suppress(Exception):
+                p.join(timeout=5)
+
+
+# dask settings for our LocalCluster. The nanny's default MALLOC_TRIM_THRESHOLD_=65536 (meant to
+# hand memory back to the OS) turns off glibc's adaptive mmap threshold, so each of the model's
+# temporary arrays over 128 KiB is a fresh mmap: 13x the page faults and 1.5x the run time of a
+# plain process. No dashboard is served, so the workers' statistical profiler (a thread sampling
+# the running task's stack every 10 ms) is unused.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.worker.profile.enabled": False,
+}
+
+
+@functools.cache
+def _warm_plugin_class() -> type:
+    """`WarmPlugin`, made on first use: subclassing dask's WorkerPlugin at import would import
+    distributed (0.2 s) into every fork server and command line, dask or not."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class WarmPlugin(WorkerPlugin):
+        """Warm each dask worker once, when it starts (see `warm_worker`)."""
+
+        name = "labourlab-warm"
+
+        def setup(self, worker: Any) -> None:
+            warm_worker()
+
+    # Pickled by reference: a worker finds it as simulation.executors.WarmPlugin (module __getattr__).
+    WarmPlugin.__module__, WarmPlugin.__qualname__ = __name__, "WarmPlugin"
+    return WarmPlugin
+
+
+def __getattr__(name: str) -> Any:
+    if name == "WarmPlugin":
+        return _warm_plugin_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class DaskExecutor:
@@ -153,13 +305,17 @@ class DaskExecutor:
                 ) from None
             self.workers = workers
         else:
+            import dask
+
             self.workers = workers or default_workers()
-            self.cluster = LocalCluster(
-                n_workers=self.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            )
+            # Read when the nannies are made, and kept for the workers they restart.
+            with dask.config.set(LOCAL_CLUSTER_CONFIG):
+                self.cluster = LocalCluster(
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
             self.client = Client(self.cluster)
         try:
             self.client.wait_for_workers(1, timeout=WORKER_WAIT)
@@ -170,6 +326,12 @@ class DaskExecutor:
                 "--scheduler",
                 f"the dask scheduler at {scheduler!r} has no workers (waited {WORKER_WAIT:g} s)",
             ) from None
+        try:
+            # Runs setup on every worker now (waiting for it) and on any worker that joins later.
+            plugin = _warm_plugin_class()
+            self.client.register_plugin(plugin(), name=plugin.name)
+        except Exception:  # e.g. a worker without this package: its runs report that themselves
+            log.warning("could not warm the dask workers", exc_info=True)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -269,3 +431,8 @@ def make_executor(kind: str | None, workers: int | None, scheduler: str | None) 
     if kind == "local":
         return LocalExecutor(workers)
     return DaskExecutor(workers, scheduler)
+
+
+# In multiprocessing's fork server (LocalExecutor's preload), warm up before any worker is forked.
+if _imported_by_forkserver():
+    warm_worker()
