@@ -81,6 +81,20 @@ def warm_worker() -> bool:
     return True
 
 
+def threads_per_worker(workers: int) -> int:
+    """Threads for each run in a pool of `workers` processes on this machine: the CPUs shared
+    out (a run's passes over people use threads, `simulation.parallel`; more threads than CPUs
+    would only make the runs compete)."""
+    return max(1, default_workers() // max(1, workers))
+
+
+def start_worker(threads: int) -> None:
+    """Set up a worker process: its runs' threads (unless LABOURLAB_THREADS was set for it),
+    then warm it."""
+    os.environ.setdefault("LABOURLAB_THREADS", str(threads))
+    warm_worker()
+
+
 def worker_state(_task: Any = None) -> dict[str, Any]:
     """What a worker process has ready before it runs anything: whether it was warmed, and how
     many of the model's numba kernels have compiled code loaded (for tests and diagnosis; takes
@@ -100,6 +114,7 @@ def worker_state(_task: Any = None) -> dict[str, Any]:
         "kernels": len(kernels),
         "kernels_loaded": sum(1 for k in kernels if k.overloads),
         "malloc_trim_threshold": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+        "threads": os.environ.get("LABOURLAB_THREADS"),
     }
 
 
@@ -159,7 +174,10 @@ class LocalExecutor:
             # initializer: a no-op in workers forked from the warmed fork server, and the warm-up
             # itself if the fork server was started before (by other code, without our preload).
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=self._context, initializer=warm_worker
+                max_workers=self.workers,
+                mp_context=self._context,
+                initializer=start_worker,
+                initargs=(threads_per_worker(self.workers),),
             )
         return self._pool
 
@@ -254,7 +272,9 @@ def _warm_plugin_class() -> type:
         name = "labourlab-warm"
 
         def setup(self, worker: Any) -> None:
-            warm_worker()
+            # A worker of a cluster we did not start: one thread per run unless its own
+            # environment says otherwise (several workers may share a machine).
+            start_worker(1)
 
     # Pickled by reference: a worker finds it as simulation.executors.WarmPlugin (module __getattr__).
     WarmPlugin.__module__, WarmPlugin.__qualname__ = __name__, "WarmPlugin"
@@ -309,7 +329,9 @@ class DaskExecutor:
 
             self.workers = workers or default_workers()
             # Read when the nannies are made, and kept for the workers they restart.
-            with dask.config.set(LOCAL_CLUSTER_CONFIG):
+            threads = os.environ.get("LABOURLAB_THREADS") or str(threads_per_worker(self.workers))
+            config = {**LOCAL_CLUSTER_CONFIG, "distributed.nanny.pre-spawn-environ.LABOURLAB_THREADS": threads}
+            with dask.config.set(config):
                 self.cluster = LocalCluster(
                     n_workers=self.workers,
                     threads_per_worker=1,

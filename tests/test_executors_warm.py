@@ -59,6 +59,7 @@ def test_local_workers_start_warm_and_the_pool_is_kept():
         executor.start()
         pool = executor._pool
         first = [r for _, r, e in executor.run(worker_state, range(4)) if e is None]
+        processes = set(pool._processes)  # the pool's worker processes (which ran which task varies)
         second = [r for _, r, e in executor.run(worker_state, range(4)) if e is None]
         assert executor._pool is pool  # one pool for both run() calls
     finally:
@@ -67,7 +68,9 @@ def test_local_workers_start_warm_and_the_pool_is_kept():
     for state in first + second:
         assert_warm(state)  # before the worker ran any model
         assert state["pid"] != os.getpid()
-    assert {s["pid"] for s in second} <= {s["pid"] for s in first}  # the same processes
+        # Each run's share of the CPUs (simulation.parallel), unless set for the whole experiment.
+        assert state["threads"] == os.environ.get("LABOURLAB_THREADS", str(executors.threads_per_worker(2)))
+    assert {s["pid"] for s in first + second} <= processes  # the same processes throughout
     assert executor._pool is None
 
 
@@ -109,6 +112,7 @@ def test_dask_workers_start_warm_without_malloc_trim():
         assert_warm(state)
         assert state["malloc_trim_threshold"] is None
         assert state["pid"] != os.getpid()
+        assert state["threads"] == os.environ.get("LABOURLAB_THREADS", str(executors.threads_per_worker(1)))
 
 
 def test_identical_files_in_process_local_and_dask(spec_file, tmp_path):
