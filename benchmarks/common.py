@@ -6,7 +6,9 @@ The synthetic place is one travel-to-work market of several districts with testv
 
 from __future__ import annotations
 
+import argparse
 import gc
+import json
 import os
 import platform
 import resource
@@ -164,3 +166,33 @@ def parse_sizes(text: str) -> list[int]:
     if not sizes or min(sizes) < 1:
         raise ValueError(f"sizes must be positive numbers like 1e6,1e7, got {text!r}")
     return sizes
+
+
+def sized_main(
+    argv: list[str] | None,
+    doc: str,
+    name: str,
+    unit: str,
+    run_size: Callable[[int, int], dict[str, Any]],
+    report: Callable[[list[dict[str, Any]], int], str],
+    sizes: list[int],
+    months: int,
+) -> int:
+    """The command line of a benchmark timed at several population sizes (kernel.py, mesa_loop.py):
+    --sizes, --months and --json; prints the machine and the report."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    labels = ",".join(size_label(n) for n in sizes)
+    ap.add_argument("--sizes", type=parse_sizes, default=sizes, help=f"{unit} (default {labels})")
+    ap.add_argument("--months", type=int, default=months, help=f"months timed for each (default {months})")
+    ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    args = ap.parse_args(argv)
+    info = machine()
+    results = []
+    for n in args.sizes:
+        print(f"{name}: {size_label(n)} {unit} ...", file=sys.stderr, flush=True)
+        results.append(run_size(n, args.months))
+    print(f"machine: {machine_line(info)}\n")
+    print(report(results, args.months))
+    if args.json:
+        args.json.write_text(json.dumps({"machine": info, "months": args.months, "sizes": results}, indent=2) + "\n")
+    return 0

@@ -27,9 +27,7 @@ with numpy alone.
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import sys
 import tempfile
 import time
@@ -37,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import machine, machine_line, parse_sizes, size_label, table, write_place
+from common import size_label, sized_main, table, write_place
 
 REGIME = "centralised"
 SEED = 1
@@ -206,21 +204,7 @@ def report(results: list[dict[str, Any]], months: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", type=parse_sizes, default=[10**6, 10**7], help="people (default 1e6,1e7)")
-    ap.add_argument("--months", type=int, default=6, help="months timed for each (default 6)")
-    ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
-    args = ap.parse_args(argv)
-    info = machine()
-    results = []
-    for n in args.sizes:
-        print(f"kernel: {size_label(n)} people ...", file=sys.stderr, flush=True)
-        results.append(run_size(n, args.months))
-    print(f"machine: {machine_line(info)}\n")
-    print(report(results, args.months))
-    if args.json:
-        args.json.write_text(json.dumps({"machine": info, "months": args.months, "sizes": results}, indent=2) + "\n")
-    return 0
+    return sized_main(argv, __doc__, "kernel", "people", run_size, report, [10**6, 10**7], 6)
 
 
 if __name__ == "__main__":

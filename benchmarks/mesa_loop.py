@@ -14,9 +14,7 @@ last column times only the model's mechanisms doing the agent step's work (its t
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import math
 import sys
 import tempfile
@@ -25,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import mesa
-from common import machine, machine_line, parse_sizes, size_label, table, write_place
+from common import size_label, sized_main, table, write_place
 
 REGIME = "centralised"
 # The model's mechanisms doing what the Mesa step does (its per-mechanism timers): the last
@@ -202,21 +200,7 @@ def report(results: list[dict[str, Any]], months: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", type=parse_sizes, default=[10**4, 10**5], help="agents (default 1e4,1e5)")
-    ap.add_argument("--months", type=int, default=3, help="months timed for each (default 3)")
-    ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
-    args = ap.parse_args(argv)
-    info = machine()
-    results = []
-    for n in args.sizes:
-        print(f"mesa_loop: {size_label(n)} agents ...", file=sys.stderr, flush=True)
-        results.append(run_size(n, args.months))
-    print(f"machine: {machine_line(info)}\n")
-    print(report(results, args.months))
-    if args.json:
-        args.json.write_text(json.dumps({"machine": info, "months": args.months, "sizes": results}, indent=2) + "\n")
-    return 0
+    return sized_main(argv, __doc__, "mesa_loop", "agents", run_size, report, [10**4, 10**5], 3)
 
 
 if __name__ == "__main__":
