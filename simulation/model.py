@@ -403,19 +403,31 @@ class LabourMarketModel(mesa.Model):
         for prov in self.providers:
             by_levers.setdefault(id(prov.levers), []).append(prov)
         for group in by_levers.values():
-            months = providers.step_all(
-                people,
-                people.district,
-                np.array([prov.district for prov in group]),
-                group[0].levers,
-                self.params,
-                self.referral_key,
-                q_district[[prov.district for prov in group]],
-                self.month,
-                self.ppa,
-            )
-            for prov, last in zip(group, months, strict=True):
-                prov.last = last
+            districts = np.array([prov.district for prov in group])
+
+            def span(a: int, b: int, group: list[Provider] = group, districts: np.ndarray = districts) -> None:
+                # Providers of districts a..b on their own rows (a provider's work touches only its
+                # district's rows and their own referral draws, so spans of districts run apart).
+                mine = np.flatnonzero((districts >= a) & (districts < b))
+                if mine.size == 0:
+                    return
+                lo, hi = int(self.offsets[a]), int(self.offsets[b])
+                rows = people.rows(lo, hi)
+                months = providers.step_all(
+                    rows,
+                    rows.district,
+                    districts[mine],
+                    group[0].levers,
+                    self.params,
+                    self.referral_key[lo:hi],
+                    q_district[districts[mine]],
+                    self.month,
+                    self.ppa,
+                )
+                for k, last in zip(mine, months, strict=True):
+                    group[k].last = last
+
+            parallel.map_districts(span, self.offsets)
         for payer in {prov.levers.provider_payer for prov in self.providers}:
             fees = [p.last.fees + p.last.grant if p.levers.provider_payer == payer else 0.0 for p in self.providers]
             self.ledger.post(f"programme_payments_{payer}", np.array(fees))

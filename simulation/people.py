@@ -73,6 +73,10 @@ class People:
     def nbytes(self) -> int:
         return sum(getattr(self, f.name).nbytes for f in fields(self))
 
+    def rows(self, lo: int, hi: int) -> People:
+        """Rows lo..hi as a People of views: what is written to it is written here."""
+        return People(**{f.name: getattr(self, f.name)[lo:hi] for f in fields(self)})
+
 
 def district_slices(counts: np.ndarray) -> np.ndarray:
     """Row offsets: district d holds rows offsets[d]:offsets[d+1]."""
