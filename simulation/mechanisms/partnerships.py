@@ -45,11 +45,17 @@ def step(
     nd = working_age.shape[0]
     d = people.district
     out = {k: np.zeros(nd) for k in ("placements", "placement_jobs", "partnership_cost", "employer_in_kind")}
-    people.mentor_months[people.mentor_months > 0] -= 1
+
+    def tick(lo: int, hi: int) -> np.ndarray:
+        # A month less of mentoring; placements in their last month end (rows returned).
+        mentor = people.mentor_months[lo:hi]
+        mentor[mentor > 0] -= 1
+        ending = np.flatnonzero(people.placement_months[lo:hi] == 1)
+        people.placement_months[lo + ending] = 0
+        return lo + ending
 
     # Placements that end this month: some become jobs, the rest get mentoring.
-    ending = np.flatnonzero(people.placement_months == 1)
-    people.placement_months[ending] = 0
+    ending = np.concatenate(parallel.map_blocks(tick, people.n))
     if ending.size:
         u = streams.uniform_at("placement_outcome", month, ending)
         to_job = ending[(u < params.placement_to_job) & (people.status[ending] != EMPLOYED)]
