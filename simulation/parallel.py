@@ -101,6 +101,13 @@ def rows_where(kernel: Callable[..., np.ndarray], n: int, arrays: tuple[np.ndarr
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
+def flatnonzero(mask: Callable[[int, int], np.ndarray], n: int) -> np.ndarray:
+    """The rows (in order) where `mask(lo, hi)`, the mask of rows lo..hi, is true: np.flatnonzero
+    of the whole mask, a block per thread."""
+    parts = map_blocks(lambda lo, hi: lo + np.flatnonzero(mask(lo, hi)), n)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
 def map_districts[T](fn: Callable[[int, int], T], offsets: np.ndarray) -> list[T]:
     """fn(a, b) for blocks of whole districts a..b (rows offsets[a]..offsets[b], people's rows
     being in district order), about equal in rows, one per thread; the results in block order."""

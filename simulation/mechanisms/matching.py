@@ -172,9 +172,7 @@ def step(
     v_m = np.bincount(firms.market, weights=vac, minlength=n_markets).astype(np.int64)
     # Only people out of work search: the employed have weight zero, add nothing to a market's
     # searchers and cannot be hired, so weights are worked out for searchers alone.
-    searchers = np.concatenate(
-        parallel.map_blocks(lambda lo, hi: lo + np.flatnonzero(people.status[lo:hi] != EMPLOYED), people.n)
-    )
+    searchers = parallel.flatnonzero(lambda lo, hi: people.status[lo:hi] != EMPLOYED, people.n)
     w = weights_by_block(people, params, searchers)
     market = person_market[searchers]
     _, q = market_rates(w, v_m, market, params)

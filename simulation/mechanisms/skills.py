@@ -47,13 +47,8 @@ def train(
     """Participants out of work start training; returns courses started by district (real people)."""
     if levers.training_take_up <= 0:
         return np.zeros(n_districts)
-    candidates = np.concatenate(
-        parallel.map_blocks(
-            lambda lo, hi: (
-                lo + np.flatnonzero((people.programme[lo:hi] != NO_PROGRAMME) & (people.status[lo:hi] != EMPLOYED))
-            ),
-            people.n,
-        )
+    candidates = parallel.flatnonzero(
+        lambda lo, hi: (people.programme[lo:hi] != NO_PROGRAMME) & (people.status[lo:hi] != EMPLOYED), people.n
     )
     start = candidates[streams.uniform_at("training", month, candidates) < levers.training_take_up / 12]
     gain = params.training_skill_gain * levers.training_vacancy_link
