@@ -50,11 +50,14 @@ def threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def blocks(n: int, align: int | None = None, k: int | None = None) -> list[tuple[int, int]]:
-    """Contiguous blocks [lo, hi) covering rows 0..n, one per thread, edges multiples of `align`."""
+def blocks(
+    n: int, align: int | None = None, k: int | None = None, min_rows: int | None = None
+) -> list[tuple[int, int]]:
+    """Contiguous blocks [lo, hi) covering rows 0..n, one per thread (at most one per `min_rows`
+    rows), edges multiples of `align`."""
     align = ALIGN if align is None else align
     k = threads() if k is None else k
-    k = max(1, min(k, n // MIN_BLOCK))
+    k = max(1, min(k, n // (MIN_BLOCK if min_rows is None else min_rows)))
     if k == 1:
         return [(0, n)]
     edges = [0] + [min(n, -(-(n * i // k) // align) * align) for i in range(1, k)] + [n]
@@ -108,11 +111,12 @@ def flatnonzero(mask: Callable[[int, int], np.ndarray], n: int) -> np.ndarray:
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-def map_districts[T](fn: Callable[[int, int], T], offsets: np.ndarray) -> list[T]:
+def map_districts[T](fn: Callable[[int, int], T], offsets: np.ndarray, min_rows: int | None = None) -> list[T]:
     """fn(a, b) for blocks of whole districts a..b (rows offsets[a]..offsets[b], people's rows
-    being in district order), about equal in rows, one per thread; the results in block order."""
+    being in district order), about equal in rows, one per thread (at most one per `min_rows`
+    rows); the results in block order. Works for any groups of contiguous rows."""
     n_districts = offsets.shape[0] - 1
-    edges = [0] + [int(np.searchsorted(offsets, hi)) for _, hi in blocks(int(offsets[-1]), 1)]
+    edges = [0] + [int(np.searchsorted(offsets, hi)) for _, hi in blocks(int(offsets[-1]), 1, min_rows=min_rows)]
     edges[-1] = n_districts
     spans = [(a, b) for a, b in pairwise(edges) if b > a] or [(0, n_districts)]
     return _run(fn, spans)

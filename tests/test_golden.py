@@ -27,6 +27,7 @@ from simulation import people as people_module
 from simulation import rng as rng_module
 from simulation.config import make_scenario
 from simulation.firms import Firms
+from simulation.mechanisms import _util as util_module
 from simulation.mechanisms import matching
 from simulation.mechanisms._util import (
     pick_per_group,
@@ -87,10 +88,11 @@ def test_results_match_golden_digests(run: tuple[str, str, int, int, int, float 
     assert digests(run) == golden[run_id(run)]
 
 
+@pytest.mark.parametrize("n", [20_000, 100_000])  # below SORT_BLOCK one sort; above, a sort per group
 @pytest.mark.parametrize("ties", [0, 3, 500])
-def test_sort_by_group_then_key_is_lexsort(ties: int) -> None:
+def test_sort_by_group_then_key_is_lexsort(ties: int, n: int) -> None:
     rng = np.random.default_rng(ties)
-    key = rng.random(20_000)
+    key = rng.random(n)
     key[rng.integers(0, key.size, ties)] = key[1]
     groups = rng.integers(0, 30, key.size).astype(np.int16)
     np.testing.assert_array_equal(sort_by_group_then_key(groups, key), np.lexsort((key, groups)))
@@ -186,6 +188,7 @@ def test_results_do_not_depend_on_threads(run, threads: int, golden, monkeypatch
     monkeypatch.setenv("LABOURLAB_THREADS", str(threads))
     monkeypatch.setattr(parallel, "MIN_BLOCK", 1)
     monkeypatch.setattr(parallel, "ALIGN", 333)
+    monkeypatch.setattr(util_module, "SORT_BLOCK", 1)
     monkeypatch.setattr(rng_module, "CHUNK", 1000)
     assert parallel.blocks(10_000, parallel.ALIGN)[1][0] % 333 == 0
     assert digests(run) == golden[run_id(run)]

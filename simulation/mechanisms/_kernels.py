@@ -416,22 +416,43 @@ def firm_hazard(
 
 
 @jit
-def post_keys(vac: np.ndarray, n_posts: np.ndarray, uf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each firm j in order, its posts k = 0 .. n_posts[j] - 1: the firm and the key
-    (k + uf[j]) / vac[j] of each."""
+def post_keys(vac: np.ndarray, uf: np.ndarray, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each firm j in order, those of its posts k = 0 .. vac[j] - 1 whose key
+    (k + uf[j]) / vac[j] is below threshold[j]: the firm and the key of each. Keys rise with k,
+    so a firm's posts stop at the first key at or above its threshold; the same expression
+    decides and makes each key, so exactly the posts below the threshold are made."""
     total = 0
     for j in range(vac.shape[0]):
-        total += n_posts[j]
+        v = np.float64(vac[j])
+        for k in range(vac[j]):
+            if (np.float64(k) + uf[j]) / v >= threshold[j]:
+                break
+            total += 1
     firm = np.empty(total, dtype=np.int64)
     key = np.empty(total, dtype=np.float64)
     s = 0
     for j in range(vac.shape[0]):
         v = np.float64(vac[j])
-        for k in range(n_posts[j]):
+        for k in range(vac[j]):
+            x = (np.float64(k) + uf[j]) / v
+            if x >= threshold[j]:
+                break
             firm[s] = j
-            key[s] = (np.float64(k) + uf[j]) / v
+            key[s] = x
             s += 1
     return firm, key
+
+
+@jit
+def rank_in_runs(sorted_groups: np.ndarray) -> np.ndarray:
+    """Each element's position within its run of equal values (its group, once sorted)."""
+    n = sorted_groups.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    r = 0
+    for i in range(n):
+        r = r + 1 if i > 0 and sorted_groups[i] == sorted_groups[i - 1] else 0
+        out[i] = r
+    return out
 
 
 @jit

@@ -59,13 +59,37 @@ def pick_per_group(rows: np.ndarray, groups: np.ndarray, key: np.ndarray, quota:
 
 def sort_by_group_then_key(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
     """The permutation np.lexsort((key, groups)) gives (by group, then key, then position), faster:
-    numpy's vectorised sort of the keys, then a stable sort by group. The first sort is not
-    stable, so if any two keys are equal it is redone stably, keeping ties in position order."""
+    a stable sort by group (a radix sort for small integers), then each group's keys sorted on
+    its own, the groups shared out over threads (numpy's sorts release the GIL, and small sorts
+    are cheaper than one large one)."""
+    if groups.size < SORT_BLOCK:
+        order = _sort_keys(key)
+        return order[np.argsort(groups[order], kind="stable")]
+    order = np.argsort(groups, kind="stable")
+    edges = np.flatnonzero(np.diff(groups[order])) + 1
+    starts = np.concatenate([[0], edges]).astype(np.int64)
+    ends = np.concatenate([edges, [groups.size]]).astype(np.int64)
+
+    def span(a: int, b: int) -> None:
+        for s, e in zip(starts[a:b].tolist(), ends[a:b].tolist(), strict=True):
+            rows = order[s:e]
+            order[s:e] = rows[_sort_keys(key[rows])]
+
+    parallel.map_districts(span, np.concatenate([starts, [groups.size]]), min_rows=SORT_BLOCK)
+    return order
+
+
+SORT_BLOCK = 1 << 15  # elements below which the groups are sorted in one go on the calling thread
+
+
+def _sort_keys(key: np.ndarray) -> np.ndarray:
+    """np.argsort(key, kind="stable"), faster: numpy's vectorised sort, which is not stable, redone
+    stably only if two keys are equal (ties then stay in position order)."""
     order = np.argsort(key)
     sorted_key = key[order]
     if (sorted_key[1:] == sorted_key[:-1]).any():
         order = np.argsort(key, kind="stable")
-    return order[np.argsort(groups[order], kind="stable")]
+    return order
 
 
 def likely_lowest(groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.ndarray | None:
@@ -94,11 +118,7 @@ def likely_lowest(groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.
 
 def rank_within_sorted_groups(sorted_groups: np.ndarray) -> np.ndarray:
     """For an array of group ids already sorted, each element's position within its group."""
-    n = sorted_groups.shape[0]
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    first = np.searchsorted(sorted_groups, sorted_groups, side="left")
-    return np.arange(n, dtype=np.int64) - first
+    return _kernels.rank_in_runs(sorted_groups)
 
 
 def employed_at(

@@ -254,20 +254,16 @@ def take_posts(
     uf = streams.uniform(decision, month, int(hiring[-1]) + 1 if hiring.size else 0)[hiring]
     # Only posts with keys below a market's threshold t_m can be among its h_m smallest when at
     # least h_m keys lie below it (t_m is a few standard deviations above h_m / v_m), so only
-    # those are made and sorted: firm j's posts k < t_m v_j - u_j + 2 (a margin for rounding).
-    # Sorting a subset that keeps the posts' order gives the same smallest keys in the same order.
+    # those are made and sorted. Sorting a subset that keeps the posts' order gives the same
+    # smallest keys in the same order.
     hm = h_m.astype(np.float64)
     threshold = np.where(hm > 0, (hm + 4.0 * np.sqrt(hm) + 8.0) / np.maximum(v_m, 1), 0.0)
-    firm_threshold = threshold[market]
-    n_posts = np.where(
-        firm_threshold >= 1.0, vac, np.clip(np.floor(firm_threshold * vac - uf) + 2, 0, vac).astype(np.int64)
-    )
-    firm_of_slot, slot_key = post_keys(vac, n_posts, uf)
-    below = np.bincount(market[firm_of_slot[slot_key < firm_threshold[firm_of_slot]]], minlength=n_markets)
-    short = (below < h_m) & (threshold < 1.0)
+    firm_of_slot, slot_key = post_keys(vac, uf, threshold[market])
+    below = np.bincount(market[firm_of_slot], minlength=n_markets)
+    short = below < h_m
     if short.any():  # a market whose threshold proved too low makes all its posts
-        n_posts = np.where(short[market], vac, n_posts)
-        firm_of_slot, slot_key = post_keys(vac, n_posts, uf)
+        threshold = np.where(short, np.inf, threshold)
+        firm_of_slot, slot_key = post_keys(vac, uf, threshold[market])
     slot_market = market[firm_of_slot]
     order = sort_by_group_then_key(slot_market, slot_key)
     firm_of_slot, slot_market = firm_of_slot[order], slot_market[order]
@@ -275,10 +271,10 @@ def take_posts(
     return candidates, filled
 
 
-def post_keys(vac: np.ndarray, n_posts: np.ndarray, uf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The first n_posts[j] of each firm j's open posts, in firm order: the firm of each and its
-    key (k + u_j) / v_j for the k-th post."""
-    return _kernels.post_keys(vac, n_posts, uf)
+def post_keys(vac: np.ndarray, uf: np.ndarray, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each firm j's open posts whose key (k + u_j) / v_j (for its k-th post) is below
+    threshold[j], in firm order: the firm of each and its key."""
+    return _kernels.post_keys(vac, uf, threshold)
 
 
 def start_jobs(people: People, firms: Firms, rows: np.ndarray, firm_rows: np.ndarray, params: Params) -> None:
