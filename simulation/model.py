@@ -312,30 +312,19 @@ class LabourMarketModel(mesa.Model):
         if policy:
             self._timed("business", lambda: self._hubs_step(flows))
             hub_supported_rows = np.bincount(firms.district[firms.hub_months > 0], minlength=nd)
-            before = parallel.copy(people.status)  # plan and placement hires are counted as flows below
             self._timed("developers", lambda: self._developers_step())
             self.partnership_month = self._timed(
                 "partnerships",
                 lambda: partnerships.step(
-                    people, firms, p, self.levers, s, m, self.working_age, self.person_market, self.ppa
+                    people, firms, p, self.levers, s, m, self.working_age, self.person_market, self.ppa, flows
                 ),
             )
-            hires = sum(
-                parallel.map_blocks(
-                    lambda lo, hi: _kernels.count_hires(
-                        before[lo:hi], people.status[lo:hi], people.district[lo:hi], nd
-                    ),
-                    people.n,
-                )
-            )
-            flows["u_to_e"] += hires[0]
-            flows["i_to_e"] += hires[1]
             self.training_started = self._timed(
                 "skills", lambda: skills.train(people, p, self.levers, s, m, nd, self.ppa)
             )
             for c in self.councils:
                 c.step()
-            self.cohorts.update(people, m)
+            self.cohorts.update(people, m, self.offsets)
         self._timed("skills", lambda: skills.step(people, p))
         self.q_prev = self._timed(
             "matching", lambda: matching.step(people, firms, p, s, m, self.person_market, flows, nd)
@@ -366,6 +355,7 @@ class LabourMarketModel(mesa.Model):
             self.developments["esp_posts"],
             self.person_market,
             self.ppa,
+            self.flows,  # plan hires count as flows out of unemployment and inactivity
         )
         self.developments["esp_local_hires"] = hires
         self.developments["esp_apprenticeships"] = apprentices

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simulation import parallel
 from simulation.mechanisms import _kernels
 from simulation.people import GROUP_NAMES, OFFICIAL_OUTCOME_MONTHS, People
 
@@ -30,27 +31,37 @@ class CohortTracker:
         self.months = months
         self.ppa = ppa
 
-    def update(self, people: People, month: int) -> None:
+    def update(self, people: People, month: int, offsets: np.ndarray | None = None) -> None:
         """Call after providers have acted in policy month `month` (0-based): who enters a cohort
-        (and is referred: on a programme now), and who in a cohort reaches an official outcome."""
+        (and is referred: on a programme now), and who in a cohort reaches an official outcome.
+        `offsets` are the first rows of each district (people's rows being in district order)."""
+
         # One pass in row order (`_kernels.cohort_update`): the counts add ppa row by row, in the
-        # order np.add.at would, so they are the same floats.
-        _kernels.cohort_update(
-            month,
-            FOLLOW_UP_MONTHS,
-            OFFICIAL_OUTCOME_MONTHS,
-            self.ppa,
-            people.eligible_month,
-            people.eligible_group,
-            people.outcome_month,
-            people.cohort_work,
-            people.status,
-            people.district,
-            people.programme,
-            self.eligible,
-            self.referred,
-            self.outcome,
-        )
+        # order np.add.at would, so they are the same floats. A district's counts come from its
+        # own rows only, so spans of districts run on threads and each count keeps its order.
+        def span(a: int, b: int) -> None:
+            lo, hi = (0, people.n) if offsets is None else (int(offsets[a]), int(offsets[b]))
+            _kernels.cohort_update(
+                month,
+                FOLLOW_UP_MONTHS,
+                OFFICIAL_OUTCOME_MONTHS,
+                self.ppa,
+                people.eligible_month[lo:hi],
+                people.eligible_group[lo:hi],
+                people.outcome_month[lo:hi],
+                people.cohort_work[lo:hi],
+                people.status[lo:hi],
+                people.district[lo:hi],
+                people.programme[lo:hi],
+                self.eligible,
+                self.referred,
+                self.outcome,
+            )
+
+        if offsets is None:
+            span(0, 0)
+        else:
+            parallel.map_districts(span, offsets)
 
     def frame(self, names: list[str]) -> pd.DataFrame:
         """One row per (cohort month, district, group) with any eligible people."""

@@ -282,19 +282,6 @@ def jcp_hours(status: np.ndarray, benefit: np.ndarray, hours: float, out: np.nda
 
 
 @jit
-def count_hires(before: np.ndarray, status: np.ndarray, district: np.ndarray, n_districts: int) -> np.ndarray:
-    """People now employed who were unemployed (row 0) or inactive (row 1), by district."""
-    out = np.zeros((2, n_districts), dtype=np.int64)
-    for i in range(status.shape[0]):
-        if status[i] == EMPLOYED and before[i] != EMPLOYED:
-            if before[i] == UNEMPLOYED:
-                out[0, district[i]] += 1
-            elif before[i] == INACTIVE:
-                out[1, district[i]] += 1
-    return out
-
-
-@jit
 def attached_and_claimants(
     programme: np.ndarray, owner: np.ndarray, group: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -375,17 +362,17 @@ def exact_block_sums(values: np.ndarray, offsets: np.ndarray, scale: float) -> t
 def long_claimants(
     status: np.ndarray, benefit: np.ndarray, months: np.ndarray, placement: np.ndarray, min_months: int
 ) -> np.ndarray:
-    """Rows of claimants out of work for min_months or more and not on a placement, in row order."""
+    """Rows of claimants out of work for min_months or more and not on a placement, in row order.
+    (The tests are combined with & rather than `and`: no branches to mispredict.)"""
     k = 0
     for i in range(status.shape[0]):
-        k += status[i] != EMPLOYED and benefit[i] != NO_BENEFIT and months[i] >= min_months and placement[i] == 0
-    out = np.empty(k, dtype=np.int64)
+        k += (status[i] != EMPLOYED) & (benefit[i] != NO_BENEFIT) & (months[i] >= min_months) & (placement[i] == 0)
+    out = np.empty(k + 1, dtype=np.int64)  # one spare slot: every row is written, and kept if it qualifies
     k = 0
     for i in range(status.shape[0]):
-        if status[i] != EMPLOYED and benefit[i] != NO_BENEFIT and months[i] >= min_months and placement[i] == 0:
-            out[k] = i
-            k += 1
-    return out
+        out[k] = i
+        k += (status[i] != EMPLOYED) & (benefit[i] != NO_BENEFIT) & (months[i] >= min_months) & (placement[i] == 0)
+    return out[:k]
 
 
 @jit

@@ -62,7 +62,8 @@ def sort_by_group_then_key(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
     a stable sort by group (a radix sort for small integers), then each group's keys sorted on
     its own, the groups shared out over threads (numpy's sorts release the GIL, and small sorts
     are cheaper than one large one)."""
-    if groups.size < SORT_BLOCK:
+    if groups.size < SORT_BLOCK or int(groups.max()) + 1 > groups.size // MIN_GROUP_SIZE:
+        # Small, or many small groups (a Python step per group would cost more than it saves).
         order = _sort_keys(key)
         return order[np.argsort(groups[order], kind="stable")]
     order = np.argsort(groups, kind="stable")
@@ -80,6 +81,7 @@ def sort_by_group_then_key(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
 
 
 SORT_BLOCK = 1 << 15  # elements below which the groups are sorted in one go on the calling thread
+MIN_GROUP_SIZE = 256  # elements per possible group (0..max) below which, too, they are sorted in one go
 
 
 def _sort_keys(key: np.ndarray) -> np.ndarray:

@@ -58,11 +58,13 @@ def hire_locally(
     local_hires: np.ndarray,
     person_market: np.ndarray,
     ppa: float,
+    flows: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fill the month's employment-and-skills-plan posts with local claimants out of work six months
     or more (by a per-person key). The posts are existing vacancies in the market (construction and
     its supply chain), so the plan changes who gets them: local long-term claimants first.
-    Returns realised hires and apprenticeships by district (real people)."""
+    Returns realised hires and apprenticeships by district (real people); with `flows`, the hires
+    are also counted there as from unemployment or inactivity (rows, by district)."""
     from simulation.mechanisms import matching
 
     nd = local_hires.shape[0]
@@ -80,7 +82,7 @@ def hire_locally(
     chosen = pick_per_group(eligible, d[eligible], key, wanted)
     priority = streams.uniform_at("esp_priority", month, chosen)
     hired, posts = matching.take_posts(firms, chosen, priority, person_market, streams, month, "esp_fill")
-    matching.start_jobs(people, firms, hired, posts, params)
+    matching.start_jobs(people, firms, hired, posts, params, flows)
     apprentice = hired[streams.uniform_at("esp_apprentice", month, hired) < params.apprenticeship_share]
     people.skill[apprentice] = (people.skill[apprentice] + params.training_skill_gain).astype(np.float32)
     return np.bincount(d[hired], minlength=nd) * ppa, np.bincount(d[apprentice], minlength=nd) * ppa

@@ -277,10 +277,25 @@ def post_keys(vac: np.ndarray, uf: np.ndarray, threshold: np.ndarray) -> tuple[n
     return _kernels.post_keys(vac, uf, threshold)
 
 
-def start_jobs(people: People, firms: Firms, rows: np.ndarray, firm_rows: np.ndarray, params: Params) -> None:
+def start_jobs(
+    people: People,
+    firms: Firms,
+    rows: np.ndarray,
+    firm_rows: np.ndarray,
+    params: Params,
+    flows: dict[str, np.ndarray] | None = None,
+) -> None:
     """Put these people into these firms' posts (a new job: duration and claim reset). A job taken
-    from unemployment is fragile for its first months (see `separations`)."""
-    people.fragile[rows] = people.status[rows] == UNEMPLOYED
+    from unemployment is fragile for its first months (see `separations`). With `flows`, the hires
+    are counted there by district as from unemployment (u_to_e) or inactivity (i_to_e)."""
+    from_u = people.status[rows] == UNEMPLOYED
+    if flows is not None:
+        n_districts = flows["u_to_e"].shape[0]
+        flows["u_to_e"] += np.bincount(people.district[rows[from_u]], minlength=n_districts)
+        flows["i_to_e"] += np.bincount(
+            people.district[rows[~from_u & (people.status[rows] == INACTIVE)]], minlength=n_districts
+        )
+    people.fragile[rows] = from_u
     people.status[rows] = EMPLOYED
     people.months_in_status[rows] = 0
     people.employer[rows] = firm_rows

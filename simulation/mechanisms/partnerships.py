@@ -40,8 +40,10 @@ def step(
     working_age: np.ndarray,
     person_market: np.ndarray,
     ppa: float,
+    flows: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """One month of placements; returns per-district counts (real people) and money (£)."""
+    """One month of placements; returns per-district counts (real people) and money (£). With
+    `flows`, placement hires are also counted there as from unemployment or inactivity (rows)."""
     nd = working_age.shape[0]
     d = people.district
     out = {k: np.zeros(nd) for k in ("placements", "placement_jobs", "partnership_cost", "employer_in_kind")}
@@ -68,7 +70,7 @@ def step(
             month,
             "placement_fill",
         )
-        matching.start_jobs(people, firms, hired, posts, params)
+        matching.start_jobs(people, firms, hired, posts, params, flows)
         out["placement_jobs"] = np.bincount(d[hired], minlength=nd) * ppa
         mentored = np.setdiff1d(ending, hired, assume_unique=True)
         people.mentor_months[mentored] = int(params.mentoring_months)
