@@ -27,12 +27,13 @@ from simulation import people as people_module
 from simulation import rng as rng_module
 from simulation.config import make_scenario
 from simulation.firms import Firms
+from simulation.mechanisms import _kernels, matching
 from simulation.mechanisms import _util as util_module
-from simulation.mechanisms import matching
 from simulation.mechanisms._util import (
     pick_per_group,
     rank_within_sorted_groups,
     sort_by_group_then_key,
+    sum_by,
     sum_contiguous,
 )
 from simulation.model import LabourMarketModel
@@ -98,6 +99,15 @@ def test_sort_by_group_then_key_is_lexsort(ties: int, n: int) -> None:
     np.testing.assert_array_equal(sort_by_group_then_key(groups, key), np.lexsort((key, groups)))
 
 
+@pytest.mark.parametrize("n", [0, 7, 100_000])
+def test_sum_by_is_bincounts_sum(n: int) -> None:
+    """Searchers' weights are summed by market in one compiled pass; the sums must be numpy's."""
+    rng = np.random.default_rng(n)
+    groups = rng.integers(0, 149, n).astype(np.int16)
+    values = rng.lognormal(0.0, 3.0, n)
+    np.testing.assert_array_equal(sum_by(groups, values, 149), np.bincount(groups, weights=values, minlength=149))
+
+
 def reference_pick(rows: np.ndarray, groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.ndarray:
     """pick_per_group as first written: sort everything by (group, key), take each group's first quota."""
     order = np.lexsort((key, groups))
@@ -116,6 +126,22 @@ def test_pick_per_group_sorts_a_subset_but_picks_exactly_as_a_full_sort(seed: in
     quota[3] = 10**6  # a group that takes everyone
     rows = rng.permutation(10 * n)[:n]
     np.testing.assert_array_equal(pick_per_group(rows, groups, key, quota), reference_pick(rows, groups, key, quota))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_lowest_per_group_picks_as_pick_per_group(seed: int) -> None:
+    """Layoffs pick each shrinking firm's lowest keys within the firm; the set must be
+    pick_per_group's (ties to the earlier row), for many small groups and a few large ones."""
+    rng = np.random.default_rng(seed)
+    n, n_groups = 60_000, 9_000
+    groups = np.concatenate([rng.integers(0, n_groups, n - 5_000), rng.integers(0, 3, 5_000)])
+    key = rng.random(n)
+    key[rng.integers(0, n, 300)] = key[0]
+    quota = rng.integers(-1, 6, n_groups)
+    quota[:3] = [0, 40, 10**6]
+    rows = np.sort(rng.permutation(10 * n)[:n])
+    want = np.sort(reference_pick(rows, groups, key, quota))
+    np.testing.assert_array_equal(rows[_kernels.lowest_per_group(groups, key, quota)], want)
 
 
 def reference_take_posts(firms: Firms, candidates, priority, person_market, uf) -> tuple[np.ndarray, np.ndarray]:

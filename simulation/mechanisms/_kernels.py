@@ -431,6 +431,64 @@ def post_keys(vac: np.ndarray, uf: np.ndarray, threshold: np.ndarray) -> tuple[n
 
 
 @jit
+def sum_by(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """np.bincount(groups, weights=values, minlength=n_groups): the same additions in the same
+    (row) order, so the same sums, without converting the groups to a temporary index array."""
+    out = np.zeros(n_groups, dtype=np.float64)
+    for i in range(groups.shape[0]):
+        out[groups[i]] += values[i]
+    return out
+
+
+@jit
+def unemployed_by_duration(
+    status: np.ndarray, months: np.ndarray, district: np.ndarray, edges: np.ndarray, out: np.ndarray
+) -> None:
+    """Adds the unemployed to out[district, duration band], the band being the last of `edges`
+    (ascending, from 0) at or below their completed months unemployed."""
+    nb = edges.shape[0]
+    for i in range(status.shape[0]):
+        if status[i] == UNEMPLOYED:
+            m = months[i]
+            b = nb - 1
+            while edges[b] > m:
+                b -= 1
+            out[district[i], b] += 1
+
+
+@jit
+def lowest_per_group(groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.ndarray:
+    """A mask of the elements that are among the quota[g] lowest keys of their group g (ties go to
+    the earlier element): `pick_per_group`'s choice, as a mask in the elements' own order. For
+    many small groups, where sorting every element by (group, key) would cost more."""
+    n, n_groups = groups.shape[0], quota.shape[0]
+    start = np.zeros(n_groups + 1, dtype=np.int64)
+    for i in range(n):
+        start[groups[i] + 1] += 1
+    for g in range(n_groups):
+        start[g + 1] += start[g]
+    fill = start[:-1].copy()
+    order = np.empty(n, dtype=np.int64)  # elements grouped, in their own order within a group
+    for i in range(n):
+        order[fill[groups[i]]] = i
+        fill[groups[i]] += 1
+    keep = np.zeros(n, dtype=np.bool_)
+    for g in range(n_groups):
+        s, e, q = start[g], start[g + 1], quota[g]
+        if q <= 0:
+            continue
+        if e - s <= q:
+            for t in range(s, e):
+                keep[order[t]] = True
+            continue
+        members = order[s:e]
+        ranked = np.argsort(key[members], kind="mergesort")  # stable: ties stay in element order
+        for t in range(q):
+            keep[members[ranked[t]]] = True
+    return keep
+
+
+@jit
 def rank_in_runs(sorted_groups: np.ndarray) -> np.ndarray:
     """Each element's position within its run of equal values (its group, once sorted)."""
     n = sorted_groups.shape[0]

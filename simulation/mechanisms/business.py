@@ -159,11 +159,12 @@ def step(
     if shrinking.any():
         key = streams.uniform_at("layoff", month, at_risk)
         # Groups numbered among the shrinking firms only (in firm order), so the per-group work is
-        # over thousands of firms, not every firm row; the picks are the same.
+        # over thousands of firms, not every firm row. Each firm's lowest keys are picked within
+        # the firm (`pick_per_group`'s choice; at_risk is in row order, and so are those laid off).
         shrinking_rows = np.flatnonzero(shrinking)
         number = np.zeros(firms.capacity, dtype=np.int64)
         number[shrinking_rows] = np.arange(shrinking_rows.size)
-        laid_off = np.sort(pick_per_group(at_risk, number[people.employer[at_risk]], key, excess[shrinking_rows]))
+        laid_off = at_risk[_kernels.lowest_per_group(number[people.employer[at_risk]], key, excess[shrinking_rows])]
         flows["layoffs"] += np.bincount(people.district[laid_off], minlength=n_districts)
         release(people, firms, laid_off, UNEMPLOYED, claim, params)
         displaced.append(laid_off)

@@ -214,11 +214,14 @@ def count_by_duration(people: People, hired_from_u: np.ndarray, flows: dict[str,
         counts = np.bincount(people.district[rows].astype(np.int64) * nb + b, minlength=n_districts * nb)
         return counts.reshape(n_districts, nb)
 
-    at_risk = sum(
-        parallel.map_blocks(
-            lambda lo, hi: by_district_and_bin(lo + np.flatnonzero(people.status[lo:hi] == UNEMPLOYED)), people.n
+    def at_risk_block(lo: int, hi: int) -> np.ndarray:
+        counts = np.zeros((n_districts, nb), dtype=np.int64)
+        _kernels.unemployed_by_duration(
+            people.status[lo:hi], people.months_in_status[lo:hi], people.district[lo:hi], DURATION_EDGES, counts
         )
-    )
+        return counts
+
+    at_risk = sum(parallel.map_blocks(at_risk_block, people.n))
     for name, counts in (("u_at_risk", at_risk), ("u_to_e", by_district_and_bin(hired_from_u))):
         for i, label in enumerate(DURATION_BINS):
             flows[f"{name}_{label}"] += counts[:, i]
