@@ -13,9 +13,13 @@ Overhead is the share of executor capacity (workers x wall time) not spent on th
 processes, importing the model there, shipping tasks and results. With several workers on a
 machine that has only as many cores, workers also compete with each other and with the driver,
 so that figure is an upper bound. Executor start-up (pool or cluster) is included: the local
-pool is started before the runs (`LocalExecutor.start`: a fresh fork server for each measurement
-imports and warms the model, then the workers fork from it), as the dask cluster is (its workers
-warm when they join), so the start-up column is the time until workers are ready for both. The
+pool is started before the runs (`LocalExecutor.start`), as the dask cluster is (its workers warm
+when they join), so the start-up column is the time until workers are ready for both. The local
+pool forks its workers from this process when it has no other thread (as the command line's does:
+it starts the pool before its progress bar), so they start with the model imported and warm, as
+the serial runs here did; otherwise a fresh fork server imports and warms the model for each
+measurement (about 1.3 s). The "start" column says which. A fresh command line pays the model's
+import and warm-up once (about 1-2 s), however it runs; neither figure counts it. The
 "after start-up" column leaves it out, 1 - work / (workers x (wall - start-up)): what each further
 run costs once the workers are up. Driver CPU is this process's CPU time meanwhile (for dask it
 includes the LocalCluster's scheduler and nannies), which competes with the workers for cores.
@@ -71,8 +75,8 @@ def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float) -> d
     out.mkdir()
     tasks = exp.tasks(out)
     if kind == "local":
-        # The fork server lives as long as this process: stop it, so that each local measurement
-        # pays for starting (and warming) one, as a command line would, not just the first.
+        # A fork server lives as long as this process: stop it, so that each local measurement
+        # that uses one pays for starting (and warming) it, as a command line would.
         stop = getattr(getattr(multiprocessing.forkserver, "_forkserver", None), "_stop", None)
         if stop is not None:
             stop()
@@ -83,6 +87,7 @@ def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float) -> d
         if isinstance(executor, LocalExecutor):
             executor.start()
         start_s = time.perf_counter() - t0
+        method = executor.start_method if isinstance(executor, LocalExecutor) else "nanny"
         run_s = run_all(executor, execute_run, tasks)
     finally:
         executor.close()
@@ -90,6 +95,7 @@ def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float) -> d
     wall = start_s + run_s
     return {
         "executor": kind,
+        "start_method": method,
         "workers": workers,
         "runs": len(tasks),
         "start_s": start_s,
@@ -150,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         [
             r["executor"],
+            r["start_method"],
             str(r["workers"]),
             f"{r['start_s']:.1f}",
             f"{r['wall_s']:.1f}",
@@ -161,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for r in results
     ]
-    head = ["executor", "workers", "start-up s", "wall s", "speed-up", "overhead", "after start-up"]
+    head = ["executor", "start", "workers", "start-up s", "wall s", "speed-up", "overhead", "after start-up"]
     head += ["driver CPU s", "load"]
     print(table(head, rows))
     if args.json:

@@ -5,11 +5,13 @@ outcome as it finishes (in completion order, not submission order). The worker f
 its run's files itself, so results stream to disk as runs finish wherever they ran; a run is a
 pure function of its task, so it gives identical files on any executor.
 
-- `LocalExecutor`: `concurrent.futures.ProcessPoolExecutor` with the forkserver start method (the
-  driver has a progress-bar thread, and forking a threaded process can deadlock). The fork server
-  imports the model and warms it (`warm_worker`) once, so every worker forked from it starts with
-  numba's kernels already loaded. The pool is kept across `run` calls (calibration calls `run`
-  once per batch). If a worker process dies (killed, out of memory) the pool breaks; the
+- `LocalExecutor`: `concurrent.futures.ProcessPoolExecutor`. Its workers start warm (numba's
+  kernels loaded, `warm_worker`). When this process has no other thread yet, it warms itself and
+  the workers are forked from it: they start at once, with the model already imported. Otherwise
+  (a progress bar's or dask's threads are running, and forking a threaded process can deadlock)
+  they come from a fork server, which imports and warms the model once (about 1.3 s). The command
+  line starts the pool before its progress bar, so it forks. The pool is kept across `run` calls
+  (calibration calls `run` once per batch). If a worker process dies (killed, out of memory) the pool breaks; the
   unfinished tasks are resubmitted to a fresh pool, at most `RESTARTS` times, before they are
   reported as failed.
 - `DaskExecutor`: a `dask.distributed.Client` on a `LocalCluster` (processes, one thread each), or
@@ -33,6 +35,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -154,14 +157,23 @@ class LocalExecutor:
         self.workers = workers or default_workers()
         self._pool: ProcessPoolExecutor | None = None
         self._outstanding: set[Future[Any]] = set()  # submitted by run() and not yet reported
-        self._context = multiprocessing.get_context("forkserver")
-        # Import and warm the model once in the fork server rather than once per worker process:
-        # importing this module there runs warm_worker (see the end of the module). Has an effect
-        # only before this process's fork server first starts.
-        self._context.set_forkserver_preload(["simulation.experiment", "simulation.model", __name__])
+        self.start_method = ""  # of the current pool: "fork" or "forkserver"
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "workers": self.workers, "start_method": "forkserver"}
+        return {"kind": self.kind, "workers": self.workers, "start_method": self.start_method or "fork or forkserver"}
+
+    @staticmethod
+    def _context() -> multiprocessing.context.BaseContext:
+        """fork when this process has no other thread (after warming it, so forked workers start
+        warm), else forkserver, whose server imports and warms the model once."""
+        if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+            warm_worker()
+            return multiprocessing.get_context("fork")
+        context = multiprocessing.get_context("forkserver")
+        # Importing this module in the fork server runs warm_worker there (see the end of the
+        # module). Has an effect only before this process's fork server first starts.
+        context.set_forkserver_preload(["simulation.experiment", "simulation.model", __name__])
+        return context
 
     def label(self) -> str:
         return f"local executor, {self.workers} process{'es' if self.workers != 1 else ''}"
@@ -171,11 +183,13 @@ class LocalExecutor:
             self._pool.shutdown(wait=True)  # a kept pool whose idle worker died since the last run
             self._pool = None
         if self._pool is None:
-            # initializer: a no-op in workers forked from the warmed fork server, and the warm-up
-            # itself if the fork server was started before (by other code, without our preload).
+            # initializer: a no-op in workers forked from a warmed process, and the warm-up itself
+            # if the fork server was started before (by other code, without our preload).
+            context = self._context()
+            self.start_method = context.get_start_method()
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
-                mp_context=self._context,
+                mp_context=context,
                 initializer=start_worker,
                 initargs=(threads_per_worker(self.workers),),
             )

@@ -970,6 +970,8 @@ def run_experiment(
         todo = [t for t in tasks if not run_paths(out, t.scenario, t.seed).finished()]
         if owned:
             executor = executor()
+            if hasattr(executor, "start"):
+                executor.start()  # before the progress bar's thread: a local pool can then fork
         result = Outcome(out=out, total=len(tasks), skipped=len(tasks) - len(todo), executor=executor.label())
         result.by_scenario = {s.name: {"finished": 0, "failed": 0, "missing": 0} for s in exp.scenarios}
         commit = results.git_commit()

@@ -34,6 +34,15 @@ _pool_size = 0
 _lock = threading.Lock()
 
 
+def _forget_pool() -> None:
+    """In a forked child: the parent's pool threads do not exist here, so start a pool afresh."""
+    global _pool, _pool_size, _lock
+    _pool, _pool_size, _lock = None, 0, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def threads() -> int:
     """Threads for the person passes: LABOURLAB_THREADS, else the usable CPUs (at least 1)."""
     raw = os.environ.get("LABOURLAB_THREADS", "").strip()
