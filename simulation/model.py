@@ -268,6 +268,8 @@ class LabourMarketModel(mesa.Model):
         flows = {k: np.zeros(nd, dtype=np.int64) for k in FLOWS}
         self.flows = flows
         self.ledger.start_month()
+        participation.prefetch_draws(s, m, self.birthday_rows[m % 12])
+        business.prefetch_draws(firms, self.births_per_month, s, m)
         parallel.map_blocks(lambda lo, hi: _kernels.add_month(people.months_in_status[lo:hi], 32000), people.n)
 
         self._timed(

@@ -18,7 +18,9 @@ row) with splitmix64, so it has the same by-slot property at the cost of only th
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -28,6 +30,19 @@ from simulation import parallel
 CHUNK = 1 << 16  # draws per block in `uniform_chunks`: small enough to stay in cache
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+# One background thread that draws normals ahead of need (`Streams.prefetch_normal`): a normal
+# stream cannot be split into blocks, but numpy draws it without the GIL, so it can be drawn
+# while the month's other work goes on.
+_drawer: ThreadPoolExecutor | None = None
+
+
+def _forget_drawer() -> None:
+    global _drawer
+    _drawer = None  # a forked child has none of its parent's threads
+
+
+os.register_at_fork(after_in_child=_forget_drawer)
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -71,13 +86,22 @@ class Streams:
         # This month's draws, so a decision read by several mechanisms is drawn once.
         self._cache: dict[tuple[str, str, int, int], np.ndarray] = {}
         self._cache_month: int | None = None
+        self._pending: dict[tuple[str, str, int, int], Future[np.ndarray]] = {}  # normals being drawn
 
-    def _cached(self, kind: str, decision: str, month: int, n: int, cache: bool = True) -> np.ndarray:
+    def _roll(self, month: int) -> None:
         if month != self._cache_month:
             self._cache.clear()
+            self._pending.clear()
             self._cache_month = month
+
+    def _cached(self, kind: str, decision: str, month: int, n: int, cache: bool = True) -> np.ndarray:
+        self._roll(month)
         key = (kind, decision, month, n)
         out = self._cache.get(key)
+        if out is None and key in self._pending:
+            out = self._pending.pop(key).result()
+            if cache:
+                self._cache[key] = out
         if out is None:
             if kind == "u":
                 out = np.empty(n)
@@ -137,9 +161,7 @@ class Streams:
     def below(self, decision: str, month: int, n: int, p: float) -> np.ndarray:
         """Booleans uniform(decision, month, n) < p, drawn once a month like `uniform` (read-only),
         without keeping the uniforms: for a decision every reader compares with the same p."""
-        if month != self._cache_month:
-            self._cache.clear()
-            self._cache_month = month
+        self._roll(month)
         key = (f"b{p!r}", decision, month, n)
         out = self._cache.get(key)
         if out is None:
@@ -157,3 +179,21 @@ class Streams:
     def normal(self, decision: str, month: int, n: int, cache: bool = True) -> np.ndarray:
         """n standard normal draws, slot-indexed like `uniform`. Read-only."""
         return self._cached("n", decision, month, n, cache)
+
+    def prefetch_normal(self, decision: str, month: int, n: int) -> None:
+        """Start drawing `normal(decision, month, n)` on a background thread, so that a later call
+        finds it drawn (the same numbers: the draw is the same, only earlier)."""
+        global _drawer
+        self._roll(month)
+        key = ("n", decision, month, n)
+        if key in self._cache or key in self._pending:
+            return
+        if _drawer is None:
+            _drawer = ThreadPoolExecutor(1, thread_name_prefix="labourlab-draws")
+
+        def draw() -> np.ndarray:
+            out = self.generator(decision, month).standard_normal(n, dtype=np.float64)
+            out.flags.writeable = False
+            return out
+
+        self._pending[key] = _drawer.submit(draw)

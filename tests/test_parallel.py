@@ -146,3 +146,30 @@ def test_glibc_agrees_to_keep_freed_memory() -> None:
 
     assert memory.keep_freed_memory() is True
     assert memory.keep_freed_memory() is True  # asked once, remembered
+
+
+def test_prefetched_normals_are_the_streams_own() -> None:
+    """Normals drawn ahead on the background thread are the ones `normal` draws, and a new month
+    drops what the last one prefetched and never used."""
+    s = Streams(5)
+    s.prefetch_normal("firm_growth", 3, 1000)
+    s.prefetch_normal("unused", 3, 10)
+    got = s.normal("firm_growth", 3, 1000)
+    np.testing.assert_array_equal(got, Streams(5).normal("firm_growth", 3, 1000))
+    assert not got.flags.writeable
+    s.normal("firm_growth", 4, 10)
+    assert not s._pending
+
+
+def test_a_forked_child_starts_without_its_parents_thread_pools() -> None:
+    """A forked child forgets its parent's thread pools (their threads do not exist there)."""
+    import os
+
+    parallel.map_blocks(lambda lo, hi: None, 1)
+    pid = os.fork()
+    if pid == 0:  # the child: no pool and no drawer inherited
+        from simulation import rng
+
+        os._exit(0 if parallel._pool is None and rng._drawer is None else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

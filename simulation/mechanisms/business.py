@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation import parallel
 from simulation.config import Params
 from simulation.firms import AGE_YEAR_BINS, Firms, age_profile, death_hazard
 from simulation.mechanisms import _kernels, matching
@@ -84,6 +85,15 @@ def life_table(firms: Firms, die: np.ndarray, flows: dict[str, np.ndarray], n_di
             flows[f"{name}_{label}"] += counts[:, i]
 
 
+def prefetch_draws(firms: Firms, births_per_month: np.ndarray, streams: Streams, month: int) -> None:
+    """Start drawing this month's normals for firms' growth shocks and new firms' sizes in the
+    background (`Streams.prefetch_normal`): `step` then finds them drawn. The number of births
+    comes from the month's own draws, so it is known now."""
+    n_births = stochastic_round(births_per_month, streams.uniform("firm_birth", month, births_per_month.shape[0]))
+    streams.prefetch_normal("firm_growth", month, firms.n_used)
+    streams.prefetch_normal("firm_birth_size", month, firms.n_used + int(n_births.sum()))
+
+
 def step(
     people: People,
     firms: Firms,
@@ -113,22 +123,29 @@ def step(
         firms.alive[die] = False
         firms.target[die] = 0.0
         firms.hub_months[die] = 0
-    # Survivors have lived one more month; the age path below uses the new age, as before.
-    firms.age[firms.alive] += 1
-
     # Desired headcount: potential x age path x a mean-one shock. Hubs raise supported firms'
-    # potential while they support them.
-    small = firms.alive & ~firms.large
-    small_rows = np.flatnonzero(small)
+    # potential while they support them. Every firm row's update is its own, so blocks of firm
+    # rows run on threads.
     z = streams.normal("firm_growth", month, firms.n_used)  # small firms are in used slots
     sd = params.firm_growth_sd
-    firms.shock[small_rows] = firms.shock[small_rows] + sd * z[small_rows] - 0.5 * sd * sd
     supported = firms.hub_months > 0
-    # Age paths of the rows that use them (small firms; hub-supported ones are small too).
     profile = np.zeros(firms.capacity)
-    rows = np.flatnonzero(small | supported)
-    profile[rows] = age_profile(firms.age[rows], potential_scale[firms.district[rows]], params)
+
+    def grow(lo: int, hi: int) -> np.ndarray:
+        # Survivors have lived one more month; the age path below uses the new age.
+        alive = firms.alive[lo:hi]
+        firms.age[lo:hi][alive] += 1
+        small = alive & ~firms.large[lo:hi]
+        rows = lo + np.flatnonzero(small)
+        firms.shock[rows] = firms.shock[rows] + sd * z[rows] - 0.5 * sd * sd
+        # Age paths of the rows that use them (small firms; hub-supported ones are small too).
+        path = lo + np.flatnonzero(small | supported[lo:hi])
+        profile[path] = age_profile(firms.age[path], potential_scale[firms.district[path]], params)
+        return rows
+
+    small_rows = np.concatenate(parallel.map_blocks(grow, firms.capacity))
     if supported.any():
+        small = firms.alive & ~firms.large
         uplift = (1.0 + params.hub_growth_uplift_annual) ** (1 / 12) - 1.0
         extra = np.bincount(
             firms.district[supported], weights=(firms.potential * profile)[supported] * uplift, minlength=n_districts
@@ -141,10 +158,18 @@ def step(
         base = np.bincount(firms.district[others], weights=(firms.potential * profile)[others], minlength=n_districts)
         cut = np.clip(params.hub_displacement * extra / np.maximum(base, 1e-12), 0.0, 0.5)
         firms.potential[others] *= 1.0 - cut[firms.district[others]]
-    firms.target[small_rows] = firms.potential[small_rows] * profile[small_rows] * np.exp(firms.shock[small_rows])
+    excess = np.empty(firms.capacity, dtype=np.int64)
+
+    def settle(lo: int, hi: int) -> None:
+        rows = small_rows[np.searchsorted(small_rows, lo) : np.searchsorted(small_rows, hi)]
+        firms.target[rows] = firms.potential[rows] * profile[rows] * np.exp(firms.shock[rows])
+        # Headcount above the desired size is laid off.
+        t = firms.target[lo:hi]
+        excess[lo:hi] = np.where(firms.alive[lo:hi], firms.size[lo:hi] - np.floor(t + 0.5).astype(np.int64), 0)
+
+    parallel.map_blocks(settle, firms.capacity)
 
     # Workers of dying firms become unemployed (or move job, below).
-    excess = np.where(firms.alive, firms.size - np.floor(firms.target + 0.5).astype(np.int64), 0)
     shrinking = excess > 0
     leaving, at_risk = employed_at(
         people.status, people.employer, die, dying_jobs, shrinking, int(firms.size[shrinking].sum())

@@ -118,6 +118,11 @@ def step(
     people.barrier[ill_rows] = np.maximum(people.barrier[ill_rows], new_barrier).astype(np.float32)
 
 
+def prefetch_draws(streams: Streams, month: int, birthday_rows: np.ndarray) -> None:
+    """Start drawing this month's school leavers' skills in the background (see `age`)."""
+    streams.prefetch_normal("newcomer_skill", month, birthday_rows.size)
+
+
 def age(
     people: People,
     firms: Firms,

@@ -114,8 +114,7 @@ def allocate_hours(
 
 def water_fill(levels: np.ndarray, budget: float) -> np.ndarray:
     """x_i = max(0, levels_i - L) with sum(x) = budget, exactly (sort, then one pass)."""
-    order = np.argsort(-levels, kind="stable")
-    top = levels[order]
+    top = -np.sort(-levels)  # descending (the values only: ties are equal, so order among them is moot)
     k = np.arange(1, top.size + 1)
     level = (np.cumsum(top) - budget) / k  # L if the top k share the budget
     # The right k is the largest whose level lies below its own k-th value.
