@@ -32,6 +32,25 @@ def _vacancies(target: np.ndarray, size: np.ndarray, alive: np.ndarray) -> np.nd
     return out
 
 
+@numba.njit(cache=True, nogil=True)
+def _hiring(target: np.ndarray, size: np.ndarray, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows with open posts, in order, and their posts (`_vacancies` where it is positive),
+    without an array over every row."""
+    k = 0
+    for j in range(target.shape[0]):
+        k += alive[j] & (np.int64(np.floor(target[j] + 0.5)) - size[j] > 0)
+    rows = np.empty(k, dtype=np.int64)
+    vac = np.empty(k, dtype=np.int64)
+    k = 0
+    for j in range(target.shape[0]):
+        v = np.int64(np.floor(target[j] + 0.5)) - size[j]
+        if alive[j] and v > 0:
+            rows[k] = j
+            vac[k] = v
+            k += 1
+    return rows, vac
+
+
 @dataclass
 class Firms:
     district: np.ndarray  # int16
@@ -46,6 +65,9 @@ class Firms:
     hub_months: np.ndarray  # int16, months of enterprise-hub support left
     ever_supported: np.ndarray  # bool
     n_used: int = 0  # slots ever occupied; births take slots from here on
+    # Markets people search in, set by the model (0: not known, worked out from people's markets).
+    # A plain class attribute, not a field: not state to copy or compare, only a saved count.
+    n_markets = 0
 
     @property
     def capacity(self) -> int:
@@ -54,6 +76,11 @@ class Firms:
     def vacancies(self) -> np.ndarray:
         """Open posts: desired minus actual headcount, for living firms."""
         return _vacancies(self.target, self.size, self.alive)
+
+    def hiring(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of firms with open posts (in order) and their open posts: where
+        `vacancies()` is positive, without an array over every row."""
+        return _hiring(self.target, self.size, self.alive)
 
     def grow(self, extra: int) -> None:
         """Add `extra` empty (dead) slots."""

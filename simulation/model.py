@@ -135,6 +135,7 @@ class LabourMarketModel(mesa.Model):
         self.firms, self.potential_scale = create_firms(
             place, p, self.ppa, self.streams, n_emp, vacancies, self.district_market
         )
+        self.firms.n_markets = int(self.person_market.max()) + 1  # what matching would work out each time
         self._assign_initial_employers()
 
         self.births_per_month = business.replacement_births(self.firms, self.n_districts, p)
@@ -444,6 +445,7 @@ class LabourMarketModel(mesa.Model):
         # Stocks by district, counted in one pass after this month's accounts (nothing moves after).
         c = self.counts * k
         small = firms.alive & ~firms.large
+        hiring, vacancies = firms.hiring()
         row: dict[str, np.ndarray] = {
             "month": np.full(nd, self.month + 1, dtype=np.int32),
             "district": np.arange(nd, dtype=np.int16),
@@ -455,7 +457,7 @@ class LabourMarketModel(mesa.Model):
             "claimants_jsa": c[:, 4],
             "claimants_esa": c[:, 5],
             "participants": c[:, 6],
-            "vacancies": np.bincount(firms.district, weights=firms.vacancies(), minlength=nd) * k,
+            "vacancies": np.bincount(firms.district[hiring], weights=vacancies, minlength=nd) * k,
             "small_firms": np.bincount(firms.district[small], minlength=nd) * k,
             "small_firm_jobs": np.bincount(firms.district[small], weights=firms.size[small], minlength=nd) * k,
             "hub_supported_firms": hub_supported_rows * k,

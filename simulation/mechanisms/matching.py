@@ -167,9 +167,9 @@ def step(
     n_districts: int,
 ) -> np.ndarray:
     """Match searchers to vacancies; returns the per-weight job-finding rate of each market."""
-    n_markets = int(person_market.max()) + 1 if person_market.size else 0
-    vac = firms.vacancies()
-    v_m = np.bincount(firms.market, weights=vac, minlength=n_markets).astype(np.int64)
+    n_markets = market_count(firms, person_market)
+    hiring, vac = firms.hiring()
+    v_m = np.bincount(firms.market[hiring], weights=vac, minlength=n_markets).astype(np.int64)
     # Only people out of work search: the employed have weight zero, add nothing to a market's
     # searchers and cannot be hired, so weights are worked out for searchers alone.
     searchers = parallel.flatnonzero(lambda lo, hi: people.status[lo:hi] != EMPLOYED, people.n)
@@ -227,6 +227,13 @@ def count_by_duration(people: People, hired_from_u: np.ndarray, flows: dict[str,
             flows[f"{name}_{label}"] += counts[:, i]
 
 
+def market_count(firms: Firms, person_market: np.ndarray) -> int:
+    """How many markets people search in (the model records it on `firms` once)."""
+    if firms.n_markets:
+        return firms.n_markets
+    return int(person_market.max()) + 1 if person_market.size else 0
+
+
 def take_posts(
     firms: Firms,
     candidates: np.ndarray,
@@ -240,11 +247,10 @@ def take_posts(
     than the market's vacancies. Posts are shared among firms in proportion to their vacancies:
     firm j's k-th post has key (k + u_j) / v_j, and each market fills its smallest keys.
     Returns the candidates placed (sorted by market, then priority) and the firm of each."""
-    n_markets = int(person_market.max()) + 1 if person_market.size else 0
+    n_markets = market_count(firms, person_market)
     # Only firms with open posts take part (most rows are dead or full): worked out once.
-    vac = firms.vacancies()
-    hiring = np.flatnonzero(vac > 0)
-    vac, market = vac[hiring], firms.market[hiring]
+    hiring, vac = firms.hiring()
+    market = firms.market[hiring]
     v_m = np.bincount(market, weights=vac, minlength=n_markets).astype(np.int64)
     cand_market = person_market[candidates]
     order = sort_by_group_then_key(cand_market, priority)
