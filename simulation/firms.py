@@ -79,8 +79,9 @@ class Firms:
 
     def hiring(self) -> tuple[np.ndarray, np.ndarray]:
         """The rows of firms with open posts (in order) and their open posts: where
-        `vacancies()` is positive, without an array over every row."""
-        return _hiring(self.target, self.size, self.alive)
+        `vacancies()` is positive, without an array over every row. Slots not yet used are dead."""
+        n = self.n_used or self.capacity  # (a table built without n_used: every row)
+        return _hiring(self.target[:n], self.size[:n], self.alive[:n])
 
     def grow(self, extra: int) -> None:
         """Add `extra` empty (dead) slots."""
