@@ -42,6 +42,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from simulation.config import ConfigError
+from simulation.parallel import DRAW_THREAD
 
 RESTARTS = 2  # fresh process pools after a worker process dies, before giving up on its runs
 CONNECT_TIMEOUT = 10.0  # seconds to reach a dask scheduler
@@ -168,7 +169,11 @@ class LocalExecutor:
         warm), else forkserver, whose server imports and warms the model once."""
         if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
             warm_worker()
-            return multiprocessing.get_context("fork")
+            for t in threading.enumerate():  # draws the warm-up started and never read end by themselves
+                if t.name == DRAW_THREAD:
+                    t.join()
+            if threading.active_count() == 1:
+                return multiprocessing.get_context("fork")
         context = multiprocessing.get_context("forkserver")
         # Importing this module in the fork server runs warm_worker there (see the end of the
         # module). Has an effect only before this process's fork server first starts.

@@ -29,6 +29,7 @@ ALIGN = 1 << 16  # block edges are multiples of this (the random-number chunk), 
 MIN_BLOCK = 1 << 17  # rows per thread below which threads are not worth starting
 
 _PREFIX = "labourlab-block"
+DRAW_THREAD = "labourlab-draws"  # the name of threads drawing normals ahead (`Streams.prefetch_normal`)
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _lock = threading.Lock()

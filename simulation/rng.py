@@ -18,31 +18,19 @@ row) with splitmix64, so it has the same by-slot property at the cost of only th
 from __future__ import annotations
 
 import hashlib
-import os
+import threading
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 import numba
 import numpy as np
 
 from simulation import parallel
+from simulation.parallel import DRAW_THREAD
 
 CHUNK = 1 << 16  # draws per block in `uniform_chunks`: small enough to stay in cache
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-# One background thread that draws normals ahead of need (`Streams.prefetch_normal`): a normal
-# stream cannot be split into blocks, but numpy draws it without the GIL, so it can be drawn
-# while the month's other work goes on.
-_drawer: ThreadPoolExecutor | None = None
-
-
-def _forget_drawer() -> None:
-    global _drawer
-    _drawer = None  # a forked child has none of its parent's threads
-
-
-os.register_at_fork(after_in_child=_forget_drawer)
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -181,19 +169,24 @@ class Streams:
         return self._cached("n", decision, month, n, cache)
 
     def prefetch_normal(self, decision: str, month: int, n: int) -> None:
-        """Start drawing `normal(decision, month, n)` on a background thread, so that a later call
-        finds it drawn (the same numbers: the draw is the same, only earlier)."""
-        global _drawer
+        """Start drawing `normal(decision, month, n)` on a thread of its own, so that a later call
+        finds it drawn (the same numbers: the draw is the same, only earlier). A normal stream
+        cannot be split into blocks, but numpy draws it without the GIL, so it is drawn while the
+        month's other work goes on. The thread ends with its draw (none is kept: a process with
+        no other thread can fork its workers, `executors.LocalExecutor`)."""
         self._roll(month)
         key = ("n", decision, month, n)
         if key in self._cache or key in self._pending:
             return
-        if _drawer is None:
-            _drawer = ThreadPoolExecutor(1, thread_name_prefix="labourlab-draws")
+        future: Future[np.ndarray] = Future()
 
-        def draw() -> np.ndarray:
-            out = self.generator(decision, month).standard_normal(n, dtype=np.float64)
-            out.flags.writeable = False
-            return out
+        def draw() -> None:
+            try:
+                out = self.generator(decision, month).standard_normal(n, dtype=np.float64)
+                out.flags.writeable = False
+                future.set_result(out)
+            except BaseException as e:  # handed to whoever reads the draw
+                future.set_exception(e)
 
-        self._pending[key] = _drawer.submit(draw)
+        threading.Thread(target=draw, name=DRAW_THREAD, daemon=True).start()
+        self._pending[key] = future
