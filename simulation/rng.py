@@ -17,6 +17,7 @@ row) with splitmix64, so it has the same by-slot property at the cost of only th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from simulation import parallel
 from simulation.parallel import DRAW_THREAD
 
 CHUNK = 1 << 16  # draws per block in `uniform_chunks`: small enough to stay in cache
+PREFETCH_MIN = 1 << 17  # normals below which `prefetch_normal` leaves the draw to when it is read
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -59,6 +61,7 @@ def _uniform_at(rows: np.ndarray, key: np.uint64) -> np.ndarray:
     return out
 
 
+@functools.cache
 def stable_hash(name: str) -> int:
     """A 32-bit hash of a decision's name that is the same on every machine and Python run."""
     return int.from_bytes(hashlib.blake2s(name.encode("utf-8"), digest_size=4).digest(), "little")
@@ -176,8 +179,8 @@ class Streams:
         no other thread can fork its workers, `executors.LocalExecutor`)."""
         self._roll(month)
         key = ("n", decision, month, n)
-        if key in self._cache or key in self._pending:
-            return
+        if n < PREFETCH_MIN or key in self._cache or key in self._pending:
+            return  # (small draws cost less than starting a thread)
         future: Future[np.ndarray] = Future()
 
         def draw() -> None:

@@ -21,7 +21,7 @@ from simulation.config import ConfigError, make_scenario
 from simulation.mechanisms import _util, matching
 from simulation.model import LabourMarketModel
 from simulation.people import EMPLOYED, INACTIVE, UNEMPLOYED, People
-from simulation.rng import Streams
+from simulation.rng import PREFETCH_MIN, Streams
 
 
 @settings(max_examples=200, deadline=None)
@@ -151,23 +151,39 @@ def test_glibc_agrees_to_keep_freed_memory() -> None:
 def test_prefetched_normals_are_the_streams_own() -> None:
     """Normals drawn ahead on the background thread are the ones `normal` draws, and a new month
     drops what the last one prefetched and never used."""
-    s = Streams(5)
-    s.prefetch_normal("firm_growth", 3, 1000)
-    s.prefetch_normal("unused", 3, 10)
-    got = s.normal("firm_growth", 3, 1000)
-    np.testing.assert_array_equal(got, Streams(5).normal("firm_growth", 3, 1000))
+    s, n = Streams(5), PREFETCH_MIN
+    s.prefetch_normal("firm_growth", 3, n)
+    s.prefetch_normal("unused", 3, n)
+    assert len(s._pending) == 2
+    got = s.normal("firm_growth", 3, n)
+    np.testing.assert_array_equal(got, Streams(5).normal("firm_growth", 3, n))
     assert not got.flags.writeable
     s.normal("firm_growth", 4, 10)
     assert not s._pending
 
 
 def test_a_forked_child_starts_without_its_parents_thread_pools() -> None:
-    """A forked child forgets its parent's thread pools (their threads do not exist there)."""
+    """A child forked from a process whose pool has threads forgets that pool (its threads do not
+    exist in the child, so using it would hang) and starts its own. Run in a fresh interpreter,
+    so the fork happens with a pool known to be alive and nothing else of this session's."""
     import os
+    import subprocess
 
-    parallel.map_blocks(lambda lo, hi: None, 1)
-    pid = os.fork()
-    if pid == 0:  # the child: no pool and no drawer inherited
-        os._exit(0 if parallel._pool is None else 1)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    code = """
+import os, warnings
+warnings.simplefilter("ignore")  # forking with live threads is the case being tested
+from simulation import parallel
+parallel.MIN_BLOCK, parallel.ALIGN = 1, 1
+parallel.map_blocks(lambda lo, hi: None, 8)
+assert parallel._pool is not None
+pid = os.fork()
+if pid == 0:
+    forgot = parallel._pool is None
+    ran = parallel.map_blocks(lambda lo, hi: hi - lo, 8) == [4, 4]  # a fresh pool of its own
+    os._exit(0 if forgot and ran else 1)
+_, status = os.waitpid(pid, 0)
+raise SystemExit(os.waitstatus_to_exitcode(status))
+"""
+    env = dict(os.environ, LABOURLAB_THREADS="2")
+    done = subprocess.run([sys.executable, "-c", code], env=env, timeout=60)
+    assert done.returncode == 0
