@@ -130,16 +130,19 @@ def search_weights_fast(people: People, params: Params, rows: np.ndarray) -> np.
     return out
 
 
-def weights_by_block(people: People, params: Params, rows: np.ndarray) -> np.ndarray:
-    """`search_weights` of these rows (sorted), worked out a block of rows per thread: each
-    weight is a product of per-row factors, so splitting the rows changes nothing."""
+def searchers_and_weights(people: People, params: Params) -> tuple[np.ndarray, np.ndarray]:
+    """The rows out of work (in order) and their `search_weights`, a block of rows per thread
+    (found and weighed while the block is in cache): each weight is a product of per-row factors,
+    so splitting the rows changes nothing."""
 
-    def block(lo: int, hi: int) -> np.ndarray:
-        a, b = np.searchsorted(rows, (lo, hi))
-        return search_weights_fast(people, params, rows[a:b])
+    def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = lo + np.flatnonzero(people.status[lo:hi] != EMPLOYED)
+        return rows, search_weights_fast(people, params, rows)
 
     parts = parallel.map_blocks(block, people.n)
-    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([r for r, _ in parts]), np.concatenate([w for _, w in parts])
 
 
 def market_rates(
@@ -172,8 +175,7 @@ def step(
     v_m = np.bincount(firms.market[hiring], weights=vac, minlength=n_markets).astype(np.int64)
     # Only people out of work search: the employed have weight zero, add nothing to a market's
     # searchers and cannot be hired, so weights are worked out for searchers alone.
-    searchers = parallel.flatnonzero(lambda lo, hi: people.status[lo:hi] != EMPLOYED, people.n)
-    w = weights_by_block(people, params, searchers)
+    searchers, w = searchers_and_weights(people, params)
     market = person_market[searchers]
     _, q = market_rates(w, v_m, market, params)
 
