@@ -9,7 +9,8 @@ and `--months` policy months with the model's per-mechanism timers on, and print
   machine shared with other jobs, CPU time is what the run itself cost);
 - peak resident memory of the process (ru_maxrss) and its resident memory after imports;
 - bytes of state per person (the People arrays plus the model's per-person arrays) and per firm row;
-- seconds per month by mechanism over the policy months (`LabourMarketModel(timers=True)`).
+- seconds per month by mechanism over the policy months (`LabourMarketModel(timers=True)`);
+- the fastest, median and slowest month (wall), which show how steady the machine was.
 
     python benchmarks/england.py [--scale 1] [--months 60] [--burn-in 24] [--regime centralised] [--json out.json]
 
@@ -69,9 +70,13 @@ def run(scale: float, months: int, burn_in: int, regime: str, seed: int) -> dict
     gc.collect()
     gc.disable()
     t0, c0 = time.perf_counter(), time.process_time()
+    month_s = []
     while model.running:
+        t1 = time.perf_counter()
         model.step()
+        month_s.append(time.perf_counter() - t1)
     steps_s, steps_cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    month_s = month_s[: model.months]  # the last call only finds the run over
     gc.enable()
     n = model.people.n
     return {
@@ -92,6 +97,7 @@ def run(scale: float, months: int, burn_in: int, regime: str, seed: int) -> dict
         "setup_cpu_s": build["setup_cpu"],
         "burn_in_cpu_s": build["burn_in_cpu"],
         "steps_cpu_s": steps_cpu_s,
+        "month_s": month_s,
         "ns_per_person_month": steps_s / (n * months) * 1e9,
         "peak_rss_bytes": maxrss_bytes(),
         "rss_after_imports_bytes": rss_imports,
@@ -99,6 +105,13 @@ def run(scale: float, months: int, burn_in: int, regime: str, seed: int) -> dict
         "bytes_per_firm_row": model.firms.nbytes() / model.firms.capacity,
         "mechanism_s": dict(model.timers),
     }
+
+
+def spread(month_s: list[float]) -> str:
+    """The fastest, median and slowest month: a median near the fastest says the machine held
+    steady through the run; a shared machine's slow spells show as a median well above it."""
+    m = sorted(month_s)
+    return f"{m[0]:.2f} / {m[len(m) // 2]:.2f} / {m[-1]:.2f}" if m else ""
 
 
 def report(r: dict[str, Any]) -> str:
@@ -114,6 +127,7 @@ def report(r: dict[str, Any]) -> str:
             [f"burn-in s ({r['burn_in']} months)", f"{r['burn_in_s']:.1f} ({r['burn_in_cpu_s']:.1f})", ""],
             [f"steps s ({r['months']} months)", f"{r['steps_s']:.1f} ({r['steps_cpu_s']:.1f})", "< 60"],
             ["s per month", f"{r['steps_s'] / r['months']:.2f} ({r['steps_cpu_s'] / r['months']:.2f})", ""],
+            ["s per month: fastest / median / slowest (wall)", spread(r["month_s"]), ""],
             [
                 "ns per person-month",
                 f"{r['ns_per_person_month']:.1f} ({r['steps_cpu_s'] / (r['people'] * r['months']) * 1e9:.1f})",
