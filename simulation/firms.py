@@ -51,6 +51,21 @@ def _hiring(target: np.ndarray, size: np.ndarray, alive: np.ndarray) -> tuple[np
     return rows, vac
 
 
+@numba.njit(cache=True, nogil=True)
+def _small_firm_stocks(
+    district: np.ndarray, alive: np.ndarray, large: np.ndarray, size: np.ndarray, n_districts: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Living small firms and their jobs by district, in one pass (np.bincount's counts and sums:
+    the sums are of whole numbers, so exact)."""
+    count = np.zeros(n_districts, dtype=np.int64)
+    jobs = np.zeros(n_districts, dtype=np.float64)
+    for j in range(district.shape[0]):
+        if alive[j] and not large[j]:
+            count[district[j]] += 1
+            jobs[district[j]] += size[j]
+    return count, jobs
+
+
 @dataclass
 class Firms:
     district: np.ndarray  # int16
@@ -87,6 +102,11 @@ class Firms:
         """Add `extra` empty (dead) slots."""
         for name, arr in self.arrays().items():
             setattr(self, name, np.concatenate([arr, np.zeros(extra, dtype=arr.dtype)]))
+
+    def small_firm_stocks(self, n_districts: int) -> tuple[np.ndarray, np.ndarray]:
+        """Living small firms, and the people they employ, by district."""
+        n = self.n_used or self.capacity
+        return _small_firm_stocks(self.district[:n], self.alive[:n], self.large[:n], self.size[:n], n_districts)
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "n_used"}

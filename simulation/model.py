@@ -444,8 +444,8 @@ class LabourMarketModel(mesa.Model):
 
         # Stocks by district, counted in one pass after this month's accounts (nothing moves after).
         c = self.counts * k
-        small = firms.alive & ~firms.large
         hiring, vacancies = firms.hiring()
+        small_firms, small_firm_jobs = firms.small_firm_stocks(nd)
         row: dict[str, np.ndarray] = {
             "month": np.full(nd, self.month + 1, dtype=np.int32),
             "district": np.arange(nd, dtype=np.int16),
@@ -458,8 +458,8 @@ class LabourMarketModel(mesa.Model):
             "claimants_esa": c[:, 5],
             "participants": c[:, 6],
             "vacancies": np.bincount(firms.district[hiring], weights=vacancies, minlength=nd) * k,
-            "small_firms": np.bincount(firms.district[small], minlength=nd) * k,
-            "small_firm_jobs": np.bincount(firms.district[small], weights=firms.size[small], minlength=nd) * k,
+            "small_firms": small_firms * k,
+            "small_firm_jobs": small_firm_jobs * k,
             "hub_supported_firms": hub_supported_rows * k,
             # Jobs reaching six continuous months this month, whoever holds them.
             "sustained_jobs": c[:, 7],

@@ -124,6 +124,24 @@ class Streams:
         for draws read once, such as the starting population's)."""
         return self._cached("u", decision, month, n, cache)
 
+    def uniform_rows(self, decision: str, month: int, rows: np.ndarray) -> np.ndarray:
+        """uniform(decision, month, n)[rows] for sorted rows (n past the last), without the whole
+        array: the stream is read a block at a time and only these rows' draws are kept. For a
+        stream of which a month reads a few rows once (each firm's post offset in a fill)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty(rows.shape[0])
+        if rows.size == 0:
+            return out
+        n = int(rows[-1]) + 1
+
+        def fill(lo: int, hi: int) -> None:
+            for start, u in self.uniform_chunks(decision, month, n, lo, hi):
+                a, b = np.searchsorted(rows, (start, start + u.shape[0]))
+                out[a:b] = u[rows[a:b] - start]
+
+        parallel.map_blocks(fill, n)
+        return out
+
     def uniform_at(self, decision: str, month: int, rows: np.ndarray) -> np.ndarray:
         """Uniforms in [0, 1) for the given rows only: row i always gets the same number for
         this (seed, decision, month), whichever other rows are asked for."""

@@ -187,3 +187,16 @@ raise SystemExit(os.waitstatus_to_exitcode(status))
     env = dict(os.environ, LABOURLAB_THREADS="2")
     done = subprocess.run([sys.executable, "-c", code], env=env, timeout=60)
     assert done.returncode == 0
+
+
+@pytest.mark.parametrize("n", [1, 70_000, 300_000])
+def test_uniform_rows_are_the_streams_own_at_those_rows(n: int, monkeypatch) -> None:
+    """`uniform_rows` reads the stream a block at a time and keeps only the rows asked for: the
+    numbers must be those of the whole array at those rows, on any number of threads."""
+    monkeypatch.setenv("LABOURLAB_THREADS", "3")
+    monkeypatch.setattr(parallel, "MIN_BLOCK", 1000)
+    rows = np.flatnonzero(np.random.default_rng(n).random(n) < 0.05)
+    rows = np.append(rows, n - 1)  # the last row, so the stream has n draws
+    want = Streams(9).uniform("vacancy_fill", 2, n)[rows]
+    np.testing.assert_array_equal(Streams(9).uniform_rows("vacancy_fill", 2, rows), want)
+    assert Streams(9).uniform_rows("vacancy_fill", 2, np.zeros(0, dtype=np.int64)).size == 0

@@ -152,13 +152,12 @@ def age(
     people.wage[rows] = 0
     set_claim(people, rows, NO_BENEFIT)
     n = birthday_rows.size
+    at = np.flatnonzero(retiring)  # positions in the birthday list, which index the draws
     people.skill[rows] = (streams.normal("newcomer_skill", month, n)[retiring] * params.skill_sd).astype(np.float32)
-    people.barrier[rows] = (0.2 * streams.uniform("newcomer_barrier", month, n)[retiring]).astype(np.float32)
-    people.complex_needs[rows] = (
-        streams.uniform("newcomer_complex", month, n)[retiring] < params.complex_needs_share_other
-    )
+    people.barrier[rows] = (0.2 * streams.uniform_rows("newcomer_barrier", month, at)).astype(np.float32)
+    people.complex_needs[rows] = streams.uniform_rows("newcomer_complex", month, at) < params.complex_needs_share_other
     # Schools-employers links: the covered share of school leavers has met employers 4+ times.
-    people.employer_contacts[rows] = streams.uniform("school_links", month, n)[retiring] < school_employer_coverage
+    people.employer_contacts[rows] = streams.uniform_rows("school_links", month, at) < school_employer_coverage
     people.placement_months[rows] = 0
     people.mentor_months[rows] = 0
     leave_programme(people, rows)
