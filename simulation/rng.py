@@ -13,6 +13,11 @@ This follows Starsim's design (Klein et al. 2024, arXiv 2409.02086).
 Decisions that touch only a few rows (who among the displaced moves job to job, which claimants
 a placement picks) use `uniform_at`: a counter-based draw that hashes (seed, decision, month,
 row) with splitmix64, so it has the same by-slot property at the cost of only the rows drawn.
+
+How the streams are read does not change what they are: `uniform_chunks` reads a stream a block
+at a time from any row (threads each read their own rows), `uniform_rows` keeps only some rows'
+draws of a stream without building the whole array, and `prefetch_normal` draws a normal stream
+early on a thread of its own. Each gives the same numbers as `uniform` or `normal`.
 """
 
 from __future__ import annotations

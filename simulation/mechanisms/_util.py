@@ -59,8 +59,9 @@ def pick_per_group(rows: np.ndarray, groups: np.ndarray, key: np.ndarray, quota:
 
 def sort_by_group_then_key(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
     """The permutation np.lexsort((key, groups)) gives (by group, then key, then position), faster:
-    a stable sort by group (a radix sort for small integers), then each group's keys sorted on
-    its own, the groups shared out over threads (numpy's sorts release the GIL, and small sorts
+    when there are few groups of many elements, a stable sort by group (numpy's radix sort, for
+    16-bit ids such as markets), then each group's keys sorted on its own, the groups shared out
+    over threads (numpy's sorts release the GIL, and small sorts
     are cheaper than one large one)."""
     if groups.size < SORT_BLOCK or int(groups.max()) + 1 > groups.size // MIN_GROUP_SIZE:
         # Small, or many small groups (a Python step per group would cost more than it saves).
