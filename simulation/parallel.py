@@ -96,17 +96,6 @@ def map_blocks[T](fn: Callable[[int, int], T], n: int, align: int | None = None)
     return _run(fn, blocks(n, align))
 
 
-def copy(a: np.ndarray) -> np.ndarray:
-    """A copy of a one-dimensional array, a block per thread."""
-    out = np.empty_like(a)
-
-    def block(lo: int, hi: int) -> None:
-        out[lo:hi] = a[lo:hi]
-
-    map_blocks(block, a.shape[0])
-    return out
-
-
 def rows_where(kernel: Callable[..., np.ndarray], n: int, arrays: tuple[np.ndarray, ...], *args: object) -> np.ndarray:
     """The rows (in order) that `kernel(*block_of_each_array, *args)` returns for each block of
     rows, shifted to whole-array row numbers and joined in block order."""
