@@ -11,8 +11,8 @@ pure function of its task, so it gives identical files on any executor.
   (a progress bar's or dask's threads are running, and forking a threaded process can deadlock)
   they come from a fork server, which imports and warms the model once (about 1.3 s). The command
   line starts the pool before its progress bar, so it forks. The pool is kept across `run` calls
-  (calibration calls `run` once per batch). If a worker process dies (killed, out of memory) the pool breaks; the
-  unfinished tasks are resubmitted to a fresh pool, at most `RESTARTS` times, before they are
+  (calibration calls `run` once per batch). If a worker process dies (killed, out of memory) the
+  pool breaks; the unfinished tasks are resubmitted to a fresh pool, at most `RESTARTS` times, before they are
   reported as failed.
 - `DaskExecutor`: a `dask.distributed.Client` on a `LocalCluster` (processes, one thread each), or
   on an existing scheduler by address. A worker plugin warms each worker once when it joins.

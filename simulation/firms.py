@@ -21,21 +21,9 @@ from simulation.rng import Streams
 
 
 @numba.njit(cache=True, nogil=True)
-def _vacancies(target: np.ndarray, size: np.ndarray, alive: np.ndarray) -> np.ndarray:
-    """max(0, round-half-up(target) - size) for living firms, 0 for dead ones, in one pass."""
-    out = np.zeros(target.shape[0], dtype=np.int64)
-    for j in range(target.shape[0]):
-        if alive[j]:
-            v = np.int64(np.floor(target[j] + 0.5)) - size[j]
-            if v > 0:
-                out[j] = v
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
 def _hiring(target: np.ndarray, size: np.ndarray, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The rows with open posts, in order, and their posts (`_vacancies` where it is positive),
-    without an array over every row."""
+    """The rows of living firms with open posts (round-half-up target above headcount), in order,
+    and their open posts, without an array over every row."""
     k = 0
     for j in range(target.shape[0]):
         k += alive[j] & (np.int64(np.floor(target[j] + 0.5)) - size[j] > 0)
@@ -88,14 +76,23 @@ class Firms:
     def capacity(self) -> int:
         return int(self.alive.shape[0])
 
+    @property
+    def used(self) -> int:
+        """Slots to look at: those ever used (the rest are dead); every row of a table built
+        without n_used."""
+        return self.n_used or self.capacity
+
     def vacancies(self) -> np.ndarray:
-        """Open posts: desired minus actual headcount, for living firms."""
-        return _vacancies(self.target, self.size, self.alive)
+        """Open posts of every row: desired minus actual headcount, for living firms, else 0."""
+        out = np.zeros(self.capacity, dtype=np.int64)
+        rows, vac = self.hiring()
+        out[rows] = vac
+        return out
 
     def hiring(self) -> tuple[np.ndarray, np.ndarray]:
-        """The rows of firms with open posts (in order) and their open posts: where
-        `vacancies()` is positive, without an array over every row. Slots not yet used are dead."""
-        n = self.n_used or self.capacity  # (a table built without n_used: every row)
+        """The rows of firms with open posts (in order) and their open posts: where `vacancies()`
+        is positive, without an array over every row."""
+        n = self.used
         return _hiring(self.target[:n], self.size[:n], self.alive[:n])
 
     def grow(self, extra: int) -> None:
@@ -105,7 +102,7 @@ class Firms:
 
     def small_firm_stocks(self, n_districts: int) -> tuple[np.ndarray, np.ndarray]:
         """Living small firms, and the people they employ, by district."""
-        n = self.n_used or self.capacity
+        n = self.used
         return _small_firm_stocks(self.district[:n], self.alive[:n], self.large[:n], self.size[:n], n_districts)
 
     def arrays(self) -> dict[str, np.ndarray]:

@@ -31,7 +31,7 @@ class CohortTracker:
         self.months = months
         self.ppa = ppa
 
-    def update(self, people: People, month: int, offsets: np.ndarray | None = None) -> None:
+    def update(self, people: People, month: int, offsets: np.ndarray) -> None:
         """Call after providers have acted in policy month `month` (0-based): who enters a cohort
         (and is referred: on a programme now), and who in a cohort reaches an official outcome.
         `offsets` are the first rows of each district (people's rows being in district order)."""
@@ -40,7 +40,7 @@ class CohortTracker:
         # order np.add.at would, so they are the same floats. A district's counts come from its
         # own rows only, so spans of districts run on threads and each count keeps its order.
         def span(a: int, b: int) -> None:
-            lo, hi = (0, people.n) if offsets is None else (int(offsets[a]), int(offsets[b]))
+            lo, hi = int(offsets[a]), int(offsets[b])
             _kernels.cohort_update(
                 month,
                 FOLLOW_UP_MONTHS,
@@ -58,10 +58,7 @@ class CohortTracker:
                 self.outcome,
             )
 
-        if offsets is None:
-            span(0, 0)
-        else:
-            parallel.map_districts(span, offsets)
+        parallel.map_districts(span, offsets)
 
     def frame(self, names: list[str]) -> pd.DataFrame:
         """One row per (cohort month, district, group) with any eligible people."""
