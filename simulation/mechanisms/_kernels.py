@@ -75,9 +75,8 @@ def participation(
     group, age, district = group[start : start + n], age[start : start + n], district[start : start + n]
     claim, ill_mask = claim[start : start + n], ill_mask[start : start + n]
     for i in range(n):
-        j = i
         d = np.uint64(district[i])
-        u = u_participation[j]
+        u = u_participation[i]
         s = status[i]
         # Tests combined with &, not `and`: status is mixed row to row, so branching on it would
         # mispredict; the combined tests are rarely true, so their branches predict well.
@@ -96,7 +95,7 @@ def participation(
             if benefit[i] == NO_BENEFIT and claim[i]:
                 _set_claim(i, benefit, group, age, JSA)
         # Ill health: people out of work start an ESA claim and leave the search.
-        if (status[i] != EMPLOYED) & (benefit[i] != ESA) & (u_ill[j] < esa_onflow[d]):
+        if (status[i] != EMPLOYED) & (benefit[i] != ESA) & (u_ill[i] < esa_onflow[d]):
             if status[i] == UNEMPLOYED:
                 status[i] = INACTIVE
                 u_to_i[d] += 1
