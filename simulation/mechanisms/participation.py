@@ -137,9 +137,8 @@ def age(
     """People whose birthday falls this month (`birthday_rows`) age a year; 65-year-olds retire and
     a school leaver takes each slot. Birthdays are spread over the year so retirements are smooth.
     Draws are indexed by position in the month's birthday list, which never changes for a slot."""
-    people.age[birthday_rows] += 1
-    retiring = people.age[birthday_rows] >= 16 + WORKING_YEARS
-    rows = birthday_rows[retiring]
+    at = _kernels.birthdays(people.age, birthday_rows, 16 + WORKING_YEARS)  # positions of the retiring
+    rows = birthday_rows[at]
     if rows.size == 0:
         return
     employed = rows[people.status[rows] == EMPLOYED]
@@ -151,9 +150,8 @@ def age(
     people.employer[rows] = NO_EMPLOYER
     people.wage[rows] = 0
     set_claim(people, rows, NO_BENEFIT)
-    n = birthday_rows.size
-    at = np.flatnonzero(retiring)  # positions in the birthday list, which index the draws
-    people.skill[rows] = (streams.normal("newcomer_skill", month, n)[retiring] * params.skill_sd).astype(np.float32)
+    n = birthday_rows.size  # positions in the birthday list index the draws
+    people.skill[rows] = (streams.normal("newcomer_skill", month, n)[at] * params.skill_sd).astype(np.float32)
     people.barrier[rows] = (0.2 * streams.uniform_rows("newcomer_barrier", month, at)).astype(np.float32)
     people.complex_needs[rows] = streams.uniform_rows("newcomer_complex", month, at) < params.complex_needs_share_other
     # Schools-employers links: the covered share of school leavers has met employers 4+ times.
