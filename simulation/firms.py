@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 import numba
 import numpy as np
 
+from simulation import parallel
 from simulation.config import Params, PlaceFile
 from simulation.rng import Streams
 
@@ -27,15 +28,16 @@ def _hiring(target: np.ndarray, size: np.ndarray, alive: np.ndarray) -> tuple[np
     k = 0
     for j in range(target.shape[0]):
         k += alive[j] & (np.int64(np.floor(target[j] + 0.5)) - size[j] > 0)
-    rows = np.empty(k, dtype=np.int64)
-    vac = np.empty(k, dtype=np.int64)
+    # One spare slot, so every row can be written and kept only if open (no branch to mispredict).
+    rows = np.empty(k + 1, dtype=np.int64)
+    vac = np.empty(k + 1, dtype=np.int64)
     k = 0
     for j in range(target.shape[0]):
         v = np.int64(np.floor(target[j] + 0.5)) - size[j]
-        if alive[j] and v > 0:
-            rows[k] = j
-            vac[k] = v
-            k += 1
+        rows[k] = j
+        vac[k] = v
+        k += alive[j] & (v > 0)
+    return rows[:k], vac[:k]
     return rows, vac
 
 
@@ -91,9 +93,16 @@ class Firms:
 
     def hiring(self) -> tuple[np.ndarray, np.ndarray]:
         """The rows of firms with open posts (in order) and their open posts: where `vacancies()`
-        is positive, without an array over every row."""
-        n = self.used
-        return _hiring(self.target[:n], self.size[:n], self.alive[:n])
+        is positive, without an array over every row; a block of rows per thread."""
+
+        def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+            rows, vac = _hiring(self.target[lo:hi], self.size[lo:hi], self.alive[lo:hi])
+            return lo + rows, vac
+
+        parts = parallel.map_blocks(block, self.used)
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([r for r, _ in parts]), np.concatenate([v for _, v in parts])
 
     def grow(self, extra: int) -> None:
         """Add `extra` empty (dead) slots."""

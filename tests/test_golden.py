@@ -196,6 +196,48 @@ def test_take_posts_makes_fewer_posts_but_fills_exactly_as_making_all(n_candidat
     assert n_candidates == 0 or got[1].size > 0
 
 
+@pytest.mark.parametrize("min_block", [1, 10**9])  # many blocks (edges anywhere), one block
+def test_hiring_is_where_vacancies_are_positive(min_block: int, monkeypatch) -> None:
+    """Firms.hiring() finds the open posts a block of rows per thread, without a branch; they must
+    be numpy's round-half-up target minus headcount, where positive, for living firms."""
+    monkeypatch.setenv("LABOURLAB_THREADS", "3")
+    monkeypatch.setattr(parallel, "MIN_BLOCK", min_block)
+    monkeypatch.setattr(parallel, "ALIGN", 97)
+    rng = np.random.default_rng(5)
+    n = 10_000
+    size = rng.integers(0, 20, n).astype(np.int32)
+    firms = Firms(
+        district=np.zeros(n, dtype=np.int16),
+        market=np.zeros(n, dtype=np.int16),
+        size=size,
+        target=size + rng.normal(0.0, 2.0, n),
+        potential=np.zeros(n),
+        shock=np.zeros(n),
+        age=np.zeros(n, dtype=np.int32),
+        alive=rng.random(n) < 0.5,
+        large=np.zeros(n, dtype=bool),
+        hub_months=np.zeros(n, dtype=np.int16),
+        ever_supported=np.zeros(n, dtype=bool),
+        n_used=n - 300,  # slots past n_used are never open
+    )
+    v = np.where(firms.alive, np.floor(firms.target + 0.5).astype(np.int64) - size, 0)[: n - 300]
+    rows, vac = firms.hiring()
+    np.testing.assert_array_equal(rows, np.flatnonzero(v > 0))
+    np.testing.assert_array_equal(vac, v[v > 0])
+
+
+def test_birthdays_ages_and_finds_the_retiring_as_numpy() -> None:
+    rng = np.random.default_rng(6)
+    age = rng.integers(16, 66, 50_000).astype(np.int8)
+    rows = np.sort(rng.choice(age.size, 4_000, replace=False)).astype(np.int32)
+    want = age.copy()
+    want[rows] += 1
+    at = _kernels.birthdays(age, rows, 65)
+    np.testing.assert_array_equal(age, want)
+    np.testing.assert_array_equal(at, np.flatnonzero(want[rows] >= 65))
+    assert at.size > 0
+
+
 @pytest.mark.parametrize("run", [RUNS[3], RUNS[11]], ids=run_id)
 def test_results_do_not_depend_on_the_block_size_of_draws(run, golden, monkeypatch) -> None:
     """Fused loops read their draws a block at a time; tiny blocks (many, the last one short)
