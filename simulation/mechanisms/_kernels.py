@@ -361,6 +361,14 @@ def add_month(months: np.ndarray, cap: int) -> None:
 
 
 @jit
+def add_at(a: np.ndarray, index: np.ndarray, delta: int) -> None:
+    """a[index[k]] += delta for each k, repeats adding up (np.add.at): a firm's headcount change
+    from a list of hires or leavers, without a count array over every firm row."""
+    for j in index:
+        a[j] += delta
+
+
+@jit
 def birthdays(age: np.ndarray, rows: np.ndarray, retire_at: int) -> np.ndarray:
     """Age these rows a year; return the positions in `rows` of those reaching retire_at. (One
     pass: numpy's `age[rows] += 1` then `age[rows] >= retire_at` gathers twice and scatters once.)"""

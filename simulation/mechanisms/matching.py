@@ -312,4 +312,4 @@ def start_jobs(
     people.employer[rows] = firm_rows
     people.wage[rows] = wage_for(people.skill[rows], params)
     set_claim(people, rows, NO_BENEFIT)
-    firms.size += np.bincount(firm_rows, minlength=firms.capacity).astype(np.int32)
+    _kernels.add_at(firms.size, firm_rows, 1)

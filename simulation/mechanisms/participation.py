@@ -142,7 +142,7 @@ def age(
     if rows.size == 0:
         return
     employed = rows[people.status[rows] == EMPLOYED]
-    firms.size -= np.bincount(people.employer[employed], minlength=firms.capacity).astype(np.int32)
+    _kernels.add_at(firms.size, people.employer[employed], -1)
     flows["retirements"] += np.bincount(people.district[rows], minlength=n_districts)
     people.age[rows] = 16
     people.status[rows] = INACTIVE
