@@ -34,6 +34,7 @@ from simulation.mechanisms._util import (
     rank_within_sorted_groups,
     sort_by_group_then_key,
     sum_by,
+    sum_by_sorted,
     sum_contiguous,
 )
 from simulation.model import LabourMarketModel
@@ -106,6 +107,20 @@ def test_sum_by_is_bincounts_sum(n: int) -> None:
     groups = rng.integers(0, 149, n).astype(np.int16)
     values = rng.lognormal(0.0, 3.0, n)
     np.testing.assert_array_equal(sum_by(groups, values, 149), np.bincount(groups, weights=values, minlength=149))
+
+
+@pytest.mark.parametrize("min_block", [1, 10**9])
+def test_sum_by_sorted_is_bincounts_sum(min_block: int, monkeypatch) -> None:
+    """Searchers' weights are summed by market in spans of markets on threads; the sums must be
+    numpy's, with empty markets at the edges and inside."""
+    monkeypatch.setenv("LABOURLAB_THREADS", "3")
+    monkeypatch.setattr(parallel, "MIN_BLOCK", min_block)
+    rng = np.random.default_rng(9)
+    groups = np.sort(rng.integers(2, 140, 100_000)).astype(np.int16)
+    groups = groups[(groups != 50) & (groups != 51)]
+    values = rng.lognormal(0.0, 3.0, groups.size)
+    want = np.bincount(groups, weights=values, minlength=149)
+    np.testing.assert_array_equal(sum_by_sorted(groups, values, 149), want)
 
 
 def reference_pick(rows: np.ndarray, groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.ndarray:

@@ -18,6 +18,19 @@ def sum_by(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     return _kernels.sum_by(groups, values, n_groups)
 
 
+def sum_by_sorted(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """`sum_by` for groups in non-decreasing order (searchers by market: a market's people are
+    contiguous rows), spans of whole groups on threads. Each group's sum is still its own rows'
+    in order, so the floats are the same."""
+    offsets = np.searchsorted(groups, np.arange(n_groups + 1))
+
+    def span(a: int, b: int) -> np.ndarray:
+        lo, hi = offsets[a], offsets[b]
+        return _kernels.sum_by(groups[lo:hi], values[lo:hi], n_groups)[a:b]
+
+    return np.concatenate(parallel.map_districts(span, offsets))
+
+
 def sum_contiguous(values: np.ndarray, offsets: np.ndarray, dtype: type = np.float64) -> np.ndarray:
     """Sum of values by group when each group is a contiguous, non-empty block of rows.
 

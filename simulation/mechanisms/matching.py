@@ -21,7 +21,7 @@ from simulation import parallel
 from simulation.config import Params
 from simulation.firms import Firms
 from simulation.mechanisms import _kernels
-from simulation.mechanisms._util import rank_within_sorted_groups, sort_by_group_then_key, sum_by
+from simulation.mechanisms._util import rank_within_sorted_groups, sort_by_group_then_key, sum_by, sum_by_sorted
 from simulation.people import (
     DURATION_BINS,
     DURATION_EDGES,
@@ -130,28 +130,36 @@ def search_weights_fast(people: People, params: Params, rows: np.ndarray) -> np.
     return out
 
 
-def searchers_and_weights(people: People, params: Params) -> tuple[np.ndarray, np.ndarray]:
-    """The rows out of work (in order) and their `search_weights`, a block of rows per thread
-    (found and weighed while the block is in cache): each weight is a product of per-row factors,
-    so splitting the rows changes nothing."""
+def searchers_and_weights(
+    people: People, params: Params, person_market: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows out of work (in order), their `search_weights` and their markets, a block of rows
+    per thread (found and weighed while the block is in cache): each weight is a product of
+    per-row factors, so splitting the rows changes nothing."""
 
-    def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rows = lo + np.flatnonzero(people.status[lo:hi] != EMPLOYED)
-        return rows, search_weights_fast(people, params, rows)
+        return rows, search_weights_fast(people, params, rows), person_market[rows]
 
     parts = parallel.map_blocks(block, people.n)
     if len(parts) == 1:
         return parts[0]
-    return np.concatenate([r for r, _ in parts]), np.concatenate([w for _, w in parts])
+    rows, weights, markets = ([p[k] for p in parts] for k in range(3))
+    return np.concatenate(rows), np.concatenate(weights), np.concatenate(markets)
 
 
 def market_rates(
-    weights: np.ndarray, vacancies_by_market: np.ndarray, person_market: np.ndarray, params: Params
+    weights: np.ndarray,
+    vacancies_by_market: np.ndarray,
+    person_market: np.ndarray,
+    params: Params,
+    markets_sorted: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Matches per market, and the job-finding rate per unit of search weight (`person_market`
-    is the market of each weighted row)."""
+    is the market of each weighted row; `markets_sorted` when it never decreases, as for
+    searchers in row order, so markets' sums can run on threads)."""
     n_markets = vacancies_by_market.shape[0]
-    s = sum_by(person_market, weights, n_markets)
+    s = (sum_by_sorted if markets_sorted else sum_by)(person_market, weights, n_markets)
     v = vacancies_by_market.astype(np.float64)
     m = params.matching_efficiency * np.power(s, params.matching_alpha) * np.power(v, 1 - params.matching_alpha)
     m = np.minimum(m, v)
@@ -175,9 +183,8 @@ def step(
     v_m = np.bincount(firms.market[hiring], weights=vac, minlength=n_markets).astype(np.int64)
     # Only people out of work search: the employed have weight zero, add nothing to a market's
     # searchers and cannot be hired, so weights are worked out for searchers alone.
-    searchers, w = searchers_and_weights(people, params)
-    market = person_market[searchers]
-    _, q = market_rates(w, v_m, market, params)
+    searchers, w, market = searchers_and_weights(people, params, person_market)
+    _, q = market_rates(w, v_m, market, params, markets_sorted=True)
 
     # Row i is hired if the i-th uniform of the month's search stream is below its chance;
     # u / p ranks the hired for the market's posts.
