@@ -23,6 +23,8 @@ NOT_ELIGIBLE, NO_PROGRAMME = -32768, -1
 
 jit = numba.njit(cache=True, nogil=True)
 
+SELECT_MAX = 8  # `lowest_per_group` picks up to this many by repeated minimum, more by a sort
+
 
 @jit
 def count_by(groups: np.ndarray, mask: np.ndarray, n_groups: int) -> np.ndarray:
@@ -523,10 +525,13 @@ def lowest_per_group(groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> 
         start[g + 1] += start[g]
     fill = start[:-1].copy()
     order = np.empty(n, dtype=np.int64)  # elements grouped, in their own order within a group
+    okey = np.empty(n, dtype=key.dtype)  # their keys, in that order (read contiguously below)
     for i in range(n):
         order[fill[groups[i]]] = i
+        okey[fill[groups[i]]] = key[i]
         fill[groups[i]] += 1
     keep = np.zeros(n, dtype=np.bool_)
+    taken = np.zeros(n, dtype=np.bool_)  # in grouped order
     for g in range(n_groups):
         s, e, q = start[g], start[g + 1], quota[g]
         if q <= 0:
@@ -535,8 +540,20 @@ def lowest_per_group(groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> 
             for t in range(s, e):
                 keep[order[t]] = True
             continue
+        if q <= SELECT_MAX:
+            # A few picks (firms shed one or two workers): pick the lowest key left, q times,
+            # the earlier element on ties, which is the stable sort's first q without sorting.
+            k, took = okey[s:e], taken[s:e]
+            for _ in range(q):
+                best = -1
+                for t in range(k.shape[0]):
+                    if not took[t] and (best < 0 or k[t] < k[best]):
+                        best = t
+                took[best] = True
+                keep[order[s + best]] = True
+            continue
         members = order[s:e]
-        ranked = np.argsort(key[members], kind="mergesort")  # stable: ties stay in element order
+        ranked = np.argsort(okey[s:e], kind="mergesort")  # stable: ties stay in element order
         for t in range(q):
             keep[members[ranked[t]]] = True
     return keep
