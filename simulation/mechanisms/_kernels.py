@@ -371,6 +371,27 @@ def add_at(a: np.ndarray, index: np.ndarray, delta: int) -> None:
 
 
 @jit
+def life_table(
+    alive: np.ndarray,
+    large: np.ndarray,
+    die: np.ndarray,
+    age: np.ndarray,
+    district: np.ndarray,
+    n_districts: int,
+    n_years: int,
+) -> np.ndarray:
+    """Small firms at risk ([0]) and dying ([1]) by district and year of life (age // 12, the
+    last year open-ended), in one pass; the tests are added as 0/1 (alive is mixed row to row)."""
+    out = np.zeros((2, n_districts, n_years), dtype=np.int64)
+    for j in range(alive.shape[0]):
+        at_risk = alive[j] & (not large[j])
+        year = min(age[j] // 12, n_years - 1)
+        out[0, district[j], year] += at_risk
+        out[1, district[j], year] += at_risk & die[j]
+    return out
+
+
+@jit
 def birthdays(age: np.ndarray, rows: np.ndarray, retire_at: int) -> np.ndarray:
     """Age these rows a year; return the positions in `rows` of those reaching retire_at. (One
     pass: numpy's `age[rows] += 1` then `age[rows] >= retire_at` gathers twice and scatters once.)"""

@@ -75,14 +75,17 @@ def life_table(firms: Firms, die: np.ndarray, flows: dict[str, np.ndarray], n_di
     Called at the death draw, before ageing, so `age` is completed months: year of life
     age // 12 is the band whose hazard the draw used (age0 = months 1..12 of life)."""
     nb = len(AGE_YEAR_BINS)
-    at_risk = np.flatnonzero(firms.alive & ~firms.large)
-    dying = at_risk[die[at_risk]]
-    for name, rows in (("firms_at_risk", at_risk), ("firm_deaths", dying)):
-        year = np.minimum(firms.age[rows] // 12, nb - 1)
-        counts = np.bincount(firms.district[rows].astype(np.int64) * nb + year, minlength=n_districts * nb)
-        counts = counts.reshape(n_districts, nb)
+
+    def block(lo: int, hi: int) -> np.ndarray:
+        f = firms
+        return _kernels.life_table(
+            f.alive[lo:hi], f.large[lo:hi], die[lo:hi], f.age[lo:hi], f.district[lo:hi], n_districts, nb
+        )
+
+    counts = sum(parallel.map_blocks(block, firms.used))
+    for k, name in enumerate(("firms_at_risk", "firm_deaths")):
         for i, label in enumerate(AGE_YEAR_BINS):
-            flows[f"{name}_{label}"] += counts[:, i]
+            flows[f"{name}_{label}"] += counts[k, :, i]
 
 
 def prefetch_draws(firms: Firms, births_per_month: np.ndarray, streams: Streams, month: int) -> None:
