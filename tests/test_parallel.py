@@ -20,7 +20,19 @@ from simulation import parallel
 from simulation.config import ConfigError, make_scenario
 from simulation.mechanisms import _util, matching
 from simulation.model import LabourMarketModel
-from simulation.people import EMPLOYED, INACTIVE, UNEMPLOYED, People
+from simulation.people import (
+    EMPLOYED,
+    ESA,
+    ESA_NEW,
+    INACTIVE,
+    JSA,
+    JSA_18_24,
+    JSA_25_PLUS,
+    NO_BENEFIT,
+    NO_GROUP,
+    UNEMPLOYED,
+    People,
+)
 from simulation.rng import PREFETCH_MIN, Streams
 
 
@@ -200,3 +212,124 @@ def test_uniform_rows_are_the_streams_own_at_those_rows(n: int, monkeypatch) -> 
     want = Streams(9).uniform("vacancy_fill", 2, n)[rows]
     np.testing.assert_array_equal(Streams(9).uniform_rows("vacancy_fill", 2, rows), want)
     assert Streams(9).uniform_rows("vacancy_fill", 2, np.zeros(0, dtype=np.int64)).size == 0
+
+
+def _claim_group(benefit: int, age: int) -> int:
+    if benefit == JSA:
+        return JSA_18_24 if age < 25 else JSA_25_PLUS
+    return ESA_NEW if benefit == ESA else NO_GROUP
+
+
+def _scrambled_rows(seed: int, n: int, rates: list[float]) -> dict[str, np.ndarray]:
+    """Per-row state in every combination, with some draws exactly at a rate (the boundaries)."""
+    rng = np.random.default_rng(seed)
+    u = [rng.random(n) for _ in range(2)]
+    for x in u:
+        at = rng.random(n) < 0.2
+        x[at] = rng.choice(rates, int(at.sum()))
+    return {
+        "u": u[0],
+        "u2": u[1],
+        "status": rng.choice([EMPLOYED, UNEMPLOYED, INACTIVE], n).astype(np.int8),
+        "months": rng.integers(0, 12, n).astype(np.int16),
+        "fragile": rng.random(n) < 0.5,
+        "benefit": rng.choice([NO_BENEFIT, JSA, ESA], n).astype(np.int8),
+        "group": rng.integers(0, 6, n).astype(np.int8),
+        "age": rng.integers(16, 65, n).astype(np.int8),
+        "district": np.sort(rng.integers(0, 5, n)).astype(np.int16),
+        "employer": rng.integers(0, 40, n).astype(np.int32),
+        "wage": rng.random(n).astype(np.float32),
+        "work_months": rng.integers(0, 30, n).astype(np.int16),
+        "claim": rng.random(n) < 0.5,
+    }
+
+
+RATES = [0.0, 1e-3, 0.05, 0.3, 0.9]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), picks=st.lists(st.sampled_from(RATES), min_size=3, max_size=3))
+def test_separations_kernel_equals_the_plain_rule(seed: int, picks: list[float]) -> None:
+    """`_kernels.separations` skips rows and writes `fragile` only when it changes; it must do what
+    the plain per-row rule does, at the rates' boundaries too."""
+    from simulation.mechanisms import _kernels
+
+    rate_eu, early, ei = picks
+    n, fm = 3_000, 6
+    fast = _scrambled_rows(seed, n, [rate_eu, early, ei, rate_eu + ei, early + ei])
+    ref = {k: v.copy() for k, v in fast.items()}
+    size_f, size_r = np.full(40, 500, np.int32), np.full(40, 500, np.int32)
+    counts_f, counts_r = np.zeros((2, 5), np.int64), np.zeros((2, 5), np.int64)
+    f = fast
+    _kernels.separations(
+        0, f["u"], f["status"], f["months"], f["fragile"], f["benefit"], f["group"], f["age"], f["district"],
+        f["employer"], f["wage"], f["work_months"], size_f, f["claim"], rate_eu, early, ei, fm,
+        counts_f[0], counts_f[1],
+    )  # fmt: skip
+    r = ref
+    for i in range(n):
+        employed = r["status"][i] == EMPLOYED
+        r["fragile"][i] = r["fragile"][i] and employed and r["months"][i] < fm
+        hazard = early if r["fragile"][i] else rate_eu
+        if employed and r["u"][i] < hazard + ei:
+            to = UNEMPLOYED if r["u"][i] < hazard else INACTIVE
+            counts_r[0 if to == UNEMPLOYED else 1, r["district"][i]] += 1
+            size_r[r["employer"][i]] -= 1
+            r["employer"][i], r["wage"][i], r["status"][i], r["months"][i], r["work_months"][i] = -1, 0, to, 0, 0
+            benefit = JSA if (to == UNEMPLOYED and r["claim"][i]) else NO_BENEFIT
+            r["benefit"][i], r["group"][i] = benefit, _claim_group(benefit, r["age"][i])
+    for k in ref:
+        np.testing.assert_array_equal(fast[k], ref[k], err_msg=k)
+    np.testing.assert_array_equal(size_f, size_r)
+    np.testing.assert_array_equal(counts_f, counts_r)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), exit_ui=st.sampled_from(RATES))
+def test_participation_kernel_equals_the_plain_rule(seed: int, exit_ui: float) -> None:
+    """`_kernels.participation` skips rows whose draws are above every chance of their district;
+    it must do what the plain per-row rule does, at the rates' boundaries too."""
+    from simulation.mechanisms import _kernels
+
+    rng = np.random.default_rng(seed)
+    entry = rng.choice(RATES, 5)
+    esa = rng.choice(RATES, 5)
+    n = 3_000
+    fast = _scrambled_rows(seed, n, [*entry, *esa, exit_ui])
+    ref = {k: v.copy() for k, v in fast.items()}
+    ill_f, ill_r = np.zeros(n, bool), np.zeros(n, bool)
+    counts_f, counts_r = np.zeros((3, 5), np.int64), np.zeros((3, 5), np.int64)
+    f = fast
+    _kernels.participation(
+        0, f["u"], f["u2"], f["status"], f["months"], f["benefit"], f["group"], f["age"], f["district"],
+        entry, esa, exit_ui, f["claim"], counts_f[0], counts_f[1], counts_f[2], ill_f,
+    )  # fmt: skip
+    r = ref
+
+    def claim(i: int, benefit: int) -> None:
+        r["benefit"][i], r["group"][i] = benefit, _claim_group(benefit, r["age"][i])
+
+    for i in range(n):
+        d, u, s = r["district"][i], r["u"][i], r["status"][i]
+        if s == UNEMPLOYED and u < exit_ui:
+            r["status"][i], r["months"][i] = INACTIVE, 0
+            counts_r[0, d] += 1
+            if r["benefit"][i] == JSA:
+                claim(i, NO_BENEFIT)
+        elif s == INACTIVE and u < entry[d]:
+            r["status"][i], r["months"][i] = UNEMPLOYED, 0
+            counts_r[1, d] += 1
+            if r["benefit"][i] == NO_BENEFIT and r["claim"][i]:
+                claim(i, JSA)
+        if r["status"][i] != EMPLOYED and r["benefit"][i] != ESA and r["u2"][i] < esa[d]:
+            if r["status"][i] == UNEMPLOYED:
+                r["status"][i] = INACTIVE
+                counts_r[0, d] += 1
+            r["months"][i] = 0
+            claim(i, ESA)
+            counts_r[2, d] += 1
+            ill_r[i] = True
+    for k in ref:
+        np.testing.assert_array_equal(fast[k], ref[k], err_msg=k)
+    np.testing.assert_array_equal(ill_f, ill_r)
+    np.testing.assert_array_equal(counts_f, counts_r)
