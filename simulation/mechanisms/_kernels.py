@@ -331,18 +331,18 @@ def attached_and_claimants(
     for i in range(n):
         a += programme[i] == owner[i]
         c += group[i] > 0
-    attached = np.empty(a, dtype=np.int64)
-    claimants = np.empty(c, dtype=np.int64)
+    # One spare slot each: every row is written and kept only if it qualifies (claimants are
+    # mixed row to row, so a branch on them would mispredict).
+    attached = np.empty(a + 1, dtype=np.int64)
+    claimants = np.empty(c + 1, dtype=np.int64)
     a = 0
     c = 0
     for i in range(n):
-        if programme[i] == owner[i]:
-            attached[a] = i
-            a += 1
-        if group[i] > 0:
-            claimants[c] = i
-            c += 1
-    return attached, claimants
+        attached[a] = i
+        a += programme[i] == owner[i]
+        claimants[c] = i
+        c += group[i] > 0
+    return attached[:a], claimants[:c]
 
 
 @jit
