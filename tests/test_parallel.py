@@ -333,3 +333,29 @@ def test_participation_kernel_equals_the_plain_rule(seed: int, exit_ui: float) -
         np.testing.assert_array_equal(fast[k], ref[k], err_msg=k)
     np.testing.assert_array_equal(ill_f, ill_r)
     np.testing.assert_array_equal(counts_f, counts_r)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([1e-300, 1e-12, 0.01, 1.0, 50.0]))
+def test_search_candidates_hold_every_hire(seed: int, scale: float) -> None:
+    """Matching works out a searcher's chance 1 - exp(-q w) only when the draw is below q w; the
+    candidates must include everyone the plain rule hires, with their draws, so the hires and
+    their ranks are the plain rule's."""
+    from simulation.mechanisms import _kernels
+
+    rng = np.random.default_rng(seed)
+    n = 5_000
+    rows = np.sort(rng.choice(3 * n, n, replace=False))
+    market = np.sort(rng.integers(0, 4, n)).astype(np.int16)
+    q = rng.random(4) * scale
+    w = rng.choice([0.0, 1e-9, 0.3, 1.0, 7.0], n) * rng.random(n)
+    u = rng.random(3 * n)
+    p_all = -np.expm1(-q[market] * w)
+    exact = rng.random(n) < 0.2  # some draws exactly at the chance
+    u[rows[exact]] = p_all[exact]
+    cand, x, draw = _kernels.search_candidates(0, u, rows, q, market, w)
+    p = -np.expm1(-x)
+    hit = draw < p
+    want = u[rows] < p_all
+    np.testing.assert_array_equal(cand[hit], rows[want])
+    np.testing.assert_array_equal(draw[hit] / p[hit], u[rows][want] / p_all[want])

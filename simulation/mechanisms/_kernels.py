@@ -248,22 +248,26 @@ def skills(
 
 
 @jit
-def hits(start: int, u: np.ndarray, rows: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def search_candidates(
+    start: int, u: np.ndarray, rows: np.ndarray, q: np.ndarray, market: np.ndarray, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Of `rows` (all within start .. start + len(u)), those whose draw u[row - start] is below
-    their chance p, and u / p for each."""
+    x = q[market] * weight (a little above, for rounding), with x and the draw: a superset of
+    those hired, whose chance 1 - exp(-x) is below x. Most searchers stop here, and numpy's
+    expm1 (which numba's rounds differently from) is taken of the candidates' x only."""
     k = 0
     for j in range(rows.shape[0]):
-        k += u[rows[j] - start] < p[j]
-    hit = np.empty(k, dtype=np.int64)
-    ratio = np.empty(k, dtype=np.float64)
+        k += u[rows[j] - start] < q[market[j]] * weight[j] * 1.000001
+    cand = np.empty(k + 1, dtype=np.int64)  # one spare slot: every row is written, kept if a candidate
+    x = np.empty(k + 1, dtype=np.float64)
+    draw = np.empty(k + 1, dtype=np.float64)
     k = 0
     for j in range(rows.shape[0]):
-        x = u[rows[j] - start]
-        if x < p[j]:
-            hit[k] = rows[j]
-            ratio[k] = x / p[j]
-            k += 1
-    return hit, ratio
+        xj = q[market[j]] * weight[j]
+        uj = u[rows[j] - start]
+        cand[k], x[k], draw[k] = rows[j], xj, uj
+        k += uj < xj * 1.000001
+    return cand[:k], x[:k], draw[:k]
 
 
 @jit

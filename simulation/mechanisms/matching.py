@@ -186,18 +186,20 @@ def step(
     searchers, w, market = searchers_and_weights(people, params, person_market)
     _, q = market_rates(w, v_m, market, params, markets_sorted=True)
 
-    # Row i is hired if the i-th uniform of the month's search stream is below its chance;
-    # u / p ranks the hired for the market's posts.
+    # Row i is hired if the i-th uniform of the month's search stream is below its chance
+    # p = 1 - exp(-q w); u / p ranks the hired for the market's posts. The chance is worked out
+    # only for candidates, whose draw is below q w (p is below q w).
     def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         a, b = np.searchsorted(searchers, (lo, hi))
-        p = -np.expm1(-q[market[a:b]] * w[a:b])
-        hired, priority = [], []
+        rows, m, wb = searchers[a:b], market[a:b], w[a:b]
+        found = []
         for start, u in streams.uniform_chunks("search", month, people.n, lo, hi):
-            c, d = np.searchsorted(searchers[a:b], (start, start + u.shape[0]))
-            h, r = _kernels.hits(start, u, searchers[a + c : a + d], p[c:d])
-            hired.append(h)
-            priority.append(r)
-        return np.concatenate(hired), np.concatenate(priority)
+            c, d = np.searchsorted(rows, (start, start + u.shape[0]))
+            found.append(_kernels.search_candidates(start, u, rows[c:d], q, m[c:d], wb[c:d]))
+        cand, x, u = (np.concatenate(parts) for parts in zip(*found, strict=True))
+        p = -np.expm1(-x)
+        hit = u < p
+        return cand[hit], u[hit] / p[hit]
 
     found = parallel.map_blocks(block, people.n)
     hired, priority = np.concatenate([h for h, _ in found]), np.concatenate([r for _, r in found])
