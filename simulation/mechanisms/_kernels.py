@@ -647,36 +647,39 @@ def cohort_update(
 @jit
 def search_inputs(
     rows: np.ndarray,
-    months: np.ndarray,
     skill: np.ndarray,
     barrier: np.ndarray,
     hours: np.ndarray,
-    max_months: float,
-    neg_scarring: float,
     neg_log2: float,
     half_hours: float,
     sk: np.ndarray,
     omb: np.ndarray,
-    x: np.ndarray,
     y: np.ndarray,
-) -> None:
+) -> int:
     """For these rows, the arguments `matching.search_weights` takes exp, power and expm1 of:
-    skill, 1 - barrier (float32, as numpy does them), -scarring * min(months, max_months), and
-    -log(2) * max(hours, 0) / half_hours. Outputs come from numpy, whose large allocations use
-    huge pages (numba's do not, and page faults would cost more than the loop)."""
-    one, zero = np.float32(1.0), np.float32(0.0)
+    skill, 1 - barrier (float32, as numpy does them), and -log(2) * hours / half_hours for the
+    rows with support hours, in order (returns how many). Rows without hours have a support
+    multiplier of exactly 1 (expm1 of zero is zero), so they need no expm1. Outputs come from
+    numpy, whose large allocations use huge pages (numba's do not, and page faults would cost
+    more than the loop)."""
+    one = np.float32(1.0)
+    k = 0
     for j in range(rows.shape[0]):
         r = rows[j]
         sk[j] = skill[r]
         omb[j] = one - barrier[r]
-        x[j] = neg_scarring * min(np.float64(months[r]), max_months)
-        y[j] = (neg_log2 * np.float64(max(hours[r], zero))) / half_hours
+        h = hours[r]
+        y[k] = (neg_log2 * np.float64(h)) / half_hours  # y has a spare slot: written, kept if h > 0
+        k += h > 0
+    return k
 
 
 @jit
 def search_weights(
     rows: np.ndarray,
     status: np.ndarray,
+    months: np.ndarray,
+    hours: np.ndarray,
     mentor_months: np.ndarray,
     contacts: np.ndarray,
     age: np.ndarray,
@@ -691,15 +694,22 @@ def search_weights(
     out: np.ndarray,
 ) -> None:
     """The weights `matching.search_weights` defines, from the transcendental parts numpy made
-    (exp of skill, power of 1 - barrier, exp of scarring, expm1 of support), multiplied in the
-    same order and precision as the numpy expression."""
+    (exp of skill, power of 1 - barrier, expm1 of support for the rows with hours, in order) and
+    e_scar, numpy's exp of scarring by whole months out of work (months past the cap share its
+    value; months are never negative), multiplied in the same order and precision as the numpy
+    expression."""
+    last = e_scar.shape[0] - 1
+    k = 0
     for j in range(rows.shape[0]):
         r = rows[j]
         s = status[r]
         intensity = 1.0 if s == UNEMPLOYED else (inactive_intensity if s == INACTIVE else 0.0)
-        scar = e_scar[j] if s == UNEMPLOYED else 1.0
+        scar = e_scar[min(months[r], last)] if s == UNEMPLOYED else 1.0
         employability = np.float64(e_skill[j] * e_barrier[j]) * scar
+        supported = hours[r] > 0
+        support = e_support[k] if supported else 0.0
+        k += supported
         mult = mentored if mentor_months[r] > 0 else 1.0
         if contacts[r] and age[r] < 25:
             mult = mult / contact_hr
-        out[j] = intensity * employability * (1.0 + max_effect * -e_support[j]) * mult
+        out[j] = intensity * employability * (1.0 + max_effect * -support) * mult

@@ -85,41 +85,49 @@ def search_weights(people: People, params: Params, rows: np.ndarray | slice = sl
     )
 
 
+def scarring_by_month(params: Params) -> np.ndarray:
+    """numpy's exp(-scarring * min(months, cap)) for whole months 0, 1, ... up to the cap (months
+    past it share the last value; int16 months stop at 32767): the same numbers `employability`
+    takes exp of, so a table read gives its values bit for bit."""
+    cap = params.duration_scarring_max_months
+    last = int(min(max(np.ceil(cap), 0), np.iinfo(np.int16).max))
+    return np.exp(-params.duration_scarring * np.minimum(np.arange(last + 1), cap))
+
+
 def search_weights_fast(people: People, params: Params, rows: np.ndarray) -> np.ndarray:
     """`search_weights` of these rows, bit for bit, in two compiled passes (the gathers and the
-    arithmetic) around numpy's exp, power and expm1 (numba's versions round differently)."""
+    arithmetic) around numpy's exp, power and expm1 (numba's versions round differently).
+    Scarring is read from a table by whole months, and expm1 is taken only for rows with
+    adviser hours (for the rest the support multiplier is exactly 1)."""
     n = rows.shape[0]
-    sk, omb, x, y = np.empty(n, np.float32), np.empty(n, np.float32), np.empty(n), np.empty(n)
-    _kernels.search_inputs(
+    sk, omb, y = np.empty(n, np.float32), np.empty(n, np.float32), np.empty(n + 1)
+    k = _kernels.search_inputs(
         rows,
-        people.months_in_status,
         people.skill,
         people.barrier,
         people.support_hours,
-        float(params.duration_scarring_max_months),
-        -params.duration_scarring,
         float(-np.log(2.0)),
         float(params.support_half_hours),
         sk,
         omb,
-        x,
         y,
     )
     np.multiply(params.skill_elasticity, sk, out=sk)
     np.exp(sk, out=sk)
     np.power(omb, np.float32(params.barrier_exponent), out=omb)
-    np.exp(x, out=x)
-    np.expm1(y, out=y)
+    np.expm1(y[:k], out=y[:k])
     out = np.empty(n)
     _kernels.search_weights(
         rows,
         people.status,
+        people.months_in_status,
+        people.support_hours,
         people.mentor_months,
         people.employer_contacts,
         people.age,
         sk,
         omb,
-        x,
+        scarring_by_month(params),
         y,
         float(params.inactive_search_intensity),
         float(params.support_max_effect),
