@@ -128,9 +128,9 @@ def stevenage() -> LabourMarketModel:
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_fused_search_weights_equal_the_numpy_expression(stevenage: LabourMarketModel, seed: int) -> None:
-    """Bit for bit, on the model's people with their states scrambled (every status, long
-    durations past the scarring cap, zero, negative zero and negative hours, mentoring, school
-    contacts at every age)."""
+    """Search weights and employability, bit for bit, on the model's people with their states
+    scrambled (every status, long durations past the scarring cap, zero, negative zero and
+    negative hours, mentoring, school contacts at every age)."""
     people = dataclasses.replace(
         stevenage.people, **{f.name: getattr(stevenage.people, f.name).copy() for f in dataclasses.fields(People)}
     )
@@ -147,6 +147,10 @@ def test_fused_search_weights_equal_the_numpy_expression(stevenage: LabourMarket
     rows = np.flatnonzero(rng.random(n) < 0.7)
     reference = matching.search_weights(people, stevenage.params, rows)
     fast = matching.search_weights_fast(people, stevenage.params, rows)
+    assert fast.dtype == reference.dtype
+    assert np.array_equal(fast.view(np.uint64), reference.view(np.uint64))
+    reference = matching.employability(people, stevenage.params, rows)  # providers' part of it
+    fast = matching.employability_fast(people, stevenage.params, rows)
     assert fast.dtype == reference.dtype
     assert np.array_equal(fast.view(np.uint64), reference.view(np.uint64))
 

@@ -713,3 +713,22 @@ def search_weights(
         if contacts[r] and age[r] < 25:
             mult = mult / contact_hr
         out[j] = intensity * employability * (1.0 + max_effect * -support) * mult
+
+
+@jit
+def employability(
+    rows: np.ndarray,
+    status: np.ndarray,
+    months: np.ndarray,
+    e_skill: np.ndarray,
+    e_barrier: np.ndarray,
+    e_scar: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """`matching.employability` of these rows from numpy's exp of skill and power of 1 - barrier
+    (float32) and the scarring table (see `search_weights`), in the same order and precision."""
+    last = e_scar.shape[0] - 1
+    for j in range(rows.shape[0]):
+        r = rows[j]
+        scar = e_scar[min(months[r], last)] if status[r] == UNEMPLOYED else 1.0
+        out[j] = np.float64(e_skill[j] * e_barrier[j]) * scar

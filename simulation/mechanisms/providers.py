@@ -249,7 +249,7 @@ def step_all(
     base_hazard = (
         q_market[block_of(seeking)]
         * matching.intensity(p.status[seeking], params)
-        * matching.employability(p, params, seeking)
+        * matching.employability_fast(p, params, seeking)
     )
     g = p.eligible_group[seeking]
     fee_value = t["fee_job_outcome"][g] + t["fee_sustainment"][g] * t["sustainment_payments"][g]
