@@ -29,6 +29,8 @@ when workers compete for cores, memory bandwidth and caches, or the shared machi
 "Executor's own" scales the work by it, 1 - work x slowdown / (workers x wall): what is left is
 what the executor itself cost (start-up, shipping tasks and results, workers waiting), which is
 what the 2% target is about; the contention of N processes on N cores is the hardware's.
+"Executor's own after start-up" leaves start-up out too: what the executor costs per run once
+its workers are up (for dask, what an ensemble pays on a cluster already running, `--scheduler`).
 Driver CPU is this process's CPU time meanwhile (for dask it
 includes the LocalCluster's scheduler and nannies), which competes with the workers for cores.
 Load is the 1-minute load average as each measurement starts (the serial work's is in the header).
@@ -122,6 +124,9 @@ def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float, comp
         # what the executor itself cost (starting, shipping tasks and results, idle workers).
         "slowdown": exec_compute_s / compute_s,
         "own": 1.0 - work_s * exec_compute_s / compute_s / (workers * wall),
+        # The same once the workers are up: what each further run costs on a running pool or
+        # cluster (for dask, as with `--scheduler` and a cluster started beforehand).
+        "own_after_start": 1.0 - work_s * exec_compute_s / compute_s / (workers * run_s),
         "speedup": work_s / wall,
     }
 
@@ -183,13 +188,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['overhead_after_start']:.1%}",
             f"{r['slowdown']:.3f}",
             f"{r['own']:.1%}",
+            f"{r['own_after_start']:.1%}",
             f"{r['driver_cpu_s']:.1f}",
             f"{r['load']:.2f}",
         ]
         for r in results
     ]
     head = ["executor", "start", "workers", "start-up s", "wall s", "speed-up", "overhead", "after start-up"]
-    head += ["runs' slowdown", "executor's own"]
+    head += ["runs' slowdown", "executor's own", "executor's own after start-up"]
     head += ["driver CPU s", "load"]
     print(table(head, rows))
     if args.json:
