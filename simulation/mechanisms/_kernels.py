@@ -255,16 +255,18 @@ def search_candidates(
     x = q[market] * weight (a little above, for rounding), with x and the draw: a superset of
     those hired, whose chance 1 - exp(-x) is below x. Most searchers stop here, and numpy's
     expm1 (which numba's rounds differently from) is taken of the candidates' x only."""
+    # Unsigned indices (rows are at or after start; markets are not negative): no wrap-around
+    # fix-up on each gather.
     k = 0
     for j in range(rows.shape[0]):
-        k += u[rows[j] - start] < q[market[j]] * weight[j] * 1.000001
+        k += u[np.uint64(rows[j] - start)] < q[np.uint64(market[j])] * weight[j] * 1.000001
     cand = np.empty(k + 1, dtype=np.int64)  # one spare slot: every row is written, kept if a candidate
     x = np.empty(k + 1, dtype=np.float64)
     draw = np.empty(k + 1, dtype=np.float64)
     k = 0
     for j in range(rows.shape[0]):
-        xj = q[market[j]] * weight[j]
-        uj = u[rows[j] - start]
+        xj = q[np.uint64(market[j])] * weight[j]
+        uj = u[np.uint64(rows[j] - start)]
         cand[k], x[k], draw[k] = rows[j], xj, uj
         k += uj < xj * 1.000001
     return cand[:k], x[:k], draw[:k]
@@ -672,7 +674,7 @@ def search_inputs(
     one = np.float32(1.0)
     k = 0
     for j in range(rows.shape[0]):
-        r = rows[j]
+        r = np.uint64(rows[j])  # unsigned: no wrap-around fix-up on each gather
         sk[j] = skill[r]
         omb[j] = one - barrier[r]
         h = hours[r]
@@ -708,7 +710,7 @@ def search_weights(
     last = e_scar.shape[0] - 1
     k = 0
     for j in range(rows.shape[0]):
-        r = rows[j]
+        r = np.uint64(rows[j])  # unsigned: no wrap-around fix-up on each gather
         s = status[r]
         intensity = 1.0 if s == UNEMPLOYED else (inactive_intensity if s == INACTIVE else 0.0)
         scar = e_scar[min(months[r], last)] if s == UNEMPLOYED else 1.0
@@ -736,6 +738,6 @@ def employability(
     (float32) and the scarring table (see `search_weights`), in the same order and precision."""
     last = e_scar.shape[0] - 1
     for j in range(rows.shape[0]):
-        r = rows[j]
+        r = np.uint64(rows[j])  # unsigned: no wrap-around fix-up on each gather
         scar = e_scar[min(months[r], last)] if status[r] == UNEMPLOYED else 1.0
         out[j] = np.float64(e_skill[j] * e_barrier[j]) * scar
