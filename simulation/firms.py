@@ -192,9 +192,14 @@ def age_profile(age: np.ndarray, scale: np.ndarray | float, params: Params) -> n
     A new firm starts at about `birth_size_mean` posts and approaches its potential with time
     constant `firm_maturity_months` (most start with 1-3 employees and few grow fast; NESTA 2009).
     """
+    return 1.0 - (1.0 - starting_share(scale, params)) * np.exp(-age / params.firm_maturity_months)
+
+
+def starting_share(scale: np.ndarray | float, params: Params) -> np.ndarray:
+    """The share of its potential a new firm wants: `birth_size_mean` over the mean potential
+    size (potential scale times the lognormal's mean), at most one."""
     mean_potential = np.asarray(scale) * np.exp(0.5 * params.firm_size_sd**2)
-    start = np.minimum(1.0, params.birth_size_mean / np.maximum(mean_potential, 1e-12))
-    return 1.0 - (1.0 - start) * np.exp(-age / params.firm_maturity_months)
+    return np.minimum(1.0, params.birth_size_mean / np.maximum(mean_potential, 1e-12))
 
 
 def potential_scale(

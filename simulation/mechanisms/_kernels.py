@@ -741,3 +741,58 @@ def employability(
         r = np.uint64(rows[j])  # unsigned: no wrap-around fix-up on each gather
         scar = e_scar[min(months[r], last)] if status[r] == UNEMPLOYED else 1.0
         out[j] = np.float64(e_skill[j] * e_barrier[j]) * scar
+
+
+@jit
+def grow_firms(
+    alive: np.ndarray,
+    large: np.ndarray,
+    supported: np.ndarray,
+    age: np.ndarray,
+    shock: np.ndarray,
+    z: np.ndarray,
+    district: np.ndarray,
+    gap: np.ndarray,
+    decay: np.ndarray,
+    sd: float,
+    half_var: float,
+    profile: np.ndarray,
+) -> np.ndarray:
+    """`business.step`'s growth for these firm rows: living firms age a month; small ones take
+    their growth shock, shock + sd * z - half_var; small and hub-supported ones get their age path,
+    1 - gap[district] * decay[age] (`firms.age_profile`: gap is 1 - the starting share, decay numpy's
+    exp(-age / maturity) by whole months). Returns the small rows. Every row is written, and kept
+    where it applies (alive is mixed row to row: a branch on it would mispredict)."""
+    rows = np.empty(alive.shape[0] + 1, dtype=np.int64)  # one spare slot (see `long_claimants`)
+    k = 0
+    for j in range(alive.shape[0]):
+        a = alive[j]
+        age[j] += a
+        small = a & (not large[j])
+        s = shock[j]
+        shock[j] = (s + sd * z[j]) - half_var if small else s
+        p = 1.0 - gap[np.uint64(district[j])] * decay[np.uint64(age[j])]
+        profile[j] = p if small | supported[j] else profile[j]
+        rows[k] = j
+        k += small
+    return rows[:k]
+
+
+@jit
+def settle_firms(
+    rows: np.ndarray,
+    growth: np.ndarray,
+    potential: np.ndarray,
+    profile: np.ndarray,
+    target: np.ndarray,
+    alive: np.ndarray,
+    size: np.ndarray,
+    excess: np.ndarray,
+) -> None:
+    """Desired headcount potential * profile * growth (growth = numpy's exp of the shock) of the
+    small `rows`, then each row's headcount above its desired size (round half up), 0 if dead."""
+    for k in range(rows.shape[0]):
+        r = np.uint64(rows[k])
+        target[r] = potential[r] * profile[r] * growth[k]
+    for j in range(alive.shape[0]):
+        excess[j] = size[j] - np.int64(np.floor(target[j] + 0.5)) if alive[j] else 0

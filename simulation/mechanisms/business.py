@@ -26,7 +26,7 @@ import numpy as np
 
 from simulation import parallel
 from simulation.config import Params
-from simulation.firms import AGE_YEAR_BINS, Firms, age_profile, death_hazard
+from simulation.firms import AGE_YEAR_BINS, Firms, age_profile, death_hazard, starting_share
 from simulation.mechanisms import _kernels, matching
 from simulation.mechanisms._util import count_by, employed_at, pick_per_group, stochastic_round
 from simulation.mechanisms.separations import release
@@ -129,24 +129,34 @@ def step(
     # Desired headcount: potential x age path x a mean-one shock. Hubs raise supported firms'
     # potential while they support them. Every firm row's update is its own, so blocks of firm
     # rows run on threads.
-    z = streams.normal("firm_growth", month, firms.n_used)  # small firms are in used slots
+    n = firms.n_used  # slots past it are dead: they neither grow nor shrink
+    z = streams.normal("firm_growth", month, n)
     sd = params.firm_growth_sd
     supported = firms.hub_months > 0
     profile = np.zeros(firms.capacity)
+    # The age path's parts (`firms.age_profile`): each district's 1 - starting share, and numpy's
+    # exp(-age / maturity) for each whole month of age up to the oldest firm's.
+    gap = 1.0 - starting_share(potential_scale, params)
+    decay = np.exp(-np.arange(int(firms.age[:n].max(initial=0)) + 2) / params.firm_maturity_months)
 
     def grow(lo: int, hi: int) -> np.ndarray:
-        # Survivors have lived one more month; the age path below uses the new age.
-        alive = firms.alive[lo:hi]
-        firms.age[lo:hi][alive] += 1
-        small = alive & ~firms.large[lo:hi]
-        rows = lo + np.flatnonzero(small)
-        firms.shock[rows] = firms.shock[rows] + sd * z[rows] - 0.5 * sd * sd
-        # Age paths of the rows that use them (small firms; hub-supported ones are small too).
-        path = lo + np.flatnonzero(small | supported[lo:hi])
-        profile[path] = age_profile(firms.age[path], potential_scale[firms.district[path]], params)
-        return rows
+        f = firms
+        return lo + _kernels.grow_firms(
+            f.alive[lo:hi],
+            f.large[lo:hi],
+            supported[lo:hi],
+            f.age[lo:hi],
+            f.shock[lo:hi],
+            z[lo:hi],
+            f.district[lo:hi],
+            gap,
+            decay,
+            sd,
+            0.5 * sd * sd,
+            profile[lo:hi],
+        )
 
-    small_rows = np.concatenate(parallel.map_blocks(grow, firms.capacity))
+    small_rows = np.concatenate(parallel.map_blocks(grow, n))
     if supported.any():
         small = firms.alive & ~firms.large
         uplift = (1.0 + params.hub_growth_uplift_annual) ** (1 / 12) - 1.0
@@ -161,16 +171,19 @@ def step(
         base = np.bincount(firms.district[others], weights=(firms.potential * profile)[others], minlength=n_districts)
         cut = np.clip(params.hub_displacement * extra / np.maximum(base, 1e-12), 0.0, 0.5)
         firms.potential[others] *= 1.0 - cut[firms.district[others]]
-    excess = np.empty(firms.capacity, dtype=np.int64)
+    excess = np.zeros(firms.capacity, dtype=np.int64)
 
     def settle(lo: int, hi: int) -> None:
+        # Desired headcounts of the small firms; headcount above the desired size is laid off.
         rows = small_rows[np.searchsorted(small_rows, lo) : np.searchsorted(small_rows, hi)]
-        firms.target[rows] = firms.potential[rows] * profile[rows] * np.exp(firms.shock[rows])
-        # Headcount above the desired size is laid off.
-        t = firms.target[lo:hi]
-        excess[lo:hi] = np.where(firms.alive[lo:hi], firms.size[lo:hi] - np.floor(t + 0.5).astype(np.int64), 0)
+        f = firms
+        growth = np.exp(f.shock[rows])
+        _kernels.settle_firms(
+            rows - lo, growth, f.potential[lo:hi], profile[lo:hi], f.target[lo:hi], f.alive[lo:hi], f.size[lo:hi],
+            excess[lo:hi],
+        )  # fmt: skip
 
-    parallel.map_blocks(settle, firms.capacity)
+    parallel.map_blocks(settle, n)
 
     # Workers of dying firms become unemployed (or move job, below).
     shrinking = excess > 0
