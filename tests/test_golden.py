@@ -180,24 +180,36 @@ def reference_take_posts(firms: Firms, candidates, priority, person_market, uf) 
     return candidates, firm_of_slot[rank_within_sorted_groups(slot_market) < h_m[slot_market]]
 
 
+def hiring_firms(size: np.ndarray, target: np.ndarray, alive: np.ndarray, market: np.ndarray, n_used: int) -> Firms:
+    """Small firms in one district with these headcounts, desired headcounts and markets."""
+    n = size.shape[0]
+    return Firms(
+        district=np.zeros(n, dtype=np.int16),
+        market=market,
+        size=size,
+        target=target,
+        potential=np.zeros(n),
+        shock=np.zeros(n),
+        age=np.zeros(n, dtype=np.int32),
+        alive=alive,
+        large=np.zeros(n, dtype=bool),
+        hub_months=np.zeros(n, dtype=np.int16),
+        ever_supported=np.zeros(n, dtype=bool),
+        n_used=n_used,
+    )
+
+
 @pytest.mark.parametrize("n_candidates", [0, 30, 3_000, 40_000])
 def test_take_posts_makes_fewer_posts_but_fills_exactly_as_making_all(n_candidates: int) -> None:
     rng = np.random.default_rng(n_candidates)
     n_firms, n_markets, n_people = 20_000, 5, 200_000
     size = rng.integers(0, 30, n_firms).astype(np.int32)
-    firms = Firms(
-        district=np.zeros(n_firms, dtype=np.int16),
-        market=rng.integers(0, n_markets, n_firms).astype(np.int16),
-        size=size,
-        target=size + rng.integers(-3, 8, n_firms).astype(np.float64),
-        potential=np.zeros(n_firms),
-        shock=np.zeros(n_firms),
-        age=np.zeros(n_firms, dtype=np.int32),
-        alive=rng.random(n_firms) < 0.9,
-        large=np.zeros(n_firms, dtype=bool),
-        hub_months=np.zeros(n_firms, dtype=np.int16),
-        ever_supported=np.zeros(n_firms, dtype=bool),
-        n_used=n_firms,
+    firms = hiring_firms(
+        size,
+        size + rng.integers(-3, 8, n_firms).astype(np.float64),
+        rng.random(n_firms) < 0.9,
+        rng.integers(0, n_markets, n_firms).astype(np.int16),
+        n_firms,
     )
     person_market = np.sort(rng.integers(0, n_markets, n_people)).astype(np.int16)
     candidates = np.sort(rng.choice(n_people, n_candidates, replace=False))
@@ -221,19 +233,8 @@ def test_hiring_is_where_vacancies_are_positive(min_block: int, monkeypatch) -> 
     rng = np.random.default_rng(5)
     n = 10_000
     size = rng.integers(0, 20, n).astype(np.int32)
-    firms = Firms(
-        district=np.zeros(n, dtype=np.int16),
-        market=np.zeros(n, dtype=np.int16),
-        size=size,
-        target=size + rng.normal(0.0, 2.0, n),
-        potential=np.zeros(n),
-        shock=np.zeros(n),
-        age=np.zeros(n, dtype=np.int32),
-        alive=rng.random(n) < 0.5,
-        large=np.zeros(n, dtype=bool),
-        hub_months=np.zeros(n, dtype=np.int16),
-        ever_supported=np.zeros(n, dtype=bool),
-        n_used=n - 300,  # slots past n_used are never open
+    firms = hiring_firms(  # slots past n_used are never open
+        size, size + rng.normal(0.0, 2.0, n), rng.random(n) < 0.5, np.zeros(n, dtype=np.int16), n - 300
     )
     v = np.where(firms.alive, np.floor(firms.target + 0.5).astype(np.int64) - size, 0)[: n - 300]
     rows, vac = firms.hiring()
