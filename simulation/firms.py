@@ -99,10 +99,8 @@ class Firms:
             rows, vac = _hiring(self.target[lo:hi], self.size[lo:hi], self.alive[lo:hi])
             return lo + rows, vac
 
-        parts = parallel.map_blocks(block, self.used)
-        if len(parts) == 1:
-            return parts[0]
-        return np.concatenate([r for r, _ in parts]), np.concatenate([v for _, v in parts])
+        rows, vac = parallel.join(parallel.map_blocks(block, self.used))
+        return rows, vac
 
     def grow(self, extra: int) -> None:
         """Add `extra` empty (dead) slots."""

@@ -96,6 +96,14 @@ def map_blocks[T](fn: Callable[[int, int], T], n: int, align: int | None = None)
     return _run(fn, blocks(n, align))
 
 
+def join(parts: list[tuple[np.ndarray, ...]] | list[list[np.ndarray]]) -> tuple[np.ndarray, ...]:
+    """Per-block results that are several arrays each (in block order), each array joined across
+    the blocks; no copy when there is one block."""
+    if len(parts) == 1:
+        return tuple(parts[0])
+    return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+
+
 def rows_where(kernel: Callable[..., np.ndarray], n: int, arrays: tuple[np.ndarray, ...], *args: object) -> np.ndarray:
     """The rows (in order) that `kernel(*block_of_each_array, *args)` returns for each block of
     rows, shifted to whole-array row numbers and joined in block order."""

@@ -363,3 +363,12 @@ def test_search_candidates_hold_every_hire(seed: int, scale: float) -> None:
     want = u[rows] < p_all
     np.testing.assert_array_equal(cand[hit], rows[want])
     np.testing.assert_array_equal(draw[hit] / p[hit], u[rows][want] / p_all[want])
+
+
+def test_join_concatenates_each_array_of_the_blocks_in_order() -> None:
+    parts = [(np.array([0, 1]), np.array([0.5])), (np.array([7]), np.array([], dtype=np.float64))]
+    rows, values = parallel.join(parts)
+    np.testing.assert_array_equal(rows, [0, 1, 7])
+    np.testing.assert_array_equal(values, [0.5])
+    one = (np.arange(3), np.ones(3))
+    assert all(a is b for a, b in zip(parallel.join([one]), one, strict=True))  # one block: no copy

@@ -148,8 +148,7 @@ def employed_at(
         a, b = _kernels.employed_at(status[lo:hi], employer[lo:hi], flag_a, count_a, flag_b, count_b)
         return lo + a, lo + b
 
-    found = parallel.map_blocks(block, status.shape[0])
-    a, b = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    a, b = parallel.join(parallel.map_blocks(block, status.shape[0]))
     if a.shape[0] != count_a or b.shape[0] != count_b:
         raise ValueError("firm headcounts differ from the people employed there")
     return a, b

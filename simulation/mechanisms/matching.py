@@ -162,11 +162,8 @@ def searchers_and_weights(
         rows = lo + np.flatnonzero(people.status[lo:hi] != EMPLOYED)
         return rows, search_weights_fast(people, params, rows), person_market[rows]
 
-    parts = parallel.map_blocks(block, people.n)
-    if len(parts) == 1:
-        return parts[0]
-    rows, weights, markets = ([p[k] for p in parts] for k in range(3))
-    return np.concatenate(rows), np.concatenate(weights), np.concatenate(markets)
+    rows, weights, markets = parallel.join(parallel.map_blocks(block, people.n))
+    return rows, weights, markets
 
 
 def market_rates(
@@ -217,13 +214,12 @@ def step(
         for start, u in streams.uniform_chunks("search", month, people.n, lo, hi):
             c, d = np.searchsorted(rows, (start, start + u.shape[0]))
             found.append(_kernels.search_candidates(start, u, rows[c:d], q, m[c:d], wb[c:d]))
-        cand, x, u = (np.concatenate(parts) for parts in zip(*found, strict=True))
+        cand, x, u = parallel.join(found)
         p = -np.expm1(-x)
         hit = u < p
         return cand[hit], u[hit] / p[hit]
 
-    found = parallel.map_blocks(block, people.n)
-    hired, priority = np.concatenate([h for h, _ in found]), np.concatenate([r for _, r in found])
+    hired, priority = parallel.join(parallel.map_blocks(block, people.n))
 
     hired, filled = take_posts(firms, hired, priority, person_market, streams, month, "vacancy_fill")
     from_u = people.status[hired] == UNEMPLOYED

@@ -182,7 +182,7 @@ def step_all(
         ],
         p.n,
     )
-    attached, claimants = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    attached, claimants = parallel.join(found)
     served = position[owner[claimants]] >= 0
     claimants = claimants[served]
     # Attachment runs for programme_months, then ends.
