@@ -31,7 +31,7 @@ from concurrent.futures import Future
 import numba
 import numpy as np
 
-from simulation import parallel
+from simulation import parallel, pcg64
 from simulation.parallel import DRAW_THREAD
 
 CHUNK = 1 << 16  # draws per block in `uniform_chunks`: small enough to stay in cache
@@ -101,12 +101,8 @@ class Streams:
         if out is None:
             if kind == "u":
                 out = np.empty(n)
-
-                def fill(lo: int, hi: int) -> None:
-                    for a, u in self.uniform_chunks(decision, month, n, lo, hi):
-                        out[a : a + u.shape[0]] = u
-
-                parallel.map_blocks(fill, n)
+                tab = self.table(decision, month)
+                parallel.map_blocks(lambda lo, hi: pcg64.fill(tab, lo, out[lo:hi]), n)
             else:  # normals take a varying number of raw draws each, so they cannot start mid-stream
                 out = self.generator(decision, month).standard_normal(n, dtype=np.float64)
             out.flags.writeable = False
@@ -119,6 +115,17 @@ class Streams:
         # Months may be negative during burn-in; shift so the spawn key stays non-negative.
         return (stable_hash(decision), int(month) + 1_000_000)
 
+    def table(self, decision: str, month: int) -> np.ndarray:
+        """The stream's starting state and jump table, for reading its draws inside a compiled
+        loop (`pcg64.seek`, `pcg64.step`): the same numbers as `uniform`. Kept for the month."""
+        self._roll(month)
+        key = ("t", decision, month, 0)
+        tab = self._cache.get(key)
+        if tab is None:
+            tab = pcg64.table(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=self._key(decision, month))))
+            self._cache[key] = tab
+        return tab
+
     def generator(self, decision: str, month: int) -> np.random.Generator:
         key = self._key(decision, month)
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
@@ -130,22 +137,11 @@ class Streams:
         return self._cached("u", decision, month, n, cache)
 
     def uniform_rows(self, decision: str, month: int, rows: np.ndarray) -> np.ndarray:
-        """uniform(decision, month, n)[rows] for sorted rows (n past the last), without the whole
-        array: the stream is read a block at a time and only these rows' draws are kept. For a
-        stream of which a month reads a few rows once (each firm's post offset in a fill)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        out = np.empty(rows.shape[0])
-        if rows.size == 0:
-            return out
-        n = int(rows[-1]) + 1
-
-        def fill(lo: int, hi: int) -> None:
-            for start, u in self.uniform_chunks(decision, month, n, lo, hi):
-                a, b = np.searchsorted(rows, (start, start + u.shape[0]))
-                out[a:b] = u[rows[a:b] - start]
-
-        parallel.map_blocks(fill, n)
-        return out
+        """uniform(decision, month, n)[rows] for rows in increasing order (n past the last),
+        without the whole array: the cost is that of these rows, not of every row before the last
+        (`pcg64.seek`). For a stream of which a month reads some rows once (each firm's post
+        offset in a fill)."""
+        return pcg64.rows(self.table(decision, month), np.asarray(rows, dtype=np.int64))
 
     def uniform_at(self, decision: str, month: int, rows: np.ndarray) -> np.ndarray:
         """Uniforms in [0, 1) for the given rows only: row i always gets the same number for
