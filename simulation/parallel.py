@@ -3,7 +3,7 @@
 The person kernels (`mechanisms._kernels`, compiled with `nogil`) and numpy's random fills and
 element-wise ufuncs release the GIL, so plain threads run them side by side. Results are the
 same for any number of threads, bit for bit: each row's work reads only that row's state and its
-own slot of a random stream (`Streams.uniform_chunks` starts a block's stream at its first row),
+own slot of a random stream (a block's loop jumps the stream to its first row, `pcg64.seek`),
 outputs per row are written by one thread only, counts are kept per block and added up in
 integers, and lists of rows are joined in block order. Sums of floats, whose rounding depends on
 order, are never split.
@@ -25,7 +25,7 @@ import numpy as np
 
 from simulation.config import ConfigError
 
-ALIGN = 1 << 16  # block edges are multiples of this (the random-number chunk), so chunks match
+ALIGN = 1 << 16  # block edges are multiples of this, so no two threads write to one cache line
 MIN_BLOCK = 1 << 17  # rows per thread below which threads are not worth starting
 
 _PREFIX = "labourlab-block"

@@ -14,10 +14,11 @@ Decisions that touch only a few rows (who among the displaced moves job to job, 
 a placement picks) use `uniform_at`: a counter-based draw that hashes (seed, decision, month,
 row) with splitmix64, so it has the same by-slot property at the cost of only the rows drawn.
 
-How the streams are read does not change what they are: `uniform_chunks` reads a stream a block
-at a time from any row (threads each read their own rows), `uniform_rows` keeps only some rows'
-draws of a stream without building the whole array, and `prefetch_normal` draws a normal stream
-early on a thread of its own. Each gives the same numbers as `uniform` or `normal`.
+How the streams are read does not change what they are: compiled loops read a stream's draws
+row by row from any row (`table`, then `pcg64.step` and `pcg64.seek`: threads each read their own
+rows, and a loop needing some rows' draws pays for those rows only), `uniform_rows` gives some
+rows' draws without building the whole array, and `prefetch_normal` draws a normal stream early
+on a thread of its own. Each gives the same numbers as `uniform` or `normal`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import threading
-from collections.abc import Iterator
 from concurrent.futures import Future
 
 import numba
@@ -34,7 +34,6 @@ import numpy as np
 from simulation import parallel, pcg64
 from simulation.parallel import DRAW_THREAD
 
-CHUNK = 1 << 16  # draws per block in `uniform_chunks`: small enough to stay in cache
 PREFETCH_MIN = 1 << 17  # normals below which `prefetch_normal` leaves the draw to when it is read
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -149,42 +148,6 @@ class Streams:
         key = np.uint64((stable_hash(decision) << 32) | ((int(month) + 1_000_000) & 0xFFFFFFFF))
         key = _splitmix64(np.array([key ^ np.uint64(self.seed * 0x2545F4914F6CDD1D % 2**64)], dtype=np.uint64))[0]
         return _uniform_at(np.asarray(rows, dtype=np.int64), np.uint64(key))
-
-    def uniform_chunks(
-        self, decision: str, month: int, n: int, lo: int = 0, hi: int | None = None
-    ) -> Iterator[tuple[int, np.ndarray]]:
-        """The same n uniforms as `uniform`, a block at a time: (first row, its draws). The block
-        is a buffer reused for the next one, so a fused loop can read draws from cache without
-        the whole array ever existing. With lo and hi, only rows lo..hi: the generator skips
-        ahead to row lo (PCG64 advances in O(log lo)), so a thread can draw its own rows."""
-        hi = n if hi is None else min(hi, n)
-        bit_generator = np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=self._key(decision, month)))
-        if lo:
-            bit_generator.advance(lo)  # one 64-bit output per float64 draw
-        g = np.random.Generator(bit_generator)
-        buf = np.empty(min(max(hi - lo, 0), CHUNK))
-        for a in range(lo, hi, CHUNK):
-            m = min(CHUNK, hi - a)
-            g.random(out=buf[:m])
-            yield a, buf[:m]
-
-    def below(self, decision: str, month: int, n: int, p: float) -> np.ndarray:
-        """Booleans uniform(decision, month, n) < p, drawn once a month like `uniform` (read-only),
-        without keeping the uniforms: for a decision every reader compares with the same p."""
-        self._roll(month)
-        key = (f"b{p!r}", decision, month, n)
-        out = self._cache.get(key)
-        if out is None:
-            out = np.empty(n, dtype=bool)
-
-            def fill(lo: int, hi: int) -> None:
-                for a, u in self.uniform_chunks(decision, month, n, lo, hi):
-                    np.less(u, p, out=out[a : a + u.shape[0]])
-
-            parallel.map_blocks(fill, n)
-            out.flags.writeable = False
-            self._cache[key] = out
-        return out
 
     def normal(self, decision: str, month: int, n: int, cache: bool = True) -> np.ndarray:
         """n standard normal draws, slot-indexed like `uniform`. Read-only."""

@@ -24,7 +24,6 @@ import pytest
 
 from simulation import parallel
 from simulation import people as people_module
-from simulation import rng as rng_module
 from simulation.config import make_scenario
 from simulation.firms import Firms
 from simulation.mechanisms import _kernels, matching
@@ -256,9 +255,8 @@ def test_birthdays_ages_and_finds_the_retiring_as_numpy() -> None:
 
 @pytest.mark.parametrize("run", [RUNS[3], RUNS[11]], ids=run_id)
 def test_results_do_not_depend_on_the_block_size_of_draws(run, golden, monkeypatch) -> None:
-    """Fused loops read their draws a block at a time; tiny blocks (many, the last one short)
-    must give the golden results too."""
-    monkeypatch.setattr(rng_module, "CHUNK", 1000)
+    """The starting population is drawn a block of rows at a time; tiny blocks (many, the last
+    one short) must give the golden results too."""
     monkeypatch.setattr(people_module, "CHUNK", 777)
     assert digests(run) == golden[run_id(run)]
 
@@ -268,12 +266,11 @@ def test_results_do_not_depend_on_the_block_size_of_draws(run, golden, monkeypat
 def test_results_do_not_depend_on_threads(run, threads: int, golden, monkeypatch) -> None:
     """The person passes shared out over threads by blocks of rows (`simulation.parallel`) give
     the golden results for any number of threads and any block edges; tiny blocks make even
-    these small runs use several threads, with edges that cut districts and random chunks."""
+    these small runs use several threads, with edges that cut districts."""
     monkeypatch.setenv("LABOURLAB_THREADS", str(threads))
     monkeypatch.setattr(parallel, "MIN_BLOCK", 1)
     monkeypatch.setattr(parallel, "ALIGN", 333)
     monkeypatch.setattr(util_module, "SORT_BLOCK", 1)
-    monkeypatch.setattr(rng_module, "CHUNK", 1000)
     assert parallel.blocks(10_000, parallel.ALIGN)[1][0] % 333 == 0
     assert digests(run) == golden[run_id(run)]
 

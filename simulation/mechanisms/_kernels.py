@@ -2,10 +2,10 @@
 
 numpy does each of a mechanism's operations as a separate pass over every row, with a temporary
 array for each; these loops do a mechanism's per-person work in one pass with no temporaries.
-Their random numbers come a block at a time (`Streams.uniform_chunks`: numpy fills a small
-buffer, which the loop reads from cache), so row i still reads the i-th number of its (decision,
-month) stream and every draw, and so every result, is bit-identical to the plain numpy code they
-replace (tests/test_golden.py). They use only comparisons and +, -, *, / (exact IEEE operations); exp,
+They make their random numbers as they go (`simulation.pcg64`: numpy's PCG64 recurrence, stepped
+row by row, or jumped to the rows that need a draw), so row i still reads the i-th number of its
+(decision, month) stream and every draw, and so every result, is bit-identical to the plain numpy
+code they replace (tests/test_golden.py). They use only comparisons and +, -, *, / (exact IEEE operations); exp,
 power and the like stay in numpy, whose vectorised versions round differently from numba's.
 
 Status, benefit and group codes are those of `simulation.people`, passed in as arguments.
@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+
+from simulation import pcg64
 
 EMPLOYED, UNEMPLOYED, INACTIVE = 0, 1, 2
 NO_BENEFIT, JSA, ESA = 0, 1, 2
@@ -48,10 +50,21 @@ def _set_claim(i: int, benefit: np.ndarray, group: np.ndarray, age: np.ndarray, 
 
 
 @jit
+def _claims(tab: np.ndarray, hi: np.uint64, lo: np.uint64, pos: np.uint64, row: int, take_up: float) -> tuple:
+    """Whether row `row` takes up a claim (its draw in the claim stream below take_up), and the
+    stream's new state: (claims, hi, lo, pos). Read only for the rows that might claim."""
+    hi, lo, pos = pcg64.seek(tab, hi, lo, pos, row)
+    return pcg64.uniform(hi, lo) < take_up, hi, lo, pos
+
+
+@jit
 def participation(
     start: int,
-    u_participation: np.ndarray,
-    u_ill: np.ndarray,
+    n: int,
+    tab_participation: np.ndarray,
+    tab_ill: np.ndarray,
+    tab_claim: np.ndarray,
+    take_up: float,
     status: np.ndarray,
     months: np.ndarray,
     benefit: np.ndarray,
@@ -61,28 +74,34 @@ def participation(
     entry_rate: np.ndarray,
     esa_onflow: np.ndarray,
     exit_rate_ui: float,
-    claim: np.ndarray,
     u_to_i: np.ndarray,
     i_to_u: np.ndarray,
     esa_onflows: np.ndarray,
-    ill_mask: np.ndarray,
-) -> None:
-    """`participation.step` for rows start, start + 1, ... (one per draw): leaving and starting
-    search, claims, ill health. Adds to the flow counts by district; marks the rows falling ill
-    in `ill_mask`."""
+) -> np.ndarray:
+    """`participation.step` for rows start .. start + n: leaving and starting search, claims, ill
+    health. Adds to the flow counts by district; returns the rows falling ill. Each row reads its
+    own draw of the participation and ill-health streams (stepped row by row, `pcg64.step`), and
+    of the claim stream only if it starts to search without a benefit."""
     # Views from row `start`, indexed by the loop counter: an index known not to be negative
     # spares numba's negative-index fix-up on every access (2.5x faster loops).
-    n = u_participation.shape[0]
     status, months, benefit = status[start : start + n], months[start : start + n], benefit[start : start + n]
     group, age, district = group[start : start + n], age[start : start + n], district[start : start + n]
-    claim, ill_mask = claim[start : start + n], ill_mask[start : start + n]
+    ph, pl, pp = pcg64.start(tab_participation)
+    ph, pl, pp = pcg64.seek(tab_participation, ph, pl, pp, start)
+    ih, il, ip = pcg64.start(tab_ill)
+    ih, il, ip = pcg64.seek(tab_ill, ih, il, ip, start)
+    ch, cl, cp = pcg64.start(tab_claim)
+    ill = np.empty(n, dtype=np.int64)  # only the first slots are touched
+    k = 0
     # No row moves when both its draws are at or above its district's highest chances: most rows
     # stop there, having read only their draws and district (2.6x faster than testing status).
     top = np.maximum(entry_rate, exit_rate_ui)
     for i in range(n):
+        u, u_ill = pcg64.uniform(ph, pl), pcg64.uniform(ih, il)
+        ph, pl = pcg64.step(tab_participation, ph, pl)  # on to the next row's draws
+        ih, il = pcg64.step(tab_ill, ih, il)
         d = np.uint64(district[i])
-        u = u_participation[i]
-        if (u >= top[d]) & (u_ill[i] >= esa_onflow[d]):
+        if (u >= top[d]) & (u_ill >= esa_onflow[d]):
             continue
         s = status[i]
         # Tests combined with &, not `and`: status is mixed row to row, so branching on it would
@@ -99,23 +118,30 @@ def participation(
             status[i] = UNEMPLOYED
             months[i] = 0
             i_to_u[d] += 1
-            if benefit[i] == NO_BENEFIT and claim[i]:
-                _set_claim(i, benefit, group, age, JSA)
+            if benefit[i] == NO_BENEFIT:
+                claims, ch, cl, cp = _claims(tab_claim, ch, cl, cp, start + i, take_up)
+                if claims:
+                    _set_claim(i, benefit, group, age, JSA)
         # Ill health: people out of work start an ESA claim and leave the search.
-        if (status[i] != EMPLOYED) & (benefit[i] != ESA) & (u_ill[i] < esa_onflow[d]):
+        if (status[i] != EMPLOYED) & (benefit[i] != ESA) & (u_ill < esa_onflow[d]):
             if status[i] == UNEMPLOYED:
                 status[i] = INACTIVE
                 u_to_i[d] += 1
             months[i] = 0
             _set_claim(i, benefit, group, age, ESA)
             esa_onflows[d] += 1
-            ill_mask[i] = True
+            ill[k] = start + i
+            k += 1
+    return ill[:k].copy()
 
 
 @jit
 def separations(
     start: int,
-    u_separation: np.ndarray,
+    n: int,
+    tab_separation: np.ndarray,
+    tab_claim: np.ndarray,
+    take_up: float,
     status: np.ndarray,
     months: np.ndarray,
     fragile: np.ndarray,
@@ -127,7 +153,6 @@ def separations(
     wage: np.ndarray,
     work_months: np.ndarray,
     firm_size: np.ndarray,
-    claim: np.ndarray,
     rate_eu: float,
     early_rate: float,
     rate_ei: float,
@@ -135,18 +160,22 @@ def separations(
     e_to_u: np.ndarray,
     e_to_i: np.ndarray,
 ) -> None:
-    """`separations.step` for rows start, start + 1, ... (one per draw): job loss into
-    unemployment or inactivity, as `release` does it."""
+    """`separations.step` for rows start .. start + n: job loss into unemployment or inactivity,
+    as `release` does it. Each row reads its own draw of the separation stream (stepped row by
+    row), and of the claim stream only if it loses its job into unemployment."""
     # Views from row `start` (see `participation`).
-    n = u_separation.shape[0]
     status, months, fragile = status[start : start + n], months[start : start + n], fragile[start : start + n]
     benefit, group, age = benefit[start : start + n], group[start : start + n], age[start : start + n]
     district, employer, wage = district[start : start + n], employer[start : start + n], wage[start : start + n]
-    work_months, claim = work_months[start : start + n], claim[start : start + n]
+    work_months = work_months[start : start + n]
+    sh, sl, sp = pcg64.start(tab_separation)
+    sh, sl, sp = pcg64.seek(tab_separation, sh, sl, sp, start)
+    ch, cl, cp = pcg64.start(tab_claim)
     # Above `top` no row separates whatever its hazard (float addition is monotonic).
     top = max(early_rate, rate_eu) + rate_ei
     for i in range(n):
-        u = u_separation[i]
+        u = pcg64.uniform(sh, sl)
+        sh, sl = pcg64.step(tab_separation, sh, sl)  # on to the next row's draw
         employed = status[i] == EMPLOYED
         # A job stops being fragile when it ends or settles. Written only then: a store on every
         # row made the loop 3x slower. Each test is rarely true, so its branch predicts well
@@ -171,7 +200,10 @@ def separations(
         status[i] = to
         months[i] = 0
         work_months[i] = 0
-        _set_claim(i, benefit, group, age, JSA if (to == UNEMPLOYED and claim[i]) else NO_BENEFIT)
+        claims = False
+        if to == UNEMPLOYED:
+            claims, ch, cl, cp = _claims(tab_claim, ch, cl, cp, start + i, take_up)
+        _set_claim(i, benefit, group, age, JSA if claims else NO_BENEFIT)
 
 
 @jit
@@ -187,9 +219,11 @@ def release(
     wage: np.ndarray,
     work_months: np.ndarray,
     firm_size: np.ndarray,
-    claim: np.ndarray,
+    tab_claim: np.ndarray,
+    take_up: float,
 ) -> None:
-    """`separations.release` for these rows (distinct, all employed)."""
+    """`separations.release` for these rows (increasing, all employed)."""
+    ch, cl, cp = pcg64.start(tab_claim)
     for i in rows:
         firm_size[employer[i]] -= 1
         employer[i] = -1
@@ -197,7 +231,10 @@ def release(
         status[i] = to_status
         months[i] = 0
         work_months[i] = 0
-        _set_claim(i, benefit, group, age, JSA if (to_status == UNEMPLOYED and claim[i]) else NO_BENEFIT)
+        claims = False
+        if to_status == UNEMPLOYED:
+            claims, ch, cl, cp = _claims(tab_claim, ch, cl, cp, i, take_up)
+        _set_claim(i, benefit, group, age, JSA if claims else NO_BENEFIT)
 
 
 @jit
@@ -249,27 +286,27 @@ def skills(
 
 @jit
 def search_candidates(
-    start: int, u: np.ndarray, rows: np.ndarray, q: np.ndarray, market: np.ndarray, weight: np.ndarray
+    tab: np.ndarray, rows: np.ndarray, q: np.ndarray, market: np.ndarray, weight: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Of `rows` (all within start .. start + len(u)), those whose draw u[row - start] is below
+    """Of `rows` (increasing), those whose draw in the stream of `tab` is below
     x = q[market] * weight (a little above, for rounding), with x and the draw: a superset of
     those hired, whose chance 1 - exp(-x) is below x. Most searchers stop here, and numpy's
-    expm1 (which numba's rounds differently from) is taken of the candidates' x only."""
-    # Unsigned indices (rows are at or after start; markets are not negative): no wrap-around
-    # fix-up on each gather.
+    expm1 (which numba's rounds differently from) is taken of the candidates' x only. Only the
+    searchers' draws are made (`pcg64.seek`), not those of the employed rows between them."""
+    n = rows.shape[0]
+    # Every row is written and kept if a candidate: no branch. Only the first slots are touched.
+    cand = np.empty(n + 1, dtype=np.int64)
+    x = np.empty(n + 1, dtype=np.float64)
+    draw = np.empty(n + 1, dtype=np.float64)
+    hi, lo, pos = pcg64.start(tab)
     k = 0
-    for j in range(rows.shape[0]):
-        k += u[np.uint64(rows[j] - start)] < q[np.uint64(market[j])] * weight[j] * 1.000001
-    cand = np.empty(k + 1, dtype=np.int64)  # one spare slot: every row is written, kept if a candidate
-    x = np.empty(k + 1, dtype=np.float64)
-    draw = np.empty(k + 1, dtype=np.float64)
-    k = 0
-    for j in range(rows.shape[0]):
-        xj = q[np.uint64(market[j])] * weight[j]
-        uj = u[np.uint64(rows[j] - start)]
+    for j in range(n):
+        hi, lo, pos = pcg64.seek(tab, hi, lo, pos, rows[j])
+        uj = pcg64.uniform(hi, lo)
+        xj = q[np.uint64(market[j])] * weight[j]  # unsigned: no wrap-around fix-up on the gather
         cand[k], x[k], draw[k] = rows[j], xj, uj
         k += uj < xj * 1.000001
-    return cand[:k], x[:k], draw[:k]
+    return cand[:k].copy(), x[:k].copy(), draw[:k].copy()
 
 
 @jit

@@ -191,10 +191,9 @@ def step(
         people.status, people.employer, die, dying_jobs, shrinking, int(firms.size[shrinking].sum())
     )
     displaced = [leaving]  # rows of workers displaced this month
-    claim = streams.below("claim", month, people.n, params.claim_take_up)
     if leaving.size:
         flows["firm_death_job_losses"] += np.bincount(people.district[leaving], minlength=n_districts)
-        release(people, firms, leaving, UNEMPLOYED, claim, params)
+        release(people, firms, leaving, UNEMPLOYED, streams, month, params)
 
     # Contractions: lay off the excess, choosing whom by a per-person random key.
     if shrinking.any():
@@ -207,7 +206,7 @@ def step(
         number[shrinking_rows] = np.arange(shrinking_rows.size)
         laid_off = at_risk[_kernels.lowest_per_group(number[people.employer[at_risk]], key, excess[shrinking_rows])]
         flows["layoffs"] += np.bincount(people.district[laid_off], minlength=n_districts)
-        release(people, firms, laid_off, UNEMPLOYED, claim, params)
+        release(people, firms, laid_off, UNEMPLOYED, streams, month, params)
         displaced.append(laid_off)
 
     # Births take the next unused slots, growing the arrays if needed.

@@ -207,14 +207,11 @@ def step(
     # Row i is hired if the i-th uniform of the month's search stream is below its chance
     # p = 1 - exp(-q w); u / p ranks the hired for the market's posts. The chance is worked out
     # only for candidates, whose draw is below q w (p is below q w).
+    tab = streams.table("search", month)
+
     def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         a, b = np.searchsorted(searchers, (lo, hi))
-        rows, m, wb = searchers[a:b], market[a:b], w[a:b]
-        found = []
-        for start, u in streams.uniform_chunks("search", month, people.n, lo, hi):
-            c, d = np.searchsorted(rows, (start, start + u.shape[0]))
-            found.append(_kernels.search_candidates(start, u, rows[c:d], q, m[c:d], wb[c:d]))
-        cand, x, u = parallel.join(found)
+        cand, x, u = _kernels.search_candidates(tab, searchers[a:b], q, market[a:b], w[a:b])
         p = -np.expm1(-x)
         hit = u < p
         return cand[hit], u[hit] / p[hit]

@@ -75,45 +75,38 @@ def step(
     # the JSA claims that follow, then ill health. A jobseeker who stops searching stops claiming
     # JSA; an ESA claimant keeps ESA either way. Ill people out of work start an ESA claim and
     # leave the search, with higher barriers.
-    claim = streams.below("claim", month, people.n, params.claim_take_up)
-    ill = np.zeros(people.n, dtype=bool)
+    tabs = (streams.table("participation", month), streams.table("ill_health", month), streams.table("claim", month))
     entry_rate = np.asarray(entry_rate, dtype=np.float64)
     esa_onflow = np.asarray(esa_onflow, dtype=np.float64)
 
-    def block(lo: int, hi: int) -> np.ndarray:
+    def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         counts = np.zeros((3, n_districts), dtype=np.int64)  # this block's u_to_i, i_to_u, esa_onflows
-        chunks = zip(
-            streams.uniform_chunks("participation", month, people.n, lo, hi),
-            streams.uniform_chunks("ill_health", month, people.n, lo, hi),
-            strict=True,
+        ill = _kernels.participation(
+            lo,
+            hi - lo,
+            *tabs,
+            float(params.claim_take_up),
+            people.status,
+            people.months_in_status,
+            people.benefit,
+            people.group,
+            people.age,
+            people.district,
+            entry_rate,
+            esa_onflow,
+            float(params.exit_rate_ui),
+            counts[0],
+            counts[1],
+            counts[2],
         )
-        for (start, u), (_, u_ill) in chunks:
-            _kernels.participation(
-                start,
-                u,
-                u_ill,
-                people.status,
-                people.months_in_status,
-                people.benefit,
-                people.group,
-                people.age,
-                people.district,
-                entry_rate,
-                esa_onflow,
-                float(params.exit_rate_ui),
-                claim,
-                counts[0],
-                counts[1],
-                counts[2],
-                ill,
-            )
-        return counts
+        return counts, ill
 
-    counts = sum(parallel.map_blocks(block, people.n))
+    blocks = parallel.map_blocks(block, people.n)
+    counts = sum(c for c, _ in blocks)
     flows["u_to_i"] += counts[0]
     flows["i_to_u"] += counts[1]
     flows["esa_onflows"] += counts[2]
-    ill_rows = np.flatnonzero(ill)
+    ill_rows = np.concatenate([ill for _, ill in blocks])
     new_barrier = 0.45 + 0.5 * streams.uniform_at("ill_health_barrier", month, ill_rows)
     people.barrier[ill_rows] = np.maximum(people.barrier[ill_rows], new_barrier).astype(np.float32)
 

@@ -22,11 +22,11 @@ from simulation.rng import Streams
 
 
 def release(
-    people: People, firms: Firms, leave: np.ndarray, to_status: int, claims: np.ndarray, params: Params
+    people: People, firms: Firms, leave: np.ndarray, to_status: int, streams: Streams, month: int, params: Params
 ) -> None:
-    """Take the people in `leave` (a mask or rows, all employed) out of their jobs into
-    `to_status`, keeping firm headcounts true. Those who become unemployed claim JSA where `claims`
-    (this month's claim draw, `Streams.below("claim", ...)`) is set; everyone else claims nothing."""
+    """Take the people in `leave` (a mask or increasing rows, all employed) out of their jobs into
+    `to_status`, keeping firm headcounts true. Those who become unemployed claim JSA if their draw
+    in this month's claim stream is below the take-up rate; everyone else claims nothing."""
     rows = np.flatnonzero(leave) if leave.dtype == bool else np.asarray(leave, dtype=np.int64)
     _kernels.release(
         rows,
@@ -40,7 +40,8 @@ def release(
         people.wage,
         people.work_months,
         firms.size,
-        claims,
+        streams.table("claim", month),
+        float(params.claim_take_up),
     )
 
 
@@ -63,36 +64,37 @@ def step(
     # One fused pass (`_kernels.separations`): a job taken from unemployment stays fragile for its
     # first FRAGILE_MONTHS months and ends at early_separation_rate; settled jobs at rate_eu (to
     # unemployment) or sep_rate_ei (to inactivity), on one uniform per row.
-    claim = streams.below("claim", month, people.n, params.claim_take_up)
+    tab_separation, tab_claim = streams.table("separation", month), streams.table("claim", month)
 
     def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray | None]:
         # Blocks may share firms (people work across district lines), so only the first block
         # changes firm sizes in place; the others count their leavers per firm, added after.
         counts = np.zeros((2, n_districts), dtype=np.int64)  # this block's e_to_u, e_to_i
         size = firms.size if lo == 0 else np.zeros_like(firms.size)
-        for start, u in streams.uniform_chunks("separation", month, people.n, lo, hi):
-            _kernels.separations(
-                start,
-                u,
-                people.status,
-                people.months_in_status,
-                people.fragile,
-                people.benefit,
-                people.group,
-                people.age,
-                people.district,
-                people.employer,
-                people.wage,
-                people.work_months,
-                size,
-                claim,
-                float(rate_eu),
-                float(params.early_separation_rate),
-                float(params.sep_rate_ei),
-                FRAGILE_MONTHS,
-                counts[0],
-                counts[1],
-            )
+        _kernels.separations(
+            lo,
+            hi - lo,
+            tab_separation,
+            tab_claim,
+            float(params.claim_take_up),
+            people.status,
+            people.months_in_status,
+            people.fragile,
+            people.benefit,
+            people.group,
+            people.age,
+            people.district,
+            people.employer,
+            people.wage,
+            people.work_months,
+            size,
+            float(rate_eu),
+            float(params.early_separation_rate),
+            float(params.sep_rate_ei),
+            FRAGILE_MONTHS,
+            counts[0],
+            counts[1],
+        )
         return counts, None if lo == 0 else size
 
     for counts, size_change in parallel.map_blocks(block, people.n):
