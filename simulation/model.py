@@ -33,6 +33,7 @@ from simulation.mechanisms import (
     separations,
     skills,
 )
+from simulation.mechanisms._util import claimant_rows
 from simulation.outcomes import CohortTracker
 from simulation.people import (
     DURATION_BINS,
@@ -41,7 +42,9 @@ from simulation.people import (
     FRAGILE_MONTHS,
     GROUP_NAMES,
     INACTIVE,
+    NO_BENEFIT,
     NO_EMPLOYER,
+    NO_GROUP,
     UNEMPLOYED,
     People,
     create_people,
@@ -315,11 +318,24 @@ class LabourMarketModel(mesa.Model):
         if policy:
             self._timed("business", lambda: self._hubs_step(flows))
             hub_supported_rows = np.bincount(firms.district[firms.hub_months > 0], minlength=nd)
-            self._timed("developers", lambda: self._developers_step())
+            # Developers and partnerships both take long-term claimants: found among the month's
+            # claimants, listed once, rather than by two scans of every row.
+            claimants = self._timed("developers", lambda: claimant_rows(people))
+            self._timed("developers", lambda: self._developers_step(claimants))
             self.partnership_month = self._timed(
                 "partnerships",
                 lambda: partnerships.step(
-                    people, firms, p, self.levers, s, m, self.working_age, self.person_market, self.ppa, flows
+                    people,
+                    firms,
+                    p,
+                    self.levers,
+                    s,
+                    m,
+                    self.working_age,
+                    self.person_market,
+                    self.ppa,
+                    flows,
+                    claimants,
                 ),
             )
             self.training_started = self._timed(
@@ -345,7 +361,7 @@ class LabourMarketModel(mesa.Model):
                 self.cumulative[col] = self.cumulative[col] + self.last_row[col].sum()
         self.month += 1
 
-    def _developers_step(self) -> None:
+    def _developers_step(self, claimants: np.ndarray | None = None) -> None:
         self.developments = developers.step(
             self.construction_value_m, self.params, self.levers, self.streams, self.month
         )
@@ -359,6 +375,7 @@ class LabourMarketModel(mesa.Model):
             self.person_market,
             self.ppa,
             self.flows,  # plan hires count as flows out of unemployment and inactivity
+            claimants,
         )
         self.developments["esp_local_hires"] = hires
         self.developments["esp_apprenticeships"] = apprentices
@@ -527,6 +544,8 @@ class LabourMarketModel(mesa.Model):
         assert np.isin(people.status, (EMPLOYED, UNEMPLOYED, INACTIVE)).all(), "unknown status"
         employed = people.status == EMPLOYED
         assert ((people.employer != NO_EMPLOYER) == employed).all(), "employer set iff employed"
+        # Claimants are listed by group (`_util.claimant_rows`), so a claim must have one.
+        assert ((people.group != NO_GROUP) == (people.benefit != NO_BENEFIT)).all(), "claimant group iff claiming"
         assert firms.alive[people.employer[employed]].all(), "someone works for a dead firm"
         counted = np.bincount(people.employer[employed], minlength=firms.capacity)
         assert (counted == firms.size).all(), "firm headcounts differ from people employed there"

@@ -384,3 +384,35 @@ def test_join_concatenates_each_array_of_the_blocks_in_order() -> None:
     np.testing.assert_array_equal(values, [0.5])
     one = (np.arange(3), np.ones(3))
     assert all(a is b for a, b in zip(parallel.join([one]), one, strict=True))  # one block: no copy
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_long_claimants_from_the_claimant_list_equal_the_plain_mask(stevenage: LabourMarketModel, seed: int) -> None:
+    """Developers and partnerships find long-term claimants among the month's claimant list; with
+    the list or by a scan of every row, on any number of threads, they are the rows of the plain
+    mask, and people hired since the list was made drop out."""
+    people = dataclasses.replace(
+        stevenage.people, **{f.name: getattr(stevenage.people, f.name).copy() for f in dataclasses.fields(People)}
+    )
+    rng = np.random.default_rng(seed)
+    n = people.n
+    people.status[:] = rng.choice([EMPLOYED, UNEMPLOYED, INACTIVE], n)
+    people.benefit[:] = rng.choice([NO_BENEFIT, JSA, ESA], n)
+    people.group[:] = np.where(people.benefit == NO_BENEFIT, NO_GROUP, JSA_25_PLUS)
+    people.months_in_status[:] = rng.integers(0, 12, n)
+    people.placement_months[:] = rng.random(n) < 0.1
+    claimants = _util.claimant_rows(people)
+    hired = rng.choice(claimants, claimants.size // 10, replace=False)
+    people.status[hired], people.benefit[hired], people.group[hired] = EMPLOYED, NO_BENEFIT, NO_GROUP
+    want = np.flatnonzero(
+        (people.status != EMPLOYED)
+        & (people.benefit != NO_BENEFIT)
+        & (people.months_in_status >= 6)
+        & (people.placement_months == 0)
+    )
+    np.testing.assert_array_equal(_util.long_claimants(people, 6), want)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LABOURLAB_THREADS", "3")
+        mp.setattr(parallel, "MIN_BLOCK", 1)
+        np.testing.assert_array_equal(_util.long_claimants(people, 6, claimants), want)

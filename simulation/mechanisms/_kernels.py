@@ -497,18 +497,36 @@ def exact_block_sums(values: np.ndarray, offsets: np.ndarray, scale: float) -> t
 
 
 @jit
-def long_claimants(
-    status: np.ndarray, benefit: np.ndarray, months: np.ndarray, placement: np.ndarray, min_months: int
-) -> np.ndarray:
-    """Rows of claimants out of work for min_months or more and not on a placement, in row order.
-    (The tests are combined with & rather than `and`: no branches to mispredict.)"""
+def claiming(group: np.ndarray) -> np.ndarray:
+    """Rows with a claimant group (claiming a benefit), in row order. Counted first, so nothing
+    the size of the population is allocated."""
     k = 0
-    for i in range(status.shape[0]):
-        k += (status[i] != EMPLOYED) & (benefit[i] != NO_BENEFIT) & (months[i] >= min_months) & (placement[i] == 0)
-    out = np.empty(k + 1, dtype=np.int64)  # one spare slot: every row is written, and kept if it qualifies
+    for i in range(group.shape[0]):
+        k += group[i] != NO_GROUP
+    out = np.empty(k + 1, dtype=np.int64)  # one spare slot: every row is written, kept if it claims
     k = 0
-    for i in range(status.shape[0]):
+    for i in range(group.shape[0]):
         out[k] = i
+        k += group[i] != NO_GROUP
+    return out[:k]
+
+
+@jit
+def long_claimants(
+    rows: np.ndarray,
+    status: np.ndarray,
+    benefit: np.ndarray,
+    months: np.ndarray,
+    placement: np.ndarray,
+    min_months: int,
+) -> np.ndarray:
+    """Of `rows`, those claiming, out of work for min_months or more and not on a placement, in
+    the same order. (The tests are combined with & rather than `and`: no branches to mispredict.)"""
+    out = np.empty(rows.shape[0] + 1, dtype=np.int64)  # one spare slot: each row written, kept if it qualifies
+    k = 0
+    for j in range(rows.shape[0]):
+        i = np.uint64(rows[j])  # unsigned: no wrap-around fix-up on the gathers
+        out[k] = rows[j]
         k += (status[i] != EMPLOYED) & (benefit[i] != NO_BENEFIT) & (months[i] >= min_months) & (placement[i] == 0)
     return out[:k]
 
@@ -800,7 +818,7 @@ def grow_firms(
     1 - gap[district] * decay[age] (`firms.age_profile`: gap is 1 - the starting share, decay numpy's
     exp(-age / maturity) by whole months). Returns the small rows. Every row is written, and kept
     where it applies (alive is mixed row to row: a branch on it would mispredict)."""
-    rows = np.empty(alive.shape[0] + 1, dtype=np.int64)  # one spare slot (see `long_claimants`)
+    rows = np.empty(alive.shape[0] + 1, dtype=np.int64)  # one spare slot (see `claiming`)
     k = 0
     for j in range(alive.shape[0]):
         a = alive[j]

@@ -6,6 +6,7 @@ import numpy as np
 
 from simulation import parallel
 from simulation.mechanisms import _kernels
+from simulation.people import People
 
 
 def count_by(groups: np.ndarray, mask: np.ndarray, n_groups: int) -> np.ndarray:
@@ -48,6 +49,28 @@ def sum_contiguous(values: np.ndarray, offsets: np.ndarray, dtype: type = np.flo
         if all(ok for ok, _ in parts):
             return np.concatenate([sums for _, sums in parts])
     return np.add.reduceat(values, offsets[:-1], dtype=dtype)
+
+
+def claimant_rows(people: People) -> np.ndarray:
+    """Rows claiming a benefit (with a claimant group), in row order, a block of rows per thread."""
+    return parallel.rows_where(_kernels.claiming, people.n, (people.group,))
+
+
+def long_claimants(people: People, min_months: int, claimants: np.ndarray | None = None) -> np.ndarray:
+    """Rows claiming, out of work for min_months or more and not on a placement, in row order:
+    those whom employment-and-skills plans and placements take. `claimants` (rows claiming earlier
+    this month, in row order) spares a scan of every row: since no one starts a claim between the
+    month's providers and these mechanisms, they hold everyone still claiming, and those who have
+    since stopped (hired) are filtered out here."""
+    rows = claimant_rows(people) if claimants is None else claimants
+
+    def block(a: int, b: int) -> np.ndarray:
+        return _kernels.long_claimants(
+            rows[a:b], people.status, people.benefit, people.months_in_status, people.placement_months, min_months
+        )
+
+    parts = parallel.map_blocks(block, rows.size)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def stochastic_round(x: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation import parallel
 from simulation.config import Levers, Params
-from simulation.mechanisms import _kernels
-from simulation.mechanisms._util import pick_per_group, stochastic_round
+from simulation.mechanisms._util import long_claimants, pick_per_group, stochastic_round
 from simulation.rng import Streams
 
 MAX_PROJECTS_PER_MONTH = 16  # per district; far above any district's monthly arrival rate
@@ -59,12 +57,14 @@ def hire_locally(
     person_market: np.ndarray,
     ppa: float,
     flows: dict[str, np.ndarray] | None = None,
+    claimants: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fill the month's employment-and-skills-plan posts with local claimants out of work six months
     or more (by a per-person key). The posts are existing vacancies in the market (construction and
     its supply chain), so the plan changes who gets them: local long-term claimants first.
     Returns realised hires and apprenticeships by district (real people); with `flows`, the hires
-    are also counted there as from unemployment or inactivity (rows, by district)."""
+    are also counted there as from unemployment or inactivity (rows, by district). `claimants`:
+    this month's claimants, if known (`_util.long_claimants`)."""
     from simulation.mechanisms import matching
 
     nd = local_hires.shape[0]
@@ -72,12 +72,7 @@ def hire_locally(
     if wanted.sum() == 0:
         return np.zeros(nd), np.zeros(nd)
     d = people.district
-    eligible = parallel.rows_where(
-        _kernels.long_claimants,
-        people.n,
-        (people.status, people.benefit, people.months_in_status, people.placement_months),
-        6,
-    )
+    eligible = long_claimants(people, 6, claimants)
     key = streams.uniform_at("esp_pick", month, eligible)
     chosen = pick_per_group(eligible, d[eligible], key, wanted)
     priority = streams.uniform_at("esp_priority", month, chosen)

@@ -22,8 +22,8 @@ import numpy as np
 
 from simulation import parallel
 from simulation.config import Levers, Params
-from simulation.mechanisms import _kernels, matching
-from simulation.mechanisms._util import pick_per_group, stochastic_round
+from simulation.mechanisms import matching
+from simulation.mechanisms._util import long_claimants, pick_per_group, stochastic_round
 from simulation.people import EMPLOYED, People
 from simulation.rng import Streams
 
@@ -41,9 +41,11 @@ def step(
     person_market: np.ndarray,
     ppa: float,
     flows: dict[str, np.ndarray] | None = None,
+    claimants: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """One month of placements; returns per-district counts (real people) and money (£). With
-    `flows`, placement hires are also counted there as from unemployment or inactivity (rows)."""
+    `flows`, placement hires are also counted there as from unemployment or inactivity (rows).
+    `claimants`: this month's claimants, if known (`_util.long_claimants`)."""
     nd = working_age.shape[0]
     d = people.district
     out = {k: np.zeros(nd) for k in ("placements", "placement_jobs", "partnership_cost", "employer_in_kind")}
@@ -79,12 +81,7 @@ def step(
     wanted = levers.placements_per_10k * working_age / 10_000 / 12 / ppa
     slots = stochastic_round(wanted, streams.uniform("placement_slots", month, nd))
     if slots.sum() > 0:
-        eligible = parallel.rows_where(
-            _kernels.long_claimants,
-            people.n,
-            (people.status, people.benefit, people.months_in_status, people.placement_months),
-            ELIGIBLE_AFTER_MONTHS,
-        )
+        eligible = long_claimants(people, ELIGIBLE_AFTER_MONTHS, claimants)
         key = streams.uniform_at("placement_pick", month, eligible)
         chosen = pick_per_group(eligible, d[eligible], key, slots)
         people.placement_months[chosen] = 1
