@@ -349,6 +349,7 @@ class LabourMarketModel(mesa.Model):
             "matching", lambda: matching.step(people, firms, p, s, m, self.person_market, flows, nd)
         )
         self.counts = self._timed("accounts", lambda: accounts.district_counts(people, self.offsets))
+        matching.add_at_risk(flows, self.counts[:, accounts.UNEMPLOYED_BY_DURATION])
         self._timed("accounts", lambda: accounts.step(people, p, self.ledger, self.ppa, self.offsets, self.counts))
 
         if self.check_invariants:

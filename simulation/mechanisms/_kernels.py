@@ -319,10 +319,12 @@ def district_counts(
     offsets: np.ndarray,
     ltu_months: int,
     sustained_months: int,
+    bands: tuple[int, int, int, int],
 ) -> np.ndarray:
     """Stocks by district (rows are district blocks): employed, unemployed, inactive, long-term
     unemployed, JSA and ESA claimants out of work, programme participants, jobs reaching
-    `sustained_months`, and JSA claimants under 25 out of work.
+    `sustained_months`, JSA claimants under 25 out of work, then the unemployed by completed
+    months unemployed in five bands, whose inner edges are `bands`.
 
     Counts are kept in locals and the tests are added as 0/1, not branched on: statuses are
     mixed row to row, so branches would mispredict, and counts in memory would wait on each
@@ -330,12 +332,14 @@ def district_counts(
     counter: indexing from offsets[d], which numba cannot prove non-negative, checked every
     index for wrap-around (4x slower)."""
     nd = offsets.shape[0] - 1
-    out = np.zeros((nd, 9), dtype=np.int64)
+    out = np.zeros((nd, 14), dtype=np.int64)
+    b1, b2, b3, b4 = bands
     for d in range(nd):
         lo, hi = offsets[d], offsets[d + 1]
         status_d, months_d, benefit_d = status[lo:hi], months[lo:hi], benefit[lo:hi]
         programme_d, age_d = programme[lo:hi], age[lo:hi]
         e = u = ina = ltu = jsa = esa = prog = sus = young = 0
+        u1 = u2 = u3 = u4 = 0  # unemployed at or past each inner band edge
         for i in range(status_d.shape[0]):
             s, m, b = status_d[i], months_d[i], benefit_d[i]
             emp, un = s == EMPLOYED, s == UNEMPLOYED
@@ -343,6 +347,10 @@ def district_counts(
             u += un
             ina += s == INACTIVE
             ltu += un & (m >= ltu_months)
+            u1 += un & (m >= b1)
+            u2 += un & (m >= b2)
+            u3 += un & (m >= b3)
+            u4 += un & (m >= b4)
             on_jsa = (not emp) & (b == JSA)
             jsa += on_jsa
             young += on_jsa & (age_d[i] < 25)
@@ -351,6 +359,7 @@ def district_counts(
             prog += programme_d[i] != NO_PROGRAMME
         out[d, EMPLOYED], out[d, UNEMPLOYED], out[d, INACTIVE] = e, u, ina
         out[d, 3], out[d, 4], out[d, 5], out[d, 6], out[d, 7], out[d, 8] = ltu, jsa, esa, prog, sus, young
+        out[d, 9], out[d, 10], out[d, 11], out[d, 12], out[d, 13] = u - u1, u1 - u2, u2 - u3, u3 - u4, u4
     return out
 
 
@@ -594,22 +603,6 @@ def sum_by(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     for i in range(groups.shape[0]):
         out[groups[i]] += values[i]
     return out
-
-
-@jit
-def unemployed_by_duration(
-    status: np.ndarray, months: np.ndarray, district: np.ndarray, edges: np.ndarray, out: np.ndarray
-) -> None:
-    """Adds the unemployed to out[district, duration band], the band being the last of `edges`
-    (ascending, from 0) at or below their completed months unemployed."""
-    nb = edges.shape[0]
-    for i in range(status.shape[0]):
-        if status[i] == UNEMPLOYED:
-            m = months[i]
-            b = nb - 1
-            while edges[b] > m:
-                b -= 1
-            out[district[i], b] += 1
 
 
 @jit

@@ -15,10 +15,14 @@ from simulation.config import Params
 from simulation.ledger import Ledger
 from simulation.mechanisms import _kernels
 from simulation.mechanisms._util import sum_contiguous
-from simulation.people import People
+from simulation.people import DURATION_BINS, DURATION_EDGES, People
 
 LTU_MONTHS = 12  # long-term unemployment: a year or more
 SUSTAINED_MONTHS = 6  # a job held six continuous months
+# The duration bands' inner edges (the kernel counts five bands, the first from 0 months).
+BAND_EDGES = tuple(int(e) for e in DURATION_EDGES[1:])
+assert len(BAND_EDGES) == 4 and DURATION_EDGES[0] == 0, "district_counts counts five duration bands from 0"
+UNEMPLOYED_BY_DURATION = slice(9, 9 + len(DURATION_BINS))  # district_counts' columns of them
 
 
 def step(
@@ -40,7 +44,9 @@ def step(
 def district_counts(people: People, offsets: np.ndarray) -> np.ndarray:
     """Stocks by district in one pass (`_kernels.district_counts`): columns employed, unemployed,
     inactive, long-term unemployed (12+ months), JSA and ESA claimants out of work, programme
-    participants, jobs reaching SUSTAINED_MONTHS this month, JSA claimants under 25 out of work."""
+    participants, jobs reaching SUSTAINED_MONTHS this month, JSA claimants under 25 out of work,
+    then (columns UNEMPLOYED_BY_DURATION) the unemployed by completed months unemployed, in the
+    bands of DURATION_BINS."""
 
     def block(a: int, b: int) -> np.ndarray:
         # Districts a..b, whose rows are the block offsets[a]..offsets[b].
@@ -54,6 +60,7 @@ def district_counts(people: People, offsets: np.ndarray) -> np.ndarray:
             offsets[a : b + 1] - lo,
             LTU_MONTHS,
             SUSTAINED_MONTHS,
+            BAND_EDGES,
         )
 
     return np.concatenate(parallel.map_districts(block, offsets))

@@ -230,26 +230,23 @@ def step(
 
 
 def count_by_duration(people: People, hired_from_u: np.ndarray, flows: dict[str, np.ndarray], n_districts: int) -> None:
-    """The unemployed at risk and those hired, by completed months unemployed (DURATION_BINS):
-    the job-finding hazard's duration gradient, a calibration target and a validation check."""
+    """Those hired from unemployment by completed months unemployed (DURATION_BINS), before their
+    new job resets the months: the job-finding hazard's duration gradient, a calibration target and
+    a validation check, over those at risk (`add_at_risk`)."""
     nb = len(DURATION_BINS)
+    b = np.searchsorted(DURATION_EDGES, people.months_in_status[hired_from_u], side="right") - 1
+    counts = np.bincount(people.district[hired_from_u].astype(np.int64) * nb + b, minlength=n_districts * nb)
+    for i, label in enumerate(DURATION_BINS):
+        flows[f"u_to_e_{label}"] += counts.reshape(n_districts, nb)[:, i]
 
-    def by_district_and_bin(rows: np.ndarray) -> np.ndarray:
-        b = np.searchsorted(DURATION_EDGES, people.months_in_status[rows], side="right") - 1
-        counts = np.bincount(people.district[rows].astype(np.int64) * nb + b, minlength=n_districts * nb)
-        return counts.reshape(n_districts, nb)
 
-    def at_risk_block(lo: int, hi: int) -> np.ndarray:
-        counts = np.zeros((n_districts, nb), dtype=np.int64)
-        _kernels.unemployed_by_duration(
-            people.status[lo:hi], people.months_in_status[lo:hi], people.district[lo:hi], DURATION_EDGES, counts
-        )
-        return counts
-
-    at_risk = sum(parallel.map_blocks(at_risk_block, people.n))
-    for name, counts in (("u_at_risk", at_risk), ("u_to_e", by_district_and_bin(hired_from_u))):
-        for i, label in enumerate(DURATION_BINS):
-            flows[f"{name}_{label}"] += counts[:, i]
+def add_at_risk(flows: dict[str, np.ndarray], still_unemployed: np.ndarray) -> None:
+    """The unemployed at risk of this month's matching, by completed months unemployed: those still
+    unemployed after it (by district and band, `accounts.district_counts`, which reads every row
+    after matching anyway) and those it hired from unemployment (u_to_e_*, counted before their
+    months were reset). Nothing else moves anyone between the two."""
+    for i, label in enumerate(DURATION_BINS):
+        flows[f"u_at_risk_{label}"] += still_unemployed[:, i] + flows[f"u_to_e_{label}"]
 
 
 def market_count(firms: Firms, person_market: np.ndarray) -> int:
