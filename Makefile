@@ -33,7 +33,7 @@ help:
 	@echo "make viz    - set up, serve the browser app (both regimes side by side) on http://127.0.0.1:8765/"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks: step vs bare kernel and Mesa loop, all England, executors -> benchmarks/results.md"
-	@echo "make clean  - remove the environment"
+	@echo "make clean  - remove the environment and compiled caches"
 
 env: $(STAMP)
 
@@ -81,5 +81,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
+# numba's on-disk cache of compiled kernels is checked against each kernel's own file only, so
+# a change to a function it calls in another file (simulation/pcg64.py) needs this.
 clean:
 	rm -rf $(VENV)
+	find simulation -name __pycache__ -type d -prune -exec rm -rf {} +

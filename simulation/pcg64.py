@@ -18,6 +18,10 @@ it against numpy's draws), in two ways a kernel can inline:
 
 numba has no 128-bit integers; `_lcg128` asks LLVM for the 128-bit multiply directly, which on
 x86-64 is three 64-bit multiplies.
+
+Kernels in other files compile these functions into themselves, and numba's on-disk cache checks
+only a kernel's own file: after changing this one, `make clean` (or delete simulation's
+__pycache__ folders) so that the kernels are compiled afresh.
 """
 
 from __future__ import annotations
