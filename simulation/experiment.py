@@ -133,11 +133,14 @@ class SpecFile(Strict):
         return seed_list(v)
 
 
+MAX_SEED_COUNT = 100_000  # seeds per scenario given as a count: more is surely a slip of the keyboard
+
+
 def seed_list(v: Any) -> list[int]:
     """Seeds given as a count (seeds 1..n) or a list of distinct whole numbers >= 0."""
     if isinstance(v, int) and not isinstance(v, bool):
-        if v < 1:
-            raise ValueError(f"expected a count of seeds >= 1 or a list of seeds, got {v}")
+        if not 1 <= v <= MAX_SEED_COUNT:
+            raise ValueError(f"expected a count of seeds from 1 to {MAX_SEED_COUNT:,} or a list of seeds, got {v}")
         return list(range(1, v + 1))
     if isinstance(v, list):
         if not v:
