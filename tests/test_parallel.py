@@ -417,3 +417,21 @@ def test_long_claimants_from_the_claimant_list_equal_the_plain_mask(stevenage: L
         mp.setenv("LABOURLAB_THREADS", "3")
         mp.setattr(parallel, "MIN_BLOCK", 1)
         np.testing.assert_array_equal(_util.long_claimants(people, 6, claimants), want)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 300), min_size=1, max_size=12),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_sums_of_sorted_groups_are_bincounts_bit_for_bit(sizes: list[int], seed: int) -> None:
+    """`_kernels.sum_by_sorted` adds each run of a group in a register: the sums must be
+    np.bincount's to the bit, with empty groups, negative zeros and values of any scale."""
+    from simulation.mechanisms import _kernels
+
+    rng = np.random.default_rng(seed)
+    groups = np.repeat(np.arange(len(sizes), dtype=np.int16), sizes)
+    values = rng.choice([0.0, -0.0, 1e-300, 1.0, 3.7e10], groups.size) * rng.lognormal(0.0, 3.0, groups.size)
+    want = np.bincount(groups, weights=values, minlength=len(sizes) + 2)
+    got = _kernels.sum_by_sorted(groups, values, len(sizes) + 2)
+    np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))

@@ -612,6 +612,27 @@ def sum_by(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 @jit
+def sum_by_sorted(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """`sum_by` for groups in non-decreasing order: each group's run is added up in a register
+    and stored once (the same additions in the same order, from 0.0, so the same sums). Adding
+    into memory row by row made each addition wait on the last one's store (29 to 15 ms on
+    England's 8.9 million searchers)."""
+    out = np.zeros(n_groups, dtype=np.float64)
+    if groups.shape[0] == 0:
+        return out
+    g = groups[0]
+    acc = 0.0
+    for i in range(groups.shape[0]):
+        if groups[i] != g:  # the run of g ends (rarely: predicted)
+            out[g] = acc
+            g = groups[i]
+            acc = 0.0
+        acc += values[i]
+    out[g] = acc
+    return out
+
+
+@jit
 def lowest_per_group(groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.ndarray:
     """A mask of the elements that are among the quota[g] lowest keys of their group g (ties go to
     the earlier element): `pick_per_group`'s choice, as a mask in the elements' own order. For

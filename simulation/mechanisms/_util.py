@@ -27,7 +27,7 @@ def sum_by_sorted(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.n
 
     def span(a: int, b: int) -> np.ndarray:
         lo, hi = offsets[a], offsets[b]
-        return _kernels.sum_by(groups[lo:hi], values[lo:hi], n_groups)[a:b]
+        return _kernels.sum_by_sorted(groups[lo:hi], values[lo:hi], n_groups)[a:b]
 
     return np.concatenate(parallel.map_districts(span, offsets))
 
