@@ -26,7 +26,7 @@ from simulation import parallel
 from simulation import people as people_module
 from simulation.config import make_scenario
 from simulation.firms import Firms
-from simulation.mechanisms import _kernels, matching, providers
+from simulation.mechanisms import _kernels, matching
 from simulation.mechanisms import _util as util_module
 from simulation.mechanisms._util import (
     pick_per_group,
@@ -271,7 +271,6 @@ def test_results_do_not_depend_on_threads(run, threads: int, golden, monkeypatch
     monkeypatch.setattr(parallel, "MIN_BLOCK", 1)
     monkeypatch.setattr(parallel, "ALIGN", 333)
     monkeypatch.setattr(util_module, "SORT_BLOCK", 1)
-    monkeypatch.setattr(providers, "SHARE_MIN_ROWS", 1)  # providers share hours on threads too
     assert parallel.blocks(10_000, parallel.ALIGN)[1][0] % 333 == 0
     assert digests(run) == golden[run_id(run)]
 

@@ -41,7 +41,6 @@ from simulation.people import EMPLOYED, GROUP_NAMES, NO_PROGRAMME, NOT_ELIGIBLE,
 PARKED_HOURS = 0.25  # less than 15 minutes of adviser time in a month: "almost none"
 HIGH_BARRIER = 0.5
 N_GROUPS = len(GROUP_NAMES)
-SHARE_MIN_ROWS = 20_000  # participants per thread below which sharing hours stays on one thread
 
 
 @dataclass
@@ -260,23 +259,17 @@ def step_all(
     # Each provider's participants in row order (already so when providers serve blocks of rows).
     order = np.argsort(seeking_block, kind="stable")
     cuts = np.searchsorted(seeking_block[order], np.arange(nk + 1))
-
-    def share(a: int, b: int) -> None:
-        for k in range(a, b):  # the budget is each provider's own: share it among its own participants
-            mine = order[cuts[k] : cuts[k + 1]]
-            if mine.size:
-                hours[mine] = allocate_hours(
-                    hours_budget[k] / ppa,
-                    levers.effort_rule,
-                    base_hazard[mine],
-                    barrier[mine],
-                    fee_value[mine],
-                    params.support_half_hours,
-                )
-
-    # Providers on threads, each writing its own participants' hours (numpy's sorts and sums
-    # release the GIL).
-    parallel.map_districts(share, cuts, min_rows=SHARE_MIN_ROWS)
+    for k in range(nk):  # the budget is each provider's own: share it among its own participants
+        mine = order[cuts[k] : cuts[k + 1]]
+        if mine.size:
+            hours[mine] = allocate_hours(
+                hours_budget[k] / ppa,
+                levers.effort_rule,
+                base_hazard[mine],
+                barrier[mine],
+                fee_value[mine],
+                params.support_half_hours,
+            )
     p.support_hours[seeking] = hours
     # Parking is judged on barriers as the provider found them this month.
     high = barrier >= HIGH_BARRIER
