@@ -35,7 +35,7 @@ Driver CPU is this process's CPU time meanwhile (for dask it
 includes the LocalCluster's scheduler and nannies), which competes with the workers for cores.
 Load is the 1-minute load average as each measurement starts (the serial work's is in the header).
 
-    python benchmarks/ensemble.py [--seeds 10] [--months 36] [--workers N] [--json out.json]
+    python benchmarks/ensemble.py [--seeds 10] [--months 48] [--workers N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--place", default="southampton", help="place of the runs (default southampton)")
     ap.add_argument("--seeds", type=int, default=10, help="seeds per arm (two arms; default 10)")
-    ap.add_argument("--months", type=int, default=36, help="policy months per run (default 36)")
+    ap.add_argument("--months", type=int, default=48, help="policy months per run (default 48)")
     ap.add_argument("--burn-in", type=int, default=12, help="burn-in months per run (default 12)")
     ap.add_argument("--workers", type=int, default=default_workers(), help="workers for the parallel case")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
