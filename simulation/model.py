@@ -362,7 +362,7 @@ class LabourMarketModel(mesa.Model):
                 self.cumulative[col] = self.cumulative[col] + self.last_row[col].sum()
         self.month += 1
 
-    def _developers_step(self, claimants: np.ndarray | None = None) -> None:
+    def _developers_step(self, claimants: np.ndarray) -> None:
         self.developments = developers.step(
             self.construction_value_m, self.params, self.levers, self.streams, self.month
         )
