@@ -101,6 +101,77 @@ def table(bit_generator: np.random.PCG64) -> np.ndarray:
     return _table(_JUMPS, np.uint64(s >> 64), np.uint64(s & w), np.uint64(inc >> 64), np.uint64(inc & w))
 
 
+# numpy's SeedSequence (O'Neill's seed_seq alternative, pool of four 32-bit words) and PCG64's
+# seeding from it, so that a month's tables cost a compiled call each rather than about 20 us of
+# numpy's Python-level seeding; tests/test_pcg64.py checks them against numpy's.
+_POOL = 4
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
+_M32 = 0xFFFFFFFF
+
+
+def entropy_words(seed: int) -> np.ndarray:
+    """A run seed as numpy's SeedSequence takes it with a spawn key: its 32-bit words, lowest
+    first (one word for 0), padded with zeros to the pool's four."""
+    if seed < 0:
+        raise ValueError("seed must be a non-negative integer")
+    words = [seed & _M32] if seed == 0 else []
+    while seed:
+        words.append(seed & _M32)
+        seed >>= 32
+    return np.array(words + [0] * (_POOL - len(words)), dtype=np.uint32)
+
+
+@jit
+def _hashmix(value: np.uint64, const: np.uint64, mult: np.uint64) -> tuple[np.uint64, np.uint64]:
+    """SeedSequence's hash of one word, and its next hash constant (32-bit words in uint64s)."""
+    m = np.uint64(_M32)
+    value ^= const
+    const = (const * mult) & m
+    value = (value * const) & m
+    return value ^ (value >> np.uint64(16)), const
+
+
+@jit
+def _seeded_table(jumps: np.ndarray, words: np.ndarray) -> np.ndarray:
+    """`table(PCG64(SeedSequence(entropy, spawn_key=key)))` for the words of entropy then key."""
+    m = np.uint64(_M32)
+    mult_a = np.uint64(_MULT_A)
+    pool = np.zeros(_POOL, dtype=np.uint64)
+    const = np.uint64(_INIT_A)
+    for i in range(_POOL):  # the entropy is never shorter than the pool: `entropy_words` pads it
+        pool[i], const = _hashmix(np.uint64(words[i]), const, mult_a)
+    for src in range(_POOL):
+        for dst in range(_POOL):
+            if src != dst:
+                h, const = _hashmix(pool[src], const, mult_a)
+                r = (np.uint64(_MIX_L) * pool[dst] - np.uint64(_MIX_R) * h) & m
+                pool[dst] = r ^ (r >> np.uint64(16))
+    for src in range(_POOL, words.shape[0]):
+        for dst in range(_POOL):
+            h, const = _hashmix(np.uint64(words[src]), const, mult_a)
+            r = (np.uint64(_MIX_L) * pool[dst] - np.uint64(_MIX_R) * h) & m
+            pool[dst] = r ^ (r >> np.uint64(16))
+    # generate_state(4, uint64): eight 32-bit words cycling through the pool, paired lowest first.
+    out = np.zeros(4, dtype=np.uint64)
+    const = np.uint64(_INIT_B)
+    for i in range(8):
+        v, const = _hashmix(pool[i % _POOL], const, np.uint64(_MULT_B))
+        out[i // 2] |= v << np.uint64(32 * (i % 2))
+    # PCG64's seeding: inc = seq * 2 + 1; state = inc; state += seed; one step.
+    inc_hi, inc_lo = (out[2] << np.uint64(1)) | (out[3] >> np.uint64(63)), (out[3] << np.uint64(1)) | np.uint64(1)
+    one, zero = np.uint64(1), np.uint64(0)
+    hi, lo = _lcg128(inc_hi, inc_lo, zero, one, out[0], out[1])
+    hi, lo = _lcg128(hi, lo, jumps[1, 0], jumps[1, 1], inc_hi, inc_lo)
+    return _table(jumps, hi, lo, inc_hi, inc_lo)
+
+
+def seeded_table(entropy: np.ndarray, key: tuple[int, ...]) -> np.ndarray:
+    """The jump table of `PCG64(SeedSequence(seed, spawn_key=key))`, for `entropy_words(seed)`
+    and a key of 32-bit words."""
+    return _seeded_table(_JUMPS, np.concatenate((entropy, np.array(key, dtype=np.uint32))))
+
+
 @jit
 def start(tab: np.ndarray) -> tuple[np.uint64, np.uint64, np.uint64]:
     """The stream before its first draw: (state hi, state lo, rows drawn = 0)."""

@@ -78,6 +78,7 @@ class Streams:
         if seed < 0:
             raise ValueError("seed must be a non-negative integer")
         self.seed = int(seed)
+        self._entropy = pcg64.entropy_words(self.seed)  # what numpy's SeedSequence makes of it
         # This month's draws, so a decision read by several mechanisms is drawn once.
         self._cache: dict[tuple[str, str, int, int], np.ndarray] = {}
         self._cache_month: int | None = None
@@ -121,7 +122,7 @@ class Streams:
         key = ("t", decision, month, 0)
         tab = self._cache.get(key)
         if tab is None:
-            tab = pcg64.table(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=self._key(decision, month))))
+            tab = pcg64.seeded_table(self._entropy, self._key(decision, month))
             self._cache[key] = tab
         return tab
 

@@ -47,6 +47,24 @@ def test_rows_read_at_any_gaps_are_numpys_draws(seed: int, key: tuple[int, int],
     np.testing.assert_array_equal(pcg64.rows(pcg64.table(_bit_generator(seed, key)), rows), want)
 
 
+@given(seed=st.one_of(seeds, st.integers(0, 2**200)), key=spawn_keys)
+@settings(max_examples=200, deadline=None)
+def test_seeding_is_numpys_seed_sequence(seed: int, key: tuple[int, int]) -> None:
+    """The compiled SeedSequence and PCG64 seeding give numpy's starting state and increment, so
+    the whole table, for seeds of one to seven 32-bit words (longer than the pool, too)."""
+    np.testing.assert_array_equal(
+        pcg64.seeded_table(pcg64.entropy_words(seed), key), pcg64.table(_bit_generator(seed, key))
+    )
+
+
+@pytest.mark.parametrize("key", [(), (5,), (1, 2, 3)])
+def test_seeding_with_other_key_lengths(key: tuple[int, ...]) -> None:
+    for seed in (0, 1, 2**32, 2**130 + 3):
+        np.testing.assert_array_equal(
+            pcg64.seeded_table(pcg64.entropy_words(seed), key), pcg64.table(_bit_generator(seed, key))
+        )
+
+
 @pytest.mark.parametrize("far", [64, 65, 127, 128, 10**6 + 3, 2**40 + 17, 2**62 + 5])
 def test_a_far_row_is_numpys_draw_after_advance(far: int) -> None:
     """Rows beyond any array numpy could fill here: numpy's `advance` is the reference."""
