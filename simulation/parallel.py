@@ -65,9 +65,11 @@ def blocks(
 ) -> list[tuple[int, int]]:
     """Contiguous blocks [lo, hi) covering rows 0..n, one per thread (at most one per `min_rows`
     rows), edges multiples of `align`."""
+    most = n // (MIN_BLOCK if min_rows is None else min_rows)
+    if most <= 1:  # (before `threads()`, whose system call costs more than a small pass)
+        return [(0, n)]
     align = ALIGN if align is None else align
-    k = threads() if k is None else k
-    k = max(1, min(k, n // (MIN_BLOCK if min_rows is None else min_rows)))
+    k = max(1, min(threads() if k is None else k, most))
     if k == 1:
         return [(0, n)]
     edges = [0] + [min(n, -(-(n * i // k) // align) * align) for i in range(1, k)] + [n]
