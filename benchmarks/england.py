@@ -32,12 +32,14 @@ from common import machine, machine_line, maxrss_bytes, table
 
 MECHANISMS = (
     "participation",
+    "ageing",
     "separations",
     "business",
     "providers",
     "developers",
     "partnerships",
     "skills",
+    "training",
     "matching",
     "accounts",
 )

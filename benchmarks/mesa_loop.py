@@ -9,8 +9,11 @@ its burn-in), for `--months` months each; the minimum month of each is reported 
 Each first runs `WARM_UP` months untimed: the model's first policy months load its compiled
 kernels from numba's cache (milliseconds each, once per process), which is start-up, not a
 month's cost.
-The model's whole step does more than the agent step (providers, firms, accounts, results): the
-last column times only the model's mechanisms doing the agent step's work (its timers).
+The model's whole step does more than the agent step (ageing, providers, firms, training,
+developers, accounts, results): the last column times only the model's mechanisms doing the agent
+step's work (its timers: participation with the months' count, separations, matching, skills).
+Those still do more than the agents do: separations and hires change firms' headcounts, and
+matching shares each market's hires among firms' posts.
 
     python benchmarks/mesa_loop.py [--sizes 1e4,1e5] [--months 3] [--json out.json]
 """
@@ -30,7 +33,8 @@ from common import size_label, sized_main, table, write_place
 
 REGIME = "centralised"
 # The model's mechanisms doing what the Mesa step does (its per-mechanism timers): the last
-# column compares like with like; the whole step also runs providers, business, accounts and more.
+# column compares like with like; the whole step also runs ageing, providers, business, training,
+# accounts and more.
 SAME_WORK = ("participation", "separations", "matching", "skills")
 SEED = 1
 BURN_IN = 2
