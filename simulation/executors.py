@@ -36,6 +36,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -198,6 +199,15 @@ class LocalExecutor:
                 initializer=start_worker,
                 initargs=(threads_per_worker(self.workers),),
             )
+            if self.start_method == "fork":
+                # The workers are forked at the pool's first submit, here. Python warns of any
+                # other OS thread, and the libraries the model imports keep idle ones (the
+                # OpenBLAS pools of numpy and scipy, pyarrow's jemalloc), each with its own fork
+                # handlers. The hazard the warning is about, a lock held by another Python
+                # thread, `_context` has ruled out, so the warning says nothing about this fork.
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", r".*is multi-threaded, use of fork\(\)", DeprecationWarning)
+                    self._pool.submit(os.getpid)
         return self._pool
 
     def start(self) -> None:
