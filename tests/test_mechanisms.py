@@ -14,6 +14,7 @@ from simulation.config import GROUPS, load_regime
 from simulation.firms import Firms, age_profile, death_hazard
 from simulation.ledger import ACCOUNT, CATEGORIES, Ledger
 from simulation.mechanisms import (
+    _kernels,
     business,
     developers,
     matching,
@@ -262,6 +263,40 @@ def test_allocate_hours_edge_cases():
     # Nobody with a fee at stake gets time only where a fee is at stake.
     hours = providers.allocate_hours(90.0, "expected_payment", np.full(3, 0.1), three, np.array([0, 1000.0, 0]), 0.5)
     np.testing.assert_allclose(hours, [0.0, 90.0, 0.0])
+
+
+@given(
+    nk=st.integers(1, 5),
+    half_hours=st.sampled_from([0.5, 4.0, 12.0]),
+    data=st.data(),
+)
+@FAST
+def test_grouped_water_fill_is_allocate_hours_for_each_provider(nk, half_hours, data):
+    """The providers' step shares every provider's hours in one compiled call: each provider's
+    people get what `allocate_hours` gives them alone, to the bit (ties, fees of nothing, budgets
+    of nothing and providers with nobody included)."""
+    n = data.draw(st.integers(0, 60))
+    group = np.array(data.draw(st.lists(st.integers(0, nk - 1), min_size=n, max_size=n)), dtype=np.int64)
+    hazard = np.array(
+        data.draw(st.lists(st.one_of(st.sampled_from([0.0, 0.01, 0.05]), st.floats(0.0, 1.0)), min_size=n, max_size=n))
+    )
+    fee = np.array(data.draw(st.lists(st.sampled_from([0.0, 400.0, 3410.0, 13500.0]), min_size=n, max_size=n)))
+    totals = np.array(data.draw(st.lists(st.sampled_from([0.0, 1.0, 37.5, 150.0, 1e4]), min_size=nk, max_size=nk)))
+    order = np.argsort(group, kind="stable")
+    cuts = np.searchsorted(group[order], np.arange(nk + 1))
+    value = fee * hazard
+    levels = np.log2(np.maximum(value, 1e-300))
+    neg = -levels[order]
+    for k in range(nk):
+        neg[cuts[k] : cuts[k + 1]].sort()
+    out = np.full(n, np.nan)
+    _kernels.water_fill_groups(value, levels, order, cuts, neg, totals, half_hours, out)
+    for k in range(nk):
+        mine = order[cuts[k] : cuts[k + 1]]
+        want = providers.allocate_hours(
+            totals[k], "expected_payment", hazard[mine], np.zeros(mine.size), fee[mine], half_hours
+        )
+        np.testing.assert_array_equal(out[mine], want)
 
 
 def test_expected_payment_gives_more_time_to_higher_base_hazard():

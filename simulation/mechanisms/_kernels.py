@@ -879,3 +879,51 @@ def settle_firms(
         target[r] = potential[r] * profile[r] * growth[k]
     for j in range(alive.shape[0]):
         excess[j] = size[j] - np.int64(np.floor(target[j] + 0.5)) if alive[j] else 0
+
+
+@jit
+def water_fill_groups(
+    value: np.ndarray,
+    levels: np.ndarray,
+    order: np.ndarray,
+    cuts: np.ndarray,
+    neg_sorted: np.ndarray,
+    totals: np.ndarray,
+    half_hours: float,
+    out: np.ndarray,
+) -> None:
+    """`providers.allocate_hours` by "expected_payment" for each provider k at once: its people
+    are order[cuts[k]:cuts[k + 1]], its budget totals[k] hours; value = fee * hazard and levels =
+    numpy's log2 of it (floored), as that function takes them, and neg_sorted[cuts[k]:cuts[k + 1]]
+    the provider's -levels sorted (by numpy, whose sort is the faster). Writes out[i], the hours
+    of person i."""
+    for k in range(cuts.shape[0] - 1):
+        s, e = cuts[k], cuts[k + 1]
+        m = e - s
+        if m == 0:
+            continue
+        total = totals[k]
+        if total <= 0:
+            for t in range(s, e):
+                out[order[t]] = 0.0
+            continue
+        positive = False
+        for t in range(s, e):
+            positive |= value[order[t]] > 0
+        if not positive:  # equal shares, as allocate_hours: total * 1 / (a sum of m ones)
+            for t in range(s, e):
+                out[order[t]] = total * 1.0 / np.float64(m)
+            continue
+        # water_fill: the values in descending order, their running sums, and the last k whose
+        # level (sum of the top k less the budget, over k) lies below its own k-th value.
+        budget = total / half_hours
+        cum, chosen = 0.0, 0.0
+        for j in range(m):
+            top = -neg_sorted[s + j]
+            cum += top
+            level = (cum - budget) / np.float64(j + 1)
+            if j == 0 or level < top:
+                chosen = level
+        for t in range(s, e):
+            x = levels[order[t]] - chosen
+            out[order[t]] = (x if x >= 0.0 else 0.0) * half_hours

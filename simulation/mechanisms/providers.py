@@ -259,17 +259,27 @@ def step_all(
     # Each provider's participants in row order (already so when providers serve blocks of rows).
     order = np.argsort(seeking_block, kind="stable")
     cuts = np.searchsorted(seeking_block[order], np.arange(nk + 1))
-    for k in range(nk):  # the budget is each provider's own: share it among its own participants
-        mine = order[cuts[k] : cuts[k + 1]]
-        if mine.size:
-            hours[mine] = allocate_hours(
-                hours_budget[k] / ppa,
-                levers.effort_rule,
-                base_hazard[mine],
-                barrier[mine],
-                fee_value[mine],
-                params.support_half_hours,
-            )
+    if levers.effort_rule == "expected_payment":  # every provider's water-fill in one compiled call
+        value = fee_value * base_hazard
+        levels = np.log2(np.maximum(value, 1e-300))
+        neg = -levels[order]
+        for k in range(nk):
+            neg[cuts[k] : cuts[k + 1]].sort()
+        _kernels.water_fill_groups(
+            value, levels, order, cuts, neg, hours_budget / ppa, params.support_half_hours, hours
+        )
+    else:
+        for k in range(nk):  # the budget is each provider's own: share it among its own participants
+            mine = order[cuts[k] : cuts[k + 1]]
+            if mine.size:
+                hours[mine] = allocate_hours(
+                    hours_budget[k] / ppa,
+                    levers.effort_rule,
+                    base_hazard[mine],
+                    barrier[mine],
+                    fee_value[mine],
+                    params.support_half_hours,
+                )
     p.support_hours[seeking] = hours
     # Parking is judged on barriers as the provider found them this month.
     high = barrier >= HIGH_BARRIER
