@@ -30,7 +30,7 @@ from simulation.firms import AGE_YEAR_BINS, Firms, age_profile, death_hazard, st
 from simulation.mechanisms import _kernels, matching
 from simulation.mechanisms._util import count_by, employed_at, pick_per_group, stochastic_round
 from simulation.mechanisms.separations import release
-from simulation.people import UNEMPLOYED, People
+from simulation.people import EMPLOYED, UNEMPLOYED, People
 from simulation.rng import Streams
 
 
@@ -251,7 +251,7 @@ def step(
         matching.start_jobs(people, firms, placed, posts, params)
         people.fragile[placed] = False  # they never became unemployed: not a job taken from unemployment
         flows["job_to_job"] += np.bincount(people.district[placed], minlength=n_districts)
-        displaced = displaced[~np.isin(displaced, placed, assume_unique=True)]
+        displaced = displaced[people.status[displaced] != EMPLOYED]  # (released as unemployed; the placed now work)
     flows["e_to_u"] += np.bincount(people.district[displaced], minlength=n_districts)
 
 
