@@ -49,19 +49,24 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _uniform_at(rows: np.ndarray, key: np.uint64) -> np.ndarray:
-    """`_splitmix64(rows * golden + key)` as a uniform in [0, 1), in one pass (the same integer
-    arithmetic as the vectorised version, so the same numbers)."""
+def _mix(x: np.uint64) -> np.uint64:
+    """`_splitmix64` of one number (the same integer arithmetic)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@numba.njit(cache=True, nogil=True)
+def _uniform_at(rows: np.ndarray, pre_key: np.uint64) -> np.ndarray:
+    """`_splitmix64(rows * golden + key)` with key = `_splitmix64(pre_key)`, as uniforms in
+    [0, 1), in one pass."""
     out = np.empty(rows.shape[0], dtype=np.float64)
     golden = np.uint64(0x9E3779B97F4A7C15)
+    key = _mix(pre_key)
     for i in range(rows.shape[0]):
-        x = np.uint64(rows[i]) * golden + key
-        x = x ^ (x >> np.uint64(30))
-        x = x * np.uint64(0xBF58476D1CE4E5B9)
-        x = x ^ (x >> np.uint64(27))
-        x = x * np.uint64(0x94D049BB133111EB)
-        x = x ^ (x >> np.uint64(31))
-        out[i] = np.float64(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+        out[i] = np.float64(_mix(np.uint64(rows[i]) * golden + key) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
     return out
 
 
@@ -146,9 +151,10 @@ class Streams:
     def uniform_at(self, decision: str, month: int, rows: np.ndarray) -> np.ndarray:
         """Uniforms in [0, 1) for the given rows only: row i always gets the same number for
         this (seed, decision, month), whichever other rows are asked for."""
-        key = np.uint64((stable_hash(decision) << 32) | ((int(month) + 1_000_000) & 0xFFFFFFFF))
-        key = _splitmix64(np.array([key ^ np.uint64(self.seed * 0x2545F4914F6CDD1D % 2**64)], dtype=np.uint64))[0]
-        return _uniform_at(np.asarray(rows, dtype=np.int64), np.uint64(key))
+        pre_key = ((stable_hash(decision) << 32) | ((int(month) + 1_000_000) & 0xFFFFFFFF)) ^ (
+            self.seed * 0x2545F4914F6CDD1D % 2**64
+        )
+        return _uniform_at(np.asarray(rows, dtype=np.int64), np.uint64(pre_key))
 
     def normal(self, decision: str, month: int, n: int, cache: bool = True) -> np.ndarray:
         """n standard normal draws, slot-indexed like `uniform`. Read-only."""
