@@ -454,7 +454,7 @@ class LabourMarketModel(mesa.Model):
         """Post one district's amount: what `Ledger.post` does with an amount for this district
         and zero for the rest, without building the rest (councils and developers post this way,
         a few thousand times a month for England)."""
-        pence = int(np.rint(np.float64(pounds) * 100))
+        pence = round(float(pounds) * 100)  # half to even, as np.rint in `Ledger.post`
         if pence < 0:
             raise ValueError(f"{category}: negative amount; post the opposite category instead")
         payer, payee = CATEGORIES[category]

@@ -1098,6 +1098,30 @@ def test_ledger_rejects_negative_amounts_and_wrong_shapes():
 
 
 @given(
+    pounds=st.one_of(
+        st.floats(0, 1e12),
+        st.integers(0, 10**9).map(lambda c: c / 1000),
+        st.integers(0, 10**7).map(lambda c: c + 0.005),
+    ),
+    district=st.integers(0, 2),
+)
+@settings(max_examples=300, deadline=None)
+def test_one_districts_post_is_the_ledgers_post_of_it(build_model, pounds, district):
+    """Councils and developers post one district's amount at a time (`post_district`): the same
+    pence, rounded half to even, as `Ledger.post` of an array with zeros elsewhere."""
+    model = build_model()
+    nd = model.n_districts
+    want = Ledger(nd)
+    amounts = np.zeros(nd)
+    amounts[district] = pounds
+    want.post("brokerage", amounts)
+    model.ledger = Ledger(nd)
+    model.post_district("brokerage", district, pounds)
+    np.testing.assert_array_equal(model.ledger.balances, want.balances)
+    np.testing.assert_array_equal(model.ledger.month_flows, want.month_flows)
+
+
+@given(
     posts=st.lists(
         st.tuples(st.sampled_from(sorted(CATEGORIES)), st.lists(st.floats(0, 1e7), min_size=3, max_size=3)),
         max_size=40,
