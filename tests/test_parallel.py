@@ -152,6 +152,41 @@ def test_fused_search_weights_equal_the_numpy_expression(stevenage: LabourMarket
     assert np.array_equal(fast.view(np.uint64), reference.view(np.uint64))
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    k=st.integers(1, 4),
+    align=st.sampled_from([1, 7, 4096]),
+    employed_share=st.sampled_from([0.0, 0.5, 0.9, 1.0]),
+)
+def test_searchers_listed_by_blocks_are_the_plain_list(
+    stevenage: LabourMarketModel, seed: int, k: int, align: int, employed_share: float
+) -> None:
+    """Each block lists its rows out of work straight into its part of the outputs: the same
+    rows, weights and markets as the plain list and expression, for blocks that end on employed
+    rows or have nobody out of work (whole blocks of the employed at either end)."""
+    people = dataclasses.replace(
+        stevenage.people, **{f.name: getattr(stevenage.people, f.name).copy() for f in dataclasses.fields(People)}
+    )
+    rng = np.random.default_rng(seed)
+    n = people.n
+    people.status[:] = np.where(rng.random(n) < employed_share, EMPLOYED, rng.choice([UNEMPLOYED, INACTIVE], n))
+    people.status[: n // 5] = EMPLOYED
+    people.status[-(n // 7) :] = EMPLOYED
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LABOURLAB_THREADS", str(k))
+        mp.setattr(parallel, "MIN_BLOCK", 1)
+        mp.setattr(parallel, "ALIGN", align)
+        rows, weights, markets = matching.searchers_and_weights(people, stevenage.params, stevenage.person_market)
+    want = np.flatnonzero(people.status != EMPLOYED)
+    np.testing.assert_array_equal(rows, want)
+    assert np.array_equal(
+        weights.view(np.uint64), matching.search_weights(people, stevenage.params, want).view(np.uint64)
+    )
+    np.testing.assert_array_equal(markets, stevenage.person_market[want])
+    assert markets.dtype == stevenage.person_market.dtype
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_glibc_agrees_to_keep_freed_memory() -> None:
     """The model asks glibc (once) to reuse freed large blocks; on glibc Linux it must agree."""

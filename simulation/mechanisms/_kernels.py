@@ -759,6 +759,31 @@ def search_inputs(
 
 
 @jit
+def out_of_work(status: np.ndarray) -> int:
+    """How many of these rows are out of work."""
+    n = 0
+    for i in range(status.shape[0]):
+        n += status[i] != EMPLOYED
+    return n
+
+
+@jit
+def list_out_of_work(status: np.ndarray, first: int, rows: np.ndarray) -> None:
+    """The rows out of work among these (numbered from `first`), in order, into `rows`, which
+    holds exactly as many. Each row is written to the next free slot, kept only if the row is
+    out of work (no branch: status is mixed row to row); rows after the last one out of work are
+    not visited, so no write falls past the end (`rows` may be a slice of an array shared by
+    several blocks)."""
+    last = status.shape[0] - 1
+    while last >= 0 and status[last] == EMPLOYED:
+        last -= 1
+    n = 0
+    for i in range(last + 1):
+        rows[n] = first + i
+        n += status[i] != EMPLOYED
+
+
+@jit
 def search_weights(
     rows: np.ndarray,
     status: np.ndarray,

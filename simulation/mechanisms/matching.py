@@ -94,29 +94,41 @@ def scarring_by_month(params: Params) -> np.ndarray:
     return np.exp(-params.duration_scarring * np.minimum(np.arange(last + 1), cap))
 
 
-def search_weights_fast(people: People, params: Params, rows: np.ndarray) -> np.ndarray:
+def search_weights_fast(people: People, params: Params, rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """`search_weights` of these rows, bit for bit, in two compiled passes (the gathers and the
     arithmetic) around numpy's exp, power and expm1 (numba's versions round differently).
     Scarring is read from a table by whole months, and expm1 is taken only for rows with
-    adviser hours (for the rest the support multiplier is exactly 1)."""
+    adviser hours (for the rest the support multiplier is exactly 1). Into `out` if given."""
     n = rows.shape[0]
     sk, omb, y = np.empty(n, np.float32), np.empty(n, np.float32), np.empty(n + 1)
     k = _kernels.search_inputs(
-        rows,
-        people.skill,
-        people.barrier,
-        people.support_hours,
-        float(-np.log(2.0)),
-        float(params.support_half_hours),
-        sk,
-        omb,
-        y,
+        rows, people.skill, people.barrier, people.support_hours, NEG_LOG2, float(params.support_half_hours), sk, omb, y
     )
+    out = np.empty(n) if out is None else out
+    _weights_from_inputs(people, params, rows, sk, omb, y, k, out)
+    return out
+
+
+NEG_LOG2 = float(-np.log(2.0))
+
+
+def _weights_from_inputs(
+    people: People,
+    params: Params,
+    rows: np.ndarray,
+    sk: np.ndarray,
+    omb: np.ndarray,
+    y: np.ndarray,
+    k: int,
+    out: np.ndarray,
+) -> None:
+    """The rest of `search_weights_fast` once the rows' inputs are gathered (y's first k are the
+    supported rows'; it has a spare slot after them): numpy's exp of skill, power of
+    1 - barrier and expm1 of support (in place), then the compiled product."""
     np.multiply(params.skill_elasticity, sk, out=sk)
     np.exp(sk, out=sk)
     np.power(omb, np.float32(params.barrier_exponent), out=omb)
     np.expm1(y[:k], out=y[:k])
-    out = np.empty(n)
     _kernels.search_weights(
         rows,
         people.status,
@@ -135,7 +147,6 @@ def search_weights_fast(people: People, params: Params, rows: np.ndarray) -> np.
         float(params.employer_contact_neet_hr),
         out,
     )
-    return out
 
 
 def employability_fast(people: People, params: Params, rows: np.ndarray) -> np.ndarray:
@@ -154,15 +165,23 @@ def employability_fast(people: People, params: Params, rows: np.ndarray) -> np.n
 def searchers_and_weights(
     people: People, params: Params, person_market: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The rows out of work (in order), their `search_weights` and their markets, a block of rows
-    per thread (found and weighed while the block is in cache): each weight is a product of
-    per-row factors, so splitting the rows changes nothing."""
+    """The rows out of work (in order), their `search_weights` and their markets. Each thread
+    counts its block's searchers, then lists them and works out their weights straight into its
+    part of the outputs (nothing to join): each weight is a product of per-row factors, so
+    splitting the rows changes nothing."""
+    counts = parallel.map_blocks(lambda lo, hi: _kernels.out_of_work(people.status[lo:hi]), people.n)
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    n = int(starts[-1])
+    rows, weights, markets = np.empty(n, np.int64), np.empty(n), np.empty(n, person_market.dtype)
+    first_of = {lo: (int(starts[b]), int(starts[b + 1])) for b, (lo, _) in enumerate(parallel.blocks(people.n))}
 
-    def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rows = lo + np.flatnonzero(people.status[lo:hi] != EMPLOYED)
-        return rows, search_weights_fast(people, params, rows), person_market[rows]
+    def block(lo: int, hi: int) -> None:
+        a, b = first_of[lo]
+        _kernels.list_out_of_work(people.status[lo:hi], lo, rows[a:b])
+        np.take(person_market, rows[a:b], out=markets[a:b])
+        search_weights_fast(people, params, rows[a:b], weights[a:b])
 
-    rows, weights, markets = parallel.join(parallel.map_blocks(block, people.n))
+    parallel.map_blocks(block, people.n)
     return rows, weights, markets
 
 
