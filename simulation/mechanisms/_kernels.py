@@ -26,6 +26,7 @@ NOT_ELIGIBLE, NO_PROGRAMME = -32768, -1
 jit = numba.njit(cache=True, nogil=True)
 
 PARTICIPATION_CHUNK = 4096  # rows whose people out of work `participation` lists at a time (kept in cache)
+COHORT_CHUNK = 4096  # rows whose eligible people `cohort_update` lists at a time
 SELECT_MAX = 8  # `lowest_per_group` picks up to this many by repeated minimum, more by a sort
 
 
@@ -710,22 +711,30 @@ def cohort_update(
 ) -> None:
     """`CohortTracker.update` in one pass: rows first eligible this month join its cohort (and
     count as referred if on a programme); rows in a cohort for at most `follow_up` months without
-    an outcome count continuous months in work, reaching an outcome at their group's threshold."""
-    for i in range(eligible_month.shape[0]):
-        em = eligible_month[i]
-        if em < 0:
-            continue
-        d, g = district[i], eligible_group[i]
-        if em == month:
-            eligible[month, d, g] += ppa
-            if programme[i] != NO_PROGRAMME:
-                referred[month, d, g] += ppa
-        if outcome_month[i] != NOT_ELIGIBLE or month - em > follow_up:
-            continue
-        cohort_work[i] = cohort_work[i] + 1 if status[i] == EMPLOYED else 0
-        if cohort_work[i] >= outcome_months[g]:
-            outcome_month[i] = month
-            outcome[em, d, g] += ppa
+    an outcome count continuous months in work, reaching an outcome at their group's threshold.
+    Most rows were never eligible, mixed row to row with those who were: each chunk's eligible
+    rows are listed first without a branch, then only they are visited (in row order)."""
+    n = eligible_month.shape[0]
+    listed = np.empty(COHORT_CHUNK, dtype=np.int64)  # every row goes to the next slot, kept if eligible
+    for c0 in range(0, n, COHORT_CHUNK):
+        k = 0
+        for i in range(c0, min(c0 + COHORT_CHUNK, n)):
+            listed[k] = i
+            k += eligible_month[i] >= 0
+        for t in range(k):
+            i = listed[t]
+            em = eligible_month[i]
+            d, g = district[i], eligible_group[i]
+            if em == month:
+                eligible[month, d, g] += ppa
+                if programme[i] != NO_PROGRAMME:
+                    referred[month, d, g] += ppa
+            if outcome_month[i] != NOT_ELIGIBLE or month - em > follow_up:
+                continue
+            cohort_work[i] = cohort_work[i] + 1 if status[i] == EMPLOYED else 0
+            if cohort_work[i] >= outcome_months[g]:
+                outcome_month[i] = month
+                outcome[em, d, g] += ppa
 
 
 @jit
