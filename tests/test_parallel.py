@@ -187,6 +187,42 @@ def test_searchers_listed_by_blocks_are_the_plain_list(
     assert markets.dtype == stevenage.person_market.dtype
 
 
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 4), share=st.sampled_from([0.0, 0.01, 0.3, 1.0]))
+def test_release_by_blocks_is_the_plain_rule(stevenage: LabourMarketModel, seed: int, k: int, share: float) -> None:
+    """Releasing workers runs by blocks of rows, headcounts apart: each row ends out of work with
+    its own claim draw deciding its claim, and each firm loses exactly its leavers."""
+    from simulation.mechanisms.separations import release
+
+    people = dataclasses.replace(
+        stevenage.people, **{f.name: getattr(stevenage.people, f.name).copy() for f in dataclasses.fields(People)}
+    )
+    firms = dataclasses.replace(stevenage.firms, size=stevenage.firms.size.copy())
+    rng = np.random.default_rng(seed)
+    employed = np.flatnonzero(people.status == EMPLOYED)
+    rows = employed[rng.random(employed.size) < share]
+    want_size = firms.size.copy()
+    np.subtract.at(want_size, people.employer[rows], 1)
+    age = people.age[rows]
+    streams, month, params = stevenage.streams, stevenage.month, stevenage.params
+    claims = streams.uniform("claim", month, people.n)[rows] < params.claim_take_up
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LABOURLAB_THREADS", str(k))
+        mp.setattr(parallel, "MIN_BLOCK", 1)
+        mp.setattr(parallel, "ALIGN", 1000)
+        release(people, firms, rows, UNEMPLOYED, streams, month, params)
+    np.testing.assert_array_equal(firms.size, want_size)
+    assert (people.status[rows] == UNEMPLOYED).all() and (people.employer[rows] == -1).all()
+    assert (people.wage[rows] == 0).all() and (people.months_in_status[rows] == 0).all()
+    assert (people.work_months[rows] == 0).all()
+    np.testing.assert_array_equal(people.benefit[rows], np.where(claims, JSA, NO_BENEFIT))
+    want_group = np.where(claims, np.where(age < 25, JSA_18_24, JSA_25_PLUS), NO_GROUP)
+    np.testing.assert_array_equal(people.group[rows], want_group)
+    others = np.setdiff1d(np.arange(people.n), rows)
+    for name in ("status", "employer", "benefit", "group", "wage"):
+        np.testing.assert_array_equal(getattr(people, name)[others], getattr(stevenage.people, name)[others])
+
+
 def _cohort_update_plainly(
     month, follow_up, outcome_months, ppa, em_, eg, om, cw, status, district, programme, e, r, o
 ):

@@ -225,14 +225,13 @@ def release(
     employer: np.ndarray,
     wage: np.ndarray,
     work_months: np.ndarray,
-    firm_size: np.ndarray,
     tab_claim: np.ndarray,
     take_up: float,
 ) -> None:
-    """`separations.release` for these rows (increasing, all employed)."""
+    """`separations.release` for these rows (increasing, all employed), but for their firms'
+    headcounts (a firm's workers may be in two threads' rows)."""
     ch, cl, cp = pcg64.start(tab_claim)
     for i in rows:
-        firm_size[employer[i]] -= 1
         employer[i] = -1
         wage[i] = 0
         status[i] = to_status
