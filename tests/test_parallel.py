@@ -223,6 +223,42 @@ def test_release_by_blocks_is_the_plain_rule(stevenage: LabourMarketModel, seed:
         np.testing.assert_array_equal(getattr(people, name)[others], getattr(stevenage.people, name)[others])
 
 
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 4), share=st.sampled_from([0.0, 0.01, 0.5, 1.0]))
+def test_jobs_started_by_blocks_are_the_plain_rule(
+    stevenage: LabourMarketModel, seed: int, k: int, share: float
+) -> None:
+    """New jobs are written by blocks of the hires on threads, headcounts apart: the numpy
+    assignments they replace, row for row, and each firm gains exactly its hires."""
+    from simulation.people import wage_for
+
+    people = dataclasses.replace(
+        stevenage.people, **{f.name: getattr(stevenage.people, f.name).copy() for f in dataclasses.fields(People)}
+    )
+    firms = dataclasses.replace(stevenage.firms, size=stevenage.firms.size.copy())
+    rng = np.random.default_rng(seed)
+    out = np.flatnonzero(people.status != EMPLOYED)
+    rows = rng.permutation(out[rng.random(out.size) < share])  # hires come in market order, not row order
+    firm_rows = rng.integers(0, firms.n_used, rows.size)
+    want_size = firms.size.copy()
+    np.add.at(want_size, firm_rows, 1)
+    from_u = people.status[rows] == UNEMPLOYED
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LABOURLAB_THREADS", str(k))
+        mp.setattr(parallel, "MIN_BLOCK", 1)
+        mp.setattr(parallel, "ALIGN", 7)
+        matching.start_jobs(people, firms, rows, firm_rows, stevenage.params)
+    np.testing.assert_array_equal(firms.size, want_size)
+    np.testing.assert_array_equal(people.fragile[rows], from_u)
+    assert (people.status[rows] == EMPLOYED).all() and (people.months_in_status[rows] == 0).all()
+    np.testing.assert_array_equal(people.employer[rows], firm_rows)
+    np.testing.assert_array_equal(people.wage[rows], wage_for(people.skill[rows], stevenage.params))
+    assert (people.benefit[rows] == NO_BENEFIT).all() and (people.group[rows] == NO_GROUP).all()
+    others = np.setdiff1d(np.arange(people.n), rows)
+    for name in ("status", "employer", "benefit", "group", "wage", "fragile", "months_in_status"):
+        np.testing.assert_array_equal(getattr(people, name)[others], getattr(stevenage.people, name)[others])
+
+
 def _cohort_update_plainly(
     month, follow_up, outcome_months, ppa, em_, eg, om, cw, status, district, programme, e, r, o
 ):

@@ -432,6 +432,32 @@ def add_month(months: np.ndarray, cap: int) -> None:
 
 
 @jit
+def start_jobs(
+    rows: np.ndarray,
+    firm_rows: np.ndarray,
+    wages: np.ndarray,
+    status: np.ndarray,
+    months: np.ndarray,
+    fragile: np.ndarray,
+    employer: np.ndarray,
+    wage: np.ndarray,
+    benefit: np.ndarray,
+    group: np.ndarray,
+) -> None:
+    """`matching.start_jobs` for these rows (distinct), but for firms' headcounts: a job at
+    firm_rows[k] paying wages[k], fragile if taken from unemployment, with no claim."""
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        fragile[i] = status[i] == UNEMPLOYED
+        status[i] = EMPLOYED
+        months[i] = 0
+        employer[i] = firm_rows[k]
+        wage[i] = wages[k]
+        benefit[i] = NO_BENEFIT
+        group[i] = NO_GROUP
+
+
+@jit
 def add_at(a: np.ndarray, index: np.ndarray, delta: int) -> None:
     """a[index[k]] += delta for each k, repeats adding up (np.add.at): a firm's headcount change
     from a list of hires or leavers, without a count array over every firm row."""

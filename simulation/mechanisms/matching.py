@@ -27,10 +27,8 @@ from simulation.people import (
     DURATION_EDGES,
     EMPLOYED,
     INACTIVE,
-    NO_BENEFIT,
     UNEMPLOYED,
     People,
-    set_claim,
     wage_for,
 )
 from simulation.rng import Streams
@@ -338,17 +336,29 @@ def start_jobs(
     """Put these people into these firms' posts (a new job: duration and claim reset). A job taken
     from unemployment is fragile for its first months (see `separations`). With `flows`, the hires
     are counted there by district as from unemployment (u_to_e) or inactivity (i_to_e)."""
-    from_u = people.status[rows] == UNEMPLOYED
     if flows is not None:
+        from_u = people.status[rows] == UNEMPLOYED
         n_districts = flows["u_to_e"].shape[0]
         flows["u_to_e"] += np.bincount(people.district[rows[from_u]], minlength=n_districts)
         flows["i_to_e"] += np.bincount(
             people.district[rows[~from_u & (people.status[rows] == INACTIVE)]], minlength=n_districts
         )
-    people.fragile[rows] = from_u
-    people.status[rows] = EMPLOYED
-    people.months_in_status[rows] = 0
-    people.employer[rows] = firm_rows
-    people.wage[rows] = wage_for(people.skill[rows], params)
-    set_claim(people, rows, NO_BENEFIT)
+    wages = wage_for(people.skill[rows], params)
+    # Each hire's row is written by one thread (rows are distinct): the writes are scattered, so
+    # they cost cache misses, which two threads wait on together. Headcounts change apart.
+    parallel.map_blocks(
+        lambda lo, hi: _kernels.start_jobs(
+            rows[lo:hi],
+            firm_rows[lo:hi],
+            wages[lo:hi],
+            people.status,
+            people.months_in_status,
+            people.fragile,
+            people.employer,
+            people.wage,
+            people.benefit,
+            people.group,
+        ),
+        rows.shape[0],
+    )
     _kernels.add_at(firms.size, firm_rows, 1)
