@@ -235,7 +235,8 @@ def step(
 
     hired, priority = parallel.join(parallel.map_blocks(block, people.n))
 
-    hired, filled = take_posts(firms, hired, priority, person_market, streams, month, "vacancy_fill")
+    # (No firm has changed since `hiring` was found.)
+    hired, filled = take_posts(firms, hired, priority, person_market, streams, month, "vacancy_fill", (hiring, vac))
     from_u = people.status[hired] == UNEMPLOYED
     flows["u_to_e"] += np.bincount(people.district[hired[from_u]], minlength=n_districts)
     flows["i_to_e"] += np.bincount(people.district[hired[~from_u]], minlength=n_districts)
@@ -281,14 +282,16 @@ def take_posts(
     streams: Streams,
     month: int,
     decision: str,
+    open_posts: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Give candidates open posts in their own market: lowest priority value first, never more
     than the market's vacancies. Posts are shared among firms in proportion to their vacancies:
     firm j's k-th post has key (k + u_j) / v_j, and each market fills its smallest keys.
-    Returns the candidates placed (sorted by market, then priority) and the firm of each."""
+    Returns the candidates placed (sorted by market, then priority) and the firm of each.
+    `open_posts` is `firms.hiring()` if the caller has it for the firms as they are now."""
     n_markets = market_count(firms, person_market)
     # Only firms with open posts take part (most rows are dead or full): worked out once.
-    hiring, vac = firms.hiring()
+    hiring, vac = firms.hiring() if open_posts is None else open_posts
     market = firms.market[hiring]
     v_m = np.bincount(market, weights=vac, minlength=n_markets).astype(np.int64)
     cand_market = person_market[candidates]
