@@ -320,13 +320,15 @@ class LabourMarketModel(mesa.Model):
             self._add_firm_views()
 
         hub_supported_rows = np.zeros(nd, dtype=np.int64)
-        self._timed("providers", lambda: self._providers_step(policy))
+        # Providers, developers and partnerships all work with claimants: the month's are listed
+        # once, rather than by a scan of every row in each. No one starts a claim in between, and
+        # those whose claims developers' hires end are filtered out (`long_claimants`).
+        claimants = self._timed("providers", lambda: claimant_rows(people)) if policy else None
+        self._timed("providers", lambda: self._providers_step(policy, claimants))
         if policy:
+            assert claimants is not None
             self._timed("business", lambda: self._hubs_step(flows))
             hub_supported_rows = np.bincount(firms.district[firms.hub_months > 0], minlength=nd)
-            # Developers and partnerships both take long-term claimants: found among the month's
-            # claimants, listed once, rather than by two scans of every row.
-            claimants = self._timed("developers", lambda: claimant_rows(people))
             self._timed("developers", lambda: self._developers_step(claimants))
             self.partnership_month = self._timed(
                 "partnerships",
@@ -399,7 +401,7 @@ class LabourMarketModel(mesa.Model):
             h.taken_on = int(taken[h.district] * self.ppa)
             h.supported_now = int(supported[h.district] * self.ppa)
 
-    def _providers_step(self, policy: bool) -> None:
+    def _providers_step(self, policy: bool, claimants: np.ndarray | None) -> None:
         people = self.people
         # Everyone claiming and out of work gets Jobcentre Plus time; programmes replace it.
         hours = self.params.jcp_hours_per_claimant_month
@@ -411,6 +413,7 @@ class LabourMarketModel(mesa.Model):
         )
         if not policy:
             return
+        assert claimants is not None  # listed in every policy month
         self.month_draws["referral"] = self.referral_key
         # Providers' months in one pass over the claimants for each set of levers (normally one
         # set for all); each provider serves its district's block of rows and sets its own
@@ -430,6 +433,7 @@ class LabourMarketModel(mesa.Model):
                     return
                 lo, hi = int(self.offsets[a]), int(self.offsets[b])
                 rows = people.rows(lo, hi)
+                first, last = np.searchsorted(claimants, (lo, hi))
                 months = providers.step_all(
                     rows,
                     rows.district,
@@ -440,6 +444,7 @@ class LabourMarketModel(mesa.Model):
                     q_district[districts[mine]],
                     self.month,
                     self.ppa,
+                    claimants[first:last] - lo,
                 )
                 for k, last in zip(mine, months, strict=True):
                     group[k].last = last

@@ -259,6 +259,45 @@ def test_jobs_started_by_blocks_are_the_plain_rule(
         np.testing.assert_array_equal(getattr(people, name)[others], getattr(stevenage.people, name)[others])
 
 
+@pytest.mark.parametrize("regime", ["centralised", "cooperative"])
+def test_providers_given_the_claimants_do_what_they_do_finding_them(regime: str) -> None:
+    """The model hands providers the month's claimant list (`step_all(claimants=...)`), which
+    they would otherwise find in their own scan: the same people changed, the same months."""
+    from simulation.mechanisms import providers
+    from simulation.mechanisms._util import claimant_rows
+
+    model = LabourMarketModel(config=make_scenario("stevenage", regime, months=6, burn_in=3), seed=2)
+    for _ in range(3):
+        model.step()
+    outcomes = []
+    for given_list in (False, True):
+        people = dataclasses.replace(
+            model.people, **{f.name: getattr(model.people, f.name).copy() for f in dataclasses.fields(People)}
+        )
+        ids = np.array([prov.district for prov in model.providers])
+        months = providers.step_all(
+            people,
+            people.district,
+            ids,
+            model.providers[0].levers,
+            model.params,
+            model.referral_key,
+            model.q_prev[model.district_market][ids],
+            model.month,
+            model.ppa,
+            claimant_rows(people) if given_list else None,
+        )
+        outcomes.append((people, [dataclasses.asdict(m) for m in months]))
+    (a, months_a), (b, months_b) = outcomes
+    for f in dataclasses.fields(People):
+        np.testing.assert_array_equal(getattr(a, f.name), getattr(b, f.name))
+    for x, y in zip(months_a, months_b, strict=True):
+        assert x.keys() == y.keys()
+        for key in x:
+            np.testing.assert_array_equal(x[key], y[key])
+    assert sum(m["participants"] for m in months_a) > 0
+
+
 def _cohort_update_plainly(
     month, follow_up, outcome_months, ppa, em_, eg, om, cw, status, district, programme, e, r, o
 ):

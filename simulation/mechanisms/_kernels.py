@@ -404,6 +404,21 @@ def attached_and_claimants(
 
 
 @jit
+def attached(programme: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Rows attached to their own provider (programme == owner): `attached_and_claimants`'s first
+    list, for a caller that has the claimants already."""
+    a = 0
+    for i in range(programme.shape[0]):
+        a += programme[i] == owner[i]
+    out = np.empty(a + 1, dtype=np.int64)  # one spare slot: every row is written, kept if attached
+    a = 0
+    for i in range(programme.shape[0]):
+        out[a] = i
+        a += programme[i] == owner[i]
+    return out[:a]
+
+
+@jit
 def merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The sorted union of two sorted arrays of distinct values (what np.union1d gives)."""
     out = np.empty(a.shape[0] + b.shape[0], dtype=np.int64)

@@ -152,6 +152,7 @@ def step_all(
     q_market: np.ndarray,
     month: int,
     ppa: float = 1.0,
+    claimants: np.ndarray | None = None,
 ) -> list[ProviderMonth]:
     """One month of several providers' work under the same levers.
 
@@ -159,7 +160,8 @@ def step_all(
     district's provider serves the district's people), and q_market[k] is the job-finding rate
     per unit of search weight in its market last month. Every provider does what `step`
     describes; the work touches only claimants and participants (a few per cent of rows), found
-    in one pass for all providers.
+    in one pass for all providers (`claimants`, the rows claiming in order, if the caller has
+    them: then only participants are looked for).
     """
     t = group_table(levers)
     nk = len(provider_ids)
@@ -176,13 +178,16 @@ def step_all(
         key = block_of(rows) * N_GROUPS + groups.astype(np.int64)
         return np.bincount(key, minlength=nk * N_GROUPS).reshape(nk, N_GROUPS) * ppa
 
-    found = parallel.map_blocks(
-        lambda lo, hi: [
-            lo + r for r in _kernels.attached_and_claimants(p.programme[lo:hi], owner[lo:hi], p.group[lo:hi])
-        ],
-        p.n,
-    )
-    attached, claimants = parallel.join(found)
+    if claimants is None:
+        found = parallel.map_blocks(
+            lambda lo, hi: [
+                lo + r for r in _kernels.attached_and_claimants(p.programme[lo:hi], owner[lo:hi], p.group[lo:hi])
+            ],
+            p.n,
+        )
+        attached, claimants = parallel.join(found)
+    else:
+        attached = parallel.rows_where(_kernels.attached, p.n, (p.programme, owner))
     served = position[owner[claimants]] >= 0
     claimants = claimants[served]
     # Attachment runs for programme_months, then ends.
