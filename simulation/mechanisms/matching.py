@@ -100,33 +100,21 @@ def search_weights_fast(people: People, params: Params, rows: np.ndarray, out: n
     n = rows.shape[0]
     sk, omb, y = np.empty(n, np.float32), np.empty(n, np.float32), np.empty(n + 1)
     k = _kernels.search_inputs(
-        rows, people.skill, people.barrier, people.support_hours, NEG_LOG2, float(params.support_half_hours), sk, omb, y
+        rows,
+        people.skill,
+        people.barrier,
+        people.support_hours,
+        float(-np.log(2.0)),
+        float(params.support_half_hours),
+        sk,
+        omb,
+        y,
     )
-    out = np.empty(n) if out is None else out
-    _weights_from_inputs(people, params, rows, sk, omb, y, k, out)
-    return out
-
-
-NEG_LOG2 = float(-np.log(2.0))
-
-
-def _weights_from_inputs(
-    people: People,
-    params: Params,
-    rows: np.ndarray,
-    sk: np.ndarray,
-    omb: np.ndarray,
-    y: np.ndarray,
-    k: int,
-    out: np.ndarray,
-) -> None:
-    """The rest of `search_weights_fast` once the rows' inputs are gathered (y's first k are the
-    supported rows'; it has a spare slot after them): numpy's exp of skill, power of
-    1 - barrier and expm1 of support (in place), then the compiled product."""
     np.multiply(params.skill_elasticity, sk, out=sk)
     np.exp(sk, out=sk)
     np.power(omb, np.float32(params.barrier_exponent), out=omb)
     np.expm1(y[:k], out=y[:k])
+    out = np.empty(n) if out is None else out
     _kernels.search_weights(
         rows,
         people.status,
@@ -145,6 +133,7 @@ def _weights_from_inputs(
         float(params.employer_contact_neet_hr),
         out,
     )
+    return out
 
 
 def employability_fast(people: People, params: Params, rows: np.ndarray) -> np.ndarray:
