@@ -38,7 +38,6 @@ def _hiring(target: np.ndarray, size: np.ndarray, alive: np.ndarray) -> tuple[np
         vac[k] = v
         k += alive[j] & (v > 0)
     return rows[:k], vac[:k]
-    return rows, vac
 
 
 @numba.njit(cache=True, nogil=True)
