@@ -40,7 +40,8 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
-    """The splitmix64 finaliser, vectorised (uint64 arithmetic wraps, as intended)."""
+    """The splitmix64 finaliser (uint64 arithmetic wraps, as intended): of arrays with numpy, and
+    of one number compiled as `_mix`."""
     x = x ^ (x >> np.uint64(30))
     x = x * np.uint64(0xBF58476D1CE4E5B9)
     x = x ^ (x >> np.uint64(27))
@@ -48,14 +49,7 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-@numba.njit(cache=True, nogil=True)
-def _mix(x: np.uint64) -> np.uint64:
-    """`_splitmix64` of one number (the same integer arithmetic)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+_mix = numba.njit(cache=True, nogil=True)(_splitmix64)
 
 
 @numba.njit(cache=True, nogil=True)
