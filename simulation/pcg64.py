@@ -112,10 +112,10 @@ _M32 = 0xFFFFFFFF
 
 def entropy_words(seed: int) -> np.ndarray:
     """A run seed as numpy's SeedSequence takes it with a spawn key: its 32-bit words, lowest
-    first (one word for 0), padded with zeros to the pool's four."""
+    first, padded with zeros to the pool's four (numpy's one word for 0 pads to the same)."""
     if seed < 0:
         raise ValueError("seed must be a non-negative integer")
-    words = [seed & _M32] if seed == 0 else []
+    words: list[int] = []
     while seed:
         words.append(seed & _M32)
         seed >>= 32
