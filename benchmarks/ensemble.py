@@ -6,7 +6,13 @@ Builds a small experiment (`--place`, Southampton by default, no_programme and c
 1. runs every task one after another in this process with the experiment's own worker function
    (`experiment.execute_run`: build, run, write both tables and the manifest): the work;
 2. runs the same tasks through `LocalExecutor` and `DaskExecutor` (LocalCluster), with one worker
-   process and with `--workers` (default: the usable CPUs), into fresh folders.
+   process and with `--workers` (default: the usable CPUs), into fresh folders;
+3. starts a dask cluster as the README says for a cluster of one's own (`dask scheduler`, then
+   `DASK_CONFIG=configs/dask dask worker ... --nthreads 1 --preload simulation.executors`, so
+   its workers are warm when they join), waits for its workers, and runs the same tasks on it
+   through `DaskExecutor(scheduler=...)` ("dask cluster"): start-up is then connecting to it.
+   The scheduler and the worker command's parent process run on the same cores as the workers
+   here, and take CPU from them that on a real cluster they would not.
 
 Overhead is the share of executor capacity (workers x wall time) not spent on the work:
 1 - work / (workers x wall). With one worker it is what the executor itself costs: starting
@@ -32,7 +38,8 @@ what the 2% target is about; the contention of N processes on N cores is the har
 "Executor's own after start-up" leaves start-up out too: what the executor costs per run once
 its workers are up (for dask, what an ensemble pays on a cluster already running, `--scheduler`).
 Driver CPU is this process's CPU time meanwhile (for dask it
-includes the LocalCluster's scheduler and nannies), which competes with the workers for cores.
+includes the LocalCluster's scheduler and nannies, but not a running cluster's scheduler), which
+competes with the workers for cores.
 Load is the 1-minute load average as each measurement starts (the serial work's is in the header).
 
     python benchmarks/ensemble.py [--seeds 10] [--months 48] [--workers N] [--json out.json]
@@ -41,13 +48,16 @@ Load is the 1-minute load average as each measurement starts (the serial work's 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing.forkserver
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,11 +91,72 @@ def run_all(executor: Any, fn: Any, tasks: list[Any]) -> tuple[float, float]:
     return time.perf_counter() - t0, compute
 
 
+def written(path: Path) -> bool:
+    """Whether the scheduler has written its file whole (it is not written atomically)."""
+    try:
+        return "address" in json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def running_cluster(workers: int, folder: Path) -> Iterator[str]:
+    """A dask cluster started as the README says, with `dask scheduler` and
+    `DASK_CONFIG=configs/dask dask worker ... --nthreads 1 --preload simulation.executors`, its
+    workers joined and warm; its address."""
+    from dask.distributed import Client
+
+    from simulation.executors import DASK_SETTINGS
+
+    scheduler_file = folder / f"scheduler-{workers}.json"
+    log = (folder / f"cluster-{workers}.log").open("w")
+    dask = [sys.executable, "-m", "dask"]
+    env = {**os.environ, "DASK_CONFIG": str(DASK_SETTINGS.parent)}
+    procs = [
+        subprocess.Popen(
+            [*dask, "scheduler", "--scheduler-file", str(scheduler_file), "--port", "0", "--no-dashboard"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not written(scheduler_file):
+            if time.monotonic() > deadline or procs[0].poll() is not None:
+                raise RuntimeError(f"dask scheduler did not start (see {log.name})")
+            time.sleep(0.05)
+        worker = [*dask, "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1"]
+        worker += ["--nworkers", str(workers), "--no-dashboard", "--preload", "simulation.executors"]
+        procs.append(subprocess.Popen(worker, stdout=log, stderr=subprocess.STDOUT, env=env))
+        with Client(scheduler_file=str(scheduler_file)) as client:
+            client.wait_for_workers(workers, timeout=120)
+            address = client.scheduler.address
+        yield address
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        log.close()
+
+
 def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float, compute_s: float) -> dict[str, Any]:
+    if kind == "dask cluster":
+        with running_cluster(workers, folder) as address:
+            return measure_on(kind, workers, exp, folder, work_s, compute_s, address)
+    return measure_on(kind, workers, exp, folder, work_s, compute_s)
+
+
+def measure_on(
+    kind: str, workers: int, exp: Any, folder: Path, work_s: float, compute_s: float, address: str | None = None
+) -> dict[str, Any]:
     from simulation.executors import DaskExecutor, LocalExecutor
     from simulation.experiment import execute_run
 
-    out = folder / f"{kind}-{workers}"
+    out = folder / f"{kind.replace(' ', '-')}-{workers}"
     out.mkdir()
     tasks = exp.tasks(out)
     if kind == "local":
@@ -96,12 +167,18 @@ def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float, comp
             stop()
     load = os.getloadavg()[0]  # other jobs on a shared machine move every figure below
     t0, cpu0 = time.perf_counter(), time.process_time()
-    executor = LocalExecutor(workers) if kind == "local" else DaskExecutor(workers)
+    if kind == "local":
+        executor: LocalExecutor | DaskExecutor = LocalExecutor(workers)
+    else:  # a LocalCluster of our own, or connecting to the running cluster at `address`
+        executor = DaskExecutor(None if address else workers, scheduler=address)
     try:
         if isinstance(executor, LocalExecutor):
             executor.start()
         start_s = time.perf_counter() - t0
-        method = executor.start_method if isinstance(executor, LocalExecutor) else "nanny"
+        if isinstance(executor, LocalExecutor):
+            method = executor.start_method
+        else:
+            method = "connect (preloaded)" if address else "nanny"
         run_s, exec_compute_s = run_all(executor, execute_run, tasks)
     finally:
         executor.close()
@@ -164,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             compute_s += result["wall_seconds"]
         work_s = sum(per_run)
         results = []
-        for kind in ("local", "dask"):
+        for kind in ("local", "dask", "dask cluster"):
             for workers in sorted({1, args.workers}):
                 print(f"ensemble: {kind} executor, {workers} worker(s) ...", file=sys.stderr, flush=True)
                 results.append(measure(kind, workers, exp, folder, work_s, compute_s))

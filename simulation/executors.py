@@ -19,12 +19,16 @@ pure function of its task, so it gives identical files on any executor.
   Tasks are submitted with `pure=False, retries=2`; a task on a worker that dies is rescheduled
   on another worker by the scheduler.
 
-Where the overhead went (benchmarks/ensemble.py): the dask nanny starts workers with
-`MALLOC_TRIM_THRESHOLD_=65536`, which switches off glibc's adaptive mmap threshold, so every
-temporary array of the model is a fresh mmap and page faults: runs took 1.5x as long as in a plain
-process. Our LocalCluster leaves the variable unset. The rest is start-up: a fresh interpreter
-importing the model (about 1 s, mostly mesa's imports) and numba loading its cache on each
-kernel's first call (about 0.3 s), paid once per fork server or dask worker, not per run.
+Where the overhead went (benchmarks/ensemble.py): dask's defaults cost each run time. The nanny
+starts workers with `MALLOC_TRIM_THRESHOLD_=65536`, which switches off glibc's adaptive mmap
+threshold, so every temporary array of the model was a fresh mmap and page faulted (runs took 1.5x
+as long as in a plain process), and each worker's statistical profiler samples the running task
+every 10 ms. `configs/dask/labourlab.yaml` turns both off: our LocalCluster starts under it, and a
+cluster's workers get it from `DASK_CONFIG=configs/dask` (without it, runs on a `dask worker` took
+7-11% longer). The rest is start-up: a fresh interpreter importing the model (about 1 s, mostly
+mesa's imports) and numba loading its cache on each kernel's first call (about 0.3 s), paid once
+per fork server or dask worker, not per run; a cluster's workers pay it as they start with
+`--preload simulation.executors` (`dask_setup`), not when an experiment connects.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from simulation.config import ConfigError
+from simulation.config import CONFIGS, ConfigError
 from simulation.parallel import DRAW_THREAD
 
 RESTARTS = 2  # fresh process pools after a worker process dies, before giving up on its runs
@@ -278,15 +282,24 @@ class LocalExecutor:
                 p.join(timeout=5)
 
 
-# dask settings for our LocalCluster. The nanny's default MALLOC_TRIM_THRESHOLD_=65536 (meant to
-# hand memory back to the OS) turns off glibc's adaptive mmap threshold, so each of the model's
-# temporary arrays over 128 KiB is a fresh mmap: 13x the page faults and 1.5x the run time of a
-# plain process. No dashboard is served, so the workers' statistical profiler (a thread sampling
-# the running task's stack every 10 ms) is unused.
-LOCAL_CLUSTER_CONFIG = {
-    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-    "distributed.worker.profile.enabled": False,
-}
+DASK_SETTINGS = CONFIGS / "dask" / "labourlab.yaml"  # why each setting: the file's comments
+
+
+@functools.cache
+def dask_settings() -> dict[str, Any]:
+    """The settings of `DASK_SETTINGS` as dotted keys for `dask.config.set`, which our
+    LocalCluster starts under: the nanny leaves MALLOC_TRIM_THRESHOLD_ unset, and the workers'
+    statistical profiler is off. A cluster's workers get the same with DASK_CONFIG=configs/dask."""
+    import yaml
+
+    def leaves(tree: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                yield from leaves(value, f"{prefix}{key}.")
+            else:
+                yield f"{prefix}{key}", value
+
+    return dict(leaves(yaml.safe_load(DASK_SETTINGS.read_text(encoding="utf-8"))))
 
 
 @functools.cache
@@ -308,6 +321,14 @@ def _warm_plugin_class() -> type:
     # Pickled by reference: a worker finds it as simulation.executors.WarmPlugin (module __getattr__).
     WarmPlugin.__module__, WarmPlugin.__qualname__ = __name__, "WarmPlugin"
     return WarmPlugin
+
+
+def dask_setup(worker: Any) -> None:
+    """dask's preload hook: `dask worker ADDRESS --nthreads 1 --preload simulation.executors`
+    warms each worker of a cluster as it starts, before it joins, so an experiment that connects
+    later finds its workers ready rather than waiting for them to import the model (about 1.5 s,
+    once per worker; `WarmPlugin` then has nothing left to do)."""
+    start_worker(1)
 
 
 def __getattr__(name: str) -> Any:
@@ -359,7 +380,7 @@ class DaskExecutor:
             self.workers = workers or default_workers()
             # Read when the nannies are made, and kept for the workers they restart.
             threads = os.environ.get("LABOURLAB_THREADS") or str(threads_per_worker(self.workers))
-            config = {**LOCAL_CLUSTER_CONFIG, "distributed.nanny.pre-spawn-environ.LABOURLAB_THREADS": threads}
+            config = {**dask_settings(), "distributed.nanny.pre-spawn-environ.LABOURLAB_THREADS": threads}
             with dask.config.set(config):
                 self.cluster = LocalCluster(
                     n_workers=self.workers,

@@ -101,12 +101,19 @@ def test_warm_worker_runs_once_per_process(monkeypatch):
     assert executors.warm_worker() is False  # inherited or done: nothing more to do
 
 
-def test_dask_workers_start_warm_without_malloc_trim():
+def profiling(dask_worker: object) -> bool:
+    """Whether this dask worker runs its statistical profiler (`client.run` passes the worker)."""
+    return "profile" in getattr(dask_worker, "periodic_callbacks", {})
+
+
+def test_dask_workers_start_warm_without_malloc_trim_or_profiler():
     executor = DaskExecutor(workers=1)
     try:
         states = [r for _, r, e in executor.run(worker_state, [0, 1]) if e is None]
+        profilers = executor.client.run(profiling)
     finally:
         executor.close()
+    assert list(profilers.values()) == [False]  # configs/dask/labourlab.yaml
     assert len(states) == 2
     for state in states:
         assert_warm(state)
@@ -130,3 +137,22 @@ def test_identical_files_in_process_local_and_dask(spec_file, tmp_path):
         finally:
             executor.close()
         assert file_digests(out) == expected, name
+
+
+def test_dask_workers_preloaded_with_our_module_start_warm():
+    """`dask worker ... --preload simulation.executors` (README) warms a cluster's workers as they
+    start: a client that registers no plugin finds them warm, and without the preload they are not."""
+    from dask.distributed import Client, LocalCluster
+
+    states = {}
+    for preload in ([], ["simulation.executors"]):
+        with (
+            LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None, preload=preload) as cluster,
+            Client(cluster) as client,
+        ):
+            states[bool(preload)] = next(iter(client.run(worker_state).values()))
+            if not preload:  # dask's default, which our file turns off
+                assert list(client.run(profiling).values()) == [True]
+    assert states[False]["warm"] is False and states[False]["kernels_loaded"] == 0
+    assert_warm(states[True])
+    assert states[True]["threads"] == os.environ.get("LABOURLAB_THREADS", "1")
