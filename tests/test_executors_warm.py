@@ -106,14 +106,23 @@ def profiling(dask_worker: object) -> bool:
     return "profile" in getattr(dask_worker, "periodic_callbacks", {})
 
 
+def dask_config(keys: list[str]) -> dict[str, object]:
+    """These dask settings as this process sees them."""
+    import dask
+
+    return {key: dask.config.get(key) for key in keys}
+
+
 def test_dask_workers_start_warm_without_malloc_trim_or_profiler():
     executor = DaskExecutor(workers=1)
     try:
         states = [r for _, r, e in executor.run(worker_state, [0, 1]) if e is None]
         profilers = executor.client.run(profiling)
+        settings = executor.client.run(dask_config, list(executors.dask_settings()))
     finally:
         executor.close()
     assert list(profilers.values()) == [False]  # configs/dask/labourlab.yaml
+    assert list(settings.values()) == [executors.dask_settings()]  # every one of its settings
     assert len(states) == 2
     for state in states:
         assert_warm(state)
