@@ -42,7 +42,11 @@ includes the LocalCluster's scheduler and nannies, but not a running cluster's s
 competes with the workers for cores.
 Load is the 1-minute load average as each measurement starts (the serial work's is in the header).
 
-    python benchmarks/ensemble.py [--seeds 10] [--months 48] [--workers N] [--json out.json]
+Each executor is measured `--repeat` times (default 3): the table gives the median of each figure
+and the range of the executor's own cost, which moves by a percentage point or two between
+measurements minutes apart (the last runs' tail: one worker idles while the other finishes).
+
+    python benchmarks/ensemble.py [--seeds 10] [--months 48] [--workers N] [--repeat 3] [--json out.json]
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ import json
 import multiprocessing.forkserver
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -150,14 +155,36 @@ def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float, comp
     return measure_on(kind, workers, exp, folder, work_s, compute_s)
 
 
+def own(row: dict[str, Any], key: str) -> str:
+    """An executor's own cost: the median, and its range over the rounds if there were several."""
+    lo, hi = row[f"{key}_range"]
+    return f"{row[key]:.1%}" + (f" ({lo:.1%} to {hi:.1%})" if row["repeats"] > 1 else "")
+
+
+def summarise(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (executor, workers), in the order measured: the median of each figure over
+    the repetitions, and the range of the executor's own cost."""
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in results:
+        groups.setdefault((r["executor"], r["workers"]), []).append(r)
+    rows = []
+    for reps in groups.values():
+        row = {k: (statistics.median(r[k] for r in reps) if isinstance(v, float) else v) for k, v in reps[0].items()}
+        row["start_method"] = "/".join(sorted({r["start_method"] for r in reps}))
+        for k in ("own", "own_after_start"):
+            row[f"{k}_range"] = (min(r[k] for r in reps), max(r[k] for r in reps))
+        row["repeats"] = len(reps)
+        rows.append(row)
+    return rows
+
+
 def measure_on(
     kind: str, workers: int, exp: Any, folder: Path, work_s: float, compute_s: float, address: str | None = None
 ) -> dict[str, Any]:
     from simulation.executors import DaskExecutor, LocalExecutor
     from simulation.experiment import execute_run
 
-    out = folder / f"{kind.replace(' ', '-')}-{workers}"
-    out.mkdir()
+    out = Path(tempfile.mkdtemp(prefix=f"{kind.replace(' ', '-')}-{workers}-", dir=folder))
     tasks = exp.tasks(out)
     if kind == "local":
         # A fork server lives as long as this process: stop it, so that each local measurement
@@ -218,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--months", type=int, default=48, help="policy months per run (default 48)")
     ap.add_argument("--burn-in", type=int, default=12, help="burn-in months per run (default 12)")
     ap.add_argument("--workers", type=int, default=default_workers(), help="workers for the parallel case")
+    ap.add_argument("--repeat", type=int, default=3, help="measurements of each executor, interleaved (default 3)")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = ap.parse_args(argv)
     info = machine()
@@ -241,17 +269,25 @@ def main(argv: list[str] | None = None) -> int:
             compute_s += result["wall_seconds"]
         work_s = sum(per_run)
         results = []
+        # The local pool first: dask leaves threads behind in this process, after which a local
+        # pool would start from a fork server rather than fork (see the start column).
         for kind in ("local", "dask", "dask cluster"):
-            for workers in sorted({1, args.workers}):
-                print(f"ensemble: {kind} executor, {workers} worker(s) ...", file=sys.stderr, flush=True)
-                results.append(measure(kind, workers, exp, folder, work_s, compute_s))
+            for i in range(args.repeat):
+                for workers in sorted({1, args.workers}):
+                    print(
+                        f"ensemble: {kind} executor, {workers} worker(s), round {i + 1} of {args.repeat} ...",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    results.append({**measure(kind, workers, exp, folder, work_s, compute_s), "round": i + 1})
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print(f"machine: {machine_line(info)}\n")
     print(
         f"Executor overhead: {len(tasks)} {args.place} runs of {args.burn_in} + {args.months} months, "
         f"{min(per_run):.2f}-{max(per_run):.2f} s each ({work_s:.1f} s in all, one after another in one process; "
-        f"load {serial_load:.2f})\n"
+        f"load {serial_load:.2f}); each executor measured {args.repeat} times, in turn: medians, "
+        "and the range of the executor's own cost\n"
     )
     rows = [
         [
@@ -264,12 +300,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['overhead']:.1%}",
             f"{r['overhead_after_start']:.1%}",
             f"{r['slowdown']:.3f}",
-            f"{r['own']:.1%}",
-            f"{r['own_after_start']:.1%}",
+            own(r, "own"),
+            own(r, "own_after_start"),
             f"{r['driver_cpu_s']:.1f}",
             f"{r['load']:.2f}",
         ]
-        for r in results
+        for r in summarise(results)
     ]
     head = ["executor", "start", "workers", "start-up s", "wall s", "speed-up", "overhead", "after start-up"]
     head += ["runs' slowdown", "executor's own", "executor's own after start-up"]

@@ -35,7 +35,7 @@ QUICK = [
     ("kernel", ["--sizes", "1e5,1e6", "--months", "3"]),
     ("mesa_loop", ["--sizes", "1e4", "--months", "2"]),
     ("england", ["--scale", "100", "--months", "12", "--burn-in", "6"]),
-    ("ensemble", ["--place", "stevenage", "--seeds", "2", "--months", "12", "--burn-in", "6"]),
+    ("ensemble", ["--place", "stevenage", "--seeds", "2", "--months", "12", "--burn-in", "6", "--repeat", "1"]),
 ]
 
 
