@@ -171,11 +171,18 @@ def step_all(
     def block_of(rows: np.ndarray) -> np.ndarray:
         return position[owner[rows]]
 
+    # Counts by provider, of rows or (for rows whose provider is known already) of their providers.
     def by_block(rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        return np.bincount(block_of(rows), weights=weights, minlength=nk)
+        return count_blocks(block_of(rows), weights)
+
+    def count_blocks(blocks: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(blocks, weights=weights, minlength=nk)
 
     def by_block_group(rows: np.ndarray, groups: np.ndarray) -> np.ndarray:
-        key = block_of(rows) * N_GROUPS + groups.astype(np.int64)
+        return count_block_groups(block_of(rows), groups)
+
+    def count_block_groups(blocks: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        key = blocks * N_GROUPS + groups.astype(np.int64)
         return np.bincount(key, minlength=nk * N_GROUPS).reshape(nk, N_GROUPS) * ppa
 
     if claimants is None:
@@ -243,24 +250,28 @@ def step_all(
     # Participants now: those still attached and those just referred.
     att = _kernels.merge_sorted(att, ref_rows)
 
-    # Advisers and their time.
-    participants_by_group = by_block_group(att, p.eligible_group[att])
-    participants = by_block(att) * ppa
+    # Advisers and their time. Each participant's provider is looked up once: the rows are
+    # scattered over the population's arrays, so each lookup costs a cache miss.
+    att_block = block_of(att)
+    att_group = p.eligible_group[att]
+    participants_by_group = count_block_groups(att_block, att_group)
+    participants = count_blocks(att_block) * ppa
     advisers = np.ceil(participants / levers.caseload).astype(np.int64)
     hours_budget = advisers * params.adviser_hours_per_month
-    seeking = att[p.status[att] != EMPLOYED]
+    att_status = p.status[att]
+    searching = att_status != EMPLOYED
+    seeking, seeking_block = att[searching], att_block[searching]
     # Chance of a job this month without support: the market's rate per unit of search weight
     # (last month's) times the person's own weight.
     base_hazard = (
-        q_market[block_of(seeking)]
-        * matching.intensity(p.status[seeking], params)
+        q_market[seeking_block]
+        * matching.intensity(att_status[searching], params)
         * matching.employability_fast(p, params, seeking)
     )
-    g = p.eligible_group[seeking]
+    g = att_group[searching]
     fee_value = t["fee_job_outcome"][g] + t["fee_sustainment"][g] * t["sustainment_payments"][g]
     barrier = p.barrier[seeking]
     hours = np.zeros(seeking.size)
-    seeking_block = block_of(seeking)
     # Each provider's participants in row order (already so when providers serve blocks of rows).
     order = np.argsort(seeking_block, kind="stable")
     cuts = np.searchsorted(seeking_block[order], np.arange(nk + 1))
@@ -288,8 +299,8 @@ def step_all(
     p.support_hours[seeking] = hours
     # Parking is judged on barriers as the provider found them this month.
     high = barrier >= HIGH_BARRIER
-    high_seeking = by_block(seeking[high])
-    parked = by_block(seeking[high & (hours < PARKED_HOURS)])
+    high_seeking = count_blocks(seeking_block[high])
+    parked = count_blocks(seeking_block[high & (hours < PARKED_HOURS)])
 
     # Integrated help lowers barriers in proportion to the time given.
     if levers.integrated_help:
