@@ -31,20 +31,24 @@ run costs once the workers are up.
 
 "Runs' slowdown" is how much longer the runs' own computing took in the workers than in the serial
 pass (each run times it itself: `wall_seconds`, building and running the model): above 1
-when workers compete for cores, memory bandwidth and caches, or the shared machine slowed down.
-"Executor's own" scales the work by it, 1 - work x slowdown / (workers x wall): what is left is
-what the executor itself cost (start-up, shipping tasks and results, workers waiting), which is
-what the 2% target is about; the contention of N processes on N cores is the hardware's.
-"Executor's own after start-up" leaves start-up out too: what the executor costs per run once
-its workers are up (for dask, what an ensemble pays on a cluster already running, `--scheduler`).
+when workers compete for cores, memory bandwidth and caches, or the shared machine slowed down;
+it is the hardware's, not the executor's.
+Where the workers' time went is measured directly: each run notes when it began and ended
+(`timed_run`, wall clock), and the rest of each worker's time is idle, as a share of the
+capacity: before its first run (the executor starting, then the first dispatch), between runs
+(results back, the next task out) and after its last run while the others finished (the tail:
+with 25 runs a worker, about half a run's length, which any executor would have, however fast).
+"Executor's own" is the first two, what the executor itself cost; "executor's own after
+start-up" leaves out starting the pool or cluster: what each further run costs once the workers
+are up (for dask, what an ensemble pays on a cluster already running, as the "dask cluster"
+rows measure). The 2% target is read on these.
 Driver CPU is this process's CPU time meanwhile (for dask it
 includes the LocalCluster's scheduler and nannies, but not a running cluster's scheduler), which
 competes with the workers for cores.
 Load is the 1-minute load average as each measurement starts (the serial work's is in the header).
 
-Each executor is measured `--repeat` times (default 3): the table gives the median of each figure
-and the range of the executor's own cost, which moves by a percentage point or two between
-measurements minutes apart (the last runs' tail: one worker idles while the other finishes).
+Each executor is measured `--repeat` times (default 3), in turn: the table gives the median of
+each figure and the range of the executor's own cost.
 
     python benchmarks/ensemble.py [--seeds 10] [--months 48] [--workers N] [--repeat 3] [--json out.json]
 """
@@ -53,6 +57,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import multiprocessing.forkserver
 import os
@@ -84,16 +89,57 @@ regime = "centralised"
 """
 
 
-def run_all(executor: Any, fn: Any, tasks: list[Any]) -> tuple[float, float]:
-    """Wall time of running every task, and the sum of the runs' own compute times as their
-    workers measured them (`wall_seconds`: build and run the model, before writing files)."""
+def timed_run(task: Any) -> dict[str, Any]:
+    """The experiment's worker function (`execute_run`), with when it began and ended by the
+    wall clock: a worker's busy spans, from which its idle time is found."""
+    from simulation.experiment import execute_run
+
+    began = time.time()
+    result = execute_run(task)
+    return {**result, "began": began, "ended": time.time()}
+
+
+def run_all(executor: Any, tasks: list[Any]) -> tuple[float, float, list[tuple[int, float, float]]]:
+    """Wall time of running every task, the sum of the runs' own compute times as their
+    workers measured them (`wall_seconds`: build and run the model, before writing files), and
+    each run's (worker process, began, ended)."""
     t0 = time.perf_counter()
-    compute = 0.0
-    for _task, result, error in executor.run(fn, tasks):
+    compute, spans = 0.0, []
+    for _task, result, error in executor.run(timed_run, tasks):
         if error is not None or result.get("status") != "done":
             raise RuntimeError(f"a run failed: {error or result}")
         compute += result["wall_seconds"]
-    return time.perf_counter() - t0, compute
+        spans.append((result["pid"], result["began"], result["ended"]))
+    return time.perf_counter() - t0, compute, spans
+
+
+def idle(
+    spans: list[tuple[int, float, float]], workers: int, start: float, ready: float, end: float
+) -> dict[str, float]:
+    """Where the workers' time not spent in runs went, as shares of their capacity (workers x
+    wall time from `start`, when the executor was asked for, to `end`): waiting for their first
+    run (the executor starting, then the first dispatch, from `ready`), between runs (dispatch:
+    results back, the next task out), and after their last run while others finished theirs
+    (the ensemble's tail, which a perfect executor would have too)."""
+    by_worker: dict[int, list[tuple[float, float]]] = {}
+    for pid, began, ended in spans:
+        by_worker.setdefault(pid, []).append((began, ended))
+    unused = max(workers - len(by_worker), 0)  # a worker that ran nothing idled throughout
+    first = sum(min(b for b, _ in runs) - start for runs in by_worker.values()) + unused * (end - start)
+    dispatch_first = sum(min(b for b, _ in runs) - ready for runs in by_worker.values())
+    between = 0.0
+    for runs in by_worker.values():
+        runs.sort()
+        between += sum(b2 - e1 for (_, e1), (b2, _) in itertools.pairwise(runs))
+    tail = sum(end - max(e for _, e in runs) for runs in by_worker.values())
+    capacity, capacity_up = workers * (end - start), workers * (end - ready)
+    return {
+        "idle_start": first / capacity,
+        "idle_between": between / capacity,
+        "idle_tail": tail / capacity,
+        "own": (first + between) / capacity,
+        "own_after_start": (dispatch_first + unused * (end - ready) + between) / capacity_up,
+    }
 
 
 def written(path: Path) -> bool:
@@ -182,7 +228,6 @@ def measure_on(
     kind: str, workers: int, exp: Any, folder: Path, work_s: float, compute_s: float, address: str | None = None
 ) -> dict[str, Any]:
     from simulation.executors import DaskExecutor, LocalExecutor
-    from simulation.experiment import execute_run
 
     out = Path(tempfile.mkdtemp(prefix=f"{kind.replace(' ', '-')}-{workers}-", dir=folder))
     tasks = exp.tasks(out)
@@ -193,7 +238,7 @@ def measure_on(
         if stop is not None:
             stop()
     load = os.getloadavg()[0]  # other jobs on a shared machine move every figure below
-    t0, cpu0 = time.perf_counter(), time.process_time()
+    t0, cpu0, clock0 = time.perf_counter(), time.process_time(), time.time()
     if kind == "local":
         executor: LocalExecutor | DaskExecutor = LocalExecutor(workers)
     else:  # a LocalCluster of our own, or connecting to the running cluster at `address`
@@ -206,11 +251,13 @@ def measure_on(
             method = executor.start_method
         else:
             method = "connect (preloaded)" if address else "nanny"
-        run_s, exec_compute_s = run_all(executor, execute_run, tasks)
+        run_s, exec_compute_s, spans = run_all(executor, tasks)
+        clock1 = time.time()
     finally:
         executor.close()
     driver_cpu = time.process_time() - cpu0
     wall = start_s + run_s
+    shares = idle(spans, workers, clock0, clock0 + start_s, clock1)
     return {
         "executor": kind,
         "start_method": method,
@@ -224,14 +271,10 @@ def measure_on(
         "overhead": 1.0 - work_s / (workers * wall),
         "overhead_after_start": 1.0 - work_s / (workers * run_s),
         # The runs themselves ran slower (or faster) in the workers than in the serial pass: other
-        # workers on the same cores, and the machine's own drift. Scaling the work by that leaves
-        # what the executor itself cost (starting, shipping tasks and results, idle workers).
+        # workers on the same cores, and the machine's own drift.
         "slowdown": exec_compute_s / compute_s,
-        "own": 1.0 - work_s * exec_compute_s / compute_s / (workers * wall),
-        # The same once the workers are up: what each further run costs on a running pool or
-        # cluster (for dask, as with `--scheduler` and a cluster started beforehand).
-        "own_after_start": 1.0 - work_s * exec_compute_s / compute_s / (workers * run_s),
         "speedup": work_s / wall,
+        **shares,
     }
 
 
@@ -248,6 +291,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="measurements of each executor, interleaved (default 3)")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = ap.parse_args(argv)
+    if __name__ != "__main__":  # imported: dask workers cannot import this file, so ship timed_run
+        import cloudpickle
+
+        cloudpickle.register_pickle_by_value(sys.modules[__name__])
     info = machine()
     folder = Path(tempfile.mkdtemp(prefix="labourlab-ensemble-"))
     try:
@@ -300,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['overhead']:.1%}",
             f"{r['overhead_after_start']:.1%}",
             f"{r['slowdown']:.3f}",
+            f"{r['idle_start']:.1%} / {r['idle_between']:.1%} / {r['idle_tail']:.1%}",
             own(r, "own"),
             own(r, "own_after_start"),
             f"{r['driver_cpu_s']:.1f}",
@@ -308,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
         for r in summarise(results)
     ]
     head = ["executor", "start", "workers", "start-up s", "wall s", "speed-up", "overhead", "after start-up"]
-    head += ["runs' slowdown", "executor's own", "executor's own after start-up"]
+    head += ["runs' slowdown", "workers idle: first run / between / tail"]
+    head += ["executor's own", "executor's own after start-up"]
     head += ["driver CPU s", "load"]
     print(table(head, rows))
     if args.json:
