@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulation import parallel
 from simulation import people as people_module
@@ -29,6 +31,7 @@ from simulation.firms import Firms
 from simulation.mechanisms import _kernels, matching
 from simulation.mechanisms import _util as util_module
 from simulation.mechanisms._util import (
+    int_sum_by,
     pick_per_group,
     rank_within_sorted_groups,
     sort_by_group_then_key,
@@ -106,6 +109,19 @@ def test_sum_by_is_bincounts_sum(n: int) -> None:
     groups = rng.integers(0, 149, n).astype(np.int16)
     values = rng.lognormal(0.0, 3.0, n)
     np.testing.assert_array_equal(sum_by(groups, values, 149), np.bincount(groups, weights=values, minlength=149))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 148), st.integers(0, 10**6)), max_size=400),
+    st.sampled_from([np.int16, np.int64]),
+)
+def test_int_sum_by_is_bincounts_sum(pairs: list[tuple[int, int]], dtype: type) -> None:
+    """Open posts are counted by market in integers; the counts must be numpy's float sums."""
+    groups = np.array([g for g, _ in pairs], dtype=dtype)
+    values = np.array([v for _, v in pairs], dtype=np.int64)
+    expected = np.bincount(groups, weights=values, minlength=149).astype(np.int64)
+    np.testing.assert_array_equal(int_sum_by(groups, values, 149), expected)
 
 
 @pytest.mark.parametrize("min_block", [1, 10**9])

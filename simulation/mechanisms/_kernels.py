@@ -643,6 +643,16 @@ def post_keys(vac: np.ndarray, uf: np.ndarray, threshold: np.ndarray) -> tuple[n
 
 
 @jit
+def int_sum_by(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Integer sums of integer values by group: what np.bincount(groups, weights=values) gives
+    as int64 (its float sums are exact below 2**53), without converting both to temporaries."""
+    out = np.zeros(n_groups, dtype=np.int64)
+    for i in range(groups.shape[0]):
+        out[groups[i]] += values[i]
+    return out
+
+
+@jit
 def sum_by(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     """np.bincount(groups, weights=values, minlength=n_groups): the same additions in the same
     (row) order, so the same sums, without converting the groups to a temporary index array."""

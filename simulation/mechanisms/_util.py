@@ -19,6 +19,11 @@ def sum_by(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     return _kernels.sum_by(groups, values, n_groups)
 
 
+def int_sum_by(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum of integer values (open posts) by group, as int64."""
+    return _kernels.int_sum_by(groups, values, n_groups)
+
+
 def sum_by_sorted(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     """`sum_by` for groups in non-decreasing order (searchers by market: a market's people are
     contiguous rows), spans of whole groups on threads. Each group's sum is still its own rows'

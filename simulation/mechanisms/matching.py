@@ -21,7 +21,13 @@ from simulation import parallel
 from simulation.config import Params
 from simulation.firms import Firms
 from simulation.mechanisms import _kernels
-from simulation.mechanisms._util import rank_within_sorted_groups, sort_by_group_then_key, sum_by, sum_by_sorted
+from simulation.mechanisms._util import (
+    int_sum_by,
+    rank_within_sorted_groups,
+    sort_by_group_then_key,
+    sum_by,
+    sum_by_sorted,
+)
 from simulation.people import (
     DURATION_BINS,
     DURATION_EDGES,
@@ -204,7 +210,7 @@ def step(
     """Match searchers to vacancies; returns the per-weight job-finding rate of each market."""
     n_markets = market_count(firms, person_market)
     hiring, vac = firms.hiring()
-    v_m = np.bincount(firms.market[hiring], weights=vac, minlength=n_markets).astype(np.int64)
+    v_m = int_sum_by(firms.market[hiring], vac, n_markets)
     # Only people out of work search: the employed have weight zero, add nothing to a market's
     # searchers and cannot be hired, so weights are worked out for searchers alone.
     searchers, w, market = searchers_and_weights(people, params, person_market)
@@ -282,7 +288,7 @@ def take_posts(
     # Only firms with open posts take part (most rows are dead or full): worked out once.
     hiring, vac = firms.hiring() if open_posts is None else open_posts
     market = firms.market[hiring]
-    v_m = np.bincount(market, weights=vac, minlength=n_markets).astype(np.int64)
+    v_m = int_sum_by(market, vac, n_markets)
     cand_market = person_market[candidates]
     order = sort_by_group_then_key(cand_market, priority)
     candidates, cand_market = candidates[order], cand_market[order]
