@@ -33,7 +33,7 @@ from simulation.mechanisms import (
     separations,
     skills,
 )
-from simulation.mechanisms._util import claimant_rows
+from simulation.mechanisms._util import claimant_rows, int_sum_by
 from simulation.outcomes import CohortTracker
 from simulation.people import (
     DURATION_BINS,
@@ -486,7 +486,7 @@ class LabourMarketModel(mesa.Model):
             "claimants_jsa": c[:, 4],
             "claimants_esa": c[:, 5],
             "participants": c[:, 6],
-            "vacancies": np.bincount(firms.district[hiring], weights=vacancies, minlength=nd) * k,
+            "vacancies": int_sum_by(firms.district[hiring], vacancies, nd).astype(np.float64) * k,
             "small_firms": small_firms * k,
             "small_firm_jobs": small_firm_jobs * k,
             "hub_supported_firms": hub_supported_rows * k,
