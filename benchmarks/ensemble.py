@@ -7,7 +7,8 @@ Builds a small experiment (`--place`, Southampton by default, no_programme and c
    (`experiment.execute_run`: build, run, write both tables and the manifest): the work;
 2. runs the same tasks through `LocalExecutor` and `DaskExecutor` (LocalCluster), with one worker
    process and with `--workers` (default: the usable CPUs), into fresh folders;
-3. starts a dask cluster as the README says for a cluster of one's own (`dask scheduler`, then
+3. starts a dask cluster as the README says for a cluster of one's own (`dask scheduler
+   --preload simulation.executors`, then
    `DASK_CONFIG=configs/dask dask worker ... --nthreads 1 --preload simulation.executors`, so
    its workers are warm when they join), waits for its workers, and runs the same tasks on it
    through `DaskExecutor(scheduler=...)` ("dask cluster"): start-up is then connecting to it.
@@ -56,18 +57,15 @@ each figure and the range of the executor's own cost.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import json
 import multiprocessing.forkserver
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -142,61 +140,11 @@ def idle(
     }
 
 
-def written(path: Path) -> bool:
-    """Whether the scheduler has written its file whole (it is not written atomically)."""
-    try:
-        return "address" in json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-
-
-@contextlib.contextmanager
-def running_cluster(workers: int, folder: Path) -> Iterator[str]:
-    """A dask cluster started as the README says, with `dask scheduler` and
-    `DASK_CONFIG=configs/dask dask worker ... --nthreads 1 --preload simulation.executors`, its
-    workers joined and warm; its address."""
-    from dask.distributed import Client
-
-    from simulation.executors import DASK_SETTINGS
-
-    scheduler_file = folder / f"scheduler-{workers}.json"
-    log = (folder / f"cluster-{workers}.log").open("w")
-    dask = [sys.executable, "-m", "dask"]
-    env = {**os.environ, "DASK_CONFIG": str(DASK_SETTINGS.parent)}
-    procs = [
-        subprocess.Popen(
-            [*dask, "scheduler", "--scheduler-file", str(scheduler_file), "--port", "0", "--no-dashboard"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    ]
-    try:
-        deadline = time.monotonic() + 60
-        while not written(scheduler_file):
-            if time.monotonic() > deadline or procs[0].poll() is not None:
-                raise RuntimeError(f"dask scheduler did not start (see {log.name})")
-            time.sleep(0.05)
-        worker = [*dask, "worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1"]
-        worker += ["--nworkers", str(workers), "--no-dashboard", "--preload", "simulation.executors"]
-        procs.append(subprocess.Popen(worker, stdout=log, stderr=subprocess.STDOUT, env=env))
-        with Client(scheduler_file=str(scheduler_file)) as client:
-            client.wait_for_workers(workers, timeout=120)
-            address = client.scheduler.address
-        yield address
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        log.close()
-
-
 def measure(kind: str, workers: int, exp: Any, folder: Path, work_s: float, compute_s: float) -> dict[str, Any]:
+    from simulation.executors import cluster_processes
+
     if kind == "dask cluster":
-        with running_cluster(workers, folder) as address:
+        with cluster_processes(workers, folder) as address:
             return measure_on(kind, workers, exp, folder, work_s, compute_s, address)
     return measure_on(kind, workers, exp, folder, work_s, compute_s)
 

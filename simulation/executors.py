@@ -44,6 +44,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any, Protocol
 
 from simulation.config import CONFIGS, ConfigError
@@ -323,12 +324,73 @@ def _warm_plugin_class() -> type:
     return WarmPlugin
 
 
-def dask_setup(worker: Any) -> None:
-    """dask's preload hook: `dask worker ADDRESS --nthreads 1 --preload simulation.executors`
-    warms each worker of a cluster as it starts, before it joins, so an experiment that connects
-    later finds its workers ready rather than waiting for them to import the model (about 1.5 s,
-    once per worker; `WarmPlugin` then has nothing left to do)."""
-    start_worker(1)
+def dask_setup(server: Any) -> None:
+    """dask's preload hook, for a cluster of one's own (README):
+
+    - `dask worker ADDRESS --nthreads 1 --preload simulation.executors` warms each worker as it
+      starts, before it joins, so an experiment that connects later finds it ready rather than
+      waiting for it to import the model (about 1.5 s, once per worker; `WarmPlugin` then has
+      nothing left to do);
+    - `dask scheduler --preload simulation.executors` imports the experiment runner into the
+      scheduler, which unpickles each task it is sent and so needs the classes they are made of:
+      without it, the first experiment's first tasks waited about 0.4 s for that import.
+    """
+    from distributed import Scheduler
+
+    if isinstance(server, Scheduler):
+        import simulation.experiment  # noqa: F401  (what the tasks are made of)
+    else:
+        start_worker(1)
+
+
+@contextlib.contextmanager
+def cluster_processes(workers: int, folder: Path) -> Iterator[str]:
+    """A dask cluster on this machine started as the README starts one of a researcher's own:
+    `dask scheduler --preload simulation.executors` and `dask worker ... --nthreads 1 --nworkers
+    N --preload simulation.executors`, both with DASK_CONFIG=configs/dask, as processes of their
+    own (not a LocalCluster). Yields the scheduler's address once every worker has joined (warm);
+    stops them on leaving. Their output goes to FOLDER/cluster.log. For benchmarks/ensemble.py
+    and the tests."""
+    import json
+    import subprocess
+    import time
+
+    from dask.distributed import Client
+
+    def written(path: Path) -> bool:  # the scheduler does not write its file atomically
+        try:
+            return "address" in json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+
+    scheduler_file = folder / f"scheduler-{os.getpid()}-{time.monotonic_ns()}.json"
+    env = {**os.environ, "DASK_CONFIG": str(DASK_SETTINGS.parent)}
+    dask = [sys.executable, "-m", "dask"]
+    common = ["--scheduler-file", str(scheduler_file), "--no-dashboard", "--preload", "simulation.executors"]
+    procs: list[subprocess.Popen[bytes]] = []
+    with (folder / "cluster.log").open("a") as log:
+        try:
+            procs.append(
+                subprocess.Popen([*dask, "scheduler", "--port", "0", *common], env=env, stdout=log, stderr=log)
+            )
+            deadline = time.monotonic() + 60
+            while not written(scheduler_file):
+                if time.monotonic() > deadline or procs[0].poll() is not None:
+                    raise RuntimeError(f"the dask scheduler did not start (see {log.name})")
+                time.sleep(0.05)
+            worker = [*dask, "worker", "--nthreads", "1", "--nworkers", str(workers), *common]
+            procs.append(subprocess.Popen(worker, env=env, stdout=log, stderr=log))
+            with Client(scheduler_file=str(scheduler_file), timeout=30) as client:
+                client.wait_for_workers(workers, timeout=120)
+                address = client.scheduler.address
+            yield address
+        finally:
+            for p in reversed(procs):
+                p.terminate()
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
 
 
 def __getattr__(name: str) -> Any:

@@ -165,3 +165,29 @@ def test_dask_workers_preloaded_with_our_module_start_warm():
     assert states[False]["warm"] is False and states[False]["kernels_loaded"] == 0
     assert_warm(states[True])
     assert states[True]["threads"] == os.environ.get("LABOURLAB_THREADS", "1")
+
+
+def test_readme_cluster_commands_start_a_warm_cluster(tmp_path):
+    """The README's `dask scheduler` and `dask worker` commands (`executors.cluster_processes`),
+    with the project's dask settings and preload: the scheduler has the experiment runner imported
+    before any experiment sends it tasks (it unpickles them), the worker is warm, and both run
+    with configs/dask's settings."""
+    import sys
+
+    import cloudpickle
+    from dask.distributed import Client
+
+    keys = list(executors.dask_settings())
+    # The cluster's processes cannot import this file: its functions are sent by value.
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    try:
+        with executors.cluster_processes(1, tmp_path) as address, Client(address, timeout=30) as client:
+            scheduler_has = client.run_on_scheduler(lambda: "simulation.experiment" in sys.modules)
+            (state,) = client.run(worker_state).values()
+            seen = [client.run_on_scheduler(dask_config, keys), *client.run(dask_config, keys).values()]
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert scheduler_has is True
+    assert_warm(state)
+    assert state["malloc_trim_threshold"] is None
+    assert seen == [executors.dask_settings()] * 2
