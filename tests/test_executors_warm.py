@@ -154,14 +154,19 @@ def test_dask_workers_preloaded_with_our_module_start_warm():
     from dask.distributed import Client, LocalCluster
 
     states = {}
-    for preload in ([], ["simulation.executors"]):
-        with (
-            LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None, preload=preload) as cluster,
-            Client(cluster) as client,
-        ):
-            states[bool(preload)] = next(iter(client.run(worker_state).values()))
-            if not preload:  # dask's default, which our file turns off
-                assert list(client.run(profiling).values()) == [True]
+    environ = dict(os.environ)  # a nanny with dask's defaults leaves MALLOC_TRIM_THRESHOLD_ set here
+    try:
+        for preload in ([], ["simulation.executors"]):
+            with (
+                LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None, preload=preload) as cluster,
+                Client(cluster) as client,
+            ):
+                states[bool(preload)] = next(iter(client.run(worker_state).values()))
+                if not preload:  # dask's default, which our file turns off
+                    assert list(client.run(profiling).values()) == [True]
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
     assert states[False]["warm"] is False and states[False]["kernels_loaded"] == 0
     assert_warm(states[True])
     assert states[True]["threads"] == os.environ.get("LABOURLAB_THREADS", "1")
