@@ -327,8 +327,7 @@ class LabourMarketModel(mesa.Model):
         self._timed("providers", lambda: self._providers_step(policy, claimants))
         if policy:
             assert claimants is not None
-            self._timed("business", lambda: self._hubs_step(flows))
-            hub_supported_rows = np.bincount(firms.district[firms.hub_months > 0], minlength=nd)
+            hub_supported_rows = self._timed("business", lambda: self._hubs_step(flows))
             self._timed("developers", lambda: self._developers_step(claimants))
             self.partnership_month = self._timed(
                 "partnerships",
@@ -391,7 +390,8 @@ class LabourMarketModel(mesa.Model):
         for dev in self.developers:
             dev.step()
 
-    def _hubs_step(self, flows: dict[str, np.ndarray]) -> None:
+    def _hubs_step(self, flows: dict[str, np.ndarray]) -> np.ndarray:
+        """Hubs take on firms; returns the firm rows each district's hub supports now."""
         u = self.streams.uniform("hub_quota", self.month, self.n_districts)
         quota = np.array([h.quota(u[h.district]) for h in self.hubs], dtype=np.int64)
         taken = business.support_firms(self.firms, quota, self.params, self.streams, self.month)
@@ -400,6 +400,7 @@ class LabourMarketModel(mesa.Model):
         for h in self.hubs:
             h.taken_on = int(taken[h.district] * self.ppa)
             h.supported_now = int(supported[h.district] * self.ppa)
+        return supported
 
     def _providers_step(self, policy: bool, claimants: np.ndarray | None) -> None:
         people = self.people
