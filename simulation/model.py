@@ -45,6 +45,7 @@ from simulation.people import (
     NO_BENEFIT,
     NO_EMPLOYER,
     NO_GROUP,
+    NO_PROGRAMME,
     UNEMPLOYED,
     People,
     create_people,
@@ -166,6 +167,9 @@ class LabourMarketModel(mesa.Model):
         self.partnership_month: dict[str, np.ndarray] = {}
         self.training_started = np.zeros(self.n_districts)
         self.q_prev = np.zeros(len(market_names))
+        # Rows in a programme after last month's providers, in row order (None before the first):
+        # next month's providers and this month's training start from them, not a scan of every row.
+        self.participants: np.ndarray | None = None
         self.month_draws: dict[str, np.ndarray] = {}
         self.developments: dict[str, np.ndarray] = {}
         self.ledger = Ledger(self.n_districts)
@@ -346,7 +350,7 @@ class LabourMarketModel(mesa.Model):
                 ),
             )
             self.training_started = self._timed(
-                "training", lambda: skills.train(people, p, self.levers, s, m, nd, self.ppa)
+                "training", lambda: skills.train(people, p, self.levers, s, m, nd, self.ppa, self.participants)
             )
             for c in self.councils:
                 c.step()
@@ -421,21 +425,27 @@ class LabourMarketModel(mesa.Model):
         # participants' hours, replacing JCP time.
         q_district = self.q_prev[self.district_market]
         by_levers: dict[int, list[Provider]] = {}
+        found: list[np.ndarray] = []
         for prov in self.providers:
             by_levers.setdefault(id(prov.levers), []).append(prov)
         for group in by_levers.values():
             districts = np.array([prov.district for prov in group])
 
-            def span(a: int, b: int, group: list[Provider] = group, districts: np.ndarray = districts) -> None:
+            def span(a: int, b: int, group: list[Provider] = group, districts: np.ndarray = districts) -> np.ndarray:
                 # Providers of districts a..b on their own rows (a provider's work touches only its
                 # district's rows and their own referral draws, so spans of districts run apart).
                 mine = np.flatnonzero((districts >= a) & (districts < b))
                 if mine.size == 0:
-                    return
+                    return np.zeros(0, dtype=np.int64)
                 lo, hi = int(self.offsets[a]), int(self.offsets[b])
                 rows = people.rows(lo, hi)
                 first, last = np.searchsorted(claimants, (lo, hi))
-                months = providers.step_all(
+                if self.participants is None:
+                    attached = None
+                else:
+                    i, j = np.searchsorted(self.participants, (lo, hi))
+                    attached = self.participants[i:j] - lo
+                months, participants = providers.step_all(
                     rows,
                     rows.district,
                     districts[mine],
@@ -446,11 +456,17 @@ class LabourMarketModel(mesa.Model):
                     self.month,
                     self.ppa,
                     claimants[first:last] - lo,
+                    attached,
                 )
                 for k, last in zip(mine, months, strict=True):
                     group[k].last = last
+                return participants + lo
 
-            parallel.map_districts(span, self.offsets)
+            found.extend(parallel.map_districts(span, self.offsets))
+        # Spans of one set of levers come in row order; several sets interleave.
+        self.participants = np.concatenate([np.zeros(0, dtype=np.int64), *found])
+        if len(by_levers) > 1:
+            self.participants.sort()
         for payer in {prov.levers.provider_payer for prov in self.providers}:
             fees = [p.last.fees + p.last.grant if p.levers.provider_payer == payer else 0.0 for p in self.providers]
             self.ledger.post(f"programme_payments_{payer}", np.array(fees))
@@ -565,6 +581,9 @@ class LabourMarketModel(mesa.Model):
         assert self.ledger.is_balanced(), "ledger does not balance"
         assert (people.support_hours >= 0).all() and np.isfinite(people.support_hours).all()
         assert np.isfinite(people.skill).all()
+        if self.participants is not None:  # only providers refer people, so their list holds everyone in a programme
+            in_programme = np.flatnonzero(people.programme != NO_PROGRAMME)
+            assert np.array_equal(self.participants, in_programme), "participants list is stale"
 
 
 def _total(col: str) -> Callable[[LabourMarketModel], float]:

@@ -659,6 +659,12 @@ def test_training_raises_starters_skills_by_the_gain_times_the_vacancy_link(para
     starts_q = skills.train(q, params, with_levers(levers, training_vacancy_link=0.1), Streams(3), 4, 1, 10.0)
     np.testing.assert_array_equal(q.skill != before, started)
     assert starts_q.tolist() == [10 * started.sum()]
+    # Given rows that include every participant (the list providers leave), the same starters.
+    g = _training_people(people_factory)
+    superset = np.union1d(np.flatnonzero(g.programme != NO_PROGRAMME), np.arange(0, g.n, 7))
+    starts_g = skills.train(g, params, levers, Streams(3), 4, 1, 1.0, superset)
+    np.testing.assert_array_equal(g.skill, p.skill)
+    assert starts_g.tolist() == starts.tolist()
     # No take-up, no training.
     r = _training_people(people_factory)
     assert skills.train(r, params, with_levers(levers, training_take_up=0.0), Streams(3), 4, 1, 1.0).tolist() == [0]

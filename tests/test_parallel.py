@@ -30,6 +30,7 @@ from simulation.people import (
     JSA_25_PLUS,
     NO_BENEFIT,
     NO_GROUP,
+    NO_PROGRAMME,
     UNEMPLOYED,
     People,
 )
@@ -260,22 +261,26 @@ def test_jobs_started_by_blocks_are_the_plain_rule(
 
 
 @pytest.mark.parametrize("regime", ["centralised", "cooperative"])
-def test_providers_given_the_claimants_do_what_they_do_finding_them(regime: str) -> None:
-    """The model hands providers the month's claimant list (`step_all(claimants=...)`), which
-    they would otherwise find in their own scan: the same people changed, the same months."""
+def test_providers_given_their_lists_do_what_they_do_finding_them(regime: str) -> None:
+    """The model hands providers the month's claimant list (`step_all(claimants=...)`) and last
+    month's participants (`attached=...`), which they would otherwise find in their own scan:
+    the same people changed, the same months, the same participants left. `attached` may hold
+    rows no longer (or never) attached: here every third row is added to it."""
     from simulation.mechanisms import providers
     from simulation.mechanisms._util import claimant_rows
 
     model = LabourMarketModel(config=make_scenario("stevenage", regime, months=6, burn_in=3), seed=2)
     for _ in range(3):
         model.step()
+    assert model.participants is not None and model.participants.size > 0
     outcomes = []
-    for given_list in (False, True):
+    for given_claimants, given_attached in ((False, False), (True, False), (False, True), (True, True)):
         people = dataclasses.replace(
             model.people, **{f.name: getattr(model.people, f.name).copy() for f in dataclasses.fields(People)}
         )
         ids = np.array([prov.district for prov in model.providers])
-        months = providers.step_all(
+        attached = np.union1d(model.participants, np.arange(0, people.n, 3)) if given_attached else None
+        months, participants = providers.step_all(
             people,
             people.district,
             ids,
@@ -285,16 +290,19 @@ def test_providers_given_the_claimants_do_what_they_do_finding_them(regime: str)
             model.q_prev[model.district_market][ids],
             model.month,
             model.ppa,
-            claimant_rows(people) if given_list else None,
+            claimant_rows(people) if given_claimants else None,
+            attached,
         )
+        np.testing.assert_array_equal(participants, np.flatnonzero(people.programme != NO_PROGRAMME))
         outcomes.append((people, [dataclasses.asdict(m) for m in months]))
-    (a, months_a), (b, months_b) = outcomes
-    for f in dataclasses.fields(People):
-        np.testing.assert_array_equal(getattr(a, f.name), getattr(b, f.name))
-    for x, y in zip(months_a, months_b, strict=True):
-        assert x.keys() == y.keys()
-        for key in x:
-            np.testing.assert_array_equal(x[key], y[key])
+    a, months_a = outcomes[0]
+    for b, months_b in outcomes[1:]:
+        for f in dataclasses.fields(People):
+            np.testing.assert_array_equal(getattr(a, f.name), getattr(b, f.name))
+        for x, y in zip(months_a, months_b, strict=True):
+            assert x.keys() == y.keys()
+            for key in x:
+                np.testing.assert_array_equal(x[key], y[key])
     assert sum(m["participants"] for m in months_a) > 0
 
 

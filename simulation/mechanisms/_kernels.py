@@ -1011,3 +1011,163 @@ def water_fill_groups(
         for t in range(s, e):
             x = levels[order[t]] - chosen
             out[order[t]] = (x if x >= 0.0 else 0.0) * half_hours
+
+
+@jit
+def programme_month(
+    attached: np.ndarray,
+    programme: np.ndarray,
+    owner: np.ndarray,
+    served: np.ndarray,
+    months_in_programme: np.ndarray,
+    programme_months: int,
+    status: np.ndarray,
+    work_months: np.ndarray,
+    eligible_group: np.ndarray,
+    outcome_paid: np.ndarray,
+    sustain_paid: np.ndarray,
+    outcome_months: np.ndarray,
+    sustainment_payments: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`providers.step_all`'s first stage for the rows in `attached` (in order; those no longer
+    attached to their own, served provider are passed over): a month more in the programme,
+    leaving it after programme_months; for those staying, a month more in work or the count reset,
+    a job outcome once work has lasted the payment group's outcome_months, then sustainment
+    payments up to the group's number. Returns the rows staying, those with an outcome this month
+    and those with a sustainment payment, each in row order. Comparisons read back the stored
+    (int16) counts, as numpy's `+= 1` then compare does."""
+    n = attached.shape[0]
+    att = np.empty(n, dtype=np.int64)
+    outcomes = np.empty(n, dtype=np.int64)
+    sustained = np.empty(n, dtype=np.int64)
+    na = no = ns = 0
+    for j in range(n):
+        r = attached[j]
+        o = owner[r]
+        if programme[r] != o or not served[o]:
+            continue
+        months_in_programme[r] += 1
+        if months_in_programme[r] > programme_months:
+            programme[r] = NO_PROGRAMME
+            continue
+        att[na] = r
+        na += 1
+        if status[r] != EMPLOYED:
+            work_months[r] = 0
+            continue
+        work_months[r] += 1
+        g = eligible_group[r]
+        wm = work_months[r]
+        if not outcome_paid[r] and wm >= outcome_months[g]:
+            outcome_paid[r] = True
+            outcomes[no] = r
+            no += 1
+        elif outcome_paid[r] and wm > outcome_months[g] and sustain_paid[r] < sustainment_payments[g]:
+            sustain_paid[r] += 1
+            sustained[ns] = r
+            ns += 1
+    return att[:na], outcomes[:no], sustained[:ns]
+
+
+@jit
+def referrals(
+    claimants: np.ndarray,
+    owner: np.ndarray,
+    served: np.ndarray,
+    month: int,
+    status: np.ndarray,
+    months_in_status: np.ndarray,
+    group: np.ndarray,
+    referral_month: np.ndarray,
+    referral_share: np.ndarray,
+    u_referral: np.ndarray,
+    eligible_month: np.ndarray,
+    eligible_group: np.ndarray,
+    ever_referred: np.ndarray,
+    programme: np.ndarray,
+    months_in_programme: np.ndarray,
+    work_months: np.ndarray,
+    outcome_paid: np.ndarray,
+    sustain_paid: np.ndarray,
+) -> np.ndarray:
+    """`providers.step_all`'s referrals among the rows in `claimants` (in order; those whose
+    provider is not served are passed over): a claimant out of work for their group's
+    referral_month becomes eligible once, with that group, and is referred to their own provider
+    if never referred before and their fixed draw is below the group's share. Returns the
+    referred rows in order, their programme records started afresh."""
+    out = np.empty(claimants.shape[0], dtype=np.int64)
+    k = 0
+    for j in range(claimants.shape[0]):
+        r = claimants[j]
+        o = owner[r]
+        if not served[o] or eligible_month[r] != NOT_ELIGIBLE or status[r] == EMPLOYED:
+            continue
+        g = group[r]
+        if not months_in_status[r] >= referral_month[g]:
+            continue
+        eligible_month[r] = month
+        eligible_group[r] = g
+        if ever_referred[r] or not u_referral[r] < referral_share[g]:
+            continue
+        programme[r] = o
+        ever_referred[r] = True
+        months_in_programme[r] = 0
+        work_months[r] = 0
+        outcome_paid[r] = False
+        sustain_paid[r] = 0
+        out[k] = r
+        k += 1
+    return out[:k]
+
+
+@jit
+def participants_seeking(
+    att: np.ndarray,
+    owner: np.ndarray,
+    position: np.ndarray,
+    eligible_group: np.ndarray,
+    status: np.ndarray,
+    skill: np.ndarray,
+    barrier: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For participants `att` (rows): each one's provider (its position) and payment group; then
+    those out of work, as rows, with their provider, payment group, status, skill and 1 - barrier
+    (float32, as numpy works it out) and barrier. Each row's fields are read once, together: the
+    rows are scattered, so each read costs a cache miss."""
+    n = att.shape[0]
+    block = np.empty(n, dtype=np.int64)
+    group = np.empty(n, dtype=np.int8)
+    rows = np.empty(n, dtype=np.int64)
+    s_block = np.empty(n, dtype=np.int64)
+    s_group = np.empty(n, dtype=np.int8)
+    s_status = np.empty(n, dtype=np.int8)
+    s_skill = np.empty(n, dtype=np.float32)
+    s_omb = np.empty(n, dtype=np.float32)
+    s_barrier = np.empty(n, dtype=np.float32)
+    one = np.float32(1.0)
+    k = 0
+    for j in range(n):
+        r = att[j]
+        b = position[owner[r]]
+        g = eligible_group[r]
+        block[j] = b
+        group[j] = g
+        s = status[r]
+        if s == EMPLOYED:
+            continue
+        rows[k] = r
+        s_block[k] = b
+        s_group[k] = g
+        s_status[k] = s
+        s_skill[k] = skill[r]
+        s_omb[k] = one - barrier[r]
+        s_barrier[k] = barrier[r]
+        k += 1
+    return block, group, rows[:k], s_block[:k], s_group[:k], s_status[:k], s_skill[:k], s_omb[:k], s_barrier[:k]
+
+
+@jit
+def scatter_float32(rows: np.ndarray, values: np.ndarray, out: np.ndarray) -> None:
+    """out[rows] = values, as float32 (numpy's rounding of float64 to float32 is the same)."""
+    for j in range(rows.shape[0]):
+        out[rows[j]] = np.float32(values[j])

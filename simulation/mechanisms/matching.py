@@ -144,11 +144,18 @@ def search_weights_fast(people: People, params: Params, rows: np.ndarray, out: n
 
 def employability_fast(people: People, params: Params, rows: np.ndarray) -> np.ndarray:
     """`employability` of these rows, bit for bit, as `search_weights_fast` works it out."""
+    return employability_given(people, params, rows, people.skill[rows], np.float32(1.0) - people.barrier[rows])
+
+
+def employability_given(
+    people: People, params: Params, rows: np.ndarray, skill: np.ndarray, one_minus_barrier: np.ndarray
+) -> np.ndarray:
+    """`employability_fast` for a caller that has these rows' skill and 1 - barrier (float32
+    arrays, which are used up)."""
     n = rows.shape[0]
-    sk, omb = people.skill[rows], people.barrier[rows]
+    sk, omb = skill, one_minus_barrier
     np.multiply(params.skill_elasticity, sk, out=sk)
     np.exp(sk, out=sk)
-    np.subtract(np.float32(1.0), omb, out=omb)
     np.power(omb, np.float32(params.barrier_exponent), out=omb)
     out = np.empty(n)
     _kernels.employability(rows, people.status, people.months_in_status, sk, omb, scarring_by_month(params), out)

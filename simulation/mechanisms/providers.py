@@ -36,7 +36,7 @@ import numpy as np
 from simulation import parallel
 from simulation.config import Levers, Params
 from simulation.mechanisms import _kernels, matching
-from simulation.people import EMPLOYED, GROUP_NAMES, NO_PROGRAMME, NOT_ELIGIBLE, People
+from simulation.people import GROUP_NAMES, People
 
 PARKED_HOURS = 0.25  # less than 15 minutes of adviser time in a month: "almost none"
 HIGH_BARRIER = 0.5
@@ -139,7 +139,8 @@ def step(
     """
     owner = np.full(p.n, provider_id, dtype=np.int16)
     ids = np.array([provider_id])
-    return step_all(p, owner, ids, levers, params, u_referral, np.array([q_market]), month, ppa)[0]
+    months, _ = step_all(p, owner, ids, levers, params, u_referral, np.array([q_market]), month, ppa)
+    return months[0]
 
 
 def step_all(
@@ -153,15 +154,19 @@ def step_all(
     month: int,
     ppa: float = 1.0,
     claimants: np.ndarray | None = None,
-) -> list[ProviderMonth]:
-    """One month of several providers' work under the same levers.
+    attached: np.ndarray | None = None,
+) -> tuple[list[ProviderMonth], np.ndarray]:
+    """One month of several providers' work under the same levers; returns each provider's month
+    and the rows in their programmes at its end (participants, in row order).
 
     Provider k (id provider_ids[k]) serves the rows whose `owner` is its id (in the model, a
     district's provider serves the district's people), and q_market[k] is the job-finding rate
     per unit of search weight in its market last month. Every provider does what `step`
     describes; the work touches only claimants and participants (a few per cent of rows), found
-    in one pass for all providers (`claimants`, the rows claiming in order, if the caller has
-    them: then only participants are looked for).
+    in one pass over every row for all providers. A caller that has either list spares that pass:
+    `claimants`, the rows claiming, in order; `attached`, rows in order that include everyone
+    attached now, such as last month's participants (only providers refer anyone, so no one else
+    can have joined since; those who have left are dropped here).
     """
     t = group_table(levers)
     nk = len(provider_ids)
@@ -185,7 +190,7 @@ def step_all(
         key = blocks * N_GROUPS + groups.astype(np.int64)
         return np.bincount(key, minlength=nk * N_GROUPS).reshape(nk, N_GROUPS) * ppa
 
-    if claimants is None:
+    if claimants is None and attached is None:
         found = parallel.map_blocks(
             lambda lo, hi: [
                 lo + r for r in _kernels.attached_and_claimants(p.programme[lo:hi], owner[lo:hi], p.group[lo:hi])
@@ -193,84 +198,82 @@ def step_all(
             p.n,
         )
         attached, claimants = parallel.join(found)
-    else:
+    elif claimants is None:
+        claimants = parallel.rows_where(_kernels.claiming, p.n, (p.group,))
+    elif attached is None:
         attached = parallel.rows_where(_kernels.attached, p.n, (p.programme, owner))
-    served = position[owner[claimants]] >= 0
-    claimants = claimants[served]
-    # Attachment runs for programme_months, then ends.
-    att = attached[position[owner[attached]] >= 0]
-    p.months_in_programme[att] += 1
-    ending = p.months_in_programme[att] > levers.programme_months
-    p.programme[att[ending]] = NO_PROGRAMME
-    att = att[~ending]
-
-    # Outcomes from last month's matching, by payment group.
-    employed = p.status[att] == EMPLOYED
-    in_work, out_of_work = att[employed], att[~employed]
-    p.work_months[in_work] += 1
-    p.work_months[out_of_work] = 0
-    pay = p.eligible_group[in_work]
-    wm = p.work_months[in_work]
-    outcome = ~p.outcome_paid[in_work] & (wm >= t["outcome_months"][pay])
-    p.outcome_paid[in_work[outcome]] = True
-    sustain = (
-        p.outcome_paid[in_work]
-        & ~outcome
-        & (wm > t["outcome_months"][pay])
-        & (p.sustain_paid[in_work] < t["sustainment_payments"][pay])
+    assert attached is not None and claimants is not None
+    served = position >= 0
+    # Each stage below is one compiled pass over its rows (claimants or participants, scattered
+    # over the population's arrays), reading and writing each row's fields together: as numpy
+    # expressions, each field of each row would cost a cache miss of its own.
+    # Attachment runs for programme_months, then ends; outcomes from last month's matching.
+    att, outcome_rows, sustain_rows = _kernels.programme_month(
+        attached,
+        p.programme,
+        owner,
+        served,
+        p.months_in_programme,
+        levers.programme_months,
+        p.status,
+        p.work_months,
+        p.eligible_group,
+        p.outcome_paid,
+        p.sustain_paid,
+        t["outcome_months"],
+        t["sustainment_payments"],
     )
-    p.sustain_paid[in_work[sustain]] += 1
-    outcomes_by_group = by_block_group(in_work[outcome], pay[outcome])
-    sustainments = by_block(in_work[sustain])
-    # Fees are whole pounds, so sums over rows are exact in any order.
-    fees = by_block(in_work[outcome], t["fee_job_outcome"][pay[outcome]]) + by_block(
-        in_work[sustain], t["fee_sustainment"][pay[sustain]]
+    # Fees follow the payment group; they are whole pounds, so sums over rows are exact in any order.
+    pay = p.eligible_group[outcome_rows]
+    outcomes_by_group = by_block_group(outcome_rows, pay)
+    sustainments = by_block(sustain_rows)
+    fees = by_block(outcome_rows, t["fee_job_outcome"][pay]) + by_block(
+        sustain_rows, t["fee_sustainment"][p.eligible_group[sustain_rows]]
     )
 
-    # Eligibility: a claimant out of work for their group's referral months (once per person).
-    group = p.group[claimants]
-    newly = (
-        (p.eligible_month[claimants] == NOT_ELIGIBLE)
-        & (p.status[claimants] != EMPLOYED)
-        & (p.months_in_status[claimants] >= t["referral_month"][group])
+    # Eligibility and referral: a claimant out of work for their group's referral months (once).
+    ref_rows = _kernels.referrals(
+        claimants,
+        owner,
+        served,
+        month,
+        p.status,
+        p.months_in_status,
+        p.group,
+        t["referral_month"],
+        t["referral_share"],
+        u_referral,
+        p.eligible_month,
+        p.eligible_group,
+        p.ever_referred,
+        p.programme,
+        p.months_in_programme,
+        p.work_months,
+        p.outcome_paid,
+        p.sustain_paid,
     )
-    new_rows, new_group = claimants[newly], group[newly]
-    p.eligible_month[new_rows] = month
-    p.eligible_group[new_rows] = new_group
-    referred = ~p.ever_referred[new_rows] & (u_referral[new_rows] < t["referral_share"][new_group])
-    ref_rows, ref_group = new_rows[referred], new_group[referred]
-    p.programme[ref_rows] = owner[ref_rows]
-    p.ever_referred[ref_rows] = True
-    p.months_in_programme[ref_rows] = 0
-    p.work_months[ref_rows] = 0
-    p.outcome_paid[ref_rows] = False
-    p.sustain_paid[ref_rows] = 0
+    ref_group = p.eligible_group[ref_rows]
     referrals_by_group = by_block_group(ref_rows, ref_group)
     fees = fees + by_block(ref_rows, t["fee_attachment"][ref_group])
     # Participants now: those still attached and those just referred.
     att = _kernels.merge_sorted(att, ref_rows)
 
-    # Advisers and their time. Each participant's provider is looked up once: the rows are
-    # scattered over the population's arrays, so each lookup costs a cache miss.
-    att_block = block_of(att)
-    att_group = p.eligible_group[att]
+    # Advisers and their time, for participants out of work.
+    att_block, att_group, seeking, seeking_block, g, seeking_status, skill, one_minus_barrier, barrier = (
+        _kernels.participants_seeking(att, owner, position, p.eligible_group, p.status, p.skill, p.barrier)
+    )
     participants_by_group = count_block_groups(att_block, att_group)
     participants = count_blocks(att_block) * ppa
     advisers = np.ceil(participants / levers.caseload).astype(np.int64)
     hours_budget = advisers * params.adviser_hours_per_month
-    att_status = p.status[att]
-    searching = att_status != EMPLOYED
-    seeking, seeking_block = att[searching], att_block[searching]
     # Chance of a job this month without support: the market's rate per unit of search weight
     # (last month's) times the person's own weight.
     base_hazard = (
         q_market[seeking_block]
-        * matching.intensity(att_status[searching], params)
-        * matching.employability_fast(p, params, seeking)
+        * matching.intensity(seeking_status, params)
+        * matching.employability_given(p, params, seeking, skill, one_minus_barrier)
     )
-    g = att_group[searching]
-    fee_value = t["fee_job_outcome"][g] + t["fee_sustainment"][g] * t["sustainment_payments"][g]
-    barrier = p.barrier[seeking]
+    fee_value = (t["fee_job_outcome"] + t["fee_sustainment"] * t["sustainment_payments"])[g]  # by group, then looked up
     hours = np.zeros(seeking.size)
     # Each provider's participants in row order (already so when providers serve blocks of rows).
     order = np.argsort(seeking_block, kind="stable")
@@ -296,7 +299,7 @@ def step_all(
                     fee_value[mine],
                     params.support_half_hours,
                 )
-    p.support_hours[seeking] = hours
+    _kernels.scatter_float32(seeking, hours, p.support_hours)
     # Parking is judged on barriers as the provider found them this month.
     high = barrier >= HIGH_BARRIER
     high_seeking = count_blocks(seeking_block[high])
@@ -305,7 +308,7 @@ def step_all(
     # Integrated help lowers barriers in proportion to the time given.
     if levers.integrated_help:
         cut = np.clip(params.barrier_reduction_per_hour * hours, 0.0, 1.0)
-        p.barrier[seeking] = (barrier * (1.0 - cut)).astype(np.float32)
+        _kernels.scatter_float32(seeking, barrier * (1.0 - cut), p.barrier)
 
     out = []
     for k in range(nk):
@@ -326,4 +329,4 @@ def step_all(
         m.grant = levers.grant_per_participant_month * m.participants
         m.delivery_cost = m.advisers * params.adviser_cost_per_month
         out.append(m)
-    return out
+    return out, att
