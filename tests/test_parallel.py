@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from simulation import parallel, pcg64
 from simulation.config import ConfigError, make_scenario
-from simulation.mechanisms import _util, matching
+from simulation.mechanisms import _kernels, _util, matching
 from simulation.model import LabourMarketModel
 from simulation.people import (
     EMPLOYED,
@@ -29,8 +29,10 @@ from simulation.people import (
     JSA_18_24,
     JSA_25_PLUS,
     NO_BENEFIT,
+    NO_EMPLOYER,
     NO_GROUP,
     NO_PROGRAMME,
+    NOT_ELIGIBLE,
     UNEMPLOYED,
     People,
 )
@@ -647,3 +649,59 @@ def test_sums_of_sorted_groups_are_bincounts_bit_for_bit(sizes: list[int], seed:
     want = np.bincount(groups, weights=values, minlength=len(sizes) + 2)
     got = _kernels.sum_by_sorted(groups, values, len(sizes) + 2)
     np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))
+
+
+def _school_leavers_plainly(people: People, firm_size: np.ndarray, rows: np.ndarray, retirements: np.ndarray) -> None:
+    """`_kernels.school_leavers`' rule, field by field in numpy."""
+    employed = rows[people.status[rows] == EMPLOYED]
+    np.subtract.at(firm_size, people.employer[employed], 1)
+    retirements += np.bincount(people.district[rows], minlength=retirements.shape[0])
+    people.age[rows] = 16
+    people.status[rows] = INACTIVE
+    people.months_in_status[rows] = 0
+    people.employer[rows] = NO_EMPLOYER
+    people.wage[rows] = 0
+    people.benefit[rows] = NO_BENEFIT
+    people.group[rows] = NO_GROUP
+    people.placement_months[rows] = 0
+    people.mentor_months[rows] = 0
+    people.programme[rows] = NO_PROGRAMME
+    people.months_in_programme[rows] = 0
+    people.work_months[rows] = 0
+    people.outcome_paid[rows] = False
+    people.sustain_paid[rows] = 0
+    people.ever_referred[rows] = False
+    people.eligible_month[rows] = NOT_ELIGIBLE
+    people.eligible_group[rows] = NO_GROUP
+    people.cohort_work[rows] = 0
+    people.outcome_month[rows] = NOT_ELIGIBLE
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), share=st.floats(0.0, 1.0))
+def test_school_leavers_take_their_slots_as_the_plain_rule_says(
+    stevenage: LabourMarketModel, seed: int, share: float
+) -> None:
+    """Every field of every row, and firms' headcounts, bit for bit; the other rows untouched."""
+    rng = np.random.default_rng(seed)
+    people = dataclasses.replace(
+        stevenage.people, **{f.name: getattr(stevenage.people, f.name).copy() for f in dataclasses.fields(People)}
+    )
+    rows = np.flatnonzero(rng.random(people.n) < share)
+    rng.shuffle(rows)  # any order: the rows need only be distinct
+    plain = dataclasses.replace(people, **{f.name: getattr(people, f.name).copy() for f in dataclasses.fields(People)})
+    size, plain_size = stevenage.firms.size.copy(), stevenage.firms.size.copy()
+    n_districts = int(people.district.max()) + 1
+    retired, plain_retired = np.zeros(n_districts, np.int64), np.zeros(n_districts, np.int64)
+    _school_leavers_plainly(plain, plain_size, rows, plain_retired)
+    p = people
+    _kernels.school_leavers(
+        rows, p.district, retired, size, p.status, p.employer, p.age, p.months_in_status,
+        p.wage, p.benefit, p.group, p.placement_months, p.mentor_months, p.programme, p.months_in_programme,
+        p.work_months, p.outcome_paid, p.sustain_paid, p.ever_referred, p.eligible_month, p.eligible_group,
+        p.cohort_work, p.outcome_month,
+    )  # fmt: skip
+    for f in dataclasses.fields(People):
+        a, b = getattr(people, f.name), getattr(plain, f.name)
+        assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8)), f.name
+    assert np.array_equal(size, plain_size) and np.array_equal(retired, plain_retired)

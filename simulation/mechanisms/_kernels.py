@@ -1171,3 +1171,60 @@ def scatter_float32(rows: np.ndarray, values: np.ndarray, out: np.ndarray) -> No
     """out[rows] = values, as float32 (numpy's rounding of float64 to float32 is the same)."""
     for j in range(rows.shape[0]):
         out[rows[j]] = np.float32(values[j])
+
+
+@jit
+def school_leavers(
+    rows: np.ndarray,
+    district: np.ndarray,
+    retirements: np.ndarray,
+    firm_size: np.ndarray,
+    status: np.ndarray,
+    employer: np.ndarray,
+    age: np.ndarray,
+    months: np.ndarray,
+    wage: np.ndarray,
+    benefit: np.ndarray,
+    group: np.ndarray,
+    placement_months: np.ndarray,
+    mentor_months: np.ndarray,
+    programme: np.ndarray,
+    months_in_programme: np.ndarray,
+    work_months: np.ndarray,
+    outcome_paid: np.ndarray,
+    sustain_paid: np.ndarray,
+    ever_referred: np.ndarray,
+    eligible_month: np.ndarray,
+    eligible_group: np.ndarray,
+    cohort_work: np.ndarray,
+    outcome_month: np.ndarray,
+) -> None:
+    """`participation.age`'s retirements, but for the drawn traits: each row in `rows` (distinct)
+    is counted by district in `retirements`, leaves its job (its firm's headcount falls) and
+    becomes a 16-year-old school leaver: inactive, claiming nothing, with no placement, mentor or
+    programme record. A row's fields are written together: the rows are scattered, so numpy's
+    field-by-field writes cost a cache miss per field per row."""
+    for j in range(rows.shape[0]):
+        r = rows[j]
+        retirements[district[r]] += 1
+        if status[r] == EMPLOYED:
+            firm_size[employer[r]] -= 1
+        age[r] = 16
+        status[r] = INACTIVE
+        months[r] = 0
+        employer[r] = -1
+        wage[r] = 0.0
+        benefit[r] = NO_BENEFIT
+        group[r] = NO_GROUP
+        placement_months[r] = 0
+        mentor_months[r] = 0
+        programme[r] = NO_PROGRAMME
+        months_in_programme[r] = 0
+        work_months[r] = 0
+        outcome_paid[r] = False
+        sustain_paid[r] = 0
+        ever_referred[r] = False
+        eligible_month[r] = NOT_ELIGIBLE
+        eligible_group[r] = NO_GROUP
+        cohort_work[r] = 0
+        outcome_month[r] = NOT_ELIGIBLE

@@ -21,12 +21,8 @@ from simulation.people import (
     EMPLOYED,
     ESA,
     INACTIVE,
-    NO_BENEFIT,
-    NO_EMPLOYER,
-    NOT_ELIGIBLE,
     UNEMPLOYED,
     People,
-    set_claim,
 )
 from simulation.rng import Streams
 
@@ -134,35 +130,16 @@ def age(
     rows = birthday_rows[at]
     if rows.size == 0:
         return
-    employed = rows[people.status[rows] == EMPLOYED]
-    _kernels.add_at(firms.size, people.employer[employed], -1)
-    flows["retirements"] += np.bincount(people.district[rows], minlength=n_districts)
-    people.age[rows] = 16
-    people.status[rows] = INACTIVE
-    people.months_in_status[rows] = 0
-    people.employer[rows] = NO_EMPLOYER
-    people.wage[rows] = 0
-    set_claim(people, rows, NO_BENEFIT)
+    p = people
+    _kernels.school_leavers(
+        rows, p.district, flows["retirements"], firms.size, p.status, p.employer, p.age, p.months_in_status,
+        p.wage, p.benefit, p.group, p.placement_months, p.mentor_months, p.programme, p.months_in_programme,
+        p.work_months, p.outcome_paid, p.sustain_paid, p.ever_referred, p.eligible_month, p.eligible_group,
+        p.cohort_work, p.outcome_month,
+    )  # fmt: skip
     n = birthday_rows.size  # positions in the birthday list index the draws
     people.skill[rows] = (streams.normal("newcomer_skill", month, n)[at] * params.skill_sd).astype(np.float32)
     people.barrier[rows] = (0.2 * streams.uniform_rows("newcomer_barrier", month, at)).astype(np.float32)
     people.complex_needs[rows] = streams.uniform_rows("newcomer_complex", month, at) < params.complex_needs_share_other
     # Schools-employers links: the covered share of school leavers has met employers 4+ times.
     people.employer_contacts[rows] = streams.uniform_rows("school_links", month, at) < school_employer_coverage
-    people.placement_months[rows] = 0
-    people.mentor_months[rows] = 0
-    leave_programme(people, rows)
-
-
-def leave_programme(people: People, mask: np.ndarray) -> None:
-    """Clear programme attachment for the rows selected by `mask` (a boolean mask or row indices)."""
-    people.programme[mask] = -1
-    people.months_in_programme[mask] = 0
-    people.work_months[mask] = 0
-    people.outcome_paid[mask] = False
-    people.sustain_paid[mask] = 0
-    people.ever_referred[mask] = False
-    people.eligible_month[mask] = NOT_ELIGIBLE
-    people.eligible_group[mask] = 0
-    people.cohort_work[mask] = 0
-    people.outcome_month[mask] = NOT_ELIGIBLE
