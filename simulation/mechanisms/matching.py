@@ -15,6 +15,9 @@ Everything is sorting and counting: O(people + vacancies), never people x vacanc
 
 from __future__ import annotations
 
+import functools
+import itertools
+
 import numpy as np
 
 from simulation import parallel
@@ -92,10 +95,15 @@ def search_weights(people: People, params: Params, rows: np.ndarray | slice = sl
 def scarring_by_month(params: Params) -> np.ndarray:
     """numpy's exp(-scarring * min(months, cap)) for whole months 0, 1, ... up to the cap (months
     past it share the last value; int16 months stop at 32767): the same numbers `employability`
-    takes exp of, so a table read gives its values bit for bit."""
-    cap = params.duration_scarring_max_months
+    takes exp of, so a table read gives its values bit for bit. Made once for each pair of
+    parameter values (a month at 10,000 people spent a tenth of its matching time making it)."""
+    return _scarring_table(params.duration_scarring, params.duration_scarring_max_months)
+
+
+@functools.lru_cache(maxsize=64)
+def _scarring_table(scarring: float, cap: float) -> np.ndarray:
     last = int(min(max(np.ceil(cap), 0), np.iinfo(np.int16).max))
-    return np.exp(-params.duration_scarring * np.minimum(np.arange(last + 1), cap))
+    return np.exp(-scarring * np.minimum(np.arange(last + 1), cap))
 
 
 def search_weights_fast(people: People, params: Params, rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -142,18 +150,18 @@ def search_weights_fast(people: People, params: Params, rows: np.ndarray, out: n
     return out
 
 
-def employability_fast(people: People, params: Params, rows: np.ndarray) -> np.ndarray:
-    """`employability` of these rows, bit for bit, as `search_weights_fast` works it out."""
-    return employability_given(people, params, rows, people.skill[rows], np.float32(1.0) - people.barrier[rows])
-
-
-def employability_given(
-    people: People, params: Params, rows: np.ndarray, skill: np.ndarray, one_minus_barrier: np.ndarray
+def employability_fast(
+    people: People,
+    params: Params,
+    rows: np.ndarray,
+    skill: np.ndarray | None = None,
+    one_minus_barrier: np.ndarray | None = None,
 ) -> np.ndarray:
-    """`employability_fast` for a caller that has these rows' skill and 1 - barrier (float32
-    arrays, which are used up)."""
+    """`employability` of these rows, bit for bit, as `search_weights_fast` works it out. A caller
+    that has read the rows' skill and 1 - barrier already passes them (float32; they are used up)."""
     n = rows.shape[0]
-    sk, omb = skill, one_minus_barrier
+    sk = people.skill[rows] if skill is None else skill
+    omb = np.float32(1.0) - people.barrier[rows] if one_minus_barrier is None else one_minus_barrier
     np.multiply(params.skill_elasticity, sk, out=sk)
     np.exp(sk, out=sk)
     np.power(omb, np.float32(params.barrier_exponent), out=omb)
@@ -170,7 +178,7 @@ def searchers_and_weights(
     part of the outputs (nothing to join): each weight is a product of per-row factors, so
     splitting the rows changes nothing."""
     counts = parallel.map_blocks(lambda lo, hi: _kernels.out_of_work(people.status[lo:hi]), people.n)
-    starts = np.concatenate(([0], np.cumsum(counts)))
+    starts = [0, *itertools.accumulate(counts)]  # (a few Python ints: numpy would cost more)
     n = int(starts[-1])
     rows, weights, markets = np.empty(n, np.int64), np.empty(n), np.empty(n, person_market.dtype)
     first_of = {lo: (int(starts[b]), int(starts[b + 1])) for b, (lo, _) in enumerate(parallel.blocks(people.n))}

@@ -271,7 +271,7 @@ def step_all(
     base_hazard = (
         q_market[seeking_block]
         * matching.intensity(seeking_status, params)
-        * matching.employability_given(p, params, seeking, skill, one_minus_barrier)
+        * matching.employability_fast(p, params, seeking, skill, one_minus_barrier)
     )
     fee_value = (t["fee_job_outcome"] + t["fee_sustainment"] * t["sustainment_payments"])[g]  # by group, then looked up
     hours = np.zeros(seeking.size)
