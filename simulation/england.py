@@ -79,6 +79,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from simulation import detmath
 from simulation.config import CONFIGS, ConfigError, District, PlaceFile, Strict, _nearest, _validate, read_toml
 
 ENGLAND_DIR = CONFIGS / "england"
@@ -284,8 +285,9 @@ def _ward_clusters(lat: np.ndarray, lon: np.ndarray, k: int) -> np.ndarray:
         return np.arange(lat.size)
     if k == 1:
         return np.zeros(lat.size, dtype=np.int64)
-    lat0 = math.radians(float(lat.mean()))
-    xy = np.column_stack([lon * math.cos(lat0), lat]) * EARTH_KM_PER_DEGREE
+    # cos of the mean latitude as a fraction of a turn, by our own series (libm's cos has
+    # CPU-specific variants, and the clustering must not depend on the machine).
+    xy = np.column_stack([lon * detmath.cos_turns(float(lat.mean()) / 360.0), lat]) * EARTH_KM_PER_DEGREE
     labels = cut_tree(linkage(xy, method="ward"), n_clusters=k).ravel()
     _, first = np.unique(labels, return_index=True)
     renumber = np.empty(k, dtype=np.int64)

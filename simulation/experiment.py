@@ -48,7 +48,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from simulation import results
+from simulation import machine, results
 from simulation.config import (
     MAX_SCALE,
     ROOT,
@@ -986,6 +986,7 @@ def run_experiment(
             "code_sha256": code_sha256(),
             "pid": os.getpid(),
             "host": socket.gethostname(),
+            "machine": machine.describe(),  # each run's own manifest records its worker's
             "to_run": len(todo),
             "skipped_finished": result.skipped,
         }

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 import numba
 import numpy as np
 
+from simulation import detmath as dm
 from simulation import parallel
 from simulation.config import Params, PlaceFile
 from simulation.rng import Streams
@@ -147,7 +148,7 @@ def create_firms(
     # desired headcount follows each firm's age path. Scaled so the SME share of jobs holds.
     z = streams.normal("init_firm_size", -1, total, cache=False)
     age = stationary_ages(streams.uniform("init_firm_age", -1, total, cache=False), params)
-    raw = np.exp(params.firm_size_sd * z)
+    raw = dm.np_exp(params.firm_size_sd * z)
     small_jobs = params.sme_employment_share * demand
     scale = potential_scale(raw, age, district, ~is_large, small_jobs, params)
     potential = np.where(is_large, 0.0, raw * scale[district])
@@ -189,13 +190,13 @@ def age_profile(age: np.ndarray, scale: np.ndarray | float, params: Params) -> n
     A new firm starts at about `birth_size_mean` posts and approaches its potential with time
     constant `firm_maturity_months` (most start with 1-3 employees and few grow fast; NESTA 2009).
     """
-    return 1.0 - (1.0 - starting_share(scale, params)) * np.exp(-age / params.firm_maturity_months)
+    return 1.0 - (1.0 - starting_share(scale, params)) * dm.np_exp(-age / params.firm_maturity_months)
 
 
 def starting_share(scale: np.ndarray | float, params: Params) -> np.ndarray:
     """The share of its potential a new firm wants: `birth_size_mean` over the mean potential
     size (potential scale times the lognormal's mean), at most one."""
-    mean_potential = np.asarray(scale) * np.exp(0.5 * params.firm_size_sd**2)
+    mean_potential = np.asarray(scale) * dm.exp(0.5 * params.firm_size_sd**2)
     return np.minimum(1.0, params.birth_size_mean / np.maximum(mean_potential, 1e-12))
 
 
@@ -219,9 +220,9 @@ def potential_scale(
     n = small_jobs.shape[0]
     district, raw, age = district[small], raw[small], age[small]
     total_raw = np.bincount(district, weights=raw, minlength=n)
-    grown = np.bincount(district, weights=raw * -np.expm1(-age / params.firm_maturity_months), minlength=n)  # A
+    grown = np.bincount(district, weights=raw * -dm.np_expm1(-age / params.firm_maturity_months), minlength=n)  # A
     young = total_raw - grown  # D
-    floor = params.birth_size_mean / np.exp(0.5 * params.firm_size_sd**2)  # b / c
+    floor = params.birth_size_mean / dm.exp(0.5 * params.firm_size_sd**2)  # b / c
     mature = small_jobs / np.maximum(total_raw, 1e-12)
     reachable = grown > 0
     above = (small_jobs - floor * young) / np.where(reachable, grown, 1.0)
@@ -250,8 +251,8 @@ def death_hazard(age_months: np.ndarray, params: Params) -> np.ndarray:
     to 60 with S3 (1 - h45)^24 = S5; then (1 - hm)^12 = 1 - mature_death_rate a year. Survival
     at 2 and 4 years is log-linear between the points: S2 = sqrt(S1 S3), S4 = sqrt(S3 S5).
     """
-    h1 = 1 - params.survival_1yr ** (1 / 12)
-    h23 = 1 - (params.survival_3yr / params.survival_1yr) ** (1 / 24)
-    h45 = 1 - (params.survival_5yr / params.survival_3yr) ** (1 / 24)
-    hm = 1 - (1 - params.mature_death_rate) ** (1 / 12)
+    h1 = 1 - dm.pow(params.survival_1yr, 1 / 12)
+    h23 = 1 - dm.pow(params.survival_3yr / params.survival_1yr, 1 / 24)
+    h45 = 1 - dm.pow(params.survival_5yr / params.survival_3yr, 1 / 24)
+    hm = 1 - dm.pow(1 - params.mature_death_rate, 1 / 12)
     return np.select([age_months < 12, age_months < 36, age_months < 60], [h1, h23, h45], hm)

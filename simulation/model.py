@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from simulation import detmath as dm
 from simulation import memory, parallel, results
 from simulation.agents import Council, EnterpriseHub, Jobseeker, PropertyDeveloper, Provider, SmallBusiness
 from simulation.config import Scenario, make_scenario
@@ -244,7 +245,7 @@ class LabourMarketModel(mesa.Model):
         v_m = np.bincount(self.firms.market, weights=self.firms.vacancies(), minlength=len(self.market_names))
         market = self.person_market[searchers]
         _, q = matching.market_rates(w, v_m, market, self.params)
-        return searchers, -np.expm1(-q[market] * w)
+        return searchers, -dm.np_expm1(-q[market] * w)
 
     def _add_firm_views(self) -> None:
         new = self.firms.capacity - self._firm_views

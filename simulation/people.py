@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from simulation import detmath as dm
 from simulation.config import Params, PlaceFile
 from simulation.rng import Streams
 
@@ -103,7 +104,6 @@ def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams
     }
     names = ("init_status", "init_duration", "init_age", "init_birth_month", "init_barrier", "init_esa")
     uniforms = {name: streams.generator(name, -1) for name in (*names, "claim", "init_legacy", "init_complex")}
-    skill_draws = streams.generator("init_skill", -1)
     people = People(
         district=district,
         status=np.empty(n, dtype=np.int8),
@@ -137,7 +137,7 @@ def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams
         rows = slice(a, min(a + CHUNK, n))
         m = rows.stop - rows.start
         draws = {name: g.random(m) for name, g in uniforms.items()}
-        draws["init_skill"] = skill_draws.standard_normal(m)
+        draws["init_skill"] = streams.normal_block("init_skill", -1, a, m)
         _draw_chunk(people, rows, district[rows], rates, draws, params)
     return people
 
@@ -161,7 +161,7 @@ def _draw_chunk(
     # Spells in progress: geometric durations; about a third of the unemployed start long-term.
     u = draws["init_duration"]
     mean_spell = np.where(status == UNEMPLOYED, 9.0, np.where(status == EMPLOYED, 60.0, 36.0))
-    months = np.floor(-np.log1p(-u) * mean_spell).clip(0, 240).astype(np.int16)
+    months = np.floor(-dm.np_log1p(-u) * mean_spell).clip(0, 240).astype(np.int16)
 
     skill = (draws["init_skill"] * params.skill_sd).astype(np.float32)
     age = (16 + np.floor(draws["init_age"] * 49)).astype(np.int8)
@@ -210,7 +210,7 @@ def _draw_chunk(
 
 def wage_for(skill: np.ndarray, params: Params) -> np.ndarray:
     """Monthly gross wage of a job: higher for the more skilled, mean wage_monthly_mean."""
-    return (params.wage_monthly_mean * np.exp(0.5 * skill - 0.125 * params.skill_sd**2)).astype(np.float32)
+    return (params.wage_monthly_mean * dm.np_exp(0.5 * skill - 0.125 * params.skill_sd**2)).astype(np.float32)
 
 
 def set_claim(people: People, rows: np.ndarray, benefit: int) -> None:

@@ -34,7 +34,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "labourlab")
+from simulation import machine
+
+PACKAGES = ("mesa", "numpy", "numba", "llvmlite", "pandas", "pyarrow", "pydantic", "labourlab")
 
 
 def to_frame(rows: list[dict[str, np.ndarray]], names: list[str], codes: list[str], markets: list[str]) -> pd.DataFrame:
@@ -196,6 +198,7 @@ def manifest(
         "config": resolved_config,
         "versions": versions(),
         "git_commit": git_commit(),
+        "machine": machine.describe(),
         "wall_seconds": round(wall_seconds, 3),
         "peak_memory_mb": round(peak_memory_mb(), 1),
         "command": sys.argv,

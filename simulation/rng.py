@@ -14,6 +14,13 @@ Decisions that touch only a few rows (who among the displaced moves job to job, 
 a placement picks) use `uniform_at`: a counter-based draw that hashes (seed, decision, month,
 row) with splitmix64, so it has the same by-slot property at the cost of only the rows drawn.
 
+Normals are made from the uniform stream by the Box-Muller transform (Box and Muller 1958), with
+this project's own log, sine and cosine (`detmath`): rows 2j and 2j + 1 are sqrt(-2 log(1 - u))
+times the cosine and the sine of the turn fraction v, where u and v are the stream's uniforms of
+rows 2j and 2j + 1. So a normal stream is read by slot like a uniform one (any rows, in blocks on
+threads), and its numbers are the same on every machine (numpy's ziggurat calls the C library's
+exp, whose last bit depends on the CPU).
+
 How the streams are read does not change what they are: compiled loops read a stream's draws
 row by row from any row (`table`, then `pcg64.step` and `pcg64.seek`: threads each read their own
 rows, and a loop needing some rows' draws pays for those rows only), `uniform_rows` gives some
@@ -31,7 +38,7 @@ from concurrent.futures import Future
 import numba
 import numpy as np
 
-from simulation import parallel, pcg64
+from simulation import detmath, parallel, pcg64
 from simulation.parallel import DRAW_THREAD
 
 PREFETCH_MIN = 1 << 17  # normals below which `prefetch_normal` leaves the draw to when it is read
@@ -61,6 +68,59 @@ def _uniform_at(rows: np.ndarray, pre_key: np.uint64) -> np.ndarray:
     key = _mix(pre_key)
     for i in range(rows.shape[0]):
         out[i] = np.float64(_mix(np.uint64(rows[i]) * golden + key) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _box_muller(tab: np.ndarray, hi: np.uint64, lo: np.uint64) -> tuple[float, float, np.uint64, np.uint64]:
+    """The pair of normals whose first uniform is this state's: (cos normal, sin normal, state
+    of the pair's second row)."""
+    u = pcg64.uniform(hi, lo)
+    hi, lo = pcg64.step(tab, hi, lo)
+    radius = np.sqrt(-2.0 * detmath.log1p(-u))  # log(1 - u): 1 - u is in (0, 1]
+    s, c = detmath.sin_cos_turns(pcg64.uniform(hi, lo))
+    return radius * c, radius * s, hi, lo
+
+
+@numba.njit(cache=True, nogil=True)
+def normal_fill(tab: np.ndarray, first: int, out: np.ndarray) -> None:
+    """out[k] = the normal of row first + k: Box-Muller of the uniform rows 2j, 2j + 1 for the
+    pair j = row // 2 (the cosine's for even rows, the sine's for odd ones)."""
+    n = out.shape[0]
+    if n == 0:
+        return
+    hi, lo, pos = pcg64.start(tab)
+    hi, lo, pos = pcg64.seek(tab, hi, lo, pos, 2 * (first >> 1))
+    even, odd, hi, lo = _box_muller(tab, hi, lo)
+    k = 0
+    if first & 1:
+        out[0] = odd
+        k = 1
+    while k < n:
+        if k > 0 or first & 1:
+            hi, lo = pcg64.step(tab, hi, lo)
+            even, odd, hi, lo = _box_muller(tab, hi, lo)
+        out[k] = even
+        if k + 1 < n:
+            out[k + 1] = odd
+        k += 2
+
+
+@numba.njit(cache=True, nogil=True)
+def normal_rows(tab: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The normals of the rows `at` (in increasing order), paying only for those rows' pairs."""
+    out = np.empty(at.shape[0])
+    hi, lo, pos = pcg64.start(tab)
+    last = -1
+    even = odd = 0.0
+    for k in range(at.shape[0]):
+        pair = at[k] >> 1
+        if pair != last:
+            hi, lo, pos = pcg64.seek(tab, hi, lo, pos, 2 * pair)
+            even, odd, hi, lo = _box_muller(tab, hi, lo)
+            pos += np.uint64(1)
+            last = pair
+        out[k] = odd if at[k] & 1 else even
     return out
 
 
@@ -102,8 +162,8 @@ class Streams:
                 out = np.empty(n)
                 tab = self.table(decision, month)
                 parallel.map_blocks(lambda lo, hi: pcg64.fill(tab, lo, out[lo:hi]), n)
-            else:  # normals take a varying number of raw draws each, so they cannot start mid-stream
-                out = self.generator(decision, month).standard_normal(n, dtype=np.float64)
+            else:
+                out = self._draw_normal(decision, month, n)
             out.flags.writeable = False
             if cache:
                 self._cache[key] = out
@@ -150,25 +210,43 @@ class Streams:
         )
         return _uniform_at(np.asarray(rows, dtype=np.int64), np.uint64(pre_key))
 
+    def _draw_normal(self, decision: str, month: int, n: int) -> np.ndarray:
+        out = np.empty(n)
+        tab = self.table(decision, month)
+        parallel.map_blocks(lambda lo, hi: normal_fill(tab, lo, out[lo:hi]), n)
+        return out
+
+    def normal_block(self, decision: str, month: int, first: int, n: int) -> np.ndarray:
+        """normal(decision, month, first + n)[first:], without the rows before `first`."""
+        out = np.empty(n)
+        normal_fill(self.table(decision, month), first, out)
+        return out
+
+    def normal_rows(self, decision: str, month: int, rows: np.ndarray) -> np.ndarray:
+        """normal(decision, month, n)[rows] for rows in increasing order, paying for these rows only."""
+        return normal_rows(self.table(decision, month), np.asarray(rows, dtype=np.int64))
+
     def normal(self, decision: str, month: int, n: int, cache: bool = True) -> np.ndarray:
         """n standard normal draws, slot-indexed like `uniform`. Read-only."""
         return self._cached("n", decision, month, n, cache)
 
     def prefetch_normal(self, decision: str, month: int, n: int) -> None:
         """Start drawing `normal(decision, month, n)` on a thread of its own, so that a later call
-        finds it drawn (the same numbers: the draw is the same, only earlier). A normal stream
-        cannot be split into blocks, but numpy draws it without the GIL, so it is drawn while the
-        month's other work goes on. The thread ends with its draw (none is kept: a process with
-        no other thread can fork its workers, `executors.LocalExecutor`)."""
+        finds it drawn (the same numbers: the draw is the same, only earlier). The compiled draw
+        releases the GIL, so it is drawn in one block while the month's other work goes on. The
+        thread ends with its draw (none is kept: a process with no other thread can fork its
+        workers, `executors.LocalExecutor`)."""
         self._roll(month)
         key = ("n", decision, month, n)
         if n < PREFETCH_MIN or key in self._cache or key in self._pending:
             return  # (small draws cost less than starting a thread)
+        tab = self.table(decision, month)  # made here: the cache is not shared with the thread
         future: Future[np.ndarray] = Future()
 
         def draw() -> None:
             try:
-                out = self.generator(decision, month).standard_normal(n, dtype=np.float64)
+                out = np.empty(n)
+                normal_fill(tab, 0, out)
                 out.flags.writeable = False
                 future.set_result(out)
             except BaseException as e:  # handed to whoever reads the draw

@@ -22,8 +22,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from simulation import detmath as dm
 from simulation import parallel
 from simulation.config import Params
 from simulation.firms import AGE_YEAR_BINS, Firms, age_profile, death_hazard, starting_share
@@ -55,15 +58,13 @@ def expected_contraction(firms: Firms, params: Params) -> float:
     A mature firm at its desired size T loses about T * E[max(0, -(mu + sd*z))], mu = -sd^2/2;
     growing young firms and firms with open posts absorb small falls, so this overstates a little.
     """
-    from math import erf, exp, pi, sqrt
-
     small = firms.alive & ~firms.large
     sd = params.firm_growth_sd
     if sd <= 0:
         return 0.0
     mu = -0.5 * sd * sd
     a = mu / sd
-    share = sd * exp(-0.5 * a * a) / sqrt(2 * pi) - mu * (1 - 0.5 * (1 + erf(a / sqrt(2))))
+    share = sd * dm.exp(-0.5 * a * a) / math.sqrt(2 * math.pi) - mu * (1 - 0.5 * (1 + dm.erf(a / math.sqrt(2))))
     full = firms.size[small] >= np.floor(firms.target[small] + 0.5)
     return float((firms.size[small] * full).sum() * share)
 
@@ -89,12 +90,10 @@ def life_table(firms: Firms, die: np.ndarray, flows: dict[str, np.ndarray], n_di
 
 
 def prefetch_draws(firms: Firms, births_per_month: np.ndarray, streams: Streams, month: int) -> None:
-    """Start drawing this month's normals for firms' growth shocks and new firms' sizes in the
-    background (`Streams.prefetch_normal`): `step` then finds them drawn. The number of births
-    comes from the month's own draws, so it is known now."""
-    n_births = stochastic_round(births_per_month, streams.uniform("firm_birth", month, births_per_month.shape[0]))
+    """Start drawing this month's normals for firms' growth shocks in the background
+    (`Streams.prefetch_normal`): `step` then finds them drawn. (New firms' sizes are read by
+    slot, `Streams.normal_rows`, only for the new firms' rows.)"""
     streams.prefetch_normal("firm_growth", month, firms.n_used)
-    streams.prefetch_normal("firm_birth_size", month, firms.n_used + int(n_births.sum()))
 
 
 def step(
@@ -137,7 +136,7 @@ def step(
     # The age path's parts (`firms.age_profile`): each district's 1 - starting share, and numpy's
     # exp(-age / maturity) for each whole month of age up to the oldest firm's.
     gap = 1.0 - starting_share(potential_scale, params)
-    decay = np.exp(-np.arange(int(firms.age[:n].max(initial=0)) + 2) / params.firm_maturity_months)
+    decay = dm.np_exp(-np.arange(int(firms.age[:n].max(initial=0)) + 2) / params.firm_maturity_months)
 
     def grow(lo: int, hi: int) -> np.ndarray:
         f = firms
@@ -159,7 +158,7 @@ def step(
     small_rows = np.concatenate(parallel.map_blocks(grow, n))
     if supported.any():
         small = firms.alive & ~firms.large
-        uplift = (1.0 + params.hub_growth_uplift_annual) ** (1 / 12) - 1.0
+        uplift = dm.pow(1.0 + params.hub_growth_uplift_annual, 1 / 12) - 1.0
         extra = np.bincount(
             firms.district[supported], weights=(firms.potential * profile)[supported] * uplift, minlength=n_districts
         )
@@ -177,7 +176,7 @@ def step(
         # Desired headcounts of the small firms; headcount above the desired size is laid off.
         rows = small_rows[np.searchsorted(small_rows, lo) : np.searchsorted(small_rows, hi)]
         f = firms
-        growth = np.exp(f.shock[rows])
+        growth = dm.np_exp(f.shock[rows])
         _kernels.settle_firms(
             rows - lo, growth, f.potential[lo:hi], profile[lo:hi], f.target[lo:hi], f.alive[lo:hi], f.size[lo:hi],
             excess[lo:hi],
@@ -218,8 +217,8 @@ def step(
         slots = np.arange(firms.n_used, firms.n_used + total)
         firms.n_used += total
         born_district = np.repeat(np.arange(n_districts), n_births).astype(np.int16)
-        size_z = streams.normal("firm_birth_size", month, firms.n_used)[slots]
-        potential = np.exp(params.firm_size_sd * size_z) * potential_scale[born_district]
+        size_z = streams.normal_rows("firm_birth_size", month, slots)
+        potential = dm.np_exp(params.firm_size_sd * size_z) * potential_scale[born_district]
         firms.district[slots] = born_district
         firms.market[slots] = district_market[born_district]
         firms.size[slots] = 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation import detmath as dm
 from simulation.config import Levers, Params
 from simulation.mechanisms._util import long_claimants, pick_per_group, stochastic_round
 from simulation.rng import Streams
@@ -31,10 +32,10 @@ def step(
     n = np.minimum(stochastic_round(rate, streams.uniform("development", month, n_districts)), MAX_PROJECTS_PER_MONTH)
     # Lognormal project values with the calibrated mean (sd of log value 1: right-skewed).
     z = streams.normal("development_value", month, n_districts * MAX_PROJECTS_PER_MONTH)
-    values = params.development_value_mean_m * np.exp(z - 0.5).reshape(n_districts, MAX_PROJECTS_PER_MONTH)
+    values = params.development_value_mean_m * dm.np_exp(z - 0.5).reshape(n_districts, MAX_PROJECTS_PER_MONTH)
     present = np.arange(MAX_PROJECTS_PER_MONTH)[None, :] < n[:, None]
     values = np.where(present, values, 0.0)
-    scaled = np.power(values, params.esp_value_concavity)  # concave yield in £m
+    scaled = dm.np_power(values, params.esp_value_concavity)  # concave yield in £m
     capture = params.esp_capture_brokered if levers.brokerage else params.esp_capture_unbrokered
     local_hires = (params.development_jobs_per_m * capture * scaled).sum(axis=1)
     contribution_share = capture / max(params.esp_capture_brokered, 1e-12)

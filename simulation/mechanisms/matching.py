@@ -20,6 +20,7 @@ import itertools
 
 import numpy as np
 
+from simulation import detmath as dm
 from simulation import parallel
 from simulation.config import Params
 from simulation.firms import Firms
@@ -50,10 +51,10 @@ def employability(
     `status` is people.status[rows] if the caller has it already."""
     status = people.status[rows] if status is None else status
     scar_months = np.minimum(people.months_in_status[rows], params.duration_scarring_max_months)
-    scar = np.where(status == UNEMPLOYED, np.exp(-params.duration_scarring * scar_months), 1.0)
+    scar = np.where(status == UNEMPLOYED, dm.np_exp(-params.duration_scarring * scar_months), 1.0)
     return (
-        np.exp(params.skill_elasticity * people.skill[rows])
-        * (1.0 - people.barrier[rows]) ** params.barrier_exponent
+        dm.np_exp(params.skill_elasticity * people.skill[rows])
+        * dm.np_power(1.0 - people.barrier[rows], params.barrier_exponent)
         * scar
     )
 
@@ -68,8 +69,8 @@ def intensity(status: np.ndarray, params: Params) -> np.ndarray:
 def support_multiplier(hours: np.ndarray, params: Params) -> np.ndarray:
     """Adviser time raises job finding with diminishing returns, up to a ceiling:
     1 + max_effect * (1 - 2^(-hours / half_hours)); half_hours of time a month gives half the ceiling."""
-    return 1.0 + params.support_max_effect * -np.expm1(
-        -np.log(2.0) * np.maximum(hours, 0.0) / params.support_half_hours
+    return 1.0 + params.support_max_effect * -dm.np_expm1(
+        -dm.LN2_DD[0] * np.maximum(hours, 0.0) / params.support_half_hours
     )
 
 
@@ -93,7 +94,7 @@ def search_weights(people: People, params: Params, rows: np.ndarray | slice = sl
 
 
 def scarring_by_month(params: Params) -> np.ndarray:
-    """numpy's exp(-scarring * min(months, cap)) for whole months 0, 1, ... up to the cap (months
+    """exp(-scarring * min(months, cap)) for whole months 0, 1, ... up to the cap (months
     past it share the last value; int16 months stop at 32767): the same numbers `employability`
     takes exp of, so a table read gives its values bit for bit. Made once for each pair of
     parameter values (a month at 10,000 people spent a tenth of its matching time making it)."""
@@ -103,7 +104,7 @@ def scarring_by_month(params: Params) -> np.ndarray:
 @functools.lru_cache(maxsize=64)
 def _scarring_table(scarring: float, cap: float) -> np.ndarray:
     last = int(min(max(np.ceil(cap), 0), np.iinfo(np.int16).max))
-    return np.exp(-scarring * np.minimum(np.arange(last + 1), cap))
+    return dm.np_exp(-scarring * np.minimum(np.arange(last + 1), cap))
 
 
 def search_weights_fast(people: People, params: Params, rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -118,16 +119,16 @@ def search_weights_fast(people: People, params: Params, rows: np.ndarray, out: n
         people.skill,
         people.barrier,
         people.support_hours,
-        float(-np.log(2.0)),
+        -dm.LN2_DD[0],
         float(params.support_half_hours),
         sk,
         omb,
         y,
     )
     np.multiply(params.skill_elasticity, sk, out=sk)
-    np.exp(sk, out=sk)
-    np.power(omb, np.float32(params.barrier_exponent), out=omb)
-    np.expm1(y[:k], out=y[:k])
+    dm.np_exp(sk, out=sk)
+    dm.np_power(omb, params.barrier_exponent, out=omb)
+    dm.np_expm1(y[:k], out=y[:k])
     out = np.empty(n) if out is None else out
     _kernels.search_weights(
         rows,
@@ -206,7 +207,7 @@ def market_rates(
     n_markets = vacancies_by_market.shape[0]
     s = (sum_by_sorted if markets_sorted else sum_by)(person_market, weights, n_markets)
     v = vacancies_by_market.astype(np.float64)
-    m = params.matching_efficiency * np.power(s, params.matching_alpha) * np.power(v, 1 - params.matching_alpha)
+    m = params.matching_efficiency * dm.np_power(s, params.matching_alpha) * dm.np_power(v, 1 - params.matching_alpha)
     m = np.minimum(m, v)
     q = np.divide(m, s, out=np.zeros_like(m), where=s > 0)
     return m, q
@@ -239,7 +240,7 @@ def step(
     def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         a, b = np.searchsorted(searchers, (lo, hi))
         cand, x, u = _kernels.search_candidates(tab, searchers[a:b], q, market[a:b], w[a:b])
-        p = -np.expm1(-x)
+        p = -dm.np_expm1(-x)
         hit = u < p
         return cand[hit], u[hit] / p[hit]
 

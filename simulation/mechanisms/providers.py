@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulation import detmath as dm
 from simulation import parallel
 from simulation.config import Levers, Params
 from simulation.mechanisms import _kernels, matching
@@ -103,7 +104,7 @@ def allocate_hours(
     if rule == "expected_payment":
         value = fee_value * base_hazard
         if (value > 0).any():
-            return water_fill(np.log2(np.maximum(value, 1e-300)), total_hours / half_hours) * half_hours
+            return water_fill(dm.np_log2(np.maximum(value, 1e-300)), total_hours / half_hours) * half_hours
         x = np.ones(n)
     elif rule == "need":
         x = barrier.astype(np.float64) + 0.1
@@ -280,7 +281,7 @@ def step_all(
     cuts = np.searchsorted(seeking_block[order], np.arange(nk + 1))
     if levers.effort_rule == "expected_payment":  # every provider's water-fill in one compiled call
         value = fee_value * base_hazard
-        levels = np.log2(np.maximum(value, 1e-300))
+        levels = dm.np_log2(np.maximum(value, 1e-300))
         neg = -levels[order]
         for k in range(nk):
             neg[cuts[k] : cuts[k + 1]].sort()
