@@ -233,7 +233,8 @@ def expm1(x: float) -> float:
     tail += c * (1.0 + (r + tail))  # expm1(r + c) = expm1(r) + c e^r to first order
     k = int(n)
     if k > 53:  # 2^k - 1 is no longer exact: fold the -1 in first
-        return _scale(1.0 + (r + (tail - _pow2(-k))), k)
+        one = _pow2(-k) if k < 1023 else 0.0  # 1 / 2^k (below any ulp at the top of the range)
+        return _scale(1.0 + (r + (tail - one)), k)
     p = _pow2(k)
     # 2^k (1 + r + tail) - 1: 2^k - 1 is exact for -53 <= k <= 53, and so is its sum with 2^k r
     # as two parts, so only the small 2^k tail and one last addition are rounded.
@@ -446,9 +447,11 @@ def log_f32grade(x: float) -> float:
 
 @jit
 def pow_f32grade(x: float, y: float) -> float:
-    """x^y for x >= 0 (a zero base is taken as 1e-300), relative error about (1 + |y log x|)
-    1e-13, for results rounded to float32. No branches."""
-    return exp_f32grade(y * log_f32grade(max(x, 1e-300)))
+    """x^y for x >= 0, relative error about (1 + |y log x|) 1e-13, for results rounded to
+    float32. No branches (selects only)."""
+    r = exp_f32grade(y * log_f32grade(max(x, 1e-300)))
+    at_zero = 0.0 if y > 0.0 else (1.0 if y == 0.0 else INF)
+    return at_zero if x == 0.0 else r
 
 
 # ---- turns, erf ----

@@ -336,6 +336,11 @@ def test_digest_sees_a_one_value_change() -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--print"]:  # for tests/test_portable.py: this process's digests and machine
+        from simulation import machine
+
+        print(json.dumps({"machine": machine.describe(), "digests": {run_id(r): digests(r) for r in RUNS}}))
+        sys.exit(0)
     if sys.argv[1:] != ["--write"]:
         sys.exit("usage: python tests/test_golden.py --write   (records digests from the current model)")
     out = {run_id(r): digests(r) for r in RUNS}
