@@ -196,7 +196,7 @@ def age_profile(age: np.ndarray, scale: np.ndarray | float, params: Params) -> n
 def starting_share(scale: np.ndarray | float, params: Params) -> np.ndarray:
     """The share of its potential a new firm wants: `birth_size_mean` over the mean potential
     size (potential scale times the lognormal's mean), at most one."""
-    mean_potential = np.asarray(scale) * dm.exp(0.5 * params.firm_size_sd**2)
+    mean_potential = np.asarray(scale) * dm.exp(0.5 * params.firm_size_sd * params.firm_size_sd)
     return np.minimum(1.0, params.birth_size_mean / np.maximum(mean_potential, 1e-12))
 
 
@@ -222,7 +222,7 @@ def potential_scale(
     total_raw = np.bincount(district, weights=raw, minlength=n)
     grown = np.bincount(district, weights=raw * -dm.np_expm1(-age / params.firm_maturity_months), minlength=n)  # A
     young = total_raw - grown  # D
-    floor = params.birth_size_mean / dm.exp(0.5 * params.firm_size_sd**2)  # b / c
+    floor = params.birth_size_mean / dm.exp(0.5 * params.firm_size_sd * params.firm_size_sd)  # b / c
     mature = small_jobs / np.maximum(total_raw, 1e-12)
     reachable = grown > 0
     above = (small_jobs - floor * young) / np.where(reachable, grown, 1.0)

@@ -210,7 +210,8 @@ def _draw_chunk(
 
 def wage_for(skill: np.ndarray, params: Params) -> np.ndarray:
     """Monthly gross wage of a job: higher for the more skilled, mean wage_monthly_mean."""
-    return (params.wage_monthly_mean * dm.np_exp(0.5 * skill - 0.125 * params.skill_sd**2)).astype(np.float32)
+    mean_correction = 0.125 * (params.skill_sd * params.skill_sd)
+    return (params.wage_monthly_mean * dm.np_exp(0.5 * skill - mean_correction)).astype(np.float32)
 
 
 def set_claim(people: People, rows: np.ndarray, benefit: int) -> None:

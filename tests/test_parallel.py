@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulation import detmath as dm
 from simulation import parallel, pcg64
 from simulation.config import ConfigError, make_scenario
 from simulation.mechanisms import _kernels, _util, matching
@@ -581,10 +582,10 @@ def test_search_candidates_hold_every_hire(seed: int, scale: float) -> None:
     u = s.uniform("search", 2, 3 * n)
     # Some searchers' chances put within a rounding of their draws, where the margin matters.
     exact = rng.random(n) < 0.2
-    w[exact] = -np.log1p(-u[rows[exact]]) / q[market[exact]]
-    p_all = -np.expm1(-q[market] * w)
+    w[exact] = -dm.np_log1p(-u[rows[exact]]) / q[market[exact]]
+    p_all = -dm.np_expm1(-q[market] * w)
     cand, x, draw = _kernels.search_candidates(s.table("search", 2), rows, q, market, w)
-    p = -np.expm1(-x)
+    p = -dm.np_expm1(-x)
     hit = draw < p
     want = u[rows] < p_all
     assert want.any() and (~want).any()

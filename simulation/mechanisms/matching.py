@@ -70,7 +70,7 @@ def support_multiplier(hours: np.ndarray, params: Params) -> np.ndarray:
     """Adviser time raises job finding with diminishing returns, up to a ceiling:
     1 + max_effect * (1 - 2^(-hours / half_hours)); half_hours of time a month gives half the ceiling."""
     return 1.0 + params.support_max_effect * -dm.np_expm1(
-        -dm.LN2_DD[0] * np.maximum(hours, 0.0) / params.support_half_hours
+        np.float64(-dm.LN2_DD[0]) * np.maximum(hours, 0.0) / params.support_half_hours  # in float64
     )
 
 
@@ -164,8 +164,8 @@ def employability_fast(
     sk = people.skill[rows] if skill is None else skill
     omb = np.float32(1.0) - people.barrier[rows] if one_minus_barrier is None else one_minus_barrier
     np.multiply(params.skill_elasticity, sk, out=sk)
-    np.exp(sk, out=sk)
-    np.power(omb, np.float32(params.barrier_exponent), out=omb)
+    dm.np_exp(sk, out=sk)
+    dm.np_power(omb, params.barrier_exponent, out=omb)
     out = np.empty(n)
     _kernels.employability(rows, people.status, people.months_in_status, sk, omb, scarring_by_month(params), out)
     return out
