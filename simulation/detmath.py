@@ -32,6 +32,7 @@ float32 out (computed in double and rounded once), float64 in, float64 out, as n
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numba
@@ -40,7 +41,11 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-jit = numba.njit(cache=True, nogil=True)  # never fastmath: the point is IEEE arithmetic, in order
+jit = numba.njit(cache=True, nogil=True, error_model="numpy")  # never fastmath: the point is IEEE arithmetic, in order
+# (error_model "numpy": x / 0 is inf, as IEEE says, not a ZeroDivisionError, whose check stops loops being vectorised)
+# The float32-grade functions are inlined in numba's IR: LLVM would call pow's as a function, and a
+# loop with a call in it is not vectorised.
+jit_inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
 
 @intrinsic
@@ -80,8 +85,15 @@ INV_LN2_DD = _split(_INV_LN2)
 LN2_HI = 6.93147180369123816490e-01  # 0x3FE62E42FEE00000
 LN2_LO = float(_LN2 - Fraction(LN2_HI))
 INV_LN2 = float(_INV_LN2)
+_HIGH_WORD = np.int64(-(1 << 32))  # keeps a double's sign, exponent and top 20 significand bits
+# 1/ln2 to 32 bits: a 21-bit number times it is exact (fdlibm's ivln2hi, 0x3FF7154765200000).
+IVLN2_HI = float(np.int64(np.float64(INV_LN2).view(np.int64) & -(1 << 21)).view(np.float64))
+IVLN2_LO = float(_INV_LN2 - Fraction(IVLN2_HI))
 SHIFT = 6755399441055744.0  # 1.5 * 2^52: (x + SHIFT) - SHIFT is x rounded to an integer, |x| < 2^51
 SQRT2 = 1.4142135623730951
+TWO52 = 4503599627370496.0  # 2^52: its bits with a small integer in the low ones are 2^52 + it
+_TWO52_BITS = np.int64(0x4330000000000000)
+_SHIFT_BITS = np.int64(0x4338000000000000)  # the bits of SHIFT
 HALF_PI = float(Fraction("1.570796326794896619231321691639751442099"))
 TWO_OVER_SQRT_PI = float(Fraction("1.128379167095512573896158903121545171688"))
 EXP_MAX = 709.782712893384  # exp overflows above this
@@ -109,6 +121,10 @@ def _inverse_factorials(first: int, last: int) -> tuple[float, ...]:
 E2, E3, E4, E5, E6, E7, E8, E9, E10, E11, E12, E13, E14 = _inverse_factorials(2, 14)
 A5, A7, A9, A11, A13, A15, A17, A19, A21, A23, A25, A27 = (float(Fraction(1, 2 * n + 1)) for n in range(2, 14))
 TWO_THIRDS_DD = _split(Fraction(2, 3))
+# sin(a) / a - 1 and cos(a) - 1 as polynomials in a^2 (over a^2): (-1)^k / (2k+1)! and (-1)^k / (2k)!,
+# k = 1..11.
+SIN_C = tuple(float(Fraction((-1) ** k, math.factorial(2 * k + 1))) for k in range(1, 12))
+COS_C = tuple(float(Fraction((-1) ** k, math.factorial(2 * k))) for k in range(1, 12))
 THIRD = float(Fraction(1, 3))
 
 
@@ -169,26 +185,30 @@ def _scale(y: float, k: int) -> float:
     return y * _pow2(k)
 
 
-@jit
+@jit_inline
 def exp_dd(x: float, xlo: float) -> float:
-    """exp(x + xlo), for |xlo| no larger than about ulp(x): exp of a double-double."""
-    if x != x:
-        return x
-    if x > EXP_MAX:
-        return INF
-    if x < EXP_MIN:
-        return 0.0
-    n = (x * INV_LN2 + SHIFT) - SHIFT
-    hi = x - n * LN2_HI  # exact (Cody-Waite)
+    """exp(x + xlo), for |xlo| no larger than about ulp(x): exp of a double-double. No branches
+    (special cases by selects, 2^n from bits), so that a loop of it is vectorised."""
+    xc = min(max(x, EXP_MIN - 1.0), EXP_MAX + 1.0)  # keeps n's bits sane; the ends are set below
+    shifted = xc * INV_LN2 + SHIFT
+    n = shifted - SHIFT
+    hi = xc - n * LN2_HI  # exact (Cody-Waite)
     lo = n * LN2_LO - xlo
     r = hi - lo
     r2 = r * r
     c = r - r2 * (P1 + r2 * (P2 + r2 * (P3 + r2 * (P4 + r2 * P5))))
     y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-    return _scale(y, int(n))
+    # y 2^n as y 2^floor(n/2) 2^ceil(n/2): the first product is exact, the second rounds only if
+    # the result is subnormal (once, the same everywhere) and overflows only above EXP_MAX.
+    e = (_bits(shifted) - _SHIFT_BITS) + np.int64(2046)
+    h = e >> np.int64(1)
+    v = y * _from_bits(h << np.int64(52)) * _from_bits((e - h) << np.int64(52))
+    v = INF if x > EXP_MAX else v
+    v = 0.0 if x < EXP_MIN else v
+    return x if x != x else v
 
 
-@jit
+@jit_inline
 def exp(x: float) -> float:
     """e^x, within 1 ulp."""
     return exp_dd(x, 0.0)
@@ -248,13 +268,11 @@ def expm1(x: float) -> float:
 @jit
 def _reduce(x: float) -> tuple[int, float]:
     """x = 2^k (1 + f) with 1 + f in [sqrt(2)/2, sqrt(2)), for finite x > 0: (k, f), f exact."""
-    b = _bits(x)
-    k = 0
-    if b < (np.int64(1) << np.int64(52)):  # subnormal: scale up first
-        x *= 18014398509481984.0  # 2^54
-        b = _bits(x)
-        k = -54
-    k += int(b >> np.int64(52)) - 1023
+    sub = _bits(x) < (np.int64(1) << np.int64(52))  # subnormal: scale up first
+    # (a select, not a branch of its own: LLVM computes both sides, and 2^54 x of a large x would
+    # raise the overflow flag)
+    b = _bits(x * (18014398509481984.0 if sub else 1.0))  # 2^54
+    k = int(b >> np.int64(52)) - (1023 + 54 if sub else 1023)
     m = _from_bits((b & np.int64(0xFFFFFFFFFFFFF)) | np.int64(0x3FF0000000000000))  # in [1, 2)
     if m >= SQRT2:
         m *= 0.5
@@ -262,30 +280,40 @@ def _reduce(x: float) -> tuple[int, float]:
     return k, m - 1.0
 
 
-@jit
-def _log_kernel(k: int, f: float, c: float) -> float:
-    """log(2^k (1 + f) + 2^k c) for the reduced f and a small correction c (fdlibm's formula)."""
+@jit_inline
+def _reduce_dk(x: float) -> tuple[float, float]:
+    """`_reduce` with k as a double, made from bits (no integer conversion, no branch)."""
+    sub = _bits(x) < (np.int64(1) << np.int64(52))
+    b = _bits(x * (18014398509481984.0 if sub else 1.0))  # 2^54
+    m = _from_bits((b & np.int64(0xFFFFFFFFFFFFF)) | np.int64(0x3FF0000000000000))  # in [1, 2)
+    big = m >= SQRT2
+    m = m * 0.5 if big else m
+    biased = ((b >> np.int64(52)) & np.int64(0x7FF)) + (np.int64(1) if big else np.int64(0))
+    dk = (_from_bits(_TWO52_BITS | biased) - TWO52) - (1023.0 + 54.0 if sub else 1023.0)  # exactly k
+    return dk, m - 1.0
+
+
+@jit_inline
+def _log_kernel(dk: float, f: float, c: float) -> float:
+    """log(2^k (1 + f) + 2^k c) for the reduced f (k as a double) and a small correction c
+    (fdlibm's formula)."""
     s = f / (2.0 + f)
     z = s * s
     w = z * z
     t1 = w * (LG2 + w * (LG4 + w * LG6))
     t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)))
     hfsq = 0.5 * f * f
-    dk = float(k)
     return dk * LN2_HI - ((hfsq - (s * (hfsq + (t1 + t2)) + (dk * LN2_LO + c))) - f)
 
 
-@jit
+@jit_inline
 def log(x: float) -> float:
-    """Natural logarithm, within 1 ulp."""
-    if x != x or x == INF:
-        return x
-    if x < 0.0:
-        return np.nan
-    if x == 0.0:
-        return -INF
-    k, f = _reduce(x)
-    return _log_kernel(k, f, 0.0)
+    """Natural logarithm, within 1 ulp. No branches (special cases by selects)."""
+    dk, f = _reduce_dk(x)
+    v = _log_kernel(dk, f, 0.0)
+    v = np.nan if x < 0.0 else v
+    v = -INF if x == 0.0 else v
+    return x if (x != x or x == INF) else v
 
 
 @jit
@@ -298,7 +326,7 @@ def log1p(x: float) -> float:
     if x == -1.0:
         return -INF
     if -0.2928932188134524 <= x < 0.41421356237309503:  # 1 + x in [sqrt(2)/2, sqrt(2)): f is x
-        return _log_kernel(0, x, 0.0)
+        return _log_kernel(0.0, x, 0.0)
     u, err = _two_sum(1.0, x)  # 1 + x = u + err exactly
     k, f = _reduce(u)
     c = err / u  # log(u + err) = log(u) + err / u
@@ -350,17 +378,29 @@ def _log_dd_reduced(k: int, f: float) -> tuple[float, float]:
 
 @jit
 def log2(x: float) -> float:
-    """Logarithm to base 2, within 1 ulp (exact at powers of two)."""
+    """Logarithm to base 2, within 1 ulp (exact at powers of two): k + log(1 + f) / ln2 with
+    f - f^2/2 split so that its high part times 1/ln2's high part is exact, and k added as a
+    two-sum (the method of FreeBSD's msun e_log2.c, after fdlibm)."""
     if x != x or x == INF:
         return x
     if x < 0.0:
         return np.nan
     if x == 0.0:
         return -INF
-    hi, lo = log_dd(x)
-    a, ae = _two_prod(hi, INV_LN2_DD[0])
-    ae += hi * INV_LN2_DD[1] + lo * INV_LN2_DD[0]
-    return a + ae
+    k, f = _reduce(x)
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    r = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7))) + w * (LG2 + w * (LG4 + w * LG6))
+    hfsq = 0.5 * f * f
+    hi = _from_bits(_bits(f - hfsq) & _HIGH_WORD)  # 21 significant bits: hi * IVLN2_HI is exact
+    lo = ((f - hi) - hfsq) + s * (hfsq + r)
+    val_hi = hi * IVLN2_HI
+    val_lo = (lo + hi) * IVLN2_LO + lo * IVLN2_HI
+    dk = float(k)
+    t = dk + val_hi
+    val_lo += (dk - t) + val_hi
+    return val_lo + t
 
 
 @jit
@@ -399,13 +439,15 @@ def pow_fast(x: float, y: float) -> float:
 # ---- float32 grade: about 1e-13 relative, ample for a float32 result, and a third of the cost ----
 
 
-@jit
+@jit_inline
 def exp_f32grade(x: float) -> float:
     """e^x with relative error below 1e-13 (Taylor to r^11 after the reduction), for results
     rounded to float32: x is held to [-104, 88.8], beyond which float32's e^x is 0 or infinite.
-    No branches, so that a loop of it is vectorised (NaN gives an unspecified number)."""
+    No branches and no conversions between integers and doubles (AVX2 has none for 64 bits), so
+    that a loop of it is vectorised (NaN gives an unspecified number)."""
     x = min(max(x, -104.0), 88.8)
-    n = (x * INV_LN2 + SHIFT) - SHIFT
+    shifted = x * INV_LN2 + SHIFT  # n sits in the low bits of its significand
+    n = shifted - SHIFT
     r = (x - n * LN2_HI) - n * LN2_LO
     t = E11
     t = E10 + r * t
@@ -417,21 +459,24 @@ def exp_f32grade(x: float) -> float:
     t = E4 + r * t
     t = E3 + r * t
     t = E2 + r * t
-    k = int(n)
-    half = k >> 1  # 2^k in two factors, each a normal double, for k in [-150, 128]
-    return (1.0 + (r + r * r * t)) * _pow2(half) * _pow2(k - half)
+    # 2^n in two factors 2^floor(n/2) and 2^ceil(n/2), each a normal double for n in [-150, 128];
+    # biased by 2046 (even, so the halving floors the same way) to keep the shifts on positives.
+    e = (_bits(shifted) - _SHIFT_BITS) + np.int64(2046)
+    h = e >> np.int64(1)
+    return (1.0 + (r + r * r * t)) * _from_bits(h << np.int64(52)) * _from_bits((e - h) << np.int64(52))
 
 
-@jit
+@jit_inline
 def log_f32grade(x: float) -> float:
     """log(x) for x > 0 a normal double (any float32 but zero), absolute error below 1e-13
-    (2 atanh(s) to s^15). No branches."""
+    (2 atanh(s) to s^15). No branches, and the exponent becomes a double by its bits, not by a
+    conversion, so that a loop of it is vectorised."""
     b = _bits(x)
-    k = int(b >> np.int64(52)) - 1023
     m = _from_bits((b & np.int64(0xFFFFFFFFFFFFF)) | np.int64(0x3FF0000000000000))
     big = m >= SQRT2
     m = m * 0.5 if big else m
-    k = k + 1 if big else k
+    biased = (b >> np.int64(52)) + (np.int64(1) if big else np.int64(0))  # k + 1023, in [1, 2047]
+    dk = (_from_bits(_TWO52_BITS | biased) - TWO52) - 1023.0  # exactly k
     f = m - 1.0
     s = f / (2.0 + f)
     z = s * s
@@ -442,10 +487,10 @@ def log_f32grade(x: float) -> float:
     u = A7 + z * u
     u = A5 + z * u
     u = THIRD + z * u
-    return float(k) * LN2_DD[0] + (2.0 * s + 2.0 * s * z * u)
+    return dk * LN2_DD[0] + (2.0 * s + 2.0 * s * z * u)
 
 
-@jit
+@jit_inline
 def pow_f32grade(x: float, y: float) -> float:
     """x^y for x >= 0, relative error about (1 + |y log x|) 1e-13, for results rounded to
     float32. No branches (selects only)."""
@@ -457,35 +502,52 @@ def pow_f32grade(x: float, y: float) -> float:
 # ---- turns, erf ----
 
 
-@jit
+@jit_inline
 def _sin_cos_quarter(t: float) -> tuple[float, float]:
-    """sin and cos of t quarter turns, t in [0, 1): Taylor series in t pi/2 (to its 22nd power)."""
+    """sin and cos of t quarter turns, t in [0, 1): Taylor series in a = t pi/2 to a^23 and a^22
+    (the next terms are below 1e-17), by Horner's rule in a^2."""
     a = t * HALF_PI
-    a2 = a * a
-    s = 1.0
-    c = 1.0
-    for n in range(23, 1, -2):  # Horner from the highest odd term: 1 - a^2/(2*3) (1 - ...)
-        s = 1.0 - a2 / (n * (n - 1)) * s
-    for n in range(22, 0, -2):
-        c = 1.0 - a2 / (n * (n - 1)) * c
-    return a * s, c
+    z = a * a
+    s = SIN_C[10]
+    s = SIN_C[9] + z * s
+    s = SIN_C[8] + z * s
+    s = SIN_C[7] + z * s
+    s = SIN_C[6] + z * s
+    s = SIN_C[5] + z * s
+    s = SIN_C[4] + z * s
+    s = SIN_C[3] + z * s
+    s = SIN_C[2] + z * s
+    s = SIN_C[1] + z * s
+    s = SIN_C[0] + z * s
+    c = COS_C[10]
+    c = COS_C[9] + z * c
+    c = COS_C[8] + z * c
+    c = COS_C[7] + z * c
+    c = COS_C[6] + z * c
+    c = COS_C[5] + z * c
+    c = COS_C[4] + z * c
+    c = COS_C[3] + z * c
+    c = COS_C[2] + z * c
+    c = COS_C[1] + z * c
+    c = COS_C[0] + z * c
+    return a * (1.0 + z * s), 1.0 + z * c
 
 
-@jit
+@jit_inline
 def sin_cos_turns(u: float) -> tuple[float, float]:
     """sin and cos of the angle 2 pi u (u a fraction of a turn): exact quadrants,
-    then a quarter turn's series. Absolute error below 1e-15."""
+    then a quarter turn's series. Absolute error below 1e-15. The quadrant is chosen by
+    selects, not branches (a random angle's quadrant cannot be predicted)."""
     u = u - np.floor(u)  # exact: the angle's place within one turn
     w = 4.0 * u  # exact
-    q = int(w)
+    q = np.floor(w)
     s, c = _sin_cos_quarter(w - q)
-    if q == 0:
-        return s, c
-    if q == 1:
-        return c, -s
-    if q == 2:
-        return -s, -c
-    return -c, s
+    odd = q == 1.0 or q == 3.0
+    s1 = c if odd else s  # quadrants 1 and 3 swap sine and cosine, then signs by quadrant
+    c1 = s if odd else c
+    s1 = -s1 if q >= 2.0 else s1
+    c1 = -c1 if q == 1.0 or q == 2.0 else c1
+    return s1, c1
 
 
 @jit
@@ -522,18 +584,8 @@ def erf(x: float) -> float:
 
 
 @numba.vectorize(["float64(float64)"], cache=True, nopython=True)
-def _exp64(x):  # type: ignore[no-untyped-def]
-    return exp(x)
-
-
-@numba.vectorize(["float64(float64)"], cache=True, nopython=True)
 def _expm1_64(x):  # type: ignore[no-untyped-def]
     return expm1(x)
-
-
-@numba.vectorize(["float64(float64)"], cache=True, nopython=True)
-def _log64(x):  # type: ignore[no-untyped-def]
-    return log(x)
 
 
 @numba.vectorize(["float64(float64)"], cache=True, nopython=True)
@@ -559,38 +611,72 @@ def _power32(x, y):  # type: ignore[no-untyped-def]
 Array = np.ndarray | float
 
 
+# The loops work in place: with an input and an output array LLVM checks at run time whether they
+# overlap and, when they do (as `out=x` makes them), runs the loop unvectorised, five times slower.
+
+
 @jit
-def _exp32_loop(a: np.ndarray, out: np.ndarray) -> None:
+def _exp32_inplace(a: np.ndarray) -> None:
     for i in range(a.shape[0]):
-        out[i] = np.float32(exp_f32grade(np.float64(a[i])))
+        a[i] = np.float32(exp_f32grade(np.float64(a[i])))
 
 
 @jit
-def _power32_loop(a: np.ndarray, y: np.float32, out: np.ndarray) -> None:
+def _power32_inplace(a: np.ndarray, y: np.float32) -> None:
     y64 = np.float64(y)
     for i in range(a.shape[0]):
-        out[i] = np.float32(pow_f32grade(np.float64(a[i]), y64))
+        a[i] = np.float32(pow_f32grade(np.float64(a[i]), y64))
 
 
-def _flat32(a: np.ndarray, out: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A float32 array and its result as 1-d contiguous views (copies where they cannot be)."""
+def _inplace32(a: np.ndarray, out: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """A 1-d contiguous float32 array holding a's values to work on in place, and the result it
+    becomes (out, or a new array; copied back by `_finish32` if out cannot be worked on directly)."""
     res = np.empty(a.shape, dtype=np.float32) if out is None else out
-    flat_in = np.ascontiguousarray(a).reshape(-1)
-    flat_out = res.reshape(-1) if res.flags.c_contiguous else np.empty(a.size, dtype=np.float32)
-    return flat_in, flat_out, res
+    work = res.reshape(-1) if res.flags.c_contiguous else np.empty(a.size, dtype=np.float32)
+    if not (work.ctypes.data == a.ctypes.data and a.flags.c_contiguous and a.size == work.size):
+        np.copyto(work, np.ascontiguousarray(a).reshape(-1))
+    return work, res
 
 
-def _finish32(flat_out: np.ndarray, res: np.ndarray) -> np.ndarray:
-    if not np.shares_memory(flat_out, res):
-        res[...] = flat_out.reshape(res.shape)
+def _finish32(work: np.ndarray, res: np.ndarray) -> np.ndarray:
+    if not np.shares_memory(work, res):
+        res[...] = work.reshape(res.shape)
     return res
 
 
 def _exp32_fast(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """float32 exp by a compiled loop (a numba ufunc's generic loop is slower)."""
-    flat_in, flat_out, res = _flat32(a, out)
-    _exp32_loop(flat_in, flat_out)
-    return _finish32(flat_out, res)
+    work, res = _inplace32(a, out)
+    _exp32_inplace(work)
+    return _finish32(work, res)
+
+
+@jit
+def _exp64_inplace(a: np.ndarray) -> None:
+    for i in range(a.shape[0]):
+        a[i] = exp(a[i])
+
+
+@jit
+def _log64_inplace(a: np.ndarray) -> None:
+    for i in range(a.shape[0]):
+        a[i] = log(a[i])
+
+
+def _inplace64(f):  # type: ignore[no-untyped-def]
+    """The float64 form of a function with an in-place compiled loop, as a ufunc-like call."""
+
+    def call(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        res = np.empty(a.shape) if out is None else out
+        work = res.reshape(-1) if res.flags.c_contiguous and res.dtype == np.float64 else np.empty(a.size)
+        if not (work.ctypes.data == a.ctypes.data and a.flags.c_contiguous and a.size == work.size):
+            np.copyto(work, a.reshape(-1))
+        f(work)
+        if not np.shares_memory(work, res):
+            res[...] = work.reshape(res.shape)
+        return res
+
+    return call
 
 
 def _unary(f64, f32, name: str):  # type: ignore[no-untyped-def]
@@ -607,9 +693,9 @@ def _unary(f64, f32, name: str):  # type: ignore[no-untyped-def]
     return ufunc
 
 
-np_exp = _unary(_exp64, _exp32_fast, "exp")
+np_exp = _unary(_inplace64(_exp64_inplace), _exp32_fast, "exp")
 np_expm1 = _unary(_expm1_64, None, "expm1")
-np_log = _unary(_log64, None, "log")
+np_log = _unary(_inplace64(_log64_inplace), None, "log")
 np_log1p = _unary(_log1p64, None, "log1p")
 np_log2 = _unary(_log2_64, None, "log2")
 
@@ -620,9 +706,9 @@ def np_power(x: Array, y: Array, out: np.ndarray | None = None) -> Array:
     xa = np.asarray(x)
     if xa.dtype == np.float32 and np.result_type(xa, y) == np.float32:
         if np.ndim(y) == 0:  # the common case, a float32 array to one power: a compiled loop
-            flat_in, flat_out, res = _flat32(xa, out)
-            _power32_loop(flat_in, np.float32(y), flat_out)
-            return _finish32(flat_out, res)
+            work, res = _inplace32(xa, out)
+            _power32_inplace(work, np.float32(y))
+            return _finish32(work, res)
         y32 = np.asarray(y, dtype=np.float32)
         return _power32(xa, y32) if out is None else _power32(xa, y32, out=out)
     xa, ya = xa.astype(np.float64, copy=False), np.asarray(y, dtype=np.float64)

@@ -161,7 +161,7 @@ def _draw_chunk(
     # Spells in progress: geometric durations; about a third of the unemployed start long-term.
     u = draws["init_duration"]
     mean_spell = np.where(status == UNEMPLOYED, 9.0, np.where(status == EMPLOYED, 60.0, 36.0))
-    months = np.floor(-dm.np_log1p(-u) * mean_spell).clip(0, 240).astype(np.int16)
+    months = np.floor(-dm.np_log(1.0 - u) * mean_spell).clip(0, 240).astype(np.int16)  # 1 - u is exact
 
     skill = (draws["init_skill"] * params.skill_sd).astype(np.float32)
     age = (16 + np.floor(draws["init_age"] * 49)).astype(np.int8)

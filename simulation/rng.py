@@ -77,33 +77,52 @@ def _box_muller(tab: np.ndarray, hi: np.uint64, lo: np.uint64) -> tuple[float, f
     of the pair's second row)."""
     u = pcg64.uniform(hi, lo)
     hi, lo = pcg64.step(tab, hi, lo)
-    radius = np.sqrt(-2.0 * detmath.log1p(-u))  # log(1 - u): 1 - u is in (0, 1]
+    radius = np.sqrt(-2.0 * detmath.log(1.0 - u))  # 1 - u is exact (u is a multiple of 2^-53), in (0, 1]
     s, c = detmath.sin_cos_turns(pcg64.uniform(hi, lo))
     return radius * c, radius * s, hi, lo
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _box_muller_pairs(u: np.ndarray, z: np.ndarray, pairs: int) -> None:
+    """z[2j], z[2j + 1] = the pair of normals of the uniforms u[2j], u[2j + 1], for j < pairs: the
+    arithmetic of `_box_muller`, in a loop that is vectorised (detmath's log and sines have no
+    branches)."""
+    for j in range(pairs):
+        radius = np.sqrt(-2.0 * detmath.log(1.0 - u[2 * j]))
+        s, c = detmath.sin_cos_turns(u[2 * j + 1])
+        z[2 * j] = radius * c
+        z[2 * j + 1] = radius * s
+
+
+NORMAL_PAIRS_PER_PASS = 2048  # uniforms, then their normals, a pass at a time (in cache)
 
 
 @numba.njit(cache=True, nogil=True)
 def normal_fill(tab: np.ndarray, first: int, out: np.ndarray) -> None:
     """out[k] = the normal of row first + k: Box-Muller of the uniform rows 2j, 2j + 1 for the
-    pair j = row // 2 (the cosine's for even rows, the sine's for odd ones)."""
+    pair j = row // 2 (the cosine's for even rows, the sine's for odd ones). The stream's
+    uniforms are read in order (a chain of steps), then turned into normals in a separate loop."""
     n = out.shape[0]
     if n == 0:
         return
+    pair, last = first >> 1, (first + n - 1) >> 1
+    u = np.empty(2 * NORMAL_PAIRS_PER_PASS)
+    z = np.empty(2 * NORMAL_PAIRS_PER_PASS)
     hi, lo, pos = pcg64.start(tab)
-    hi, lo, pos = pcg64.seek(tab, hi, lo, pos, 2 * (first >> 1))
-    even, odd, hi, lo = _box_muller(tab, hi, lo)
-    k = 0
-    if first & 1:
-        out[0] = odd
-        k = 1
-    while k < n:
-        if k > 0 or first & 1:
+    hi, lo, pos = pcg64.seek(tab, hi, lo, pos, 2 * pair)
+    u[0] = pcg64.uniform(hi, lo)
+    i = 1
+    while pair <= last:
+        m = min(NORMAL_PAIRS_PER_PASS, last - pair + 1)
+        while i < 2 * m:
             hi, lo = pcg64.step(tab, hi, lo)
-            even, odd, hi, lo = _box_muller(tab, hi, lo)
-        out[k] = even
-        if k + 1 < n:
-            out[k + 1] = odd
-        k += 2
+            u[i] = pcg64.uniform(hi, lo)
+            i += 1
+        _box_muller_pairs(u, z, m)
+        a, b = max(2 * pair, first), min(2 * (pair + m), first + n)
+        out[a - first : b - first] = z[a - 2 * pair : b - 2 * pair]
+        pair += m
+        i = 0
 
 
 @numba.njit(cache=True, nogil=True)

@@ -126,6 +126,15 @@ def test_array_forms_are_the_scalar_functions() -> None:
     ]:
         np.testing.assert_array_equal(ufunc(arg), [scalar(v) for v in arg])
     np.testing.assert_array_equal(dm.np_power(np.abs(x), 0.7), [dm.pow(v, 0.7) for v in np.abs(x)])
+    # The array loops have no branches (special cases by selects): the same answers at the edges.
+    edges = np.array([0.0, -0.0, 1.0, -1.0, 5e-324, 2.2e-308, 1e-310, 709.78, 709.79, -745.1, -745.2, 1e300])
+    edges = np.concatenate([edges, -edges, [np.inf, -np.inf, np.nan]])
+    with np.errstate(all="ignore"):
+        for ufunc, scalar in [(dm.np_exp, dm.exp), (dm.np_log, dm.log)]:
+            np.testing.assert_array_equal(ufunc(edges), [scalar(v) for v in edges])
+            got = edges.copy()
+            ufunc(got, out=got)  # in place
+            np.testing.assert_array_equal(got, [scalar(v) for v in edges])
     m = np.abs(x).reshape(50, 100).T  # not contiguous: the same numbers
     np.testing.assert_array_equal(dm.np_exp(m.astype(np.float32)), dm.np_exp(m.astype(np.float32).copy()))
 
@@ -140,12 +149,15 @@ def test_sines_and_erf() -> None:
 
 @pytest.mark.parametrize("first", [0, 1, 2, 7])
 def test_normals_by_stream_block_and_row_agree(first: int) -> None:
+    """A block of normals (filled a pass of pairs at a time) equals the same rows drawn one pair
+    at a time, from any first row and across the passes' seams."""
     s = Streams(17)
-    whole = s.normal("firm_growth", 3, 5000)
-    np.testing.assert_array_equal(s.normal_block("firm_growth", 3, first, 4000), whole[first : first + 4000])
+    whole = s.normal("firm_growth", 3, 9000)
+    np.testing.assert_array_equal(s.normal_rows("firm_growth", 3, np.arange(9000)), whole)
+    np.testing.assert_array_equal(s.normal_block("firm_growth", 3, first, 8000), whole[first : first + 8000])
     rows = np.sort(np.random.default_rng(first).choice(5000, 700, replace=False))
     np.testing.assert_array_equal(s.normal_rows("firm_growth", 3, rows), whole[rows])
-    assert not np.array_equal(whole, Streams(18).normal("firm_growth", 3, 5000))
+    assert not np.array_equal(whole, Streams(18).normal("firm_growth", 3, 9000))
 
 
 def test_normals_are_standard_normal() -> None:
