@@ -95,6 +95,9 @@ TWO52 = 4503599627370496.0  # 2^52: its bits with a small integer in the low one
 _TWO52_BITS = np.int64(0x4330000000000000)
 _SHIFT_BITS = np.int64(0x4338000000000000)  # the bits of SHIFT
 HALF_PI = float(Fraction("1.570796326794896619231321691639751442099"))
+PI = float(Fraction("3.141592653589793238462643383279502884197"))
+QUARTER_PI = float(Fraction("0.7853981633974483096156608458198757210493"))
+TAN_PI_8 = float(Fraction("0.4142135623730950488016887242096980785697"))
 TWO_OVER_SQRT_PI = float(Fraction("1.128379167095512573896158903121545171688"))
 EXP_MAX = 709.782712893384  # exp overflows above this
 EXP_MIN = -745.1332191019412  # and is zero below this
@@ -124,6 +127,7 @@ TWO_THIRDS_DD = _split(Fraction(2, 3))
 # sin(a) / a - 1 and cos(a) - 1 as polynomials in a^2 (over a^2): (-1)^k / (2k+1)! and (-1)^k / (2k)!,
 # k = 1..11.
 SIN_C = tuple(float(Fraction((-1) ** k, math.factorial(2 * k + 1))) for k in range(1, 12))
+ATAN_C = tuple(float(Fraction((-1) ** k, 2 * k + 1)) for k in range(1, 23))  # atan(y)/y - 1 over y^2
 COS_C = tuple(float(Fraction((-1) ** k, math.factorial(2 * k))) for k in range(1, 12))
 THIRD = float(Fraction(1, 3))
 
@@ -548,6 +552,55 @@ def sin_cos_turns(u: float) -> tuple[float, float]:
     s1 = -s1 if q >= 2.0 else s1
     c1 = -c1 if q == 1.0 or q == 2.0 else c1
     return s1, c1
+
+
+@jit
+def atan(x: float) -> float:
+    """arctan x, within 2 ulp: atan(x) = pi/2 - atan(1/x) above 1, then
+    atan(x) = pi/4 + atan((x - 1)/(x + 1)) above tan(pi/8), then the Taylor series to y^45 on
+    |y| <= tan(pi/8) (the next term is below 1e-19)."""
+    if x != x:
+        return x
+    sign = 1.0
+    if x < 0.0:
+        x = -x
+        sign = -1.0
+    base, flip = 0.0, False
+    if x > 1.0:
+        x = 1.0 / x
+        flip = True
+    if x > TAN_PI_8:
+        x = (x - 1.0) / (x + 1.0)
+        base = QUARTER_PI
+    z = x * x
+    t = ATAN_C[21]
+    for k in range(20, -1, -1):  # y (1 + y^2 (-1/3 + y^2 (1/5 - ...))), Horner from the top
+        t = ATAN_C[k] + z * t
+    r = base + (x + x * z * t)
+    if flip:
+        r = HALF_PI - r
+    return sign * r
+
+
+@jit
+def t_two_sided(t: float, df: int) -> float:
+    """P(|T| <= t) for Student's t with `df` (a whole number) degrees of freedom, t >= 0: the
+    finite sums of Abramowitz and Stegun 26.7.3-4 in theta = atan(t / sqrt(df))."""
+    c2 = df / (df + t * t)  # cos^2 theta
+    sin = t / np.sqrt(df + t * t)
+    total, term = 1.0, 1.0
+    if df % 2 == 0:  # sin theta (1 + 1/2 cos^2 + 1.3/(2.4) cos^4 + ... to cos^(df-2))
+        for k in range(1, df // 2):
+            term *= c2 * (2 * k - 1) / (2 * k)
+            total += term
+        return sin * total
+    theta = atan(t / np.sqrt(df))
+    if df == 1:
+        return 2.0 * theta / PI
+    for k in range(1, (df - 1) // 2):  # 2/pi (theta + sin cos (1 + 2/3 cos^2 + 2.4/(3.5) cos^4 + ...))
+        term *= c2 * (2 * k) / (2 * k + 1)
+        total += term
+    return 2.0 / PI * (theta + sin * np.sqrt(c2) * total)
 
 
 @jit

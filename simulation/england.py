@@ -49,9 +49,10 @@ district-to-TTWA lookup, so districts are grouped into about 149 markets:
    lists in regions.toml: the CSV's county column is blank for them, and grouping by region and
    type instead would merge Greater Manchester with Merseyside and South with West Yorkshire.
 3. The other 257 districts are clustered within their region by location: Ward linkage
-   (scipy.cluster.hierarchy) on centroids projected to kilometres (equirectangular at the region's
-   mean latitude), cut into exactly k clusters. The 149 - 7 = 142 clusters are shared among the
-   regions in proportion to their remaining districts (largest remainder), about 0.55 a district.
+   (`ward_merge`: the partition scipy.cluster.hierarchy gives, in the project's own arithmetic)
+   on centroids projected to kilometres (equirectangular at the region's mean latitude), cut
+   into exactly k clusters. The 149 - 7 = 142 clusters are shared among the regions in proportion
+   to their remaining districts (largest remainder), about 0.55 a district.
    So England has exactly 149 markets and every market lies within one region.
 
 Everything is deterministic (districts sorted by GSS code; Ward has no random start); clusters are
@@ -76,6 +77,7 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
+import numba
 import numpy as np
 from pydantic import Field
 
@@ -277,10 +279,49 @@ def _cluster_counts(rest: dict[str, int], n_clusters: int) -> dict[str, int]:
     return dict(zip(keys, (int(x) for x in k), strict=True))
 
 
+@numba.njit(cache=True)
+def ward_merge(xy: np.ndarray, k: int) -> np.ndarray:
+    """Ward's agglomerative clustering of the points xy (n x 2) down to k clusters: a cluster
+    label (0..n-1, the lowest member row) per point. Ward's minimum-variance criterion (Ward 1963)
+    by the Lance-Williams update of squared distances (Lance and Williams 1967); each step merges
+    the closest pair, the lowest rows first at a tie. This is the partition scipy's
+    `cut_tree(linkage(xy, "ward"), k)` gives, computed here in plain IEEE arithmetic (scipy's
+    compiled loops may fuse multiply-adds on some CPUs, so a tie there could go either way)."""
+    n = xy.shape[0]
+    d2 = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            dx = xy[i, 0] - xy[j, 0]
+            dy = xy[i, 1] - xy[j, 1]
+            d2[i, j] = dx * dx + dy * dy
+    size = np.ones(n)
+    alive = np.ones(n, dtype=np.bool_)
+    label = np.arange(n)
+    for _ in range(n - k):
+        best, bi, bj = np.inf, -1, -1
+        for i in range(n):
+            if alive[i]:
+                for j in range(i + 1, n):
+                    if alive[j] and d2[i, j] < best:
+                        best, bi, bj = d2[i, j], i, j
+        # j joins i: i's squared distance to each other cluster m by Lance-Williams.
+        ni, nj = size[bi], size[bj]
+        for m in range(n):
+            if alive[m] and m != bi and m != bj:
+                nm = size[m]
+                v = ((ni + nm) * d2[bi, m] + (nj + nm) * d2[bj, m] - nm * best) / (ni + nj + nm)
+                d2[bi, m] = v
+                d2[m, bi] = v
+        size[bi] = ni + nj
+        alive[bj] = False
+        for r in range(n):
+            if label[r] == bj:
+                label[r] = bi
+    return label
+
+
 def _ward_clusters(lat: np.ndarray, lon: np.ndarray, k: int) -> np.ndarray:
     """Ward clusters (labels 0..k-1, numbered in row order of first appearance) of projected points."""
-    from scipy.cluster.hierarchy import cut_tree, linkage
-
     if k >= lat.size:
         return np.arange(lat.size)
     if k == 1:
@@ -288,9 +329,9 @@ def _ward_clusters(lat: np.ndarray, lon: np.ndarray, k: int) -> np.ndarray:
     # cos of the mean latitude as a fraction of a turn, by our own series (libm's cos has
     # CPU-specific variants, and the clustering must not depend on the machine).
     xy = np.column_stack([lon * detmath.cos_turns(float(lat.mean()) / 360.0), lat]) * EARTH_KM_PER_DEGREE
-    labels = cut_tree(linkage(xy, method="ward"), n_clusters=k).ravel()
+    labels = ward_merge(np.ascontiguousarray(xy), k)
     _, first = np.unique(labels, return_index=True)
-    renumber = np.empty(k, dtype=np.int64)
+    renumber = np.full(lat.size, -1, dtype=np.int64)
     renumber[labels[np.sort(first)]] = np.arange(k)
     return renumber[labels]
 

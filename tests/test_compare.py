@@ -6,6 +6,7 @@ figure can be checked against a hand calculation; one runs the model end to end 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -125,11 +126,20 @@ def _diff(rep: compare.Report, measure: str, comparison: str = "cooperative - no
     return d[(d["measure"] == measure) & (d["comparison"] == comparison)].iloc[0]
 
 
-def test_t_quantile_table_matches_scipy():
-    stats = pytest.importorskip("scipy.stats")
-    for df in range(1, 300):
-        assert compare.t_table(df) == pytest.approx(stats.t.ppf(0.95, df), abs=2e-6)
+def test_t_quantile_matches_scipy_and_closed_forms():
+    """The project's own t quantile (plain arithmetic, the same bits on every machine) agrees with
+    scipy's to about 1e-13, and with the closed forms at 1 and 2 degrees of freedom."""
+    from scipy import stats
+
+    for df in [*range(1, 300), 999, 10_000, 99_999]:
+        assert compare.t_quantile(df) == pytest.approx(stats.t.ppf(0.95, df), rel=1e-12)
     assert compare.t_quantile(4) == pytest.approx(T4, abs=1e-6)
+    assert compare.t_quantile(1) == pytest.approx(math.tan(0.45 * math.pi), rel=1e-14)  # Cauchy
+    assert compare.t_quantile(2) == pytest.approx(0.9 / math.sqrt(2 * 0.95 * 0.05), rel=1e-14)
+    qs = [compare.t_quantile(df) for df in range(1, 200)]
+    assert all(a > b for a, b in itertools.pairwise(qs))  # falls towards the normal's
+    assert qs[-1] > 1.6448536269514722
+    assert compare.t_quantile(9, level=0.95) == pytest.approx(stats.t.ppf(0.975, 9), rel=1e-12)
 
 
 def test_paired_differences_and_intervals_match_hand_calculation(results):

@@ -231,3 +231,40 @@ def test_two_month_run_of_all_england() -> None:
     assert len(df) == 2 * 326
     assert df.groupby("month")["population"].sum().iloc[0] == pytest.approx(ENGLAND_WAP, rel=0.01)
     print(f"\nbenchmark: England, 2+2 months at people_per_agent=1000 ({m.people.n:,} rows): {wall:.1f}s")
+
+
+def _partition(labels) -> list[tuple[int, ...]]:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    return sorted(tuple(np.flatnonzero(labels == lab).tolist()) for lab in np.unique(labels))
+
+
+def test_ward_merge_is_scipys_partition() -> None:
+    """The project's own Ward clustering (plain arithmetic, the same on every machine) cuts point
+    sets into the same clusters as scipy's linkage and cut_tree, and England's markets are those
+    scipy's Ward gives (the market list is a result: it must not follow a CPU's rounding)."""
+    import numpy as np
+    from scipy.cluster.hierarchy import cut_tree, linkage
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        n = int(rng.integers(2, 50))
+        k = int(rng.integers(1, n + 1))
+        xy = rng.normal(size=(n, 2)) * rng.uniform(1, 200)
+        want = cut_tree(linkage(xy, method="ward"), n_clusters=k).ravel()
+        assert _partition(england.ward_merge(xy, k)) == _partition(want)
+    rf = load_regions()
+    df = england._districts_table(rf)
+    ours, _ = england._markets(df, rf)
+    for region in REGIONS:
+        clustered = [f"{region}_{j:02d}" for j in range(1, 100)]  # (not a metropolitan county's market)
+        rows = np.array([i for i, m in enumerate(ours) if m in clustered])
+        if rows.size == 0:
+            continue
+        lat, lon = df["lat"].to_numpy(float)[rows], df["long"].to_numpy(float)[rows]
+        cos_lat = england.detmath.cos_turns(float(lat.mean()) / 360.0)
+        xy = np.column_stack([lon * cos_lat, lat]) * england.EARTH_KM_PER_DEGREE
+        k = len({ours[i] for i in rows})
+        want = cut_tree(linkage(xy, method="ward"), n_clusters=k).ravel()
+        got = np.unique([ours[i] for i in rows], return_inverse=True)[1]
+        assert _partition(got) == _partition(want), region
