@@ -17,7 +17,7 @@ import numpy as np
 
 from simulation.config import Levers
 from simulation.mechanisms import providers
-from simulation.people import BENEFIT_NAMES, NO_PROGRAMME, STATUS_NAMES, People
+from simulation.people import BENEFIT_NAMES, NO_PROGRAMME, STATUS_NAMES
 
 if TYPE_CHECKING:
     from simulation.model import LabourMarketModel
@@ -133,7 +133,9 @@ class Council(mesa.Agent):
 
 
 class Provider(mesa.Agent):
-    """An employment-support provider serving one district's claimants (see `providers`)."""
+    """An employment-support provider serving one district's claimants. Its month (referrals,
+    attachments, support, parking, fees) is worked out for all providers with the same levers in
+    one compiled pass (`providers.run`), which leaves each one's month in `last`."""
 
     model: LabourMarketModel
 
@@ -143,26 +145,6 @@ class Provider(mesa.Agent):
         self.rows = rows
         self.levers = levers
         self.last = providers.ProviderMonth()
-
-    def people_view(self) -> People:
-        p = self.model.people
-        return People(**{k: v[self.rows] for k, v in vars(p).items()})
-
-    def step(self) -> None:
-        m = self.model
-        self.last = providers.step(
-            self.people_view(),
-            self.district,
-            self.levers,
-            m.params,
-            m.month_draws["referral"][self.rows],
-            float(m.q_prev[m.district_market[self.district]]),
-            m.month,
-            m.ppa,
-        )
-        category = f"programme_payments_{self.levers.provider_payer}"
-        m.post_district(category, self.district, self.last.fees + self.last.grant)
-        m.post_district("provider_delivery", self.district, self.last.delivery_cost)
 
 
 class EnterpriseHub(mesa.Agent):
@@ -179,7 +161,6 @@ class EnterpriseHub(mesa.Agent):
         self.district = district
         self.firms_per_year = levers.hub_firms_per_year
         self.supported_now = 0
-        self.taken_on = 0
 
     def quota(self, u: float) -> int:
         """New firms to take on this month: firms_per_year / 12, rounded with the given uniform."""

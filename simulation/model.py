@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import mesa
@@ -17,13 +18,12 @@ import numpy as np
 import pandas as pd
 
 from simulation import detmath as dm
-from simulation import memory, parallel, results
+from simulation import memory, results
 from simulation.agents import Council, EnterpriseHub, Jobseeker, PropertyDeveloper, Provider, SmallBusiness
 from simulation.config import Scenario, make_scenario
 from simulation.firms import AGE_YEAR_BINS, Firms, create_firms
 from simulation.ledger import ACCOUNT, CATEGORIES, CATEGORY, Ledger
 from simulation.mechanisms import (
-    _kernels,
     accounts,
     business,
     developers,
@@ -34,7 +34,7 @@ from simulation.mechanisms import (
     separations,
     skills,
 )
-from simulation.mechanisms._util import claimant_rows, int_sum_by
+from simulation.mechanisms._util import int_sum_by
 from simulation.outcomes import CohortTracker
 from simulation.people import (
     DURATION_BINS,
@@ -76,6 +76,78 @@ FLOWS = (
     *(f"firms_at_risk_{b}" for b in AGE_YEAR_BINS),
     *(f"firm_deaths_{b}" for b in AGE_YEAR_BINS),
 )
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of the month: `run(world)`, timed under `timer` (None: not timed; the
+    benchmarks' per-mechanism table reads these names), and run in every month or only in
+    policy months (the regime's institutions are off in the burn-in)."""
+
+    name: str
+    run: Callable[[Any], None]
+    timer: str | None
+    policy_only: bool = False
+
+
+def _prefetch_ageing(w: LabourMarketModel) -> None:
+    """Start drawing the month's newcomers' skills on a thread (the same numbers, earlier)."""
+    participation.prefetch_draws(w.streams, w.month, w.birthday_rows[w.month % 12])
+
+
+def _firm_views(w: LabourMarketModel) -> None:
+    """Mesa views of new firm rows, for the browser app and inspection."""
+    if w.agent_views:
+        w._add_firm_views()
+
+
+def _councils(w: LabourMarketModel) -> None:
+    """Councils pay for hubs, partnerships, training and brokerage (`agents.Council`)."""
+    for c in w.councils:
+        c.step()
+
+
+def _cohorts(w: LabourMarketModel) -> None:
+    """Eligible claimants' cohorts are followed for job outcomes (`outcomes.CohortTracker`)."""
+    w.cohorts.update(w.people, w.month, w.offsets)
+
+
+# The month, in order. Ageing and training have timers of their own: a benchmark comparing the
+# model's month with a simpler step (benchmarks/mesa_loop.py) can leave out what that step does
+# not do. The README's "The month" section is made from this list (`month_table`).
+MONTH: tuple[Stage, ...] = (
+    Stage("prefetch ageing draws", _prefetch_ageing, None),
+    Stage("prefetch firm draws", business.run_prefetch, None),
+    Stage("months in status", participation.run_count_months, "participation"),
+    Stage("ageing", participation.run_ageing, "ageing"),
+    Stage("participation", participation.run, "participation"),
+    Stage("separations", separations.run, "separations"),
+    Stage("business", business.run, "business"),
+    Stage("firm views", _firm_views, None),
+    Stage("claimants", providers.run_claimants, "providers", policy_only=True),
+    Stage("providers", providers.run, "providers"),
+    Stage("hubs", business.run_hubs, "business", policy_only=True),
+    Stage("developers", developers.run, "developers", policy_only=True),
+    Stage("partnerships", partnerships.run, "partnerships", policy_only=True),
+    Stage("training", skills.run_training, "training", policy_only=True),
+    Stage("councils", _councils, None, policy_only=True),
+    Stage("cohorts", _cohorts, None, policy_only=True),
+    Stage("skills", skills.run, "skills"),
+    Stage("matching", matching.run, "matching"),
+    Stage("counts", accounts.run_counts, "accounts"),
+    Stage("accounts", accounts.run, "accounts"),
+)
+
+
+def month_table() -> str:
+    """The month's stages as a Markdown table (the README's "The month" section is this)."""
+    lines = ["| # | stage | what happens | months | timer |", "|---|---|---|---|---|"]
+    for i, st in enumerate(MONTH, 1):
+        doc = (st.run.__doc__ or "").strip().split("\n\n")[0]
+        doc = " ".join(doc.split())
+        when = "policy" if st.policy_only else "all"
+        lines.append(f"| {i} | {st.name} | {doc} | {when} | {st.timer or ''} |")
+    return "\n".join(lines) + "\n"
 
 
 class LabourMarketModel(mesa.Model):
@@ -171,8 +243,12 @@ class LabourMarketModel(mesa.Model):
         # Rows in a programme after last month's providers, in row order (None before the first):
         # next month's providers and this month's training start from them, not a scan of every row.
         self.participants: np.ndarray | None = None
-        self.month_draws: dict[str, np.ndarray] = {}
         self.developments: dict[str, np.ndarray] = {}
+        self.policy = False
+        self.flows: dict[str, np.ndarray] = {}
+        self.claimants: np.ndarray | None = None
+        self.hub_supported_rows = np.zeros(self.n_districts, dtype=np.int64)
+        self.counts = np.zeros((self.n_districts, 0), dtype=np.int64)
         self.ledger = Ledger(self.n_districts)
         self.rows: list[dict[str, np.ndarray]] = []
         self.last_row: dict[str, np.ndarray] | None = None
@@ -264,8 +340,8 @@ class LabourMarketModel(mesa.Model):
         if self.month >= self.months:
             self.running = False
 
-    def _timed(self, name: str, fn: Callable[[], Any]) -> Any:
-        if self.timers is None:
+    def _timed(self, name: str | None, fn: Callable[[], Any]) -> Any:
+        if self.timers is None or name is None:
             return fn()
         t0 = time.perf_counter()
         out = fn()
@@ -273,205 +349,26 @@ class LabourMarketModel(mesa.Model):
         return out
 
     def _advance(self, policy: bool) -> None:
-        people, firms, p, s, m, nd = self.people, self.firms, self.params, self.streams, self.month, self.n_districts
-        flows = {k: np.zeros(nd, dtype=np.int64) for k in FLOWS}
-        self.flows = flows
+        """One month: the stages of `MONTH` in order (those marked for policy months only when
+        the regime is on), each timed under its timer's name, then the month's results row."""
+        self.policy = policy
+        self.flows = {k: np.zeros(self.n_districts, dtype=np.int64) for k in FLOWS}
+        self.claimants = None
+        self.hub_supported_rows = np.zeros(self.n_districts, dtype=np.int64)
         self.ledger.start_month()
-        participation.prefetch_draws(s, m, self.birthday_rows[m % 12])
-        business.prefetch_draws(firms, self.births_per_month, s, m)
-        self._timed(
-            "participation",
-            lambda: parallel.map_blocks(
-                lambda lo, hi: _kernels.add_month(people.months_in_status[lo:hi], 32000), people.n
-            ),
-        )
-        # Ageing and training have timers of their own: a benchmark comparing the model's month
-        # with a simpler step (benchmarks/mesa_loop.py) can leave out what that step does not do.
-        self._timed(
-            "ageing",
-            lambda: participation.age(
-                people,
-                firms,
-                p,
-                s,
-                m,
-                self.birthday_rows[m % 12],
-                self.levers.school_employer_coverage if policy else 0.0,
-                flows,
-                nd,
-            ),
-        )
-        self._timed(
-            "participation", lambda: participation.step(people, p, s, m, self.entry_rate, self.esa_onflow, flows, nd)
-        )
-        self._timed("separations", lambda: separations.step(people, firms, p, s, m, self.rate_eu, flows, nd))
-        self._timed(
-            "business",
-            lambda: business.step(
-                people,
-                firms,
-                p,
-                s,
-                m,
-                self.potential_scale,
-                self.births_per_month,
-                self.district_market,
-                self.person_market,
-                flows,
-                nd,
-            ),
-        )
-        if self.agent_views:
-            self._add_firm_views()
-
-        hub_supported_rows = np.zeros(nd, dtype=np.int64)
-        # Providers, developers and partnerships all work with claimants: the month's are listed
-        # once, rather than by a scan of every row in each. No one starts a claim in between, and
-        # those whose claims developers' hires end are filtered out (`long_claimants`).
-        claimants = self._timed("providers", lambda: claimant_rows(people)) if policy else None
-        self._timed("providers", lambda: self._providers_step(policy, claimants))
-        if policy:
-            assert claimants is not None
-            hub_supported_rows = self._timed("business", lambda: self._hubs_step(flows))
-            self._timed("developers", lambda: self._developers_step(claimants))
-            self.partnership_month = self._timed(
-                "partnerships",
-                lambda: partnerships.step(
-                    people,
-                    firms,
-                    p,
-                    self.levers,
-                    s,
-                    m,
-                    self.working_age,
-                    self.person_market,
-                    self.ppa,
-                    flows,
-                    claimants,
-                ),
-            )
-            self.training_started = self._timed(
-                "training", lambda: skills.train(people, p, self.levers, s, m, nd, self.ppa, self.participants)
-            )
-            for c in self.councils:
-                c.step()
-            self.cohorts.update(people, m, self.offsets)
-        self._timed("skills", lambda: skills.step(people, p))
-        self.q_prev = self._timed(
-            "matching", lambda: matching.step(people, firms, p, s, m, self.person_market, flows, nd)
-        )
-        self.counts = self._timed("accounts", lambda: accounts.district_counts(people, self.offsets))
-        matching.add_at_risk(flows, self.counts[:, accounts.UNEMPLOYED_BY_DURATION])
-        self._timed("accounts", lambda: accounts.step(people, p, self.ledger, self.ppa, self.offsets, self.counts))
+        for stage in MONTH:
+            if policy or not stage.policy_only:
+                self._timed(stage.timer, lambda run=stage.run: run(self))
 
         if self.check_invariants:
             self.assert_invariants()
         if policy or self.month == -1:
-            self.last_row = self._month_row(flows, hub_supported_rows)
+            self.last_row = self._month_row(self.flows, self.hub_supported_rows)
         if policy:
             self.rows.append(self.last_row)
             for col in CUMULATIVE:
                 self.cumulative[col] = self.cumulative[col] + self.last_row[col].sum()
         self.month += 1
-
-    def _developers_step(self, claimants: np.ndarray) -> None:
-        self.developments = developers.step(
-            self.construction_value_m, self.params, self.levers, self.streams, self.month
-        )
-        hires, apprentices = developers.hire_locally(
-            self.people,
-            self.firms,
-            self.params,
-            self.streams,
-            self.month,
-            self.developments["esp_posts"],
-            self.person_market,
-            self.ppa,
-            self.flows,  # plan hires count as flows out of unemployment and inactivity
-            claimants,
-        )
-        self.developments["esp_local_hires"] = hires
-        self.developments["esp_apprenticeships"] = apprentices
-        for dev in self.developers:
-            dev.step()
-
-    def _hubs_step(self, flows: dict[str, np.ndarray]) -> np.ndarray:
-        """Hubs take on firms; returns the firm rows each district's hub supports now."""
-        u = self.streams.uniform("hub_quota", self.month, self.n_districts)
-        quota = np.array([h.quota(u[h.district]) for h in self.hubs], dtype=np.int64)
-        taken = business.support_firms(self.firms, quota, self.params, self.streams, self.month)
-        flows["hub_new_firms"] += taken
-        supported = np.bincount(self.firms.district[self.firms.hub_months > 0], minlength=self.n_districts)
-        for h in self.hubs:
-            h.taken_on = int(taken[h.district] * self.ppa)
-            h.supported_now = int(supported[h.district] * self.ppa)
-        return supported
-
-    def _providers_step(self, policy: bool, claimants: np.ndarray | None) -> None:
-        people = self.people
-        # Everyone claiming and out of work gets Jobcentre Plus time; programmes replace it.
-        hours = self.params.jcp_hours_per_claimant_month
-        parallel.map_blocks(
-            lambda lo, hi: _kernels.jcp_hours(
-                people.status[lo:hi], people.benefit[lo:hi], hours, people.support_hours[lo:hi]
-            ),
-            people.n,
-        )
-        if not policy:
-            return
-        assert claimants is not None  # listed in every policy month
-        self.month_draws["referral"] = self.referral_key
-        # Providers' months in one pass over the claimants for each set of levers (normally one
-        # set for all); each provider serves its district's block of rows and sets its own
-        # participants' hours, replacing JCP time.
-        q_district = self.q_prev[self.district_market]
-        by_levers: dict[int, list[Provider]] = {}
-        found: list[np.ndarray] = []
-        for prov in self.providers:
-            by_levers.setdefault(id(prov.levers), []).append(prov)
-        for group in by_levers.values():
-            districts = np.array([prov.district for prov in group])
-
-            def span(a: int, b: int, group: list[Provider] = group, districts: np.ndarray = districts) -> np.ndarray:
-                # Providers of districts a..b on their own rows (a provider's work touches only its
-                # district's rows and their own referral draws, so spans of districts run apart).
-                mine = np.flatnonzero((districts >= a) & (districts < b))
-                if mine.size == 0:
-                    return np.zeros(0, dtype=np.int64)
-                lo, hi = int(self.offsets[a]), int(self.offsets[b])
-                rows = people.rows(lo, hi)
-                first, last = np.searchsorted(claimants, (lo, hi))
-                if self.participants is None:
-                    attached = None
-                else:
-                    i, j = np.searchsorted(self.participants, (lo, hi))
-                    attached = self.participants[i:j] - lo
-                months, participants = providers.step_all(
-                    rows,
-                    rows.district,
-                    districts[mine],
-                    group[0].levers,
-                    self.params,
-                    self.referral_key[lo:hi],
-                    q_district[districts[mine]],
-                    self.month,
-                    self.ppa,
-                    claimants[first:last] - lo,
-                    attached,
-                )
-                for k, last in zip(mine, months, strict=True):
-                    group[k].last = last
-                return participants + lo
-
-            found.extend(parallel.map_districts(span, self.offsets))
-        # Spans of one set of levers come in row order; several sets interleave.
-        self.participants = np.concatenate([np.zeros(0, dtype=np.int64), *found])
-        if len(by_levers) > 1:
-            self.participants.sort()
-        for payer in {prov.levers.provider_payer for prov in self.providers}:
-            fees = [p.last.fees + p.last.grant if p.levers.provider_payer == payer else 0.0 for p in self.providers]
-            self.ledger.post(f"programme_payments_{payer}", np.array(fees))
-        self.ledger.post("provider_delivery", np.array([p.last.delivery_cost for p in self.providers]))
 
     def post_district(self, category: str, district: int, pounds: float) -> None:
         """Post one district's amount: what `Ledger.post` does with an amount for this district

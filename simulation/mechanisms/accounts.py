@@ -15,6 +15,8 @@ from simulation.config import Params
 from simulation.ledger import Ledger
 from simulation.mechanisms import _kernels
 from simulation.mechanisms._util import sum_contiguous
+from simulation.mechanisms.matching import add_at_risk
+from simulation.mechanisms.world import World
 from simulation.people import DURATION_BINS, DURATION_EDGES, People
 
 LTU_MONTHS = 12  # long-term unemployment: a year or more
@@ -64,3 +66,17 @@ def district_counts(people: People, offsets: np.ndarray) -> np.ndarray:
         )
 
     return np.concatenate(parallel.map_districts(block, offsets))
+
+
+# ---- the month's stages (`simulation.model.MONTH`)
+
+
+def run_counts(w: World) -> None:
+    """The month's stocks by district, counted once (nothing moves after this)."""
+    w.counts = district_counts(w.people, w.offsets)
+    add_at_risk(w.flows, w.counts[:, UNEMPLOYED_BY_DURATION])  # matching's denominators, from these counts
+
+
+def run(w: World) -> None:
+    """Benefits, housing support and tax of everyone, posted to the ledger."""
+    step(w.people, w.params, w.ledger, w.ppa, w.offsets, w.counts)

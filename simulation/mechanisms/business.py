@@ -33,6 +33,7 @@ from simulation.firms import AGE_YEAR_BINS, Firms, age_profile, death_hazard, st
 from simulation.mechanisms import _kernels, matching
 from simulation.mechanisms._util import count_by, employed_at, pick_per_group, stochastic_round
 from simulation.mechanisms.separations import release
+from simulation.mechanisms.world import World
 from simulation.people import EMPLOYED, UNEMPLOYED, People
 from simulation.rng import Streams
 
@@ -269,3 +270,42 @@ def support_firms(firms: Firms, quota: np.ndarray, params: Params, streams: Stre
     firms.hub_months[chosen] = int(params.hub_support_months)
     firms.ever_supported[chosen] = True
     return np.bincount(firms.district[chosen], minlength=n_districts).astype(np.int64)
+
+
+# ---- the month's stages (`simulation.model.MONTH`)
+
+
+def run_prefetch(w: World) -> None:
+    """Start drawing the month's firm-growth normals on a thread (the same numbers, earlier)."""
+    prefetch_draws(w.firms, w.births_per_month, w.streams, w.month)
+
+
+def run(w: World) -> None:
+    """Firms are born, grow, shrink and die, and post vacancies."""
+    step(
+        w.people,
+        w.firms,
+        w.params,
+        w.streams,
+        w.month,
+        w.potential_scale,
+        w.births_per_month,
+        w.district_market,
+        w.person_market,
+        w.flows,
+        w.n_districts,
+    )
+
+
+def run_hubs(w: World) -> None:
+    """Enterprise hubs take on young firms, each district's hub at its own quota.
+
+    The firm rows each district's hub supports now are left in `w.hub_supported_rows`."""
+    u = w.streams.uniform("hub_quota", w.month, w.n_districts)
+    quota = np.array([h.quota(u[h.district]) for h in w.hubs], dtype=np.int64)
+    taken = support_firms(w.firms, quota, w.params, w.streams, w.month)
+    w.flows["hub_new_firms"] += taken
+    supported = np.bincount(w.firms.district[w.firms.hub_months > 0], minlength=w.n_districts)
+    for h in w.hubs:
+        h.supported_now = int(supported[h.district] * w.ppa)
+    w.hub_supported_rows = supported

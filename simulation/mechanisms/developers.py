@@ -18,6 +18,7 @@ import numpy as np
 from simulation import detmath as dm
 from simulation.config import Levers, Params
 from simulation.mechanisms._util import long_claimants, pick_per_group, stochastic_round
+from simulation.mechanisms.world import World
 from simulation.rng import Streams
 
 MAX_PROJECTS_PER_MONTH = 16  # per district; far above any district's monthly arrival rate
@@ -82,3 +83,26 @@ def hire_locally(
     apprentice = hired[streams.uniform_at("esp_apprentice", month, hired) < params.apprenticeship_share]
     people.skill[apprentice] = (people.skill[apprentice] + params.training_skill_gain).astype(np.float32)
     return np.bincount(d[hired], minlength=nd) * ppa, np.bincount(d[apprentice], minlength=nd) * ppa
+
+
+def run(w: World) -> None:
+    """Developments start; their employment-and-skills plans hire local claimants and
+    apprentices (plan hires count as flows out of unemployment and inactivity); developers pay."""
+    assert w.claimants is not None  # listed in every policy month
+    w.developments = step(w.construction_value_m, w.params, w.levers, w.streams, w.month)
+    hires, apprentices = hire_locally(
+        w.people,
+        w.firms,
+        w.params,
+        w.streams,
+        w.month,
+        w.developments["esp_posts"],
+        w.person_market,
+        w.ppa,
+        w.flows,
+        w.claimants,
+    )
+    w.developments["esp_local_hires"] = hires
+    w.developments["esp_apprenticeships"] = apprentices
+    for dev in w.developers:
+        dev.step()

@@ -32,6 +32,7 @@ from simulation.mechanisms._util import (
     sum_by,
     sum_by_sorted,
 )
+from simulation.mechanisms.world import World
 from simulation.people import (
     DURATION_BINS,
     DURATION_EDGES,
@@ -376,3 +377,9 @@ def start_jobs(
         rows.shape[0],
     )
     _kernels.add_at(firms.size, firm_rows, 1)
+
+
+def run(w: World) -> None:
+    """Searchers meet vacancies in their market; this month's job-finding rates are kept for
+    next month's providers (`w.q_prev`)."""
+    w.q_prev = step(w.people, w.firms, w.params, w.streams, w.month, w.person_market, w.flows, w.n_districts)

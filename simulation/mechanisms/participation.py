@@ -17,6 +17,7 @@ from simulation.config import Params
 from simulation.firms import Firms
 from simulation.mechanisms import _kernels
 from simulation.mechanisms._util import count_by
+from simulation.mechanisms.world import World
 from simulation.people import (
     EMPLOYED,
     ESA,
@@ -143,3 +144,26 @@ def age(
     people.complex_needs[rows] = streams.uniform_rows("newcomer_complex", month, at) < params.complex_needs_share_other
     # Schools-employers links: the covered share of school leavers has met employers 4+ times.
     people.employer_contacts[rows] = streams.uniform_rows("school_links", month, at) < school_employer_coverage
+
+
+# ---- the month's stages (`simulation.model.MONTH`)
+
+
+def run_count_months(w: World) -> None:
+    """Everyone's months in their current status go up by one."""
+    people = w.people
+    parallel.map_blocks(lambda lo, hi: _kernels.add_month(people.months_in_status[lo:hi], 32000), people.n)
+
+
+def run_ageing(w: World) -> None:
+    """Birthdays: the old retire and school leavers take their rows (schools meet employers
+    under the regime's coverage)."""
+    coverage = w.levers.school_employer_coverage if w.policy else 0.0
+    age(
+        w.people, w.firms, w.params, w.streams, w.month, w.birthday_rows[w.month % 12], coverage, w.flows, w.n_districts
+    )
+
+
+def run(w: World) -> None:
+    """People move between unemployment and inactivity; ESA claims start."""
+    step(w.people, w.params, w.streams, w.month, w.entry_rate, w.esa_onflow, w.flows, w.n_districts)

@@ -24,6 +24,7 @@ from simulation import parallel
 from simulation.config import Levers, Params
 from simulation.mechanisms import matching
 from simulation.mechanisms._util import long_claimants, pick_per_group, stochastic_round
+from simulation.mechanisms.world import World
 from simulation.people import EMPLOYED, People
 from simulation.rng import Streams
 
@@ -91,3 +92,21 @@ def step(
         out["partnership_cost"] = n * params.partnership_cost_per_placement
         out["employer_in_kind"] = n * params.employer_hours_per_placement * params.employer_hour_value
     return out
+
+
+def run(w: World) -> None:
+    """Ready for Work partnerships place claimants with employers."""
+    assert w.claimants is not None  # listed in every policy month
+    w.partnership_month = step(
+        w.people,
+        w.firms,
+        w.params,
+        w.levers,
+        w.streams,
+        w.month,
+        w.working_age,
+        w.person_market,
+        w.ppa,
+        w.flows,
+        w.claimants,
+    )

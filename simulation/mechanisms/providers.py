@@ -30,6 +30,7 @@ costs are adviser costs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,8 @@ from simulation import detmath as dm
 from simulation import parallel
 from simulation.config import Levers, Params
 from simulation.mechanisms import _kernels, matching
+from simulation.mechanisms._util import claimant_rows
+from simulation.mechanisms.world import World
 from simulation.people import GROUP_NAMES, People
 
 PARKED_HOURS = 0.25  # less than 15 minutes of adviser time in a month: "almost none"
@@ -331,3 +334,83 @@ def step_all(
         m.delivery_cost = m.advisers * params.adviser_cost_per_month
         out.append(m)
     return out, att
+
+
+# ---- the month's stages (`simulation.model.MONTH`)
+
+
+def run_claimants(w: World) -> None:
+    """The month's claimants, listed once for providers, developers and partnerships.
+
+    Each works with them, rather than scanning every row. No one starts a claim in between, and
+    those whose claims developers' hires end are filtered out (`_util.long_claimants`)."""
+    w.claimants = claimant_rows(w.people)
+
+
+def run(w: World) -> None:
+    """Everyone claiming and out of work gets Jobcentre Plus time; in policy months each
+    district's provider refers, attaches, supports, parks and is paid (programmes replace JCP time).
+
+    The providers' months run in one pass over the claimants for each set of levers (normally
+    one set for all); each provider serves its district's block of rows and sets its own
+    participants' hours."""
+    people = w.people
+    hours = w.params.jcp_hours_per_claimant_month
+    parallel.map_blocks(
+        lambda lo, hi: _kernels.jcp_hours(
+            people.status[lo:hi], people.benefit[lo:hi], hours, people.support_hours[lo:hi]
+        ),
+        people.n,
+    )
+    if not w.policy:
+        return
+    claimants = w.claimants
+    assert claimants is not None  # listed in every policy month
+    q_district = w.q_prev[w.district_market]
+    by_levers: dict[int, list[Any]] = {}
+    found: list[np.ndarray] = []
+    for prov in w.providers:
+        by_levers.setdefault(id(prov.levers), []).append(prov)
+    for group in by_levers.values():
+        districts = np.array([prov.district for prov in group])
+
+        def span(a: int, b: int, group: list[Any] = group, districts: np.ndarray = districts) -> np.ndarray:
+            # Providers of districts a..b on their own rows (a provider's work touches only its
+            # district's rows and their own referral draws, so spans of districts run apart).
+            mine = np.flatnonzero((districts >= a) & (districts < b))
+            if mine.size == 0:
+                return np.zeros(0, dtype=np.int64)
+            lo, hi = int(w.offsets[a]), int(w.offsets[b])
+            rows = people.rows(lo, hi)
+            first, last = np.searchsorted(claimants, (lo, hi))
+            if w.participants is None:
+                attached = None
+            else:
+                i, j = np.searchsorted(w.participants, (lo, hi))
+                attached = w.participants[i:j] - lo
+            months, participants = step_all(
+                rows,
+                rows.district,
+                districts[mine],
+                group[0].levers,
+                w.params,
+                w.referral_key[lo:hi],
+                q_district[districts[mine]],
+                w.month,
+                w.ppa,
+                claimants[first:last] - lo,
+                attached,
+            )
+            for k, month in zip(mine, months, strict=True):
+                group[k].last = month
+            return participants + lo
+
+        found.extend(parallel.map_districts(span, w.offsets))
+    # Spans of one set of levers come in row order; several sets interleave.
+    w.participants = np.concatenate([np.zeros(0, dtype=np.int64), *found])
+    if len(by_levers) > 1:
+        w.participants.sort()
+    for payer in {prov.levers.provider_payer for prov in w.providers}:
+        fees = [p.last.fees + p.last.grant if p.levers.provider_payer == payer else 0.0 for p in w.providers]
+        w.ledger.post(f"programme_payments_{payer}", np.array(fees))
+    w.ledger.post("provider_delivery", np.array([p.last.delivery_cost for p in w.providers]))

@@ -17,6 +17,7 @@ from simulation import parallel
 from simulation.config import Params
 from simulation.firms import Firms
 from simulation.mechanisms import _kernels
+from simulation.mechanisms.world import World
 from simulation.people import FRAGILE_MONTHS, People
 from simulation.rng import Streams
 
@@ -111,3 +112,8 @@ def step(
         flows["e_to_i"] += counts[1]
         if size_change is not None:
             firms.size += size_change
+
+
+def run(w: World) -> None:
+    """Jobs end: quits and dismissals into unemployment or inactivity."""
+    step(w.people, w.firms, w.params, w.streams, w.month, w.rate_eu, w.flows, w.n_districts)

@@ -19,6 +19,7 @@ import numpy as np
 from simulation import parallel
 from simulation.config import Levers, Params
 from simulation.mechanisms import _kernels
+from simulation.mechanisms.world import World
 from simulation.people import EMPLOYED, NO_PROGRAMME, People
 from simulation.rng import Streams
 
@@ -67,3 +68,16 @@ def train(
     gain = params.training_skill_gain * levers.training_vacancy_link
     people.skill[start] = np.minimum(people.skill[start] + gain, SKILL_BOUND).astype(np.float32)
     return np.bincount(people.district[start], minlength=n_districts) * ppa
+
+
+# ---- the month's stages (`simulation.model.MONTH`)
+
+
+def run_training(w: World) -> None:
+    """Participants start training courses."""
+    w.training_started = train(w.people, w.params, w.levers, w.streams, w.month, w.n_districts, w.ppa, w.participants)
+
+
+def run(w: World) -> None:
+    """Skills grow in work and fade out of it."""
+    step(w.people, w.params)
