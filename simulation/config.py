@@ -14,18 +14,61 @@ expected; the command line turns it into exit status 2.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import difflib
+import functools
+import importlib.resources
 import math
 import tomllib
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Literal, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from simulation.parameters import PARAMETERS
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIGS = ROOT / "configs"
+_CHECKOUT = Path(__file__).resolve().parent.parent  # the repository, when running from a checkout
+_RESOURCES = contextlib.ExitStack()  # keeps shipped configs extracted from a zipped install until exit
+atexit.register(_RESOURCES.close)
+
+
+def _is_checkout(folder: Path) -> bool:
+    return (folder / "pyproject.toml").is_file() and (folder / "configs").is_dir()
+
+
+@functools.cache
+def shipped_configs() -> Path:
+    """The folder of the configs and data LabourLab ships (places, regimes, calibration, claims,
+    targets, validation, England's data, dask settings), as a real folder.
+
+    Installed from a wheel they are package data, `simulation/configs/` (pyproject.toml maps the
+    repository's top-level `configs/` there); run from a checkout or an editable install, that
+    folder does not exist and the checkout's `configs/` is the one, so edits to it are seen at once.
+    Every read of a shipped file goes through here (`CONFIGS` is its value); a user's own files are
+    found by their paths."""
+    packaged = importlib.resources.files("simulation") / "configs"
+    if packaged.is_dir():
+        if isinstance(packaged, Path):
+            return packaged
+        return _RESOURCES.enter_context(importlib.resources.as_file(packaged))  # a zipped install
+    return _CHECKOUT / "configs"
+
+
+def _default_root() -> Path:
+    """Where default output folders (`results/...`) go: the checkout when running from one, else the
+    folder the command was started in (an installed package has no checkout to write into)."""
+    if _is_checkout(_CHECKOUT):
+        return _CHECKOUT
+    try:
+        return Path.cwd()
+    except OSError:  # the working folder was removed
+        return Path(".")
+
+
+ROOT = _default_root()
+CONFIGS = shipped_configs()
 
 
 class ConfigError(Exception):
@@ -435,10 +478,17 @@ def flatten_keys(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def available(kind: str) -> list[str]:
     names = sorted(p.stem for p in (CONFIGS / kind).glob("*.toml"))
     if kind == "places":  # built from data, not files: `england` and `region:<name>`
-        from simulation.england import PLACE_NAMES
-
-        names += PLACE_NAMES
+        names += _england().PLACE_NAMES
     return names
+
+
+def _england() -> ModuleType:
+    """`simulation.england`, which builds the places `england` and `region:<name>` from
+    configs/england/ (district CSV, regional figures). It imports this module, so this module
+    imports it here only, when such a place is asked for: no import cycle at load time."""
+    from simulation import england
+
+    return england
 
 
 def load_regime(name_or_path: str) -> RegimeFile:
@@ -454,10 +504,7 @@ def load_regime(name_or_path: str) -> RegimeFile:
 
 def load_place(name_or_path: str) -> PlaceFile:
     if name_or_path == "england" or name_or_path.startswith("region:"):
-        # Built from configs/england/ (district CSV, regional figures); imported only when asked for.
-        from simulation.england import place_by_name
-
-        return place_by_name(name_or_path)
+        return _england().place_by_name(name_or_path)
     path = _resolve("places", name_or_path)
     if not path.exists() and path.parent == CONFIGS / "places":
         raise ConfigError(

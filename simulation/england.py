@@ -82,9 +82,18 @@ import numpy as np
 from pydantic import Field
 
 from simulation import detmath
-from simulation.config import CONFIGS, ConfigError, District, PlaceFile, Strict, _nearest, _validate, read_toml
+from simulation.config import (
+    ConfigError,
+    District,
+    PlaceFile,
+    Strict,
+    _nearest,
+    _validate,
+    read_toml,
+    shipped_configs,
+)
 
-ENGLAND_DIR = CONFIGS / "england"
+ENGLAND_DIR = shipped_configs() / "england"
 DISTRICTS_CSV = ENGLAND_DIR / "districts_2015.csv"
 SUCCESSORS_CSV = ENGLAND_DIR / "successors.csv"
 REGIONS_TOML = ENGLAND_DIR / "regions.toml"

@@ -45,6 +45,7 @@ from simulation import results
 from simulation.analysis.compare import Interval, summarise
 from simulation.analysis.targets import TARGETS_FILE, Target, load_targets, model_values
 from simulation.config import (
+    CONFIGS,
     ROOT,
     ConfigError,
     Params,
@@ -221,9 +222,7 @@ def load_spec(path: Path | str, trials: int | None = None) -> CalibrationSpec:
     except ConfigError as e:
         raise err("place", str(e)) from None
 
-    calibration = Path(
-        _reference(spec.calibration, spec_dir) if spec.calibration else ROOT / "configs/calibration.toml"
-    )
+    calibration = Path(_reference(spec.calibration, spec_dir) if spec.calibration else CONFIGS / "calibration.toml")
     try:
         base = load_calibration(calibration)
     except ConfigError as e:
@@ -920,7 +919,7 @@ def calibrate(
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `labourlab calibrate SPEC`."""
-    from simulation.cli import _positive_int
+    from simulation.argtypes import positive_int
 
     c = sub.add_parser(
         "calibrate",
@@ -936,7 +935,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     c.add_argument("--out", type=Path, metavar="DIR", help="output folder (default results/calibrate/NAME)")
     c.add_argument(
-        "--trials", type=_positive_int, default=None, metavar="N", help="number of trials (default: the spec's)"
+        "--trials", type=positive_int, default=None, metavar="N", help="number of trials (default: the spec's)"
     )
     c.add_argument(
         "--executor",
@@ -951,7 +950,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     c.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="processes (local) or LocalCluster workers (dask; unused with --scheduler); default: the machine's cores",
