@@ -18,29 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from simulation import parallel
-from simulation.config import MAX_SCALE, ROOT, ConfigError, check_overrides, make_scenario
+from simulation.argtypes import positive_int as _positive_int
+from simulation.argtypes import scale as _scale
+from simulation.config import ROOT, ConfigError, check_overrides, make_scenario
 
 USAGE_ERROR = 2
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative whole number, got {v}")
-    return v
-
-
-def _scale(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}") from None
-    if not math.isfinite(v) or not 1 <= v <= MAX_SCALE:
-        raise argparse.ArgumentTypeError(f"expected a number in [1, {MAX_SCALE:g}], got {text!r}")
-    return v
 
 
 def _share(text: str) -> float:
@@ -392,9 +374,9 @@ def cmd_run(args: argparse.Namespace, overrides: dict[str, float]) -> int:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
-    from simulation import experiment
+    from simulation import launch
 
-    return experiment.main(args.spec, args.out, args.executor, args.scheduler, args.workers)
+    return launch.main(args.spec, args.out, args.executor, args.scheduler, args.workers)
 
 
 def _pool_context() -> Any:

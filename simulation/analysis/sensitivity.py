@@ -32,36 +32,11 @@ import numpy as np
 import pandas as pd
 
 from simulation.config import ROOT, ConfigError
+from simulation.designs import problem as _problem
+from simulation.designs import sample as sample  # where the tests and callers have found it
 
 Z90 = 1.6448536269514722  # two-sided 90%: the Wilson interval for a share of points
 CLEAR = "clear"  # a point whose 90% interval across seeds lies wholly on one side of the threshold
-
-
-# --------------------------------------------------------------------------------- sampling
-def _problem(names: list[str], bounds: list[tuple[float, float]]) -> dict[str, Any]:
-    return {"num_vars": len(names), "names": list(names), "bounds": [list(b) for b in bounds]}
-
-
-def sample(
-    method: str, names: list[str], bounds: list[tuple[float, float]], samples: int, levels: int, seed: int
-) -> np.ndarray:
-    """Design points (rows) over the parameters' ranges: Morris trajectories (samples x (D + 1)
-    rows), a Saltelli/Sobol sample without second-order terms (samples x (D + 2) rows), or a Latin
-    hypercube (samples rows). Deterministic in `seed`."""
-    problem = _problem(names, bounds)
-    if method == "morris":
-        from SALib.sample import morris
-
-        return morris.sample(problem, samples, num_levels=levels, seed=seed)
-    if method == "sobol":
-        from SALib.sample import sobol
-
-        return sobol.sample(problem, samples, calc_second_order=False, seed=seed)
-    if method == "lhs":
-        from SALib.sample import latin
-
-        return latin.sample(problem, samples, seed=seed)
-    raise ValueError(f"unknown design method {method!r}")
 
 
 # ------------------------------------------------------------------------------- the outputs
@@ -566,7 +541,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from simulation import experiment
+    from simulation import experiment, launch
 
     exp = experiment.load_experiment(args.spec)
     if exp.design is None:
@@ -575,7 +550,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(args.spec, "outputs", "expected at least one [outputs.NAME] table to explain")
     out = (args.out or ROOT / "results" / exp.name).resolve()
     if not args.analyse_only:
-        status = experiment.main(args.spec, out, args.executor, args.scheduler, args.workers)
+        status = launch.main(args.spec, out, args.executor, args.scheduler, args.workers)
         if status != 0:
             print("labourlab sensitivity: not every run finished; run the same command again to complete them")
             return status

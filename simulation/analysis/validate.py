@@ -575,7 +575,7 @@ def print_table(results: list[Result], title: str, console: Any = None) -> None:
 # ---------------------------------------------------------------------------- the command
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add `labourlab validate` to the command line."""
-    from simulation.cli import _positive_int, _scale
+    from simulation.argtypes import positive_int, scale
     from simulation.executors import default_workers
 
     v = sub.add_parser(
@@ -596,7 +596,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     v.add_argument(
         "--scale",
-        type=_scale,
+        type=scale,
         default=None,
         metavar="PEOPLE_PER_AGENT",
         help="people each row stands for in --place (default: the place file's)",
@@ -609,7 +609,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     v.add_argument(
         "--england-scale",
-        type=_scale,
+        type=scale,
         default=300.0,
         metavar="PEOPLE_PER_AGENT",
         help="people per row in the Beveridge runs (default 300: seconds a run)",
@@ -626,7 +626,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="REGIME",
         help="regime whose outcomes by claimant group are checked (default centralised, the Work Programme)",
     )
-    v.add_argument("--seeds", type=_positive_int, default=3, help="seeds 1..N for every arm (default 3)")
+    v.add_argument("--seeds", type=positive_int, default=3, help="seeds 1..N for every arm (default 3)")
     v.add_argument(
         "--calibration",
         type=Path,
@@ -634,8 +634,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="parameter file to validate, such as one labourlab calibrate wrote (default configs/calibration.toml)",
     )
-    v.add_argument("--months", type=_positive_int, default=60, help="policy months (default 60; outcomes need 25+)")
-    v.add_argument("--burn-in", type=_positive_int, default=24, help="months run first with no policy (default 24)")
+    v.add_argument("--months", type=positive_int, default=60, help="policy months (default 60; outcomes need 25+)")
+    v.add_argument("--burn-in", type=positive_int, default=24, help="months run first with no policy (default 24)")
     v.add_argument(
         "--checks",
         type=Path,
@@ -645,7 +645,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     v.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder (default results/validate)")
     v.add_argument(
-        "--jobs", type=_positive_int, default=default_workers(), help="parallel processes (default: the cores)"
+        "--jobs", type=positive_int, default=default_workers(), help="parallel processes (default: the cores)"
     )
     v.add_argument("--strict", action="store_true", help="exit with status 1 if any check fails")
 
