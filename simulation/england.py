@@ -82,7 +82,7 @@ import numpy as np
 from pydantic import Field
 
 from simulation import detmath
-from simulation.config import (
+from simulation.configfiles import (
     ConfigError,
     District,
     PlaceFile,
