@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from simulation import cli
-from simulation.analysis import claims, compare, results_io
+from simulation.analysis import claims, compare, results_io, stats
 from simulation.config import ConfigError, make_scenario
 from simulation.runner import run_scenario
 
@@ -381,7 +381,7 @@ def test_developer_ratio_too_few_seeds_uses_the_planner(experiment):
     sd = DEV_RATIO.std(ddof=1)
     assert r.est.low < 15.0 < r.est.high
     assert r.verdict.text == "consistent" and r.verdict.too_few
-    assert r.verdict.seeds_to_settle == compare.seeds_needed(1.0, sd, 1.0)
+    assert r.verdict.seeds_to_settle == stats.seeds_needed(1.0, sd, 1.0)
     lines = claims.test_lines(cr)
     assert any("too few seeds to conclude" in x and f"about {r.verdict.seeds_to_settle:,}" in x for x in lines)
     # Yield per district a year beside the report's ~£0.66m.

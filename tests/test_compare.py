@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from simulation import cli
-from simulation.analysis import compare
+from simulation.analysis import compare, stats
 
 SEEDS = [1, 2, 3, 4, 5]
 MONTHS = 36
@@ -129,17 +129,17 @@ def _diff(rep: compare.Report, measure: str, comparison: str = "cooperative - no
 def test_t_quantile_matches_scipy_and_closed_forms():
     """The project's own t quantile (plain arithmetic, the same bits on every machine) agrees with
     scipy's to about 1e-13, and with the closed forms at 1 and 2 degrees of freedom."""
-    from scipy import stats
+    from scipy import stats as scipy_stats
 
     for df in [*range(1, 300), 999, 10_000, 99_999]:
-        assert compare.t_quantile(df) == pytest.approx(stats.t.ppf(0.95, df), rel=1e-12)
-    assert compare.t_quantile(4) == pytest.approx(T4, abs=1e-6)
-    assert compare.t_quantile(1) == pytest.approx(math.tan(0.45 * math.pi), rel=1e-14)  # Cauchy
-    assert compare.t_quantile(2) == pytest.approx(0.9 / math.sqrt(2 * 0.95 * 0.05), rel=1e-14)
-    qs = [compare.t_quantile(df) for df in range(1, 200)]
+        assert stats.t_quantile(df) == pytest.approx(scipy_stats.t.ppf(0.95, df), rel=1e-12)
+    assert stats.t_quantile(4) == pytest.approx(T4, abs=1e-6)
+    assert stats.t_quantile(1) == pytest.approx(math.tan(0.45 * math.pi), rel=1e-14)  # Cauchy
+    assert stats.t_quantile(2) == pytest.approx(0.9 / math.sqrt(2 * 0.95 * 0.05), rel=1e-14)
+    qs = [stats.t_quantile(df) for df in range(1, 200)]
     assert all(a > b for a, b in itertools.pairwise(qs))  # falls towards the normal's
     assert qs[-1] > 1.6448536269514722
-    assert compare.t_quantile(9, level=0.95) == pytest.approx(stats.t.ppf(0.975, 9), rel=1e-12)
+    assert stats.t_quantile(9, level=0.95) == pytest.approx(scipy_stats.t.ppf(0.975, 9), rel=1e-12)
 
 
 def test_paired_differences_and_intervals_match_hand_calculation(results):
@@ -181,7 +181,7 @@ def test_pairing_by_seed_cancels_a_common_shock(results):
     # An unpaired interval (differences of arm means, seeds shuffled) would be far wider.
     coop = 50_000.0 + 1000.0 * np.array(SEEDS) + EMPLOYED_EFFECT
     base = 50_000.0 + 1000.0 * np.array(SEEDS)
-    shuffled = compare.summarise(coop - base[::-1])
+    shuffled = stats.summarise(coop - base[::-1])
     assert shuffled.half > 100 * r["half_width"]
 
 
@@ -225,11 +225,11 @@ def test_cost_per_job_is_na_when_sustained_jobs_do_not_rise(tmp_path):
 def test_fieller_with_fixed_denominator_is_the_t_interval():
     x = np.array([10.0, 14.0, 6.0, 12.0, 8.0])
     y = np.full(5, 2.0)
-    lo, hi = compare.fieller(x, y)  # type: ignore[misc]
+    lo, hi = stats.fieller(x, y)  # type: ignore[misc]
     half = T4 * x.std(ddof=1) / math.sqrt(5)
     assert lo == pytest.approx((10.0 - half) / 2.0, rel=1e-6)
     assert hi == pytest.approx((10.0 + half) / 2.0, rel=1e-6)
-    assert compare.fieller(x, np.array([1.0, -1.0, 2.0, -2.0, 0.5])) is None  # denominator not away from 0
+    assert stats.fieller(x, np.array([1.0, -1.0, 2.0, -2.0, 0.5])) is None  # denominator not away from 0
 
 
 def test_two_year_outcome_rate_by_group(results):
@@ -275,12 +275,12 @@ def test_precision_planner_for_unsigned_differences(results, capsys):
     sd = SMALL_FIRM_EFFECT.std(ddof=1)
     n = r["seeds_for_target_half_width"]
     # Smallest n with t(0.95, n-1) sd / sqrt(n) <= 0.5 |mean| = 1.
-    assert compare.t_quantile(int(n) - 1) * sd / math.sqrt(n) <= 1.0
-    assert compare.t_quantile(int(n) - 2) * sd / math.sqrt(n - 1) > 1.0
+    assert stats.t_quantile(int(n) - 1) * sd / math.sqrt(n) <= 1.0
+    assert stats.t_quantile(int(n) - 2) * sd / math.sqrt(n - 1) > 1.0
     # Close to the rule of thumb (t sd / (0.5 |mean|))^2 with the large-sample t.
     assert n == pytest.approx((1.645 * sd / 1.0) ** 2, rel=0.1)
     assert n == 61
-    assert compare.seeds_needed(0.0, 1.0) == math.inf
+    assert stats.seeds_needed(0.0, 1.0) == math.inf
     # Every difference gets a plan (a signed one needs few seeds); the printed line names the unsigned one.
     signed = _diff(rep, "employed_mean")
     assert not signed["interval_includes_zero"]

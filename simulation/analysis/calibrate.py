@@ -42,7 +42,7 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from simulation import results
-from simulation.analysis.compare import Interval, summarise
+from simulation.analysis.stats import Interval, summarise
 from simulation.analysis.targets import TARGETS_FILE, Target, load_targets, model_values
 from simulation.config import (
     CONFIGS,

@@ -8,10 +8,10 @@ on the seeds every arm was run on (common random numbers), and reports:
 - the model's estimate with a 90% interval across seeds: a paired difference, or a ratio taken
   seed by seed, summarised as compare does (mean +/- t(0.95, n-1) sd / sqrt(n)); ratios also as a
   ratio of means with a Fieller interval; a cost per additional job as a ratio of mean
-  differences with a Fieller interval (compare.fieller);
+  differences with a Fieller interval (stats.fieller);
 - the claimed value, and whether it lies inside the interval ("consistent"), above it ("model
   lower") or below it ("model higher"), with how many seeds would settle it when the interval
-  straddles the claim and is wide (compare.seeds_needed);
+  straddles the claim and is wide (stats.seeds_needed);
 - the report's implied arithmetic, factor by factor, beside the model's own factors, and which
   factor differs most (the largest ratio on a log scale);
 - the calibration parameters and levers the answer depends on most.
@@ -35,7 +35,8 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from simulation.analysis import results_io
-from simulation.analysis.compare import LAST_MONTHS, Interval, fieller, seeds_needed, summarise
+from simulation.analysis.compare import LAST_MONTHS
+from simulation.analysis.stats import Interval, fieller, seeds_needed, summarise
 from simulation.config import (
     CONFIGS,
     GROUPS,

@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from simulation.analysis import claims, compare, results_io
-from simulation.analysis.compare import GROUPS, LEVEL
+from simulation.analysis.compare import GROUPS
+from simulation.analysis.stats import LEVEL, t_quantile
 from simulation.config import ConfigError, flatten_keys, load_calibration
 from simulation.results import atomic_write
 
@@ -189,7 +190,7 @@ def figure_time_paths(rep: compare.Report, totals: dict, out_dir: Path, written:
             mean = frame.mean(axis=1)
             ax.plot(frame.index, mean, color=colours[a], lw=1.6, label=a)
             if len(rep.seeds) >= 2:
-                half = compare.t_quantile(len(rep.seeds) - 1) * frame.std(axis=1, ddof=1) / math.sqrt(len(rep.seeds))
+                half = t_quantile(len(rep.seeds) - 1) * frame.std(axis=1, ddof=1) / math.sqrt(len(rep.seeds))
                 ax.fill_between(frame.index, mean - half, mean + half, color=colours[a], alpha=0.22, lw=0)
         ax.set_title(tp.title.format(baseline=rep.baseline), fontsize=11)
         ax.set_ylabel(tp.ylabel, fontsize=9)

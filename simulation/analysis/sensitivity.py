@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulation.analysis.stats import wilson
 from simulation.config import ROOT, ConfigError
 from simulation.designs import problem as _problem
 from simulation.designs import sample as sample  # where the tests and callers have found it
 
-Z90 = 1.6448536269514722  # two-sided 90%: the Wilson interval for a share of points
 CLEAR = "clear"  # a point whose 90% interval across seeds lies wholly on one side of the threshold
 
 
@@ -162,17 +162,6 @@ def indices(exp: Any, values: dict[str, PointValues]) -> tuple[pd.DataFrame, lis
 
 
 # --------------------------------------------------------------------------------- robustness
-def wilson(k: int, n: int, z: float = Z90) -> tuple[float, float]:
-    """Wilson score interval for a share k/n."""
-    if n == 0:
-        return math.nan, math.nan
-    p = k / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 @dataclass
 class Robustness:
     output: str

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
+from simulation.analysis.stats import ratio
 from simulation.config import CONFIGS, ConfigError, PlaceFile, Strict, _validate, read_toml
 from simulation.firms import AGE_YEAR_BINS
 from simulation.people import DURATION_BINS, GROUP_NAMES
@@ -26,13 +27,9 @@ from simulation.people import DURATION_BINS, GROUP_NAMES
 TARGETS_FILE = CONFIGS / "targets.toml"
 
 
-def _ratio(num: float, den: float) -> float:
-    return float(num) / float(den) if den > 0 else math.nan
-
-
 def duration_hazards(g: pd.DataFrame) -> dict[str, float]:
     """Monthly job-finding hazard of the unemployed by completed months unemployed."""
-    return {b: _ratio(g[f"u_to_e_{b}"].sum(), g[f"u_at_risk_{b}"].sum()) for b in DURATION_BINS}
+    return {b: ratio(g[f"u_to_e_{b}"].sum(), g[f"u_at_risk_{b}"].sum()) for b in DURATION_BINS}
 
 
 def survival_curve(g: pd.DataFrame) -> dict[int, float]:
@@ -40,7 +37,7 @@ def survival_curve(g: pd.DataFrame) -> dict[int, float]:
     out: dict[int, float] = {}
     s = 1.0
     for year, b in enumerate(AGE_YEAR_BINS[:5], start=1):
-        h = _ratio(g[f"firm_deaths_{b}"].sum(), g[f"firms_at_risk_{b}"].sum())
+        h = ratio(g[f"firm_deaths_{b}"].sum(), g[f"firms_at_risk_{b}"].sum())
         s *= (1.0 - h) ** 12 if not math.isnan(h) else math.nan
         out[year] = s
     return out
@@ -62,14 +59,14 @@ def outcome_rates(cohorts: pd.DataFrame | None) -> dict[str, float]:
     sums = c.groupby(c["group"].astype(str))[["eligible", "outcome_24m"]].sum()
     for g in GROUP_NAMES[1:]:
         if g in sums.index:
-            out[g] = _ratio(sums.at[g, "outcome_24m"], sums.at[g, "eligible"])
+            out[g] = ratio(sums.at[g, "outcome_24m"], sums.at[g, "eligible"])
     # The programme's overall rate is over referrals: each group's rate weighted by its referrals
     # (referral within a group is by a random key, so the referred share has the group's rate).
     rates = sums["outcome_24m"] / sums["eligible"].where(sums["eligible"] > 0)
     referred = c.groupby(c["group"].astype(str))["referred"].sum() if "referred" in c else sums["eligible"]
     w = referred.reindex(rates.index).fillna(0.0)
     ok = rates.notna() & (w > 0)
-    out["all"] = _ratio(float((rates[ok] * w[ok]).sum()), float(w[ok].sum()))
+    out["all"] = ratio(float((rates[ok] * w[ok]).sum()), float(w[ok].sum()))
     return out
 
 
@@ -81,19 +78,19 @@ def model_values(monthly: pd.DataFrame, cohorts: pd.DataFrame | None = None, las
     active = (tail["employed"] + tail["unemployed"]).sum()
     prev_u, prev_e = g["unemployed"].shift(1).iloc[1:], g["employed"].shift(1).iloc[1:]
     values: dict[str, float] = {
-        "u_to_e_hazard": _ratio(g["u_to_e"].iloc[1:].sum(), prev_u.sum()),
-        "e_to_u_hazard": _ratio(g["e_to_u"].iloc[1:].sum(), prev_e.sum()),
-        "unemployment_rate": _ratio(tail["unemployed"].sum(), active),
-        "employment_rate": _ratio(tail["employed"].sum(), tail["population"].sum()),
-        "ltu_share": _ratio(tail["long_term_unemployed"].sum(), tail["unemployed"].sum()),
-        "unemployed_per_vacancy": _ratio(tail["unemployed"].sum(), tail["vacancies"].sum()),
-        "vacancy_rate": _ratio(tail["vacancies"].sum(), (tail["vacancies"] + tail["employed"]).sum()),
+        "u_to_e_hazard": ratio(g["u_to_e"].iloc[1:].sum(), prev_u.sum()),
+        "e_to_u_hazard": ratio(g["e_to_u"].iloc[1:].sum(), prev_e.sum()),
+        "unemployment_rate": ratio(tail["unemployed"].sum(), active),
+        "employment_rate": ratio(tail["employed"].sum(), tail["population"].sum()),
+        "ltu_share": ratio(tail["long_term_unemployed"].sum(), tail["unemployed"].sum()),
+        "unemployed_per_vacancy": ratio(tail["unemployed"].sum(), tail["vacancies"].sum()),
+        "vacancy_rate": ratio(tail["vacancies"].sum(), (tail["vacancies"] + tail["employed"]).sum()),
     }
     if all(f"u_at_risk_{b}" in g for b in DURATION_BINS):
         hz = duration_hazards(g)
         for b, h in hz.items():
             values[f"hazard_{b}"] = h
-        values["duration_gradient"] = _ratio(hz[DURATION_BINS[0]], hz[DURATION_BINS[-1]])
+        values["duration_gradient"] = ratio(hz[DURATION_BINS[0]], hz[DURATION_BINS[-1]])
     if all(f"firms_at_risk_{b}" in g for b in AGE_YEAR_BINS):
         for year, s in survival_curve(g).items():
             values[f"survival_{year}yr"] = s

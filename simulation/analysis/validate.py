@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from simulation.analysis.compare import Interval, summarise
+from simulation.analysis.stats import Interval, ratio, summarise
 from simulation.analysis.targets import KNOWN, TARGETS_FILE, load_targets, model_values
 from simulation.config import (
     CONFIGS,
@@ -177,16 +177,12 @@ def load_checks(path: Path | None = None, targets: Path | None = None) -> dict[s
 
 
 # ------------------------------------------------------------------------------ statistics
-def _ratio(num: float, den: float) -> float:
-    return float(num) / float(den) if den > 0 else math.nan
-
-
 def pooled_hazard(monthly: pd.DataFrame, bins: Sequence[str]) -> float:
     """Monthly job-finding hazard of the unemployed in these duration bins, pooled over the run:
     hires from unemployment over person-months at risk."""
     hires = sum(float(monthly[f"u_to_e_{b}"].sum()) for b in bins)
     at_risk = sum(float(monthly[f"u_at_risk_{b}"].sum()) for b in bins)
-    return _ratio(hires, at_risk)
+    return ratio(hires, at_risk)
 
 
 def _band(b: str) -> str:
@@ -272,7 +268,7 @@ def group_rate(counts: pd.DataFrame, groups: Sequence[str]) -> float:
     # centralised regime). Referral is by a random key, so referred and not referred differ only
     # by the programme's help.
     sub = counts.loc[list(groups)]
-    return _ratio(sub["outcome_24m"].sum(), sub["eligible"].sum())
+    return ratio(sub["outcome_24m"].sum(), sub["eligible"].sum())
 
 
 def group_gap(counts: pd.DataFrame, higher: Sequence[str], lower: Sequence[str]) -> float:
@@ -282,7 +278,7 @@ def group_gap(counts: pd.DataFrame, higher: Sequence[str], lower: Sequence[str])
     lo = [group_rate(counts, [g]) for g in lower]
     if not hi or not lo or not all(map(math.isfinite, hi + lo)):
         return math.nan
-    return _ratio(min(hi), max(lo))
+    return ratio(min(hi), max(lo))
 
 
 # ------------------------------------------------------------------------------- the runs
