@@ -624,7 +624,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
     recorded in OUT/failed/ (type, message, traceback) and reported, not raised, so the other
     runs go on; a later success removes the record.
     """
-    from simulation.model import LabourMarketModel
+    from simulation.runner import simulate
 
     paths = run_paths(task.out, task.scenario, task.seed)
     host, pid = socket.gethostname(), os.getpid()
@@ -649,11 +649,8 @@ def execute_run(task: RunTask) -> dict[str, Any]:
                 f"the scenario built on {host} differs from the one validated by the experiment "
                 "(different configs/ or code on this worker?)"
             )
-        model = LabourMarketModel(config=sc, seed=task.seed, agent_views=False)
-        while model.running:
-            model.step()
-        monthly = model.results_frame()
-        cohorts = model.cohorts.frame(model.district_names)
+        sim = simulate(sc, task.seed)
+        monthly, cohorts = sim.monthly, sim.cohorts
         wall = time.perf_counter() - t0
         monthly.insert(0, "seed", task.seed)
         cohorts.insert(0, "seed", task.seed)
@@ -672,9 +669,9 @@ def execute_run(task: RunTask) -> dict[str, Any]:
                 "arm": task.arm,
                 "config_sha256": task.config_sha256,
                 "code_sha256": code_sha256(),
-                "districts": model.district_names,
-                "people_rows": model.people.n,
-                "firm_rows": model.firms.capacity,
+                "districts": sim.districts,
+                "people_rows": sim.people_rows,
+                "firm_rows": sim.firm_rows,
                 "host": host,
                 "pid": pid,
             },

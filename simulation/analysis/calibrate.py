@@ -364,7 +364,7 @@ class ReplicateTask:
 
 def run_replicate(task: ReplicateTask) -> dict[str, float]:
     """Run one replicate and return the model quantities compared with the targets of its arm."""
-    from simulation.model import LabourMarketModel
+    from simulation.runner import simulate
 
     sc = make_scenario(
         task.place,
@@ -375,10 +375,8 @@ def run_replicate(task: ReplicateTask) -> dict[str, float]:
         calibration=Path(task.calibration),
         overrides=task.params,
     )
-    model = LabourMarketModel(config=sc, seed=task.seed, agent_views=False)
-    while model.running:
-        model.step()
-    return model_values(model.results_frame(), model.cohorts.frame(model.district_names))
+    sim = simulate(sc, task.seed)
+    return model_values(sim.monthly, sim.cohorts)
 
 
 def replicate_tasks(

@@ -308,7 +308,7 @@ class RunOut:
 
 def run_task(task: Task) -> RunOut:
     """Run the burn-in and every policy month; keep the month x district and cohort tables in memory."""
-    from simulation.model import LabourMarketModel
+    from simulation.runner import simulate
 
     t0 = time.perf_counter()
     sc = make_scenario(
@@ -319,12 +319,10 @@ def run_task(task: Task) -> RunOut:
         people_per_agent=task.people_per_agent,
         calibration=Path(task.calibration) if task.calibration else None,
     )
-    model = LabourMarketModel(seed=task.seed, config=sc, agent_views=False)
-    while model.running:
-        model.step()
+    sim = simulate(sc, task.seed)
     return RunOut(
-        model.results_frame(),
-        model.cohorts.frame(model.district_names),
+        sim.monthly,
+        sim.cohorts,
         float(sc.people_per_agent),
         time.perf_counter() - t0,
     )
