@@ -143,9 +143,18 @@ def test_app_in_headless_chromium(tmp_path):
                 expect(page.get_by_text("Time: 6.0")).to_be_visible()
                 page.get_by_role("button", name="❚❚").click()
                 expect(page.get_by_role("button", name="▶")).to_be_visible()
-                page.wait_for_timeout(1500)
-                paused_at = page.get_by_text("Time: ").first.inner_text()
-                page.wait_for_timeout(1500)
+                # A step already under way when Pause is clicked may still finish and render (on a
+                # loaded machine, seconds later): wait until the month holds still for 2 s, then
+                # require that it stays put for 3 s more.
+                paused_at, still_since = page.get_by_text("Time: ").first.inner_text(), time.monotonic()
+                deadline = time.monotonic() + 30
+                while time.monotonic() - still_since < 2.0 and time.monotonic() < deadline:
+                    page.wait_for_timeout(250)
+                    now = page.get_by_text("Time: ").first.inner_text()
+                    if now != paused_at:
+                        paused_at, still_since = now, time.monotonic()
+                assert time.monotonic() < deadline, f"the model kept running after Pause (at {paused_at})"
+                page.wait_for_timeout(3000)
                 assert page.get_by_text("Time: ").first.inner_text() == paused_at, "the model ran on after Pause"
 
                 # A lever for both arms, then Reset: the model is rebuilt with it at time 0.
