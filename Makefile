@@ -83,7 +83,8 @@ bench: $(STAMP)
 
 # numba's on-disk cache of compiled kernels is checked against each kernel's own file only, so
 # a change to a function it calls in another file (simulation/pcg64.py, simulation/detmath.py,
-# whose functions are compiled into their callers) needs this.
+# simulation/mechanisms/shared_kernels.py, whose functions are compiled into their callers)
+# needs this.
 clean:
 	rm -rf $(VENV)
 	find simulation -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -4,8 +4,17 @@ People and small businesses live in arrays (`people.py`, `firms.py`); `Jobseeker
 `SmallBusiness` are thin Mesa agents that *view* one row each, for inspection and the browser
 app. They can be switched off (`agent_views=False`) for big runs without changing any result.
 
-`Council`, `Provider`, `PropertyDeveloper` and `EnterpriseHub` are ordinary Mesa agents, one of
-each per district. There are few of them, so their Python is not on the hot path.
+`Council`, `Provider`, `PropertyDeveloper` and `EnterpriseHub` are Mesa agents, one of each per
+district, each holding its district's levers and what it did this month:
+
+- councils and developers act on their own: each month the model steps them through Mesa's
+  AgentSet (`model.agents_by_type[Council].do("step")`), developers first (their contributions
+  fill the skills fund councils draw on); there are a few hundred, off the hot path;
+- providers and hubs decide over many rows of people and firms, so their month runs as one
+  vectorised or compiled pass over every district's rows (`providers.run`, `business.run_hubs`),
+  which reads each agent's levers (`Provider.levers`, `EnterpriseHub.quota`) and leaves each
+  agent its own month (`Provider.last`, `EnterpriseHub.supported_now`). Providers with
+  different levers run in separate passes, so a district's provider may have levers of its own.
 """
 
 from __future__ import annotations
@@ -139,10 +148,9 @@ class Provider(mesa.Agent):
 
     model: LabourMarketModel
 
-    def __init__(self, model: LabourMarketModel, district: int, rows: slice, levers: Levers) -> None:
+    def __init__(self, model: LabourMarketModel, district: int, levers: Levers) -> None:
         super().__init__(model)
         self.district = district
-        self.rows = rows
         self.levers = levers
         self.last = providers.ProviderMonth()
 

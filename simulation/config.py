@@ -17,18 +17,22 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simulation import configfiles
-from simulation.configfiles import ConfigError, PlaceFile, Strict, _nearest, _validate, read_toml
-from simulation.parameters import PARAMETERS
+from simulation.configfiles import MAX_PAYMENT, ConfigError, PlaceFile, Strict, _nearest, _validate, read_toml
+from simulation.mechanisms.providers import GROUPS, GroupLevers, GroupTable
+from simulation.registry import PARAMETERS, Levers
 
 # The bottom of this layer lives in `configfiles` (so that `england` can build on it without
 # importing this module); the rest of the package reads these from here.
 ROOT, CONFIGS, MAX_SCALE = configfiles.ROOT, configfiles.CONFIGS, configfiles.MAX_SCALE
 District, shipped_configs = configfiles.District, configfiles.shipped_configs
+# Levers are declared by the mechanisms that read them (`simulation.registry` builds the model);
+# the rest of the package reads these from here.
+__all__ = ["GROUPS", "MAX_PAYMENT", "GroupLevers", "GroupTable", "Levers"]
 
 
 # ----------------------------------------------------------------------------------- calibration
@@ -119,67 +123,10 @@ def check_consistency(values: dict[str, float], source: str | Path) -> None:
 
 
 # --------------------------------------------------------------------------------------- regimes
-# The largest payment a lever may set, in £ (the Work Programme's largest fee was about £14,000):
-# money is booked in whole pence as int64, and a typo such as 1e308 would overflow it.
-MAX_PAYMENT = 1_000_000.0
-GROUPS = ("jsa_18_24", "jsa_25_plus", "jsa_ex_ib", "esa_new", "esa_ex_ib")
-
-
-class GroupLevers(Strict):
-    """How a provider takes and is paid for one claimant group (the Work Programme's payment groups)."""
-
-    referral_month: int = Field(ge=0, le=120, description="months on benefit before referral")
-    referral_share: float = Field(ge=0, le=1, description="share of eligible claimants referred")
-    fee_attachment: float = Field(ge=0, le=MAX_PAYMENT, description="£ paid at referral")
-    fee_job_outcome: float = Field(ge=0, le=MAX_PAYMENT, description="£ paid when a job outcome is reached")
-    fee_sustainment: float = Field(ge=0, le=MAX_PAYMENT, description="£ per further month in work after the outcome")
-    sustainment_payments: int = Field(ge=0, le=120, description="most sustainment payments per participant")
-    outcome_months: int = Field(ge=1, le=24, description="continuous months in work that trigger the outcome fee")
-
-
-class GroupTable(Strict):
-    jsa_18_24: GroupLevers
-    jsa_25_plus: GroupLevers
-    jsa_ex_ib: GroupLevers
-    esa_new: GroupLevers
-    esa_ex_ib: GroupLevers
-
-    def by_index(self) -> list[GroupLevers]:
-        """Levers in the order of people.GROUP codes 1..5 (index 0 is 'no group')."""
-        return [getattr(self, g) for g in GROUPS]
-
-
-class Levers(Strict):
-    """Policy levers. Each mechanism reads its own; no code asks which regime this is."""
-
-    # Employment support (providers)
-    programme_months: int = Field(ge=1, le=120, description="months of attachment")
-    caseload: float = Field(ge=1, le=2000, description="participants per adviser")
-    effort_rule: Literal["uniform", "expected_payment", "need"]
-    grant_per_participant_month: float = Field(ge=0, le=MAX_PAYMENT, description="£ grant per participant-month")
-    provider_payer: Literal["exchequer", "council"]
-    integrated_help: bool = Field(
-        description="key workers coordinate health, care and housing help that lowers barriers"
-    )
-    groups: GroupTable
-    # Employer partnerships and schools
-    placements_per_10k: float = Field(ge=0, le=10_000, description="placements a year per 10,000 of working age")
-    partnership_payer: Literal["exchequer", "council"]
-    school_employer_coverage: float = Field(ge=0, le=1, description="share of school leavers with 4+ employer contacts")
-    # Skills
-    training_take_up: float = Field(ge=0, le=1, description="share of participants who start training in a year")
-    training_vacancy_link: float = Field(ge=0, le=1, description="how closely training is tied to local vacancies")
-    # Enterprise hubs
-    hub_firms_per_year: float = Field(ge=0, le=10_000, description="new firms supported per district")
-    hub_council_share: float = Field(ge=0, le=1, description="share of hub running costs paid by the council")
-    # Developer obligations
-    brokerage: bool
-
-
 class RegimeFile(Strict):
     name: str = Field(min_length=1)
     description: str = ""
-    levers: Levers
+    levers: Levers  # type: ignore[valid-type]  # built from the mechanisms' declarations
 
 
 # ---------------------------------------------------------------------------------------- places
@@ -210,21 +157,35 @@ class Scenario(BaseModel):
 
 # --------------------------------------------------------------------------------------- loading
 def load_calibration(path: Path | None = None) -> Params:
+    """Read a calibration file: every declared parameter's record, checked against its domain.
+
+    A fitted file (one with `[provenance]`, written by `labourlab calibrate`) may predate a
+    parameter that a newer mechanism declares: that parameter was not part of the fit, so its
+    record is the shipped `calibration.toml`'s, and the provenance lists it under `not_in_fit`.
+    Any other file must hold every parameter.
+    """
     path = path or CONFIGS / "calibration.toml"
     cal = _validate(CalibrationFile, read_toml(path), path)
     for name in cal.params:
         if name not in PARAMETERS:
             raise ConfigError(path, f"params.{name}", f"unknown parameter{_nearest(name, PARAMETERS)}")
+    records = dict(cal.params)
+    provenance = cal.provenance
+    missing = [name for name in PARAMETERS if name not in records]
+    if missing and provenance is not None and path != CONFIGS / "calibration.toml":
+        base = load_calibration()
+        records |= {name: base.records[name] for name in missing}
+        provenance = {**provenance, "not_in_fit": missing}
     for name, spec in PARAMETERS.items():
-        if name not in cal.params:
+        if name not in records:
             raise ConfigError(path, f"params.{name}", "required parameter is missing")
-        rec = cal.params[name]
+        rec = records[name]
         lo, hi = spec.domain
         for attr in ("value", "low", "high"):
             v = getattr(rec, attr)
             if not lo <= v <= hi:
                 raise ConfigError(path, f"params.{name}.{attr}", f"expected a value in [{lo}, {hi}], got {v}")
-    params = Params(dict(cal.params), provenance=cal.provenance)
+    params = Params(records, provenance=provenance)
     check_consistency(params.values, path)
     return params
 

@@ -86,6 +86,9 @@ class Strict(BaseModel):
 # The most people one row may stand for: far coarser than any useful run (England is 35m people),
 # and money is scaled by it, so a typo such as 1e308 would overflow the pence ledger.
 MAX_SCALE = 1_000_000.0
+# The largest payment a lever may set, in £ (the Work Programme's largest fee was about £14,000):
+# money is booked in whole pence as int64, and a typo such as 1e308 would overflow it.
+MAX_PAYMENT = 1_000_000.0
 
 
 class District(Strict):

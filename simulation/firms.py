@@ -12,14 +12,18 @@ Arrays grow by half their size when full.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 
 from simulation import detmath as dm
 from simulation import parallel
-from simulation.config import Params, PlaceFile
+from simulation.configfiles import PlaceFile
 from simulation.rng import Streams
+
+if TYPE_CHECKING:
+    from simulation.config import Params
 
 
 @numba.njit(cache=True, nogil=True)

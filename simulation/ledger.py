@@ -3,10 +3,15 @@
 Every flow moves an amount from one account to another, so the accounts always sum to zero;
 keeping pence as integers makes that exact. Each flow belongs to a category with a fixed payer
 and payee (benefits: Exchequer to households; fees: payer to provider; ...), so a month's
-flows by category are also the month's money columns in the results.
+flows by category are also the month's money columns in the results. The categories are
+declared by the mechanisms that post them, each with its purpose (`simulation.declare`), and
+collected in `simulation.registry.CATEGORIES`; the payer of programme money is a lever, so it
+has two categories.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -22,37 +27,19 @@ ACCOUNTS = (
 )
 ACCOUNT = {name: i for i, name in enumerate(ACCOUNTS)}
 
-# category -> (payer, payee). The payer of programme money is a lever, so it has two categories.
-CATEGORIES: dict[str, tuple[str, str]] = {
-    "benefit_jsa": ("exchequer", "households"),
-    "benefit_esa": ("exchequer", "households"),
-    "housing_support": ("exchequer", "households"),
-    "tax_ni": ("households", "exchequer"),
-    "programme_payments_exchequer": ("exchequer", "provider"),
-    "programme_payments_council": ("council", "provider"),
-    "provider_delivery": ("provider", "economy"),
-    "partnership_delivery_exchequer": ("exchequer", "economy"),
-    "partnership_delivery_council": ("council", "economy"),
-    "employer_in_kind": ("employers", "economy"),  # employers' donated time, valued
-    "training_exchequer": ("exchequer", "economy"),
-    "training_skills_fund": ("skills_fund", "economy"),
-    "hub_running_council": ("council", "economy"),
-    "hub_running_other": ("exchequer", "economy"),  # LEP and national business-support money
-    "brokerage": ("council", "economy"),
-    "developer_skills_contribution": ("developers", "skills_fund"),
-}
-CATEGORY = {name: i for i, name in enumerate(CATEGORIES)}
-
 
 class Ledger:
     """Balances by account and district, and this month's flows by category and district."""
 
-    def __init__(self, n_districts: int) -> None:
+    def __init__(self, n_districts: int, categories: Mapping[str, tuple[str, str]]) -> None:
+        """`categories`: category -> (payer, payee), accounts named in `ACCOUNTS`."""
         self.n_districts = n_districts
+        self.categories = dict(categories)
+        self.category = {name: i for i, name in enumerate(self.categories)}
         self.balances = np.zeros((len(ACCOUNTS), n_districts), dtype=np.int64)
-        self.month_flows = np.zeros((len(CATEGORIES), n_districts), dtype=np.int64)
-        self._payer = np.array([ACCOUNT[CATEGORIES[c][0]] for c in CATEGORIES])
-        self._payee = np.array([ACCOUNT[CATEGORIES[c][1]] for c in CATEGORIES])
+        self.month_flows = np.zeros((len(self.categories), n_districts), dtype=np.int64)
+        self._payer = np.array([ACCOUNT[payer] for payer, _ in self.categories.values()], dtype=np.int64)
+        self._payee = np.array([ACCOUNT[payee] for _, payee in self.categories.values()], dtype=np.int64)
 
     def start_month(self) -> None:
         self.month_flows[:] = 0
@@ -64,16 +51,28 @@ class Ledger:
             raise ValueError(f"{category}: expected one amount per district")
         if (pence < 0).any():
             raise ValueError(f"{category}: negative amount; post the opposite category instead")
-        c = CATEGORY[category]
+        c = self.category[category]
         self.month_flows[c] += pence
         self.balances[self._payer[c]] -= pence
         self.balances[self._payee[c]] += pence
+
+    def post_district(self, category: str, district: int, pounds: float) -> None:
+        """Post one district's amount: what `post` does with an amount for this district and zero
+        for the rest, without building the rest (councils and developers post this way, a few
+        thousand times a month for England)."""
+        pence = round(float(pounds) * 100)  # half to even, as np.rint in `post`
+        if pence < 0:
+            raise ValueError(f"{category}: negative amount; post the opposite category instead")
+        c = self.category[category]
+        self.month_flows[c, district] += pence
+        self.balances[self._payer[c], district] -= pence
+        self.balances[self._payee[c], district] += pence
 
     def is_balanced(self) -> bool:
         return bool((self.balances.sum(axis=0) == 0).all())
 
     def flows_pounds(self, category: str) -> np.ndarray:
-        return self.month_flows[CATEGORY[category]] / 100.0
+        return self.month_flows[self.category[category]] / 100.0
 
     def balance_pounds(self, account: str) -> np.ndarray:
         return self.balances[ACCOUNT[account]] / 100.0

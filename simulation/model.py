@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from simulation import detmath as dm
-from simulation import memory, results
+from simulation import measures, memory, results
 from simulation.agents import Council, EnterpriseHub, Jobseeker, PropertyDeveloper, Provider, SmallBusiness
 from simulation.config import Scenario, make_scenario
-from simulation.firms import AGE_YEAR_BINS, Firms, create_firms
-from simulation.ledger import ACCOUNT, CATEGORIES, CATEGORY, Ledger
+from simulation.firms import Firms, create_firms
+from simulation.ledger import Ledger
 from simulation.mechanisms import (
     accounts,
     business,
@@ -34,14 +34,11 @@ from simulation.mechanisms import (
     separations,
     skills,
 )
-from simulation.mechanisms._util import int_sum_by
 from simulation.outcomes import CohortTracker
 from simulation.people import (
-    DURATION_BINS,
     EMPLOYED,
     ESA,
     FRAGILE_MONTHS,
-    GROUP_NAMES,
     INACTIVE,
     NO_BENEFIT,
     NO_EMPLOYER,
@@ -53,29 +50,8 @@ from simulation.people import (
     district_slices,
     wage_for,
 )
+from simulation.registry import REGISTRY, Registry
 from simulation.rng import Streams
-
-FLOWS = (
-    "u_to_e",
-    "i_to_e",
-    "ltu_to_e",
-    "e_to_u",
-    "e_to_i",
-    "u_to_i",
-    "i_to_u",
-    "retirements",
-    "firm_births",
-    "firm_deaths",
-    "firm_death_job_losses",
-    "layoffs",
-    "job_to_job",
-    "hub_new_firms",
-    "esa_onflows",
-    *(f"u_at_risk_{b}" for b in DURATION_BINS),
-    *(f"u_to_e_{b}" for b in DURATION_BINS),
-    *(f"firms_at_risk_{b}" for b in AGE_YEAR_BINS),
-    *(f"firm_deaths_{b}" for b in AGE_YEAR_BINS),
-)
 
 
 @dataclass(frozen=True)
@@ -101,10 +77,12 @@ def _firm_views(w: LabourMarketModel) -> None:
         w._add_firm_views()
 
 
-def _councils(w: LabourMarketModel) -> None:
-    """Councils pay for hubs, partnerships, training and brokerage (`agents.Council`)."""
-    for c in w.councils:
-        c.step()
+def _institutions(w: LabourMarketModel) -> None:
+    """Developers pay their contributions into the skills fund; then councils pay for hubs,
+    partnerships, training (from the fund while it has money) and brokerage. Each is a Mesa
+    agent, stepped through its AgentSet (`agents.PropertyDeveloper`, `agents.Council`)."""
+    w.agents_by_type[PropertyDeveloper].do("step")
+    w.agents_by_type[Council].do("step")
 
 
 def _cohorts(w: LabourMarketModel) -> None:
@@ -130,7 +108,7 @@ MONTH: tuple[Stage, ...] = (
     Stage("developers", developers.run, "developers", policy_only=True),
     Stage("partnerships", partnerships.run, "partnerships", policy_only=True),
     Stage("training", skills.run_training, "training", policy_only=True),
-    Stage("councils", _councils, None, policy_only=True),
+    Stage("institutions", _institutions, None, policy_only=True),
     Stage("cohorts", _cohorts, None, policy_only=True),
     Stage("skills", skills.run, "skills"),
     Stage("matching", matching.run, "matching"),
@@ -155,6 +133,9 @@ class LabourMarketModel(mesa.Model):
 
     Keyword arguments have defaults so that Mesa's browser app can rebuild the model on Reset.
     Pass `config` to run a pre-built Scenario; otherwise `place` and `regime` name config files.
+    `registry` and `stages` are the mechanisms' declarations and the month's stages: the
+    package's own by default; a new mechanism under development can be run with its own
+    (docs/adding-a-mechanism.md).
     """
 
     def __init__(
@@ -169,6 +150,8 @@ class LabourMarketModel(mesa.Model):
         config: Scenario | None = None,
         timers: bool = False,
         check_invariants: bool = False,
+        registry: Registry = REGISTRY,
+        stages: tuple[Stage, ...] = MONTH,
     ) -> None:
         t_start, c_start = time.perf_counter(), time.process_time()
         memory.keep_freed_memory()  # large monthly temporaries reuse freed memory (see simulation.memory)
@@ -187,6 +170,8 @@ class LabourMarketModel(mesa.Model):
         self.months = sc.months
         self.streams = Streams(seed)
         self.check_invariants = check_invariants
+        self.registry = registry
+        self.stages = stages
         self.timers: dict[str, float] | None = {} if timers else None
 
         # Districts ordered by market, so a market's people are a contiguous block of rows.
@@ -202,6 +187,7 @@ class LabourMarketModel(mesa.Model):
 
         p = self.params
         self.people: People = create_people(place, p, self.ppa, self.streams)
+        self.people.add_columns(registry.more_person_columns)
         self.person_market = self.district_market[self.people.district]
         self.birthday_rows = [np.flatnonzero(self.people.birth_month == k).astype(np.int32) for k in range(12)]
         self.offsets = district_slices(np.bincount(self.people.district, minlength=self.n_districts))
@@ -249,16 +235,13 @@ class LabourMarketModel(mesa.Model):
         self.claimants: np.ndarray | None = None
         self.hub_supported_rows = np.zeros(self.n_districts, dtype=np.int64)
         self.counts = np.zeros((self.n_districts, 0), dtype=np.int64)
-        self.ledger = Ledger(self.n_districts)
+        self.ledger = Ledger(self.n_districts, registry.categories)
         self.rows: list[dict[str, np.ndarray]] = []
         self.last_row: dict[str, np.ndarray] | None = None
 
         # Institutions: one of each per district.
         self.councils = [Council(self, d, self.levers) for d in range(self.n_districts)]
-        self.providers = [
-            Provider(self, d, slice(int(self.offsets[d]), int(self.offsets[d + 1])), self.levers)
-            for d in range(self.n_districts)
-        ]
+        self.providers = [Provider(self, d, self.levers) for d in range(self.n_districts)]
         self.hubs = [EnterpriseHub(self, d, self.levers) for d in range(self.n_districts)]
         self.developers = [PropertyDeveloper(self, d) for d in range(self.n_districts)]
         self.agent_views = agent_views
@@ -282,7 +265,7 @@ class LabourMarketModel(mesa.Model):
         }
         self.rows.clear()
         self.cumulative: dict[str, Any] = dict.fromkeys(CUMULATIVE, 0)
-        self.ledger = Ledger(self.n_districts)
+        self.ledger = Ledger(self.n_districts, registry.categories)
 
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
         self.datacollector.collect(self)
@@ -352,18 +335,18 @@ class LabourMarketModel(mesa.Model):
         """One month: the stages of `MONTH` in order (those marked for policy months only when
         the regime is on), each timed under its timer's name, then the month's results row."""
         self.policy = policy
-        self.flows = {k: np.zeros(self.n_districts, dtype=np.int64) for k in FLOWS}
+        self.flows = {k: np.zeros(self.n_districts, dtype=np.int64) for k in self.registry.flows}
         self.claimants = None
         self.hub_supported_rows = np.zeros(self.n_districts, dtype=np.int64)
         self.ledger.start_month()
-        for stage in MONTH:
+        for stage in self.stages:
             if policy or not stage.policy_only:
                 self._timed(stage.timer, lambda run=stage.run: run(self))
 
         if self.check_invariants:
             self.assert_invariants()
         if policy or self.month == -1:
-            self.last_row = self._month_row(self.flows, self.hub_supported_rows)
+            self.last_row = self._month_row()
         if policy:
             self.rows.append(self.last_row)
             for col in CUMULATIVE:
@@ -371,92 +354,28 @@ class LabourMarketModel(mesa.Model):
         self.month += 1
 
     def post_district(self, category: str, district: int, pounds: float) -> None:
-        """Post one district's amount: what `Ledger.post` does with an amount for this district
-        and zero for the rest, without building the rest (councils and developers post this way,
-        a few thousand times a month for England)."""
-        pence = round(float(pounds) * 100)  # half to even, as np.rint in `Ledger.post`
-        if pence < 0:
-            raise ValueError(f"{category}: negative amount; post the opposite category instead")
-        payer, payee = CATEGORIES[category]
-        self.ledger.month_flows[CATEGORY[category], district] += pence
-        self.ledger.balances[ACCOUNT[payer], district] -= pence
-        self.ledger.balances[ACCOUNT[payee], district] += pence
+        """Post one district's amount to the ledger (`Ledger.post_district`)."""
+        self.ledger.post_district(category, district, pounds)
 
     # ------------------------------------------------------------------------------ results
-    def _month_row(self, flows: dict[str, np.ndarray], hub_supported_rows: np.ndarray) -> dict[str, np.ndarray]:
-        firms, nd, k = self.firms, self.n_districts, self.ppa
-
-        # Stocks by district, counted in one pass after this month's accounts (nothing moves after).
-        c = self.counts * k
-        hiring, vacancies = firms.hiring()
-        small_firms, small_firm_jobs = firms.small_firm_stocks(nd)
-        row: dict[str, np.ndarray] = {
+    def _month_row(self) -> dict[str, np.ndarray]:
+        """The month's results by district, in the order of `registry.OUTPUTS`: each mechanism's
+        flows (counted in rows, scaled to people) and reported outputs, the ledger's money by
+        category, and the money totals by purpose (`registry.money_totals`)."""
+        nd = self.n_districts
+        values: dict[str, np.ndarray] = {
             "month": np.full(nd, self.month + 1, dtype=np.int32),
             "district": np.arange(nd, dtype=np.int16),
-            "population": np.diff(self.offsets) * k,
-            "employed": c[:, EMPLOYED],
-            "unemployed": c[:, UNEMPLOYED],
-            "inactive": c[:, INACTIVE],
-            "long_term_unemployed": c[:, 3],
-            "claimants_jsa": c[:, 4],
-            "claimants_esa": c[:, 5],
-            "participants": c[:, 6],
-            "vacancies": int_sum_by(firms.district[hiring], vacancies, nd).astype(np.float64) * k,
-            "small_firms": small_firms * k,
-            "small_firm_jobs": small_firm_jobs * k,
-            "hub_supported_firms": hub_supported_rows * k,
-            # Jobs reaching six continuous months this month, whoever holds them.
-            "sustained_jobs": c[:, 7],
         }
-        for name, v in flows.items():
-            row[name] = v * k
-        for key in (
-            "referrals",
-            "job_outcomes",
-            "sustainment_payments",
-            "advisers",
-            "fees",
-            "grant",
-            "delivery_cost",
-            "high_barrier_seeking",
-            "parked",
-        ):
-            row["programme_" + key] = np.array([getattr(pr.last, key) for pr in self.providers], dtype=np.float64)
-        row["high_barrier_seeking"] = row.pop("programme_high_barrier_seeking")
-        row["parked"] = row.pop("programme_parked")
-        for g, name in enumerate(GROUP_NAMES):
-            if g == 0:
-                continue
-            for key in ("referrals", "outcomes", "participants"):
-                col = ("job_outcomes" if key == "outcomes" else key) + "_" + name
-                row[col] = np.array([getattr(pr.last, key + "_by_group")[g] for pr in self.providers])
-        for key in ("projects", "construction_value_m", "esp_posts", "esp_local_hires", "esp_apprenticeships"):
-            row[key] = self.developments.get(key, np.zeros(nd)).astype(np.float64)
-        for key in ("placements", "placement_jobs"):
-            row[key] = self.partnership_month.get(key, np.zeros(nd)).astype(np.float64)
-        row["training_starts"] = np.asarray(self.training_started, dtype=np.float64)
-        for cat in CATEGORIES:
-            row[cat] = self.ledger.flows_pounds(cat)
-        # Public money by purpose (read off the ledger). Developers' contributions and employers'
-        # donated time are private money, reported beside it.
-        row["employment_support_cost"] = (
-            row["programme_payments_exchequer"]
-            + row["programme_payments_council"]
-            + row["partnership_delivery_exchequer"]
-            + row["partnership_delivery_council"]
-            + row["training_exchequer"]
-            + row["brokerage"]
-        )
-        row["business_support_cost"] = row["hub_running_council"] + row["hub_running_other"]
-        row["public_cost"] = (
-            row["benefit_jsa"]
-            + row["benefit_esa"]
-            + row["housing_support"]
-            - row["tax_ni"]
-            + row["employment_support_cost"]
-            + row["business_support_cost"]
-        )
-        return row
+        for name, v in self.flows.items():
+            values[name] = v * self.ppa
+        for mechanism in self.registry.mechanisms:
+            if mechanism.report is not None:
+                values.update(mechanism.report(self))
+        for category in self.registry.categories:
+            values[category] = self.ledger.flows_pounds(category)
+        values.update(self.registry.money_totals(values))
+        return {o.name: values[o.name] for o in self.registry.outputs}
 
     def results_frame(self) -> pd.DataFrame:
         """Month x district results for the policy months run so far."""
@@ -484,51 +403,43 @@ class LabourMarketModel(mesa.Model):
             assert np.array_equal(self.participants, in_programme), "participants list is stale"
 
 
-def _total(col: str) -> Callable[[LabourMarketModel], float]:
+def _this_month(name: str) -> Callable[[LabourMarketModel], float]:
+    """A measure (`simulation.measures`) of the last policy month alone (0 before the first)."""
+
     def f(m: LabourMarketModel) -> float:
-        return float(m.last_row[col].sum()) if m.last_row is not None else 0.0
+        return measures.evaluate_totals(name, m.last_row) if m.last_row is not None else 0.0
 
     return f
 
 
-def _rate(num: str, den: tuple[str, ...]) -> Callable[[LabourMarketModel], float]:
+def _so_far(name: str) -> Callable[[LabourMarketModel], float]:
+    """A measure over the policy months so far, from the running totals in `m.cumulative`."""
+
     def f(m: LabourMarketModel) -> float:
-        if m.last_row is None:
-            return 0.0
-        r = m.last_row
-        d = sum(float(r[c].sum()) for c in den)
-        return float(r[num].sum()) / d if d else 0.0
+        return measures.evaluate_totals(name, m.cumulative)
 
     return f
 
 
-CUMULATIVE = (
-    "programme_job_outcomes",
-    "public_cost",
-    "employment_support_cost",
-    "developer_skills_contribution",
+# The browser app's charts: measures of the month, and totals so far (kept as months are added).
+THIS_MONTH = (
+    "employment_rate",
+    "unemployment_rate",
+    "long_term_unemployment_rate",
+    "vacancies",
+    "participants",
+    "small_firm_jobs",
 )
-
-
-def _cumulative(col: str) -> Callable[[LabourMarketModel], float]:
-    """The column's total over the policy months so far (kept as months are added, in order)."""
-
-    def f(m: LabourMarketModel) -> float:
-        return float(m.cumulative[col])
-
-    return f
-
+SO_FAR = {
+    "job_outcomes_cumulative": "job_outcomes",
+    "public_cost_cumulative": "public_cost_total",
+    "employment_support_cost_cumulative": "employment_support_cost_total",
+    "developer_contributions_cumulative": "developer_contribution_total",
+}
+CUMULATIVE = tuple(dict.fromkeys(c for n in SO_FAR.values() for c in measures.MEASURES[n].columns))
 
 MODEL_REPORTERS: dict[str, Callable[[LabourMarketModel], float]] = {
     "month": lambda m: float(m.month),
-    "employment_rate": _rate("employed", ("population",)),
-    "unemployment_rate": _rate("unemployed", ("employed", "unemployed")),
-    "long_term_unemployment_rate": _rate("long_term_unemployed", ("employed", "unemployed")),
-    "vacancies": _total("vacancies"),
-    "participants": _total("participants"),
-    "job_outcomes_cumulative": _cumulative("programme_job_outcomes"),
-    "small_firm_jobs": _total("small_firm_jobs"),
-    "public_cost_cumulative": _cumulative("public_cost"),
-    "employment_support_cost_cumulative": _cumulative("employment_support_cost"),
-    "developer_contributions_cumulative": _cumulative("developer_skills_contribution"),
+    **{name: _this_month(name) for name in THIS_MONTH},
+    **{label: _so_far(name) for label, name in SO_FAR.items()},
 }

@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulation import parallel
-from simulation.mechanisms import _kernels
+from simulation import outcomes_kernels, parallel
 from simulation.people import GROUP_NAMES, OFFICIAL_OUTCOME_MONTHS, People
 
 FOLLOW_UP_MONTHS = 24
@@ -36,27 +35,15 @@ class CohortTracker:
         (and is referred: on a programme now), and who in a cohort reaches an official outcome.
         `offsets` are the first rows of each district (people's rows being in district order)."""
 
-        # One pass in row order (`_kernels.cohort_update`): the counts add ppa row by row, in the
-        # order np.add.at would, so they are the same floats. A district's counts come from its
-        # own rows only, so spans of districts run on threads and each count keeps its order.
+        counts = outcomes_kernels.CohortCounts(self.eligible, self.referred, self.outcome)
+
+        # One pass in row order (`outcomes_kernels.cohort_update`): the counts add ppa row by row,
+        # in the order np.add.at would, so they are the same floats. A district's counts come from
+        # its own rows only, so spans of districts run on threads and each count keeps its order.
         def span(a: int, b: int) -> None:
             lo, hi = int(offsets[a]), int(offsets[b])
-            _kernels.cohort_update(
-                month,
-                FOLLOW_UP_MONTHS,
-                OFFICIAL_OUTCOME_MONTHS,
-                self.ppa,
-                people.eligible_month[lo:hi],
-                people.eligible_group[lo:hi],
-                people.outcome_month[lo:hi],
-                people.cohort_work[lo:hi],
-                people.status[lo:hi],
-                people.district[lo:hi],
-                people.programme[lo:hi],
-                self.eligible,
-                self.referred,
-                self.outcome,
-            )
+            rows = outcomes_kernels.CohortPeople.of(people.rows(lo, hi))
+            outcomes_kernels.cohort_update(month, FOLLOW_UP_MONTHS, OFFICIAL_OUTCOME_MONTHS, self.ppa, rows, counts)
 
         parallel.map_districts(span, offsets)
 

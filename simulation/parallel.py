@@ -1,6 +1,6 @@
 """The monthly passes over people, shared out over threads by contiguous blocks of rows.
 
-The person kernels (`mechanisms._kernels`, compiled with `nogil`) and numpy's random fills and
+The person kernels (`mechanisms.*_kernels`, compiled with `nogil`) and numpy's random fills and
 element-wise ufuncs release the GIL, so plain threads run them side by side. Results are the
 same for any number of threads, bit for bit: each row's work reads only that row's state and its
 own slot of a random stream (a block's loop jumps the stream to its first row, `pcg64.seek`),
@@ -23,7 +23,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from simulation.config import ConfigError
+from simulation.configfiles import ConfigError
 
 ALIGN = 1 << 16  # block edges are multiples of this, so no two threads write to one cache line
 MIN_BLOCK = 1 << 17  # rows per thread below which threads are not worth starting

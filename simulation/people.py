@@ -7,13 +7,19 @@ reaches 65 is replaced in the same slot by a 16-year-old.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from simulation import detmath as dm
-from simulation.config import Params, PlaceFile
+from simulation.configfiles import PlaceFile
+from simulation.declare import Column, Mechanism, probability
 from simulation.rng import Streams
+
+if TYPE_CHECKING:
+    from simulation.config import Params
 
 EMPLOYED, UNEMPLOYED, INACTIVE = 0, 1, 2
 STATUS_NAMES = ("employed", "unemployed", "inactive")
@@ -67,16 +73,42 @@ class People:
     employer: np.ndarray  # int32, firm row or NO_EMPLOYER
     wage: np.ndarray  # float32, £ per month
 
+    def __post_init__(self) -> None:
+        # Columns a mechanism declares beyond the core ones above (`declare.Column`), read as
+        # attributes (`people.childcare_place`), and each one's value for a newcomer.
+        self.more: dict[str, np.ndarray] = {}
+        self.more_fill: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> np.ndarray:  # only for names that are not core fields
+        more = self.__dict__.get("more")
+        if more is not None and name in more:
+            return more[name]
+        raise AttributeError(name)
+
+    def add_columns(self, columns: Iterable[Column]) -> None:
+        """Allocate the columns mechanisms declare beyond the core ones, each at its newcomer value."""
+        for c in columns:
+            self.more[c.name] = np.full(self.n, c.fill, dtype=c.dtype)
+            self.more_fill[c.name] = c.fill
+
+    def reset_newcomers(self, rows: np.ndarray) -> None:
+        """Give the declared columns of rows taken by newcomers their newcomer values."""
+        for name, values in self.more.items():
+            values[rows] = self.more_fill[name]
+
     @property
     def n(self) -> int:
         return int(self.status.shape[0])
 
     def nbytes(self) -> int:
-        return sum(getattr(self, f.name).nbytes for f in fields(self))
+        return sum(getattr(self, f.name).nbytes for f in fields(self)) + sum(v.nbytes for v in self.more.values())
 
     def rows(self, lo: int, hi: int) -> People:
         """Rows lo..hi as a People of views: what is written to it is written here."""
-        return People(**{f.name: getattr(self, f.name)[lo:hi] for f in fields(self)})
+        view = People(**{f.name: getattr(self, f.name)[lo:hi] for f in fields(self)})
+        view.more = {name: values[lo:hi] for name, values in self.more.items()}
+        view.more_fill = self.more_fill
+        return view
 
 
 def district_slices(counts: np.ndarray) -> np.ndarray:
@@ -225,3 +257,31 @@ def set_claim(people: People, rows: np.ndarray, benefit: int) -> None:
         people.group[rows] = ESA_NEW
     else:
         people.group[rows] = NO_GROUP
+
+
+# ---- what the population owns (`simulation.declare`): the people's core columns, and the
+# parameters of who claims what at the start
+
+POPULATION = Mechanism(
+    name="population",
+    doc=__doc__ or "",
+    parameters={
+        "esa_ex_ib_share": probability(),
+        "jsa_ex_ib_share": probability(),
+        "complex_needs_share_esa": probability(),
+        "complex_needs_share_other": probability(),
+    },
+    person_fields=(
+        Column("district", "int16", "district index"),
+        Column("status", "int8", "EMPLOYED / UNEMPLOYED / INACTIVE"),
+        Column("months_in_status", "int16", "completed months in the current status"),
+        Column("barrier", "float32", "in [0, 1]: distance from work (health, care, complex needs)"),
+        Column("age", "int8", "years"),
+        Column("birth_month", "int8", "0-11: the month of the year in which this person ages"),
+        Column("benefit", "int8", "NO_BENEFIT / JSA / ESA"),
+        Column("group", "int8", "claimant group (NO_GROUP when not claiming)"),
+        Column("complex_needs", "bool", "several barriers at once (health, housing, care, addiction)"),
+        Column("employer", "int32", "firm row or NO_EMPLOYER"),
+        Column("wage", "float32", "£ per month"),
+    ),
+)

@@ -18,8 +18,8 @@ import pytest
 from simulation.config import Params, make_scenario
 from simulation.firms import AGE_YEAR_BINS, Firms, age_profile, create_firms, potential_scale
 from simulation.mechanisms import business
-from simulation.model import FLOWS
 from simulation.people import People
+from simulation.registry import FLOWS
 from simulation.rng import Streams
 
 N_COHORT = 100_000  # binomial sd at 1 year ~0.0009: the month-12 error (~0.009) is ~10 sd

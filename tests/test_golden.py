@@ -5,7 +5,10 @@
 row), recorded from the model before any optimisation. Any change to a random draw, to the order of floating-point
 sums or to a dtype shows up here. The speed work's shortcuts that only large runs reach (sorting a
 subset in `pick_per_group` and `take_posts`) are checked against the full sorts they replace.
-Regenerate only for a deliberate change of model behaviour:
+The monthly table's columns are hashed in the order they had when the digests were recorded
+(`tests/data/golden_columns.json`): the refactor that builds the results from each mechanism's
+declared outputs (issue 21) groups the columns by mechanism, which moves no value, dtype or name;
+a column added or lost still fails. Regenerate only for a deliberate change of model behaviour:
 
     python tests/test_golden.py --write
 """
@@ -28,8 +31,8 @@ from simulation import parallel
 from simulation import people as people_module
 from simulation.config import make_scenario
 from simulation.firms import Firms
-from simulation.mechanisms import _kernels, matching
 from simulation.mechanisms import _util as util_module
+from simulation.mechanisms import matching, participation_kernels, shared_kernels
 from simulation.mechanisms._util import (
     int_sum_by,
     pick_per_group,
@@ -43,6 +46,18 @@ from simulation.model import LabourMarketModel
 from simulation.rng import _GOLDEN, Streams, _splitmix64, stable_hash
 
 GOLDEN = Path(__file__).parent / "data" / "golden.json"
+GOLDEN_COLUMNS = Path(__file__).parent / "data" / "golden_columns.json"
+
+
+def in_recorded_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """The monthly table with its columns in the order the digests were recorded in; the same
+    set of columns, or a failure naming the difference."""
+    recorded = json.loads(GOLDEN_COLUMNS.read_text())
+    assert set(frame.columns) == set(recorded), (
+        f"columns added {sorted(set(frame.columns) - set(recorded))}, lost {sorted(set(recorded) - set(frame.columns))}"
+    )
+    return frame[recorded]
+
 
 # (place, regime, seed, months, burn_in, people_per_agent)
 RUNS: list[tuple[str, str, int, int, int, float | None]] = [
@@ -73,7 +88,7 @@ def digests(run: tuple[str, str, int, int, int, float | None]) -> dict[str, str]
     while model.running:
         model.step()
     return {
-        "monthly": frame_digest(model.results_frame()),
+        "monthly": frame_digest(in_recorded_order(model.results_frame())),
         "cohorts": frame_digest(model.cohorts.frame(model.district_names)),
     }
 
@@ -172,7 +187,7 @@ def test_lowest_per_group_picks_as_pick_per_group(seed: int) -> None:
     quota[:3] = [0, 40, 10**6]
     rows = np.sort(rng.permutation(10 * n)[:n])
     want = np.sort(reference_pick(rows, groups, key, quota))
-    np.testing.assert_array_equal(rows[_kernels.lowest_per_group(groups, key, quota)], want)
+    np.testing.assert_array_equal(rows[shared_kernels.lowest_per_group(groups, key, quota)], want)
 
 
 def reference_take_posts(firms: Firms, candidates, priority, person_market, uf) -> tuple[np.ndarray, np.ndarray]:
@@ -264,7 +279,7 @@ def test_birthdays_ages_and_finds_the_retiring_as_numpy() -> None:
     rows = np.sort(rng.choice(age.size, 4_000, replace=False)).astype(np.int32)
     want = age.copy()
     want[rows] += 1
-    at = _kernels.birthdays(age, rows, 65)
+    at = participation_kernels.birthdays(age, rows, 65)
     np.testing.assert_array_equal(age, want)
     np.testing.assert_array_equal(at, np.flatnonzero(want[rows] >= 65))
     assert at.size > 0
@@ -343,6 +358,9 @@ if __name__ == "__main__":
         sys.exit(0)
     if sys.argv[1:] != ["--write"]:
         sys.exit("usage: python tests/test_golden.py --write   (records digests from the current model)")
+    first = LabourMarketModel(config=make_scenario("testville", "centralised", months=1, burn_in=0), agent_views=False)
+    first.step()
+    GOLDEN_COLUMNS.write_text(json.dumps(list(first.results_frame().columns), indent=0) + "\n", encoding="utf-8")
     out = {run_id(r): digests(r) for r in RUNS}
     GOLDEN.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {len(out)} runs to {GOLDEN}")
@@ -351,8 +369,6 @@ if __name__ == "__main__":
 def test_kernel_codes_are_the_peoples_codes() -> None:
     """The compiled kernels restate the status, benefit, group and sentinel codes of
     `simulation.people` (numba reads module constants at compile time); they must agree."""
-    from simulation.mechanisms import _kernels
-
     for name in (
         "EMPLOYED",
         "UNEMPLOYED",
@@ -367,4 +383,4 @@ def test_kernel_codes_are_the_peoples_codes() -> None:
         "NOT_ELIGIBLE",
         "NO_PROGRAMME",
     ):
-        assert getattr(_kernels, name) == getattr(people_module, name), name
+        assert getattr(shared_kernels, name) == getattr(people_module, name), name

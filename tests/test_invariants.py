@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from simulation.config import ConfigError, available, load_place
 from simulation.firms import Firms, death_hazard
-from simulation.ledger import ACCOUNT, CATEGORIES
+from simulation.ledger import ACCOUNT
 from simulation.mechanisms import business, matching, participation
 from simulation.model import LabourMarketModel
 from simulation.people import (
@@ -34,6 +34,7 @@ from simulation.people import (
     NOT_ELIGIBLE,
     UNEMPLOYED,
 )
+from simulation.registry import CATEGORIES
 
 REGIMES = tuple(available("regimes"))  # every shipped arm, including example regimes
 SLOW_OK = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,15 +12,15 @@ from hypothesis import strategies as st
 
 from simulation.config import GROUPS, load_regime
 from simulation.firms import Firms, age_profile, death_hazard
-from simulation.ledger import ACCOUNT, CATEGORIES, Ledger
+from simulation.ledger import ACCOUNT, Ledger
 from simulation.mechanisms import (
-    _kernels,
     business,
     developers,
     matching,
     participation,
     partnerships,
     providers,
+    providers_kernels,
     separations,
     skills,
 )
@@ -41,6 +41,7 @@ from simulation.people import (
     NOT_ELIGIBLE,
     UNEMPLOYED,
 )
+from simulation.registry import CATEGORIES
 from simulation.rng import Streams
 
 FAST = settings(max_examples=60, deadline=None)
@@ -72,7 +73,7 @@ def copy_of(obj):
 
 
 def new_flows(n_districts: int = 1) -> dict[str, np.ndarray]:
-    from simulation.model import FLOWS
+    from simulation.registry import FLOWS
 
     return {k: np.zeros(n_districts, dtype=np.int64) for k in FLOWS}
 
@@ -290,7 +291,7 @@ def test_grouped_water_fill_is_allocate_hours_for_each_provider(nk, half_hours, 
     for k in range(nk):
         neg[cuts[k] : cuts[k + 1]].sort()
     out = np.full(n, np.nan)
-    _kernels.water_fill_groups(value, levels, order, cuts, neg, totals, half_hours, out)
+    providers_kernels.water_fill_groups(value, levels, order, cuts, neg, totals, half_hours, out)
     for k in range(nk):
         mine = order[cuts[k] : cuts[k + 1]]
         want = providers.allocate_hours(
@@ -1081,7 +1082,7 @@ def test_plan_posts_go_to_local_long_term_claimants(params, people_factory, post
 
 # ---------------------------------------------------------------------------------------- ledger
 def test_ledger_posts_move_money_from_payer_to_payee():
-    ledger = Ledger(2)
+    ledger = Ledger(2, CATEGORIES)
     ledger.post("benefit_jsa", np.array([100.0, 0.015]))
     assert ledger.balance_pounds("exchequer").tolist() == [-100.0, -0.02]  # whole pence, rounded
     assert ledger.balance_pounds("households").tolist() == [100.0, 0.02]
@@ -1095,7 +1096,7 @@ def test_ledger_posts_move_money_from_payer_to_payee():
 
 
 def test_ledger_rejects_negative_amounts_and_wrong_shapes():
-    ledger = Ledger(3)
+    ledger = Ledger(3, CATEGORIES)
     with pytest.raises(ValueError, match="negative"):
         ledger.post("benefit_esa", np.array([1.0, -1.0, 0.0]))
     with pytest.raises(ValueError, match="one amount per district"):
@@ -1117,11 +1118,11 @@ def test_one_districts_post_is_the_ledgers_post_of_it(build_model, pounds, distr
     pence, rounded half to even, as `Ledger.post` of an array with zeros elsewhere."""
     model = build_model()
     nd = model.n_districts
-    want = Ledger(nd)
+    want = Ledger(nd, CATEGORIES)
     amounts = np.zeros(nd)
     amounts[district] = pounds
     want.post("brokerage", amounts)
-    model.ledger = Ledger(nd)
+    model.ledger = Ledger(nd, CATEGORIES)
     model.post_district("brokerage", district, pounds)
     np.testing.assert_array_equal(model.ledger.balances, want.balances)
     np.testing.assert_array_equal(model.ledger.month_flows, want.month_flows)
@@ -1135,7 +1136,7 @@ def test_one_districts_post_is_the_ledgers_post_of_it(build_model, pounds, distr
 )
 @FAST
 def test_ledger_always_balances(posts):
-    ledger = Ledger(3)
+    ledger = Ledger(3, CATEGORIES)
     expected = np.zeros_like(ledger.balances)
     for cat, amounts in posts:
         ledger.post(cat, np.array(amounts))

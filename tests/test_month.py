@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import typing
 from pathlib import Path
 
 from simulation.mechanisms.world import World
@@ -31,17 +30,15 @@ def test_the_model_provides_everything_a_stage_may_use() -> None:
     against the protocol runs on the model."""
     m = LabourMarketModel(place="testville", regime="cooperative", seed=1, months=2, burn_in=1, agent_views=False)
     m.step()
-    for name in typing.get_type_hints(World):
+    for name in World.__annotations__:
         assert hasattr(m, name), name
     assert callable(m.post_district)
 
 
-def test_burn_in_runs_only_the_stages_of_every_month(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_burn_in_runs_only_the_stages_of_every_month() -> None:
     """The regime's stages run only in policy months, every other stage in every month, in the
     list's order."""
     import dataclasses
-
-    import simulation.model as model_module
 
     ran: list[tuple[int, str]] = []
 
@@ -52,8 +49,10 @@ def test_burn_in_runs_only_the_stages_of_every_month(monkeypatch) -> None:  # ty
 
         return dataclasses.replace(st, run=run)
 
-    monkeypatch.setattr(model_module, "MONTH", tuple(recorded(st) for st in MONTH))
-    m = LabourMarketModel(place="testville", regime="cooperative", seed=1, months=1, burn_in=1, agent_views=False)
+    stages = tuple(recorded(st) for st in MONTH)
+    m = LabourMarketModel(
+        place="testville", regime="cooperative", seed=1, months=1, burn_in=1, agent_views=False, stages=stages
+    )
     m.step()
     every = [st.name for st in MONTH if not st.policy_only]
     assert [name for month, name in ran if month == -1] == every

@@ -17,9 +17,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation import detmath as dm
-from simulation import parallel, pcg64
+from simulation import outcomes_kernels, parallel, pcg64
 from simulation.config import ConfigError, make_scenario
-from simulation.mechanisms import _kernels, _util, matching
+from simulation.mechanisms import (
+    _util,
+    matching,
+    matching_kernels,
+    participation_kernels,
+    separations_kernels,
+    shared_kernels,
+)
 from simulation.model import LabourMarketModel
 from simulation.people import (
     EMPLOYED,
@@ -312,7 +319,7 @@ def test_providers_given_their_lists_do_what_they_do_finding_them(regime: str) -
 def _cohort_update_plainly(
     month, follow_up, outcome_months, ppa, em_, eg, om, cw, status, district, programme, e, r, o
 ):
-    """`_kernels.cohort_update`'s rule, row by row in Python."""
+    """`outcomes_kernels.cohort_update`'s rule, row by row in Python."""
     for i in range(em_.shape[0]):
         em, d, g = int(em_[i]), int(district[i]), int(eg[i])
         if em < 0:
@@ -342,7 +349,6 @@ def test_cohort_pass_over_listed_rows_is_the_plain_rule(
     """The cohort pass lists each chunk's eligible rows, then visits only those: the same counts,
     to the bit (the same additions in the same order), outcome months and months in work as the
     rule applied to every row, across chunk edges."""
-    from simulation.mechanisms import _kernels
     from simulation.people import OFFICIAL_OUTCOME_MONTHS
 
     rng = np.random.default_rng(seed)
@@ -359,7 +365,8 @@ def test_cohort_pass_over_listed_rows_is_the_plain_rule(
     want = [np.zeros_like(a) for a in got]
     om2, cw2 = om.copy(), cw.copy()
     args = (month, follow_up, OFFICIAL_OUTCOME_MONTHS, ppa, em, eg)
-    _kernels.cohort_update(*args, om, cw, status, district, programme, *got)
+    cohort_people = outcomes_kernels.CohortPeople(em, eg, om, cw, status, district, programme)
+    outcomes_kernels.cohort_update(*args[:4], cohort_people, outcomes_kernels.CohortCounts(*got))
     _cohort_update_plainly(*args, om2, cw2, status, district, programme, *want)
     for a, b in zip(got, want, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -466,11 +473,9 @@ def _rates(rng: np.random.Generator, draws: np.ndarray, k: int) -> list[float]:
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), cut=st.integers(0, 3_000))
 def test_separations_kernel_equals_the_plain_rule(seed: int, cut: int) -> None:
-    """`_kernels.separations` skips rows, writes `fragile` only when it changes and reads its draws
+    """`separations_kernels.separations` skips rows, writes `fragile` only when it changes and reads its draws
     in the loop; run in two blocks split at `cut`, it must do what the plain per-row rule does
     with the streams' arrays, with rates exactly at some rows' draws too."""
-    from simulation.mechanisms import _kernels
-
     n, fm, take_up = 3_000, 6, 0.6
     streams = Streams(seed)
     u, u_claim = streams.uniform("separation", 4, n), streams.uniform("claim", 4, n)
@@ -480,12 +485,18 @@ def test_separations_kernel_equals_the_plain_rule(seed: int, cut: int) -> None:
     size_f, size_r = np.full(40, 500, np.int32), np.full(40, 500, np.int32)
     counts_f, counts_r = np.zeros((2, 5), np.int64), np.zeros((2, 5), np.int64)
     f = fast
+    workers = separations_kernels.SeparationPeople(
+        status=f["status"], months_in_status=f["months"], fragile=f["fragile"], benefit=f["benefit"],
+        group=f["group"], age=f["age"], district=f["district"], employer=f["employer"], wage=f["wage"],
+        work_months=f["work_months"],
+    )  # fmt: skip
+    rates = separations_kernels.SeparationRates(
+        take_up=take_up, rate_eu=rate_eu, early_rate=early, rate_ei=ei, fragile_months=fm
+    )
     for lo, hi in ((0, cut), (cut, n)):
-        _kernels.separations(
-            lo, hi - lo, streams.table("separation", 4), streams.table("claim", 4), take_up,
-            f["status"], f["months"], f["fragile"], f["benefit"], f["group"], f["age"], f["district"],
-            f["employer"], f["wage"], f["work_months"], size_f, rate_eu, early, ei, fm, counts_f[0], counts_f[1],
-        )  # fmt: skip
+        separations_kernels.separations(
+            lo, hi - lo, streams.table("separation", 4), streams.table("claim", 4), workers, rates, size_f, *counts_f
+        )
     r = ref
     for i in range(n):
         employed = r["status"][i] == EMPLOYED
@@ -507,12 +518,10 @@ def test_separations_kernel_equals_the_plain_rule(seed: int, cut: int) -> None:
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), cut=st.integers(0, 10_000))
 def test_participation_kernel_equals_the_plain_rule(seed: int, cut: int) -> None:
-    """`_kernels.participation` lists the rows out of work a chunk at a time and jumps its streams
+    """`participation_kernels.participation` lists the rows out of work a chunk at a time and jumps its streams
     to their draws; run in two blocks split at `cut` (several chunks each), it must do what the
     plain per-row rule does with the streams' arrays, with rates exactly at some rows' draws too."""
-    from simulation.mechanisms import _kernels
-
-    assert _kernels.PARTICIPATION_CHUNK < 5_000
+    assert participation_kernels.PARTICIPATION_CHUNK < 5_000
     n, take_up = 10_000, 0.6
     streams = Streams(seed)
     u, u_ill = streams.uniform("participation", 4, n), streams.uniform("ill_health", 4, n)
@@ -526,13 +535,20 @@ def test_participation_kernel_equals_the_plain_rule(seed: int, cut: int) -> None
     counts_f, counts_r = np.zeros((3, 5), np.int64), np.zeros((3, 5), np.int64)
     f = fast
     tabs = (streams.table("participation", 4), streams.table("ill_health", 4), streams.table("claim", 4))
-    ill_f = np.concatenate([
-        _kernels.participation(
-            lo, hi - lo, *tabs, take_up, f["status"], f["months"], f["benefit"], f["group"], f["age"], f["district"],
-            entry, esa, exit_ui, counts_f[0], counts_f[1], counts_f[2],
-        )
-        for lo, hi in ((0, cut), (cut, n))
-    ])  # fmt: skip
+    movers = participation_kernels.ParticipationPeople(
+        status=f["status"], months_in_status=f["months"], benefit=f["benefit"], group=f["group"], age=f["age"],
+        district=f["district"],
+    )  # fmt: skip
+    rates = participation_kernels.ParticipationRates(
+        take_up=take_up, exit_rate_ui=exit_ui, entry_rate=entry, esa_onflow=esa
+    )
+    flows_f = participation_kernels.ParticipationFlows(*counts_f)
+    ill_f = np.concatenate(
+        [
+            participation_kernels.participation(lo, hi - lo, *tabs, movers, rates, flows_f)
+            for lo, hi in ((0, cut), (cut, n))
+        ]
+    )
     r = ref
 
     def claim(i: int, benefit: int) -> None:
@@ -570,8 +586,6 @@ def test_search_candidates_hold_every_hire(seed: int, scale: float) -> None:
     """Matching works out a searcher's chance 1 - exp(-q w) only when the draw is below q w; the
     candidates must include everyone the plain rule hires, with their draws, so the hires and
     their ranks are the plain rule's."""
-    from simulation.mechanisms import _kernels
-
     rng = np.random.default_rng(seed)
     n = 5_000
     rows = np.sort(rng.choice(3 * n, n, replace=False))
@@ -584,7 +598,7 @@ def test_search_candidates_hold_every_hire(seed: int, scale: float) -> None:
     exact = rng.random(n) < 0.2
     w[exact] = -dm.np_log1p(-u[rows[exact]]) / q[market[exact]]
     p_all = -dm.np_expm1(-q[market] * w)
-    cand, x, draw = _kernels.search_candidates(s.table("search", 2), rows, q, market, w)
+    cand, x, draw = matching_kernels.search_candidates(s.table("search", 2), rows, q, market, w)
     p = -dm.np_expm1(-x)
     hit = draw < p
     want = u[rows] < p_all
@@ -640,20 +654,18 @@ def test_long_claimants_from_the_claimant_list_equal_the_plain_mask(stevenage: L
     seed=st.integers(0, 2**32 - 1),
 )
 def test_sums_of_sorted_groups_are_bincounts_bit_for_bit(sizes: list[int], seed: int) -> None:
-    """`_kernels.sum_by_sorted` adds each run of a group in a register: the sums must be
+    """`shared_kernels.sum_by_sorted` adds each run of a group in a register: the sums must be
     np.bincount's to the bit, with empty groups, negative zeros and values of any scale."""
-    from simulation.mechanisms import _kernels
-
     rng = np.random.default_rng(seed)
     groups = np.repeat(np.arange(len(sizes), dtype=np.int16), sizes)
     values = rng.choice([0.0, -0.0, 1e-300, 1.0, 3.7e10], groups.size) * rng.lognormal(0.0, 3.0, groups.size)
     want = np.bincount(groups, weights=values, minlength=len(sizes) + 2)
-    got = _kernels.sum_by_sorted(groups, values, len(sizes) + 2)
+    got = shared_kernels.sum_by_sorted(groups, values, len(sizes) + 2)
     np.testing.assert_array_equal(got.view(np.uint64), want.view(np.uint64))
 
 
 def _school_leavers_plainly(people: People, firm_size: np.ndarray, rows: np.ndarray, retirements: np.ndarray) -> None:
-    """`_kernels.school_leavers`' rule, field by field in numpy."""
+    """`participation_kernels.school_leavers`' rule, field by field in numpy."""
     employed = rows[people.status[rows] == EMPLOYED]
     np.subtract.at(firm_size, people.employer[employed], 1)
     retirements += np.bincount(people.district[rows], minlength=retirements.shape[0])
@@ -695,13 +707,7 @@ def test_school_leavers_take_their_slots_as_the_plain_rule_says(
     n_districts = int(people.district.max()) + 1
     retired, plain_retired = np.zeros(n_districts, np.int64), np.zeros(n_districts, np.int64)
     _school_leavers_plainly(plain, plain_size, rows, plain_retired)
-    p = people
-    _kernels.school_leavers(
-        rows, p.district, retired, size, p.status, p.employer, p.age, p.months_in_status,
-        p.wage, p.benefit, p.group, p.placement_months, p.mentor_months, p.programme, p.months_in_programme,
-        p.work_months, p.outcome_paid, p.sustain_paid, p.ever_referred, p.eligible_month, p.eligible_group,
-        p.cohort_work, p.outcome_month,
-    )  # fmt: skip
+    participation_kernels.school_leavers(rows, participation_kernels.SchoolLeaverPeople.of(people), retired, size)
     for f in dataclasses.fields(People):
         a, b = getattr(people, f.name), getattr(plain, f.name)
         assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8)), f.name

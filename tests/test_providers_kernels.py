@@ -1,4 +1,4 @@
-"""Providers' compiled passes (`_kernels.programme_month`, `referrals`, `participants_seeking`)
+"""Providers' compiled passes (`providers_kernels.programme_month`, `referrals`, `participants_seeking`)
 against the plain numpy rules they replace, on a model's people with their states scrambled:
 every field a provider reads or writes, and every number it reports, must be the same.
 

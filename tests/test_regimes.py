@@ -33,9 +33,9 @@ def test_regime_files_hold_exactly_the_levers():
 def _regime_name_uses(source: str, label: str, names: list[str]) -> list[str]:
     """Places where a regime's name is used as data the code acts on.
 
-    A name may appear in docstrings, help text and default values (the demo's default arms, the
-    model's default regime for Mesa's Reset); anywhere else (a comparison, a lookup, a dict key,
-    an assignment) means some code asks which regime it is running.
+    A name may appear in docstrings, help text and default values (the demo's default arms, also
+    as a `DEFAULT_...` constant; the model's default regime for Mesa's Reset); anywhere else (a
+    comparison, a lookup, a dict key, an assignment) means some code asks which regime it is running.
     """
     tree = ast.parse(source, filename=label)
     parent: dict[ast.AST, ast.AST] = {}
@@ -55,7 +55,11 @@ def _regime_name_uses(source: str, label: str, names: list[str]) -> list[str]:
         arg_default = isinstance(up, ast.arguments) and (child in up.defaults or child in up.kw_defaults)
         # `given or "a,b"`: a fallback value, the last operand of an `or` (a default, not a test).
         or_default = isinstance(up, ast.BoolOp) and isinstance(up.op, ast.Or) and child is up.values[-1]
-        if not (docstring or help_or_default or arg_default or or_default):
+        # `DEFAULT_ARMS = "a,b"`: a module's named default value, used only as one.
+        named_default = isinstance(up, ast.Assign) and all(
+            isinstance(t, ast.Name) and t.id.startswith("DEFAULT_") for t in up.targets
+        )
+        if not (docstring or help_or_default or arg_default or or_default or named_default):
             bad.append(f"{label}:{node.lineno}: {node.value!r} in {type(up).__name__}")
     return bad
 

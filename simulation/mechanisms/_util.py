@@ -5,23 +5,23 @@ from __future__ import annotations
 import numpy as np
 
 from simulation import parallel
-from simulation.mechanisms import _kernels
+from simulation.mechanisms import shared_kernels
 from simulation.people import People
 
 
 def count_by(groups: np.ndarray, mask: np.ndarray, n_groups: int) -> np.ndarray:
     """How many rows in each group have mask set."""
-    return _kernels.count_by(groups, mask, n_groups)
+    return shared_kernels.count_by(groups, mask, n_groups)
 
 
 def sum_by(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     """Sum of values by group (np.bincount's sums, bit for bit: the same additions in row order)."""
-    return _kernels.sum_by(groups, values, n_groups)
+    return shared_kernels.sum_by(groups, values, n_groups)
 
 
 def int_sum_by(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     """Sum of integer values (open posts) by group, as int64."""
-    return _kernels.int_sum_by(groups, values, n_groups)
+    return shared_kernels.int_sum_by(groups, values, n_groups)
 
 
 def sum_by_sorted(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
@@ -29,12 +29,12 @@ def sum_by_sorted(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.n
     contiguous rows), spans of whole groups on threads. Each group's sum is still its own rows'
     in order, so the floats are the same."""
     if groups.shape[0] < parallel.MIN_BLOCK:  # one thread's work: no spans to find
-        return _kernels.sum_by_sorted(groups, values, n_groups)
+        return shared_kernels.sum_by_sorted(groups, values, n_groups)
     offsets = np.searchsorted(groups, np.arange(n_groups + 1))
 
     def span(a: int, b: int) -> np.ndarray:
         lo, hi = offsets[a], offsets[b]
-        return _kernels.sum_by_sorted(groups[lo:hi], values[lo:hi], n_groups)[a:b]
+        return shared_kernels.sum_by_sorted(groups[lo:hi], values[lo:hi], n_groups)[a:b]
 
     return np.concatenate(parallel.map_districts(span, offsets))
 
@@ -48,7 +48,7 @@ def sum_contiguous(values: np.ndarray, offsets: np.ndarray, dtype: type = np.flo
     """
     if values.dtype == np.float32 and dtype is np.float64 and values.size:
         parts = parallel.map_districts(
-            lambda a, b: _kernels.exact_block_sums(
+            lambda a, b: shared_kernels.exact_block_sums(
                 values[offsets[a] : offsets[b]], offsets[a : b + 1] - offsets[a], 2.0**16
             ),
             offsets,
@@ -60,7 +60,7 @@ def sum_contiguous(values: np.ndarray, offsets: np.ndarray, dtype: type = np.flo
 
 def claimant_rows(people: People) -> np.ndarray:
     """Rows claiming a benefit (with a claimant group), in row order, a block of rows per thread."""
-    return parallel.rows_where(_kernels.claiming, people.n, (people.group,))
+    return parallel.rows_where(shared_kernels.claiming, people.n, (people.group,))
 
 
 def long_claimants(people: People, min_months: int, claimants: np.ndarray | None = None) -> np.ndarray:
@@ -72,7 +72,7 @@ def long_claimants(people: People, min_months: int, claimants: np.ndarray | None
     rows = claimant_rows(people) if claimants is None else claimants
 
     def block(a: int, b: int) -> np.ndarray:
-        return _kernels.long_claimants(
+        return shared_kernels.long_claimants(
             rows[a:b], people.status, people.benefit, people.months_in_status, people.placement_months, min_months
         )
 
@@ -167,7 +167,7 @@ def likely_lowest(groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.
 
 def rank_within_sorted_groups(sorted_groups: np.ndarray) -> np.ndarray:
     """For an array of group ids already sorted, each element's position within its group."""
-    return _kernels.rank_in_runs(sorted_groups)
+    return shared_kernels.rank_in_runs(sorted_groups)
 
 
 def employed_at(
@@ -178,7 +178,7 @@ def employed_at(
     firms' headcounts, which must equal how many rows are found."""
 
     def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        a, b = _kernels.employed_at(status[lo:hi], employer[lo:hi], flag_a, count_a, flag_b, count_b)
+        a, b = shared_kernels.employed_at(status[lo:hi], employer[lo:hi], flag_a, count_a, flag_b, count_b)
         return lo + a, lo + b
 
     a, b = parallel.join(parallel.map_blocks(block, status.shape[0]))

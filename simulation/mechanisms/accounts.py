@@ -8,23 +8,80 @@ real people's pounds: per-row amounts are multiplied by people_per_agent.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from simulation import parallel
-from simulation.config import Params
+from simulation.declare import Mechanism, Output, Posting, at_least_zero, probability
 from simulation.ledger import Ledger
-from simulation.mechanisms import _kernels
+from simulation.mechanisms import accounts_kernels
 from simulation.mechanisms._util import sum_contiguous
 from simulation.mechanisms.matching import add_at_risk
 from simulation.mechanisms.world import World
 from simulation.people import DURATION_BINS, DURATION_EDGES, People
+
+if TYPE_CHECKING:
+    from simulation.config import Params
 
 LTU_MONTHS = 12  # long-term unemployment: a year or more
 SUSTAINED_MONTHS = 6  # a job held six continuous months
 # The duration bands' inner edges (the kernel counts five bands, the first from 0 months).
 BAND_EDGES = tuple(int(e) for e in DURATION_EDGES[1:])
 assert len(BAND_EDGES) == 4 and DURATION_EDGES[0] == 0, "district_counts counts five duration bands from 0"
-UNEMPLOYED_BY_DURATION = slice(9, 9 + len(DURATION_BINS))  # district_counts' columns of them
+# `district_counts`' columns, in order, then the unemployed by duration band.
+COUNTS = (
+    "employed",
+    "unemployed",
+    "inactive",
+    "long_term_unemployed",
+    "claimants_jsa",
+    "claimants_esa",
+    "participants",
+    "sustained_jobs",
+    "claimants_jsa_under25",
+)
+COUNT = {name: i for i, name in enumerate(COUNTS)}
+UNEMPLOYED_BY_DURATION = slice(len(COUNTS), len(COUNTS) + len(DURATION_BINS))
+
+
+def report(w: World) -> dict[str, np.ndarray]:
+    """The month's stocks by district, in people (counted once, after everything has moved)."""
+    c = w.counts * w.ppa
+    return {"population": np.diff(w.offsets) * w.ppa} | {name: c[:, COUNT[name]] for name in COUNTS[:-1]}
+
+
+MECHANISM = Mechanism(
+    name="accounts",
+    doc=__doc__ or "",
+    parameters={
+        "jsa_monthly_25plus": at_least_zero(1e4),
+        "jsa_monthly_under25": at_least_zero(1e4),
+        "esa_monthly": at_least_zero(1e4),
+        "housing_support_monthly": at_least_zero(1e4),
+        "claim_take_up": probability(),
+        "wage_monthly_mean": at_least_zero(1e5),
+        "tax_ni_rate": probability(),
+    },
+    outputs=(
+        Output("population", "people of working age (16-64)"),
+        Output("employed", "people in work"),
+        Output("unemployed", "people out of work and looking (ILO unemployed)"),
+        Output("inactive", "people out of work and not looking"),
+        Output("long_term_unemployed", "unemployed for 12 months or more"),
+        Output("claimants_jsa", "JSA claimants out of work"),
+        Output("claimants_esa", "ESA claimants out of work"),
+        Output("participants", "people attached to an employment programme"),
+        Output("sustained_jobs", "jobs reaching six continuous months this month, whoever holds them"),
+    ),
+    report=report,
+    postings={
+        "benefit_jsa": Posting("exchequer", "households", "benefits", "Jobseeker's Allowance, by age band"),
+        "benefit_esa": Posting("exchequer", "households", "benefits", "Employment and Support Allowance"),
+        "housing_support": Posting("exchequer", "households", "benefits", "housing support of claimants"),
+        "tax_ni": Posting("households", "exchequer", "tax", "income tax and National Insurance on wages"),
+    },
+)
 
 
 def step(
@@ -34,7 +91,8 @@ def step(
     `counts` are this month's `district_counts` if the caller has them already."""
     if counts is None:
         counts = district_counts(people, offsets)
-    jsa_young, jsa_all, esa_all = counts[:, 8], counts[:, 4], counts[:, 5]
+    jsa_young = counts[:, COUNT["claimants_jsa_under25"]]
+    jsa_all, esa_all = counts[:, COUNT["claimants_jsa"]], counts[:, COUNT["claimants_esa"]]
     jsa_pay = jsa_young * params.jsa_monthly_under25 + (jsa_all - jsa_young) * params.jsa_monthly_25plus
     ledger.post("benefit_jsa", jsa_pay * ppa)
     ledger.post("benefit_esa", esa_all * params.esa_monthly * ppa)
@@ -44,16 +102,16 @@ def step(
 
 
 def district_counts(people: People, offsets: np.ndarray) -> np.ndarray:
-    """Stocks by district in one pass (`_kernels.district_counts`): columns employed, unemployed,
-    inactive, long-term unemployed (12+ months), JSA and ESA claimants out of work, programme
-    participants, jobs reaching SUSTAINED_MONTHS this month, JSA claimants under 25 out of work,
-    then (columns UNEMPLOYED_BY_DURATION) the unemployed by completed months unemployed, in the
-    bands of DURATION_BINS."""
+    """Stocks by district in one pass (`accounts_kernels.district_counts`): columns employed,
+    unemployed, inactive, long-term unemployed (12+ months), JSA and ESA claimants out of work,
+    programme participants, jobs reaching SUSTAINED_MONTHS this month, JSA claimants under 25 out of
+    work, then (columns UNEMPLOYED_BY_DURATION) the unemployed by completed months unemployed, in
+    the bands of DURATION_BINS."""
 
     def block(a: int, b: int) -> np.ndarray:
         # Districts a..b, whose rows are the block offsets[a]..offsets[b].
         lo, hi = offsets[a], offsets[b]
-        return _kernels.district_counts(
+        return accounts_kernels.district_counts(
             people.status[lo:hi],
             people.months_in_status[lo:hi],
             people.benefit[lo:hi],

@@ -23,19 +23,23 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simulation import detmath as dm
 from simulation import parallel
-from simulation.config import Params
+from simulation.declare import Column, Mechanism, Output, Posting, at_least_zero, between, lever, probability
 from simulation.firms import AGE_YEAR_BINS, Firms, age_profile, death_hazard, starting_share
-from simulation.mechanisms import _kernels, matching
-from simulation.mechanisms._util import count_by, employed_at, pick_per_group, stochastic_round
+from simulation.mechanisms import business_kernels, matching, shared_kernels
+from simulation.mechanisms._util import count_by, employed_at, int_sum_by, pick_per_group, stochastic_round
 from simulation.mechanisms.separations import release
 from simulation.mechanisms.world import World
 from simulation.people import EMPLOYED, UNEMPLOYED, People
 from simulation.rng import Streams
+
+if TYPE_CHECKING:
+    from simulation.config import Params
 
 
 def hazard(firms: Firms, params: Params, with_hubs: bool = True) -> np.ndarray:
@@ -43,7 +47,9 @@ def hazard(firms: Firms, params: Params, with_hubs: bool = True) -> np.ndarray:
     for large employers and dead rows."""
     by_age = death_hazard(np.array([0, 12, 36, 60]), params)  # the four age bands' rates
     ratio = params.hub_survival_hazard_ratio if with_hubs else 1.0
-    return _kernels.firm_hazard(firms.age, firms.hub_months, firms.alive, firms.large, by_age, float(ratio), with_hubs)
+    return business_kernels.firm_hazard(
+        firms.age, firms.hub_months, firms.alive, firms.large, by_age, float(ratio), with_hubs
+    )
 
 
 def replacement_births(firms: Firms, n_districts: int, params: Params) -> np.ndarray:
@@ -80,7 +86,7 @@ def life_table(firms: Firms, die: np.ndarray, flows: dict[str, np.ndarray], n_di
 
     def block(lo: int, hi: int) -> np.ndarray:
         f = firms
-        return _kernels.life_table(
+        return business_kernels.life_table(
             f.alive[lo:hi], f.large[lo:hi], die[lo:hi], f.age[lo:hi], f.district[lo:hi], n_districts, nb
         )
 
@@ -141,19 +147,15 @@ def step(
 
     def grow(lo: int, hi: int) -> np.ndarray:
         f = firms
-        return lo + _kernels.grow_firms(
-            f.alive[lo:hi],
-            f.large[lo:hi],
-            supported[lo:hi],
-            f.age[lo:hi],
-            f.shock[lo:hi],
-            z[lo:hi],
-            f.district[lo:hi],
-            gap,
-            decay,
-            sd,
-            0.5 * sd * sd,
-            profile[lo:hi],
+        growing = business_kernels.GrowingFirms(
+            alive=f.alive[lo:hi],
+            large=f.large[lo:hi],
+            age=f.age[lo:hi],
+            shock=f.shock[lo:hi],
+            district=f.district[lo:hi],
+        )
+        return lo + business_kernels.grow_firms(
+            growing, supported[lo:hi], z[lo:hi], gap, decay, sd, 0.5 * sd * sd, profile[lo:hi]
         )
 
     small_rows = np.concatenate(parallel.map_blocks(grow, n))
@@ -178,7 +180,7 @@ def step(
         rows = small_rows[np.searchsorted(small_rows, lo) : np.searchsorted(small_rows, hi)]
         f = firms
         growth = dm.np_exp(f.shock[rows])
-        _kernels.settle_firms(
+        business_kernels.settle_firms(
             rows - lo, growth, f.potential[lo:hi], profile[lo:hi], f.target[lo:hi], f.alive[lo:hi], f.size[lo:hi],
             excess[lo:hi],
         )  # fmt: skip
@@ -204,7 +206,9 @@ def step(
         shrinking_rows = np.flatnonzero(shrinking)
         number = np.zeros(firms.capacity, dtype=np.int64)
         number[shrinking_rows] = np.arange(shrinking_rows.size)
-        laid_off = at_risk[_kernels.lowest_per_group(number[people.employer[at_risk]], key, excess[shrinking_rows])]
+        laid_off = at_risk[
+            shared_kernels.lowest_per_group(number[people.employer[at_risk]], key, excess[shrinking_rows])
+        ]
         flows["layoffs"] += np.bincount(people.district[laid_off], minlength=n_districts)
         release(people, firms, laid_off, UNEMPLOYED, streams, month, params)
         displaced.append(laid_off)
@@ -309,3 +313,82 @@ def run_hubs(w: World) -> None:
     for h in w.hubs:
         h.supported_now = int(supported[h.district] * w.ppa)
     w.hub_supported_rows = supported
+
+
+# ---- what this mechanism owns (`simulation.declare`)
+
+
+def report(w: World) -> dict[str, np.ndarray]:
+    """Vacancies and the small-firm stocks by district at the end of the month."""
+    k, nd = w.ppa, w.n_districts
+    hiring, vacancies = w.firms.hiring()
+    small_firms, small_firm_jobs = w.firms.small_firm_stocks(nd)
+    return {
+        "vacancies": int_sum_by(w.firms.district[hiring], vacancies, nd).astype(np.float64) * k,
+        "small_firms": small_firms * k,
+        "small_firm_jobs": small_firm_jobs * k,
+        "hub_supported_firms": w.hub_supported_rows * k,
+    }
+
+
+MECHANISM = Mechanism(
+    name="business",
+    doc=__doc__ or "",
+    parameters={
+        "survival_1yr": probability(),
+        "survival_3yr": probability(),
+        "survival_5yr": probability(),
+        "mature_death_rate": probability(),
+        "birth_size_mean": between(0.1, 100.0),
+        "firm_maturity_months": between(1.0, 600.0),
+        "firm_growth_sd": at_least_zero(1.0),
+        "firm_size_sd": at_least_zero(3.0),
+        "sme_employment_share": probability(),
+        "large_employer_size": between(50.0, 1e6),
+        "hub_displacement": probability(),
+        "hub_survival_hazard_ratio": between(0.0, 2.0),
+        "hub_growth_uplift_annual": between(-0.5, 2.0),
+        "hub_support_months": between(1.0, 120.0),
+        "hub_cost_per_firm_year": at_least_zero(1e6),
+    },
+    firm_fields=(
+        Column("district", "int16", "district index"),
+        Column("market", "int16", "travel-to-work market index"),
+        Column("size", "int32", "people employed (rows of People)"),
+        Column("target", "float64", "desired headcount"),
+        Column("potential", "float64", "the headcount a small firm grows towards as it matures"),
+        Column("shock", "float64", "log deviation of desired headcount from its age path (mean one)"),
+        Column("age", "int32", "months"),
+        Column("alive", "bool", "the slot holds a living firm"),
+        Column("large", "bool", "a large-employer / public-sector row (never dies)"),
+        Column("hub_months", "int16", "months of enterprise-hub support left"),
+        Column("ever_supported", "bool", "an enterprise hub has supported it"),
+    ),
+    levers={
+        "hub_firms_per_year": lever(float, "new firms supported per district", ge=0, le=10_000),
+        "hub_council_share": lever(float, "share of hub running costs paid by the council", ge=0, le=1),
+    },
+    flows=(
+        Output("firm_births", "firms born", "firms"),
+        Output("firm_deaths", "firms dying", "firms"),
+        Output("firm_death_job_losses", "people whose firm died"),
+        Output("layoffs", "people laid off by shrinking firms"),
+        Output("job_to_job", "displaced people who move straight to another job"),
+        Output("hub_new_firms", "young firms an enterprise hub takes on", "firms"),
+        *(Output(f"firms_at_risk_{b}", f"living firms aged {b} years", "firms") for b in AGE_YEAR_BINS),
+        *(Output(f"firm_deaths_{b}", f"firms aged {b} years dying", "firms") for b in AGE_YEAR_BINS),
+    ),
+    outputs=(
+        Output("vacancies", "open posts"),
+        Output("small_firms", "living small firms", "firms"),
+        Output("small_firm_jobs", "people working in small firms"),
+        Output("hub_supported_firms", "firms an enterprise hub supports now", "firms"),
+    ),
+    report=report,
+    postings={
+        "hub_running_council": Posting("council", "economy", "business_support", "councils' share of hubs' costs"),
+        "hub_running_other": Posting(
+            "exchequer", "economy", "business_support", "the rest of hubs' costs: LEP and national business support"
+        ),
+    },
+)

@@ -13,13 +13,18 @@ Brokering costs the council `brokerage_cost_per_project` per project.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from simulation import detmath as dm
-from simulation.config import Levers, Params
+from simulation.declare import Mechanism, Output, Posting, at_least_zero, between, lever, probability
 from simulation.mechanisms._util import long_claimants, pick_per_group, stochastic_round
 from simulation.mechanisms.world import World
 from simulation.rng import Streams
+
+if TYPE_CHECKING:
+    from simulation.config import Levers, Params
 
 MAX_PROJECTS_PER_MONTH = 16  # per district; far above any district's monthly arrival rate
 
@@ -87,7 +92,8 @@ def hire_locally(
 
 def run(w: World) -> None:
     """Developments start; their employment-and-skills plans hire local claimants and
-    apprentices (plan hires count as flows out of unemployment and inactivity); developers pay."""
+    apprentices (plan hires count as flows out of unemployment and inactivity). Each district's
+    developers pay their contributions at the institutions' stage (`agents.PropertyDeveloper`)."""
     assert w.claimants is not None  # listed in every policy month
     w.developments = step(w.construction_value_m, w.params, w.levers, w.streams, w.month)
     hires, apprentices = hire_locally(
@@ -104,5 +110,47 @@ def run(w: World) -> None:
     )
     w.developments["esp_local_hires"] = hires
     w.developments["esp_apprenticeships"] = apprentices
-    for dev in w.developers:
-        dev.step()
+
+
+# ---- what this mechanism owns (`simulation.declare`)
+
+DEVELOPMENT_COLUMNS = {
+    "projects": "development projects started",
+    "construction_value_m": "construction value started (£m)",
+    "esp_posts": "posts in employment-and-skills plans",
+    "esp_local_hires": "local claimants hired into plan posts",
+    "esp_apprenticeships": "apprenticeships in plan posts",
+}
+
+
+def report(w: World) -> dict[str, np.ndarray]:
+    """The month's developments and their plans (zero before the regime starts)."""
+    none = np.zeros(w.n_districts)
+    return {key: w.developments.get(key, none).astype(np.float64) for key in DEVELOPMENT_COLUMNS}
+
+
+MECHANISM = Mechanism(
+    name="developers",
+    doc=__doc__ or "",
+    parameters={
+        "development_jobs_per_m": at_least_zero(1000.0),
+        "esp_capture_brokered": probability(),
+        "esp_capture_unbrokered": probability(),
+        "esp_contribution_per_m": at_least_zero(1e6),
+        "esp_value_concavity": between(0.1, 1.0),
+        "development_value_mean_m": between(0.1, 1e4),
+        "apprenticeship_share": probability(),
+        "brokerage_cost_per_project": at_least_zero(1e6),
+    },
+    levers={"brokerage": lever(bool, "councils broker employment-and-skills plans for major developments")},
+    outputs=tuple(
+        Output(k, doc, "£m" if k == "construction_value_m" else "people") for k, doc in DEVELOPMENT_COLUMNS.items()
+    ),
+    report=report,
+    postings={
+        "brokerage": Posting("council", "economy", "employment_support", "councils brokering developers' plans"),
+        "developer_skills_contribution": Posting(
+            "developers", "skills_fund", "private", "developers' contributions to the district's skills fund"
+        ),
+    },
+)

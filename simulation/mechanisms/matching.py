@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import functools
 import itertools
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simulation import detmath as dm
 from simulation import parallel
-from simulation.config import Params
+from simulation.declare import Mechanism, Output, at_least_zero, between, probability
 from simulation.firms import Firms
-from simulation.mechanisms import _kernels
+from simulation.mechanisms import matching_kernels, shared_kernels
 from simulation.mechanisms._util import (
     int_sum_by,
     rank_within_sorted_groups,
@@ -43,6 +44,9 @@ from simulation.people import (
     wage_for,
 )
 from simulation.rng import Streams
+
+if TYPE_CHECKING:
+    from simulation.config import Params
 
 
 def employability(
@@ -115,7 +119,7 @@ def search_weights_fast(people: People, params: Params, rows: np.ndarray, out: n
     adviser hours (for the rest the support multiplier is exactly 1). Into `out` if given."""
     n = rows.shape[0]
     sk, omb, y = np.empty(n, np.float32), np.empty(n, np.float32), np.empty(n + 1)
-    k = _kernels.search_inputs(
+    k = matching_kernels.search_inputs(
         rows,
         people.skill,
         people.barrier,
@@ -131,24 +135,14 @@ def search_weights_fast(people: People, params: Params, rows: np.ndarray, out: n
     dm.np_power(omb, params.barrier_exponent, out=omb)
     dm.np_expm1(y[:k], out=y[:k])
     out = np.empty(n) if out is None else out
-    _kernels.search_weights(
-        rows,
-        people.status,
-        people.months_in_status,
-        people.support_hours,
-        people.mentor_months,
-        people.employer_contacts,
-        people.age,
-        sk,
-        omb,
-        scarring_by_month(params),
-        y,
-        float(params.inactive_search_intensity),
-        float(params.support_max_effect),
-        1.0 + params.mentoring_effect,
-        float(params.employer_contact_neet_hr),
-        out,
+    effects = matching_kernels.SearchEffects(
+        inactive_intensity=float(params.inactive_search_intensity),
+        max_effect=float(params.support_max_effect),
+        mentored=1.0 + params.mentoring_effect,
+        contact_hr=float(params.employer_contact_neet_hr),
     )
+    searchers = matching_kernels.SearcherPeople.of(people)
+    matching_kernels.search_weights(rows, searchers, sk, omb, scarring_by_month(params), y, effects, out)
     return out
 
 
@@ -168,7 +162,9 @@ def employability_fast(
     dm.np_exp(sk, out=sk)
     dm.np_power(omb, params.barrier_exponent, out=omb)
     out = np.empty(n)
-    _kernels.employability(rows, people.status, people.months_in_status, sk, omb, scarring_by_month(params), out)
+    matching_kernels.employability(
+        rows, people.status, people.months_in_status, sk, omb, scarring_by_month(params), out
+    )
     return out
 
 
@@ -179,7 +175,7 @@ def searchers_and_weights(
     counts its block's searchers, then lists them and works out their weights straight into its
     part of the outputs (nothing to join): each weight is a product of per-row factors, so
     splitting the rows changes nothing."""
-    counts = parallel.map_blocks(lambda lo, hi: _kernels.out_of_work(people.status[lo:hi]), people.n)
+    counts = parallel.map_blocks(lambda lo, hi: matching_kernels.out_of_work(people.status[lo:hi]), people.n)
     starts = [0, *itertools.accumulate(counts)]  # (a few Python ints: numpy would cost more)
     n = int(starts[-1])
     rows, weights, markets = np.empty(n, np.int64), np.empty(n), np.empty(n, person_market.dtype)
@@ -187,7 +183,7 @@ def searchers_and_weights(
 
     def block(lo: int, hi: int) -> None:
         a, b = first_of[lo]
-        _kernels.list_out_of_work(people.status[lo:hi], lo, rows[a:b])
+        matching_kernels.list_out_of_work(people.status[lo:hi], lo, rows[a:b])
         np.take(person_market, rows[a:b], out=markets[a:b])
         search_weights_fast(people, params, rows[a:b], weights[a:b])
 
@@ -240,7 +236,7 @@ def step(
 
     def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         a, b = np.searchsorted(searchers, (lo, hi))
-        cand, x, u = _kernels.search_candidates(tab, searchers[a:b], q, market[a:b], w[a:b])
+        cand, x, u = matching_kernels.search_candidates(tab, searchers[a:b], q, market[a:b], w[a:b])
         p = -dm.np_expm1(-x)
         hit = u < p
         return cand[hit], u[hit] / p[hit]
@@ -337,7 +333,7 @@ def take_posts(
 def post_keys(vac: np.ndarray, uf: np.ndarray, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each firm j's open posts whose key (k + u_j) / v_j (for its k-th post) is below
     threshold[j], in firm order: the firm of each and its key."""
-    return _kernels.post_keys(vac, uf, threshold)
+    return matching_kernels.post_keys(vac, uf, threshold)
 
 
 def start_jobs(
@@ -361,25 +357,42 @@ def start_jobs(
     wages = wage_for(people.skill[rows], params)
     # Each hire's row is written by one thread (rows are distinct): the writes are scattered, so
     # they cost cache misses, which two threads wait on together. Headcounts change apart.
+    hired = matching_kernels.HiredPeople.of(people)
     parallel.map_blocks(
-        lambda lo, hi: _kernels.start_jobs(
-            rows[lo:hi],
-            firm_rows[lo:hi],
-            wages[lo:hi],
-            people.status,
-            people.months_in_status,
-            people.fragile,
-            people.employer,
-            people.wage,
-            people.benefit,
-            people.group,
-        ),
+        lambda lo, hi: matching_kernels.start_jobs(rows[lo:hi], firm_rows[lo:hi], wages[lo:hi], hired),
         rows.shape[0],
     )
-    _kernels.add_at(firms.size, firm_rows, 1)
+    shared_kernels.add_at(firms.size, firm_rows, 1)
 
 
 def run(w: World) -> None:
     """Searchers meet vacancies in their market; this month's job-finding rates are kept for
     next month's providers (`w.q_prev`)."""
     w.q_prev = step(w.people, w.firms, w.params, w.streams, w.month, w.person_market, w.flows, w.n_districts)
+
+
+# ---- what this mechanism owns (`simulation.declare`)
+
+MECHANISM = Mechanism(
+    name="matching",
+    doc=__doc__ or "",
+    parameters={
+        "matching_alpha": between(0.05, 0.95),
+        "matching_efficiency": at_least_zero(5.0),
+        "unemployed_per_vacancy": between(0.1, 50.0),
+        "inactive_search_intensity": probability(),
+        "duration_scarring": at_least_zero(1.0),
+        "duration_scarring_max_months": at_least_zero(240),
+        "barrier_exponent": at_least_zero(10.0),
+    },
+    flows=(
+        Output("u_to_e", "unemployed people starting a job"),
+        Output("i_to_e", "inactive people starting a job"),
+        Output("ltu_to_e", "people unemployed 12 months or more starting a job"),
+        *(
+            Output(f"u_at_risk_{b}", f"unemployed people at risk of finding work, {b} months unemployed")
+            for b in DURATION_BINS
+        ),
+        *(Output(f"u_to_e_{b}", f"job starts from unemployment after {b} months unemployed") for b in DURATION_BINS),
+    ),
+)

@@ -10,12 +10,14 @@ takes the slot, entering as inactive (in education).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from simulation import parallel
-from simulation.config import Params
+from simulation.declare import Mechanism, Output, probability
 from simulation.firms import Firms
-from simulation.mechanisms import _kernels
+from simulation.mechanisms import participation_kernels
 from simulation.mechanisms._util import count_by
 from simulation.mechanisms.world import World
 from simulation.people import (
@@ -26,6 +28,9 @@ from simulation.people import (
     People,
 )
 from simulation.rng import Streams
+
+if TYPE_CHECKING:
+    from simulation.config import Params
 
 WORKING_YEARS = 49  # ages 16 to 64
 
@@ -68,34 +73,25 @@ def step(
     flows: dict[str, np.ndarray],
     n_districts: int,
 ) -> None:
-    # One fused pass over every row (`_kernels.participation`): leaving and starting search, with
-    # the JSA claims that follow, then ill health. A jobseeker who stops searching stops claiming
-    # JSA; an ESA claimant keeps ESA either way. Ill people out of work start an ESA claim and
-    # leave the search, with higher barriers.
+    # One fused pass over every row (`participation_kernels.participation`): leaving and starting
+    # search, with the JSA claims that follow, then ill health. A jobseeker who stops searching
+    # stops claiming JSA; an ESA claimant keeps ESA either way. Ill people out of work start an ESA
+    # claim and leave the search, with higher barriers.
     tabs = (streams.table("participation", month), streams.table("ill_health", month), streams.table("claim", month))
-    entry_rate = np.asarray(entry_rate, dtype=np.float64)
-    esa_onflow = np.asarray(esa_onflow, dtype=np.float64)
+    rates = participation_kernels.ParticipationRates(
+        take_up=float(params.claim_take_up),
+        exit_rate_ui=float(params.exit_rate_ui),
+        entry_rate=np.asarray(entry_rate, dtype=np.float64),
+        esa_onflow=np.asarray(esa_onflow, dtype=np.float64),
+    )
+    movers = participation_kernels.ParticipationPeople.of(people)
 
     def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         counts = np.zeros((3, n_districts), dtype=np.int64)  # this block's u_to_i, i_to_u, esa_onflows
-        ill = _kernels.participation(
-            lo,
-            hi - lo,
-            *tabs,
-            float(params.claim_take_up),
-            people.status,
-            people.months_in_status,
-            people.benefit,
-            people.group,
-            people.age,
-            people.district,
-            entry_rate,
-            esa_onflow,
-            float(params.exit_rate_ui),
-            counts[0],
-            counts[1],
-            counts[2],
+        block_flows = participation_kernels.ParticipationFlows(
+            u_to_i=counts[0], i_to_u=counts[1], esa_onflows=counts[2]
         )
+        ill = participation_kernels.participation(lo, hi - lo, *tabs, movers, rates, block_flows)
         return counts, ill
 
     blocks = parallel.map_blocks(block, people.n)
@@ -127,23 +123,20 @@ def age(
     """People whose birthday falls this month (`birthday_rows`) age a year; 65-year-olds retire and
     a school leaver takes each slot. Birthdays are spread over the year so retirements are smooth.
     Draws are indexed by position in the month's birthday list, which never changes for a slot."""
-    at = _kernels.birthdays(people.age, birthday_rows, 16 + WORKING_YEARS)  # positions of the retiring
+    at = participation_kernels.birthdays(people.age, birthday_rows, 16 + WORKING_YEARS)  # positions of the retiring
     rows = birthday_rows[at]
     if rows.size == 0:
         return
-    p = people
-    _kernels.school_leavers(
-        rows, p.district, flows["retirements"], firms.size, p.status, p.employer, p.age, p.months_in_status,
-        p.wage, p.benefit, p.group, p.placement_months, p.mentor_months, p.programme, p.months_in_programme,
-        p.work_months, p.outcome_paid, p.sustain_paid, p.ever_referred, p.eligible_month, p.eligible_group,
-        p.cohort_work, p.outcome_month,
-    )  # fmt: skip
+    participation_kernels.school_leavers(
+        rows, participation_kernels.SchoolLeaverPeople.of(people), flows["retirements"], firms.size
+    )
     n = birthday_rows.size  # positions in the birthday list index the draws
     people.skill[rows] = (streams.normal("newcomer_skill", month, n)[at] * params.skill_sd).astype(np.float32)
     people.barrier[rows] = (0.2 * streams.uniform_rows("newcomer_barrier", month, at)).astype(np.float32)
     people.complex_needs[rows] = streams.uniform_rows("newcomer_complex", month, at) < params.complex_needs_share_other
     # Schools-employers links: the covered share of school leavers has met employers 4+ times.
     people.employer_contacts[rows] = streams.uniform_rows("school_links", month, at) < school_employer_coverage
+    people.reset_newcomers(rows)
 
 
 # ---- the month's stages (`simulation.model.MONTH`)
@@ -152,7 +145,7 @@ def age(
 def run_count_months(w: World) -> None:
     """Everyone's months in their current status go up by one."""
     people = w.people
-    parallel.map_blocks(lambda lo, hi: _kernels.add_month(people.months_in_status[lo:hi], 32000), people.n)
+    parallel.map_blocks(lambda lo, hi: participation_kernels.add_month(people.months_in_status[lo:hi], 32000), people.n)
 
 
 def run_ageing(w: World) -> None:
@@ -167,3 +160,18 @@ def run_ageing(w: World) -> None:
 def run(w: World) -> None:
     """People move between unemployment and inactivity; ESA claims start."""
     step(w.people, w.params, w.streams, w.month, w.entry_rate, w.esa_onflow, w.flows, w.n_districts)
+
+
+# ---- what this mechanism owns (`simulation.declare`)
+
+MECHANISM = Mechanism(
+    name="participation",
+    doc=__doc__ or "",
+    parameters={"exit_rate_ui": probability()},
+    flows=(
+        Output("u_to_i", "unemployed people who stop looking for work"),
+        Output("i_to_u", "inactive people who start looking for work"),
+        Output("retirements", "people reaching 65, replaced by school leavers"),
+        Output("esa_onflows", "people out of work who fall ill and claim ESA"),
+    ),
+)

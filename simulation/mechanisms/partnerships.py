@@ -18,15 +18,20 @@ Both effects on search weights live in `matching.partnership_multiplier`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
 
 from simulation import parallel
-from simulation.config import Levers, Params
+from simulation.declare import Column, Mechanism, Output, Posting, at_least_zero, between, lever, probability
 from simulation.mechanisms import matching
 from simulation.mechanisms._util import long_claimants, pick_per_group, stochastic_round
 from simulation.mechanisms.world import World
 from simulation.people import EMPLOYED, People
 from simulation.rng import Streams
+
+if TYPE_CHECKING:
+    from simulation.config import Levers, Params
 
 ELIGIBLE_AFTER_MONTHS = 6
 
@@ -110,3 +115,52 @@ def run(w: World) -> None:
         w.flows,
         w.claimants,
     )
+
+
+# ---- what this mechanism owns (`simulation.declare`)
+
+
+def report(w: World) -> dict[str, np.ndarray]:
+    """The month's placements and the jobs they led to (zero before the regime starts)."""
+    none = np.zeros(w.n_districts)
+    return {key: w.partnership_month.get(key, none).astype(np.float64) for key in ("placements", "placement_jobs")}
+
+
+MECHANISM = Mechanism(
+    name="partnerships",
+    doc=__doc__ or "",
+    parameters={
+        "placement_to_job": probability(),
+        "mentoring_months": between(0.0, 24.0),
+        "mentoring_effect": at_least_zero(5.0),
+        "placement_skill_gain": at_least_zero(1.0),
+        "partnership_cost_per_placement": at_least_zero(1e5),
+        "employer_hours_per_placement": at_least_zero(1000.0),
+        "employer_hour_value": at_least_zero(1000.0),
+        "employer_contact_neet_hr": between(0.05, 1.0),
+    },
+    person_fields=(
+        Column("placement_months", "int8", "months left in an employer placement"),
+        Column("mentor_months", "int8", "months of mentoring left after a placement"),
+        Column("employer_contacts", "bool", "met employers 4+ times at school"),
+    ),
+    levers={
+        "placements_per_10k": lever(float, "placements a year per 10,000 of working age", ge=0, le=10_000),
+        "partnership_payer": lever(Literal["exchequer", "council"], "who pays the partnership's coordinators"),
+        "school_employer_coverage": lever(float, "share of school leavers with 4+ employer contacts", ge=0, le=1),
+    },
+    outputs=(
+        Output("placements", "employer placements started"),
+        Output("placement_jobs", "placements that led to a job with the host employer"),
+    ),
+    report=report,
+    postings={
+        "partnership_delivery_exchequer": Posting(
+            "exchequer", "economy", "employment_support", "partnership coordinators paid by the Exchequer"
+        ),
+        "partnership_delivery_council": Posting(
+            "council", "economy", "employment_support", "partnership coordinators paid by councils"
+        ),
+        "employer_in_kind": Posting("employers", "economy", "private", "employers' donated time, valued"),
+    },
+)

@@ -30,17 +30,22 @@ costs are adviser costs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from simulation import detmath as dm
 from simulation import parallel
-from simulation.config import Levers, Params
-from simulation.mechanisms import _kernels, matching
+from simulation.configfiles import MAX_PAYMENT, Strict
+from simulation.declare import Column, Mechanism, Output, Posting, at_least_zero, between, lever, probability
+from simulation.mechanisms import matching, providers_kernels, shared_kernels
 from simulation.mechanisms._util import claimant_rows
 from simulation.mechanisms.world import World
 from simulation.people import GROUP_NAMES, People
+
+if TYPE_CHECKING:
+    from simulation.config import Levers, Params
 
 PARKED_HOURS = 0.25  # less than 15 minutes of adviser time in a month: "almost none"
 HIGH_BARRIER = 0.5
@@ -197,35 +202,25 @@ def step_all(
     if claimants is None and attached is None:
         found = parallel.map_blocks(
             lambda lo, hi: [
-                lo + r for r in _kernels.attached_and_claimants(p.programme[lo:hi], owner[lo:hi], p.group[lo:hi])
+                lo + r
+                for r in providers_kernels.attached_and_claimants(p.programme[lo:hi], owner[lo:hi], p.group[lo:hi])
             ],
             p.n,
         )
         attached, claimants = parallel.join(found)
     elif claimants is None:
-        claimants = parallel.rows_where(_kernels.claiming, p.n, (p.group,))
+        claimants = parallel.rows_where(shared_kernels.claiming, p.n, (p.group,))
     elif attached is None:
-        attached = parallel.rows_where(_kernels.attached, p.n, (p.programme, owner))
+        attached = parallel.rows_where(providers_kernels.attached, p.n, (p.programme, owner))
     assert attached is not None and claimants is not None
     served = position >= 0
     # Each stage below is one compiled pass over its rows (claimants or participants, scattered
     # over the population's arrays), reading and writing each row's fields together: as numpy
     # expressions, each field of each row would cost a cache miss of its own.
     # Attachment runs for programme_months, then ends; outcomes from last month's matching.
-    att, outcome_rows, sustain_rows = _kernels.programme_month(
-        attached,
-        p.programme,
-        owner,
-        served,
-        p.months_in_programme,
-        levers.programme_months,
-        p.status,
-        p.work_months,
-        p.eligible_group,
-        p.outcome_paid,
-        p.sustain_paid,
-        t["outcome_months"],
-        t["sustainment_payments"],
+    records = providers_kernels.ProgrammePeople.of(p)
+    att, outcome_rows, sustain_rows = providers_kernels.programme_month(
+        attached, records, owner, served, levers.programme_months, t["outcome_months"], t["sustainment_payments"]
     )
     # Fees follow the payment group; they are whole pounds, so sums over rows are exact in any order.
     pay = p.eligible_group[outcome_rows]
@@ -236,35 +231,18 @@ def step_all(
     )
 
     # Eligibility and referral: a claimant out of work for their group's referral months (once).
-    ref_rows = _kernels.referrals(
-        claimants,
-        owner,
-        served,
-        month,
-        p.status,
-        p.months_in_status,
-        p.group,
-        t["referral_month"],
-        t["referral_share"],
-        u_referral,
-        p.eligible_month,
-        p.eligible_group,
-        p.ever_referred,
-        p.programme,
-        p.months_in_programme,
-        p.work_months,
-        p.outcome_paid,
-        p.sustain_paid,
+    ref_rows = providers_kernels.referrals(
+        claimants, records, owner, served, month, t["referral_month"], t["referral_share"], u_referral
     )
     ref_group = p.eligible_group[ref_rows]
     referrals_by_group = by_block_group(ref_rows, ref_group)
     fees = fees + by_block(ref_rows, t["fee_attachment"][ref_group])
     # Participants now: those still attached and those just referred.
-    att = _kernels.merge_sorted(att, ref_rows)
+    att = shared_kernels.merge_sorted(att, ref_rows)
 
     # Advisers and their time, for participants out of work.
     att_block, att_group, seeking, seeking_block, g, seeking_status, skill, one_minus_barrier, barrier = (
-        _kernels.participants_seeking(att, owner, position, p.eligible_group, p.status, p.skill, p.barrier)
+        providers_kernels.participants_seeking(att, owner, position, p.eligible_group, p.status, p.skill, p.barrier)
     )
     participants_by_group = count_block_groups(att_block, att_group)
     participants = count_blocks(att_block) * ppa
@@ -288,7 +266,7 @@ def step_all(
         neg = -levels[order]
         for k in range(nk):
             neg[cuts[k] : cuts[k + 1]].sort()
-        _kernels.water_fill_groups(
+        providers_kernels.water_fill_groups(
             value, levels, order, cuts, neg, hours_budget / ppa, params.support_half_hours, hours
         )
     else:
@@ -303,7 +281,7 @@ def step_all(
                     fee_value[mine],
                     params.support_half_hours,
                 )
-    _kernels.scatter_float32(seeking, hours, p.support_hours)
+    providers_kernels.scatter_float32(seeking, hours, p.support_hours)
     # Parking is judged on barriers as the provider found them this month.
     high = barrier >= HIGH_BARRIER
     high_seeking = count_blocks(seeking_block[high])
@@ -312,7 +290,7 @@ def step_all(
     # Integrated help lowers barriers in proportion to the time given.
     if levers.integrated_help:
         cut = np.clip(params.barrier_reduction_per_hour * hours, 0.0, 1.0)
-        _kernels.scatter_float32(seeking, barrier * (1.0 - cut), p.barrier)
+        providers_kernels.scatter_float32(seeking, barrier * (1.0 - cut), p.barrier)
 
     out = []
     for k in range(nk):
@@ -357,7 +335,7 @@ def run(w: World) -> None:
     people = w.people
     hours = w.params.jcp_hours_per_claimant_month
     parallel.map_blocks(
-        lambda lo, hi: _kernels.jcp_hours(
+        lambda lo, hi: providers_kernels.jcp_hours(
             people.status[lo:hi], people.benefit[lo:hi], hours, people.support_hours[lo:hi]
         ),
         people.n,
@@ -414,3 +392,113 @@ def run(w: World) -> None:
         fees = [p.last.fees + p.last.grant if p.levers.provider_payer == payer else 0.0 for p in w.providers]
         w.ledger.post(f"programme_payments_{payer}", np.array(fees))
     w.ledger.post("provider_delivery", np.array([p.last.delivery_cost for p in w.providers]))
+
+
+# ---- what this mechanism owns (`simulation.declare`)
+
+GROUPS = GROUP_NAMES[1:]  # the payment groups, in the order of people's group codes 1..5
+
+
+class GroupLevers(Strict):
+    """How a provider takes and is paid for one claimant group (the Work Programme's payment groups)."""
+
+    referral_month: int = Field(ge=0, le=120, description="months on benefit before referral")
+    referral_share: float = Field(ge=0, le=1, description="share of eligible claimants referred")
+    fee_attachment: float = Field(ge=0, le=MAX_PAYMENT, description="£ paid at referral")
+    fee_job_outcome: float = Field(ge=0, le=MAX_PAYMENT, description="£ paid when a job outcome is reached")
+    fee_sustainment: float = Field(ge=0, le=MAX_PAYMENT, description="£ per further month in work after the outcome")
+    sustainment_payments: int = Field(ge=0, le=120, description="most sustainment payments per participant")
+    outcome_months: int = Field(ge=1, le=24, description="continuous months in work that trigger the outcome fee")
+
+
+class GroupTable(Strict):
+    jsa_18_24: GroupLevers
+    jsa_25_plus: GroupLevers
+    jsa_ex_ib: GroupLevers
+    esa_new: GroupLevers
+    esa_ex_ib: GroupLevers
+
+    def by_index(self) -> list[GroupLevers]:
+        """Levers in the order of people.GROUP codes 1..5 (index 0 is 'no group')."""
+        return [getattr(self, g) for g in GROUPS]
+
+
+# The provider's month as results columns: `ProviderMonth` attribute -> column.
+PROGRAMME_COLUMNS = {
+    "referrals": ("programme_referrals", "people referred to a programme"),
+    "job_outcomes": ("programme_job_outcomes", "job outcomes reached (the fee's definition)"),
+    "sustainment_payments": ("programme_sustainment_payments", "sustainment payments due"),
+    "advisers": ("programme_advisers", "advisers employed"),
+    "fees": ("programme_fees", "fees earned (£)"),
+    "grant": ("programme_grant", "grant paid (£)"),
+    "delivery_cost": ("programme_delivery_cost", "providers' delivery costs (£)"),
+    "high_barrier_seeking": ("high_barrier_seeking", "participants with high barriers still looking for work"),
+    "parked": ("parked", "participants getting almost no adviser time"),
+}
+# Per payment group: `ProviderMonth` array -> column prefix.
+GROUP_COLUMNS = {"referrals": "referrals", "outcomes": "job_outcomes", "participants": "participants"}
+
+
+def report(w: World) -> dict[str, np.ndarray]:
+    """Each district's provider's month (`Provider.last`)."""
+    out: dict[str, np.ndarray] = {}
+    for key, (col, _) in PROGRAMME_COLUMNS.items():
+        out[col] = np.array([getattr(pr.last, key) for pr in w.providers], dtype=np.float64)
+    for g, name in enumerate(GROUP_NAMES[1:], 1):
+        for key, prefix in GROUP_COLUMNS.items():
+            out[f"{prefix}_{name}"] = np.array([getattr(pr.last, key + "_by_group")[g] for pr in w.providers])
+    return out
+
+
+MECHANISM = Mechanism(
+    name="providers",
+    doc=__doc__ or "",
+    parameters={
+        "barrier_reduction_per_hour": probability(),
+        "adviser_hours_per_month": between(1.0, 744.0),
+        "adviser_cost_per_month": at_least_zero(1e5),
+        "support_max_effect": at_least_zero(5.0),
+        "support_half_hours": between(0.01, 100.0),
+        "jcp_hours_per_claimant_month": at_least_zero(100.0),
+    },
+    person_fields=(
+        Column("programme", "int16", "provider index or NO_PROGRAMME"),
+        Column("months_in_programme", "int16", ""),
+        Column("ever_referred", "bool", ""),
+        Column("work_months", "int16", "consecutive months in work while attached (for outcome fees)"),
+        Column("outcome_paid", "bool", ""),
+        Column("sustain_paid", "int16", "sustainment months paid"),
+        Column("support_hours", "float32", "adviser hours received this month"),
+        Column("eligible_month", "int16", "month first eligible for referral (NOT_ELIGIBLE if never)"),
+        Column("eligible_group", "int8", "claimant group when first eligible (the payment group)"),
+        Column("cohort_work", "int16", "continuous months in work since becoming eligible"),
+        Column("outcome_month", "int16", "month of the official job outcome (NOT_ELIGIBLE if none)"),
+    ),
+    levers={
+        "programme_months": lever(int, "months of attachment", ge=1, le=120),
+        "caseload": lever(float, "participants per adviser", ge=1, le=2000),
+        "effort_rule": lever(Literal["uniform", "expected_payment", "need"], "how advisers share their time"),
+        "grant_per_participant_month": lever(float, "£ grant per participant-month", ge=0, le=MAX_PAYMENT),
+        "provider_payer": lever(Literal["exchequer", "council"], "who pays the programme's fees and grants"),
+        "integrated_help": lever(bool, "key workers coordinate health, care and housing help that lowers barriers"),
+        "groups": lever(GroupTable, "referral and payment by claimant group"),
+    },
+    outputs=(
+        *(Output(col, doc, "£" if "(£)" in doc else "people") for col, doc in PROGRAMME_COLUMNS.values()),
+        *(
+            Output(f"{prefix}_{name}", f"{prefix.replace('_', ' ')} of payment group {name}")
+            for name in GROUP_NAMES[1:]
+            for prefix in GROUP_COLUMNS.values()
+        ),
+    ),
+    report=report,
+    postings={
+        "programme_payments_exchequer": Posting(
+            "exchequer", "provider", "employment_support", "programme fees and grants paid by the Exchequer"
+        ),
+        "programme_payments_council": Posting(
+            "council", "provider", "employment_support", "programme fees and grants paid by councils"
+        ),
+        "provider_delivery": Posting("provider", "economy", "provider_costs", "providers' advisers"),
+    },
+)

@@ -11,15 +11,20 @@ calibration.md s7). This is why many job starts never become an official (six-mo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from simulation import parallel
-from simulation.config import Params
+from simulation.declare import Column, Mechanism, Output, probability
 from simulation.firms import Firms
-from simulation.mechanisms import _kernels
+from simulation.mechanisms import separations_kernels, shared_kernels
 from simulation.mechanisms.world import World
 from simulation.people import FRAGILE_MONTHS, People
 from simulation.rng import Streams
+
+if TYPE_CHECKING:
+    from simulation.config import Params
 
 
 def release(
@@ -29,28 +34,16 @@ def release(
     `to_status`, keeping firm headcounts true. Those who become unemployed claim JSA if their draw
     in this month's claim stream is below the take-up rate; everyone else claims nothing."""
     rows = np.flatnonzero(leave) if leave.dtype == bool else np.asarray(leave, dtype=np.int64)
-    _kernels.add_at(firms.size, people.employer[rows], -1)
+    shared_kernels.add_at(firms.size, people.employer[rows], -1)
     tab = streams.table("claim", month)
+    leavers = separations_kernels.SeparationPeople.of(people)
 
     # A row's work reads and writes only that row (its claim draw is its own slot of the stream),
     # so blocks of rows run on threads. The rows are scattered: each costs cache misses, not
     # arithmetic, and two threads wait on twice as many at once.
     def block(lo: int, hi: int) -> None:
         a, b = np.searchsorted(rows, (lo, hi))
-        _kernels.release(
-            rows[a:b],
-            to_status,
-            people.status,
-            people.months_in_status,
-            people.benefit,
-            people.group,
-            people.age,
-            people.employer,
-            people.wage,
-            people.work_months,
-            tab,
-            float(params.claim_take_up),
-        )
+        separations_kernels.release(rows[a:b], to_status, leavers, tab, float(params.claim_take_up))
 
     parallel.map_blocks(block, people.n)
 
@@ -71,40 +64,25 @@ def step(
     flows: dict[str, np.ndarray],
     n_districts: int,
 ) -> None:
-    # One fused pass (`_kernels.separations`): a job taken from unemployment stays fragile for its
-    # first FRAGILE_MONTHS months and ends at early_separation_rate; settled jobs at rate_eu (to
-    # unemployment) or sep_rate_ei (to inactivity), on one uniform per row.
+    # One fused pass (`separations_kernels.separations`): a job taken from unemployment stays
+    # fragile for its first FRAGILE_MONTHS months and ends at early_separation_rate; settled jobs at
+    # rate_eu (to unemployment) or sep_rate_ei (to inactivity), on one uniform per row.
     tab_separation, tab_claim = streams.table("separation", month), streams.table("claim", month)
+    workers = separations_kernels.SeparationPeople.of(people)
+    rates = separations_kernels.SeparationRates(
+        take_up=float(params.claim_take_up),
+        rate_eu=float(rate_eu),
+        early_rate=float(params.early_separation_rate),
+        rate_ei=float(params.sep_rate_ei),
+        fragile_months=FRAGILE_MONTHS,
+    )
 
     def block(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray | None]:
         # Blocks may share firms (people work across district lines), so only the first block
         # changes firm sizes in place; the others count their leavers per firm, added after.
         counts = np.zeros((2, n_districts), dtype=np.int64)  # this block's e_to_u, e_to_i
         size = firms.size if lo == 0 else np.zeros_like(firms.size)
-        _kernels.separations(
-            lo,
-            hi - lo,
-            tab_separation,
-            tab_claim,
-            float(params.claim_take_up),
-            people.status,
-            people.months_in_status,
-            people.fragile,
-            people.benefit,
-            people.group,
-            people.age,
-            people.district,
-            people.employer,
-            people.wage,
-            people.work_months,
-            size,
-            float(rate_eu),
-            float(params.early_separation_rate),
-            float(params.sep_rate_ei),
-            FRAGILE_MONTHS,
-            counts[0],
-            counts[1],
-        )
+        separations_kernels.separations(lo, hi - lo, tab_separation, tab_claim, workers, rates, size, *counts)
         return counts, None if lo == 0 else size
 
     for counts, size_change in parallel.map_blocks(block, people.n):
@@ -117,3 +95,22 @@ def step(
 def run(w: World) -> None:
     """Jobs end: quits and dismissals into unemployment or inactivity."""
     step(w.people, w.firms, w.params, w.streams, w.month, w.rate_eu, w.flows, w.n_districts)
+
+
+# ---- what this mechanism owns (`simulation.declare`)
+
+MECHANISM = Mechanism(
+    name="separations",
+    doc=__doc__ or "",
+    parameters={
+        "sep_rate_eu": probability(),
+        "sep_rate_ei": probability(),
+        "displaced_to_unemployment": probability(),
+        "early_separation_rate": probability(),
+    },
+    person_fields=(Column("fragile", "bool", "in a job taken from unemployment less than FRAGILE_MONTHS ago"),),
+    flows=(
+        Output("e_to_u", "people leaving work for unemployment (including those displaced by firms)"),
+        Output("e_to_i", "people leaving work for inactivity"),
+    ),
+)

@@ -14,14 +14,19 @@ has money, and by the Exchequer otherwise.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from simulation import parallel
-from simulation.config import Levers, Params
-from simulation.mechanisms import _kernels
+from simulation.declare import Column, Mechanism, Output, Posting, at_least_zero, lever
+from simulation.mechanisms import skills_kernels
 from simulation.mechanisms.world import World
 from simulation.people import EMPLOYED, NO_PROGRAMME, People
 from simulation.rng import Streams
+
+if TYPE_CHECKING:
+    from simulation.config import Levers, Params
 
 SKILL_BOUND = 4.0  # log units: keeps skill finite over very long runs
 
@@ -29,7 +34,7 @@ SKILL_BOUND = 4.0  # log units: keeps skill finite over very long runs
 def step(people: People, params: Params) -> None:
     """Log skill grows a month in work and decays once unemployment has lasted long enough."""
     parallel.map_blocks(
-        lambda lo, hi: _kernels.skills(
+        lambda lo, hi: skills_kernels.skills(
             people.skill[lo:hi],
             people.status[lo:hi],
             people.months_in_status[lo:hi],
@@ -81,3 +86,41 @@ def run_training(w: World) -> None:
 def run(w: World) -> None:
     """Skills grow in work and fade out of it."""
     step(w.people, w.params)
+
+
+# ---- what this mechanism owns (`simulation.declare`)
+
+
+def report(w: World) -> dict[str, np.ndarray]:
+    """Training courses started this month."""
+    return {"training_starts": np.asarray(w.training_started, dtype=np.float64)}
+
+
+MECHANISM = Mechanism(
+    name="skills",
+    doc=__doc__ or "",
+    parameters={
+        "skill_sd": at_least_zero(3.0),
+        "skill_elasticity": at_least_zero(5.0),
+        "skill_growth_in_work": at_least_zero(0.1),
+        "skill_decay_unemployed": at_least_zero(0.1),
+        "skill_decay_after_months": at_least_zero(240),
+        "training_skill_gain": at_least_zero(1.0),
+        "training_cost": at_least_zero(1e5),
+    },
+    person_fields=(Column("skill", "float32", "log skill"),),
+    levers={
+        "training_take_up": lever(float, "share of participants who start training in a year", ge=0, le=1),
+        "training_vacancy_link": lever(float, "how closely training is tied to local vacancies", ge=0, le=1),
+    },
+    outputs=(Output("training_starts", "training courses started"),),
+    report=report,
+    postings={
+        "training_exchequer": Posting(
+            "exchequer", "economy", "employment_support", "courses the skills fund cannot pay"
+        ),
+        "training_skills_fund": Posting(
+            "skills_fund", "economy", "private", "courses paid from developers' contributions"
+        ),
+    },
+)

@@ -13,15 +13,17 @@ config, mechanisms, model).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from simulation.config import Levers, Params
 from simulation.firms import Firms
 from simulation.ledger import Ledger
 from simulation.people import People
 from simulation.rng import Streams
+
+if TYPE_CHECKING:
+    from simulation.config import Levers, Params
 
 
 class World(Protocol):
