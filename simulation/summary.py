@@ -1,8 +1,16 @@
-"""Headline figures from a run's month x district table, and the evidence they are checked against."""
+"""Headline figures of one run (the `run` and `demo` tables), and the evidence they are checked against.
+
+The figures are measures of `simulation.measures`; this module only chooses which, and how the
+tables print them.
+"""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
+
+from simulation.measures import MEASURES, lacking, month_totals
 
 # Targets the no-programme baseline should come near (calibration.md s6).
 FLOW_TARGETS = {
@@ -11,89 +19,95 @@ FLOW_TARGETS = {
     "ltu_share": (0.30, "ONS 2013-15: 27-36% of unemployed out of work 12+ months"),
 }
 
-
-def summarise(df: pd.DataFrame, last_months: int = 12) -> dict[str, float]:
-    """Rates averaged over the last `last_months` months; flows and money summed over the run."""
-    g = df.groupby("month").sum(numeric_only=True)
-    tail = g.iloc[-last_months:]
-    pop = tail["population"].sum()
-    active = (tail["employed"] + tail["unemployed"]).sum()
-    out = {
-        "employment_rate": tail["employed"].sum() / pop,
-        "unemployment_rate": tail["unemployed"].sum() / active,
-        "inactivity_rate": tail["inactive"].sum() / pop,
-        "ltu_share": tail["long_term_unemployed"].sum() / max(tail["unemployed"].sum(), 1),
-        # Hazards over the whole run: this month's flow over last month's stock.
-        "u_to_e_hazard": (g["u_to_e"].iloc[1:].to_numpy() / g["unemployed"].iloc[:-1].to_numpy()).mean()
-        if len(g) > 1
-        else float("nan"),
-        "e_to_u_hazard": (g["e_to_u"].iloc[1:].to_numpy() / g["employed"].iloc[:-1].to_numpy()).mean()
-        if len(g) > 1
-        else float("nan"),
-        "unemployed_per_vacancy": tail["unemployed"].sum() / max(tail["vacancies"].sum(), 1),
-        "small_firm_jobs": tail["small_firm_jobs"].mean(),
-        "referrals": g["programme_referrals"].sum(),
-        "job_outcomes": g["programme_job_outcomes"].sum(),
-        "benefits_paid": (g["benefit_jsa"] + g["benefit_esa"] + g["housing_support"]).sum(),
-        "tax_received": g["tax_ni"].sum(),
-        "employment_support_cost": g["employment_support_cost"].sum(),
-        "public_cost": g["public_cost"].sum(),
-        "developer_contributions": g["developer_skills_contribution"].sum(),
-        "esp_local_hires": g["esp_local_hires"].sum(),
-        "sustained_jobs": g["sustained_jobs"].sum() if "sustained_jobs" in g else float("nan"),
-        "parked_share": g["parked"].sum() / g["high_barrier_seeking"].sum()
-        if "parked" in g and g["high_barrier_seeking"].sum() > 0
-        else 0.0,
-        "business_support_cost": g["business_support_cost"].sum() if "business_support_cost" in g else 0.0,
-        "employed_mean": g["employed"].mean(),
-        "unemployed_mean": g["unemployed"].mean(),
-    }
-    for k in MONEY:
-        out[k] = out[k] / 1e6
-    return {k: float(v) for k, v in out.items()}
-
-
-MONEY = (
+# Every measure of a run's summary, in order: rates over its last months, flows and money over the run.
+SUMMARY = (
+    "employment_rate",
+    "unemployment_rate",
+    "inactivity_rate",
+    "ltu_share",
+    "u_to_e_hazard",
+    "e_to_u_hazard",
+    "unemployed_per_vacancy",
+    "small_firm_jobs",
+    "referrals",
+    "job_outcomes",
     "benefits_paid",
     "tax_received",
     "employment_support_cost",
-    "business_support_cost",
     "public_cost",
     "developer_contributions",
+    "esp_local_hires",
+    "sustained_jobs",
+    "parked_share",
+    "business_support_cost",
+    "employed_mean",
+    "unemployed_mean",
+)
+
+# What the summary shows where a run cannot give a measure: results from before the model wrote
+# its columns, or (parking) a run where no high-barrier participant was seeking work.
+IF_UNDEFINED = {"sustained_jobs": math.nan, "parked_share": 0.0, "business_support_cost": 0.0}
+
+MONEY = tuple(k for k in SUMMARY if MEASURES[k].unit == "gbp_m")  # in £m
+
+
+def summarise(df: pd.DataFrame, last_months: int = 12) -> dict[str, float]:
+    """Rates averaged over the last `last_months` months; flows and money summed over the run.
+
+    A KeyError names a column the results lack (other than those of IF_UNDEFINED's measures)."""
+    g = month_totals(df)
+    tail = g.iloc[-last_months:]
+    out: dict[str, float] = {}
+    for key in SUMMARY:
+        m = MEASURES[key]
+        if key in IF_UNDEFINED and lacking(m, g.columns):
+            out[key] = IF_UNDEFINED[key]
+            continue
+        value = m.value(g, tail)
+        out[key] = IF_UNDEFINED[key] if key in IF_UNDEFINED and math.isnan(value) else value
+    return out
+
+
+def _table(formats: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """key -> (the measure's label, the table's format)."""
+    return {k: (MEASURES[k].label, fmt) for k, fmt in formats.items()}
+
+
+# The run table: each measure and its format.
+LABELS: dict[str, tuple[str, str]] = _table(
+    {
+        "employment_rate": "{:.3f}",
+        "unemployment_rate": "{:.3f}",
+        "inactivity_rate": "{:.3f}",
+        "ltu_share": "{:.3f}",
+        "u_to_e_hazard": "{:.4f}",
+        "e_to_u_hazard": "{:.5f}",
+        "unemployed_per_vacancy": "{:.2f}",
+        "small_firm_jobs": "{:,.0f}",
+        "referrals": "{:,.0f}",
+        "job_outcomes": "{:,.0f}",
+        "sustained_jobs": "{:,.0f}",
+        "parked_share": "{:.2f}",
+        "benefits_paid": "{:,.2f}",
+        "tax_received": "{:,.2f}",
+        "employment_support_cost": "{:,.2f}",
+        "business_support_cost": "{:,.2f}",
+        "public_cost": "{:,.2f}",
+        "developer_contributions": "{:,.3f}",
+        "esp_local_hires": "{:,.1f}",
+    }
 )
 
 # Measures whose paired difference from the no-programme arm the demo shows.
-DIFFERENCES: dict[str, tuple[str, str]] = {
-    "employed_mean": ("employed (people, mean over run)", "{:+,.0f}"),
-    "unemployed_mean": ("unemployed (people, mean over run)", "{:+,.0f}"),
-    "sustained_jobs": ("jobs lasting 6 months", "{:+,.0f}"),
-    "small_firm_jobs": ("small-business jobs (last 12 months)", "{:+,.0f}"),
-    "employment_support_cost": ("employment support cost £m", "{:+,.2f}"),
-    "business_support_cost": ("business support cost £m", "{:+,.2f}"),
-    "public_cost": ("benefits + support - tax £m", "{:+,.2f}"),
-    "developer_contributions": ("developer skills contributions £m", "{:+,.3f}"),
-}
-
-
-LABELS: dict[str, tuple[str, str]] = {
-    # key: (label, format)
-    "employment_rate": ("employment rate (16-64)", "{:.3f}"),
-    "unemployment_rate": ("unemployment rate (ILO)", "{:.3f}"),
-    "inactivity_rate": ("inactivity rate", "{:.3f}"),
-    "ltu_share": ("long-term share of unemployed", "{:.3f}"),
-    "u_to_e_hazard": ("U->E monthly hazard", "{:.4f}"),
-    "e_to_u_hazard": ("E->U monthly hazard", "{:.5f}"),
-    "unemployed_per_vacancy": ("unemployed per vacancy", "{:.2f}"),
-    "small_firm_jobs": ("small-business jobs", "{:,.0f}"),
-    "referrals": ("programme referrals", "{:,.0f}"),
-    "job_outcomes": ("job outcomes (provider-paid definition)", "{:,.0f}"),
-    "sustained_jobs": ("jobs lasting 6 months (everyone)", "{:,.0f}"),
-    "parked_share": ("high-barrier participants parked", "{:.2f}"),
-    "benefits_paid": ("benefits paid £m", "{:,.2f}"),
-    "tax_received": ("tax and NI received £m", "{:,.2f}"),
-    "employment_support_cost": ("employment support cost £m", "{:,.2f}"),
-    "business_support_cost": ("business support cost £m", "{:,.2f}"),
-    "public_cost": ("benefits + support - tax £m", "{:,.2f}"),
-    "developer_contributions": ("developer skills contributions £m", "{:,.3f}"),
-    "esp_local_hires": ("ESP local hires", "{:,.1f}"),
-}
+DIFFERENCES: dict[str, tuple[str, str]] = _table(
+    {
+        "employed_mean": "{:+,.0f}",
+        "unemployed_mean": "{:+,.0f}",
+        "sustained_jobs": "{:+,.0f}",
+        "small_firm_jobs": "{:+,.0f}",
+        "employment_support_cost": "{:+,.2f}",
+        "business_support_cost": "{:+,.2f}",
+        "public_cost": "{:+,.2f}",
+        "developer_contributions": "{:+,.3f}",
+    }
+)

@@ -23,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation.analysis import calibrate as cal
+from simulation.analysis import calibrate_cli, calibrate_report, calibrate_spec, calibrate_write
 from simulation.analysis.targets import Target, outcome_rates
 from simulation.config import ConfigError, load_calibration, make_scenario
 from simulation.model import LabourMarketModel
@@ -74,14 +75,14 @@ def spec_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def fitted(spec_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[cal.Fit, dict[str, Path]]:
     out = tmp_path_factory.mktemp("out")
-    spec = cal.load_spec(spec_path)
-    return cal.calibrate(spec, out, Serial(), str(spec_path))
+    spec = calibrate_spec.load_spec(spec_path)
+    return calibrate_cli.calibrate(spec, out, Serial(), str(spec_path))
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="labourlab")
     sub = p.add_subparsers(dest="command", required=True)
-    cal.add_parser(sub)
+    calibrate_cli.add_parser(sub)
     return p
 
 
@@ -190,7 +191,7 @@ def test_cli_local_executor_same_trials_as_serial(fitted, spec_path, tmp_path, c
     """The command on the local process pool: same trials and fitted values as the in-process run."""
     _, files = fitted
     out = tmp_path / "cli"
-    code = cal.run(parser().parse_args(["calibrate", str(spec_path), "--out", str(out), "--workers", "2"]))
+    code = calibrate_cli.run(parser().parse_args(["calibrate", str(spec_path), "--out", str(out), "--workers", "2"]))
     assert code == 0
     printed = capsys.readouterr().out
     assert "loss on trial seeds" in printed and str(out / "calibrated.toml") in printed
@@ -202,8 +203,8 @@ def test_cli_local_executor_same_trials_as_serial(fitted, spec_path, tmp_path, c
 
 def test_one_trial_fits_the_handset_values(spec_path, tmp_path):
     """With no trial but the hand-set one, the fitted file repeats the hand-set values and says so."""
-    spec = cal.load_spec(spec_path, trials=1)
-    fit, files = cal.calibrate(spec, tmp_path, Serial(), str(spec_path))
+    spec = calibrate_spec.load_spec(spec_path, trials=1)
+    fit, files = calibrate_cli.calibrate(spec, tmp_path, Serial(), str(spec_path))
     assert fit.result.best_params == spec.handset()
     assert fit.check_loss_fitted == fit.check_loss_handset
     assert "No trial beat the hand-set values" in files["report"].read_text(encoding="utf-8")
@@ -223,7 +224,7 @@ class FailTrialOne(Serial):
 
 
 def test_failed_trial_is_recorded_and_the_search_goes_on(spec_path):
-    spec = cal.load_spec(spec_path)
+    spec = calibrate_spec.load_spec(spec_path)
     res = cal.search(spec, FailTrialOne())
     states = [t.state.name for t in res.study.trials]
     assert states == ["COMPLETE", "FAIL", "COMPLETE"]
@@ -234,9 +235,9 @@ def test_failed_trial_is_recorded_and_the_search_goes_on(spec_path):
 
 def test_same_spec_same_trials(spec_path):
     """Determinism: the same spec gives the same trials, losses and best parameters."""
-    spec = cal.load_spec(spec_path, trials=2)
+    spec = calibrate_spec.load_spec(spec_path, trials=2)
     first = cal.search(spec, Serial())
-    second = cal.search(cal.load_spec(spec_path, trials=2), Serial())
+    second = cal.search(calibrate_spec.load_spec(spec_path, trials=2), Serial())
     assert first.trial_losses == second.trial_losses
     assert [t.params for t in first.study.trials] == [t.params for t in second.study.trials]
     assert first.best_params == second.best_params
@@ -247,7 +248,7 @@ def test_dask_executor_gives_the_serial_trials(fitted, spec_path, tmp_path):
     _, files = fitted
     out = tmp_path / "dask"
     args = ["calibrate", str(spec_path), "--out", str(out), "--executor", "dask", "--workers", "2", "--trials", "2"]
-    assert cal.run(parser().parse_args(args)) == 0
+    assert calibrate_cli.run(parser().parse_args(args)) == 0
     pd.testing.assert_frame_equal(trial_table(out / "trials.csv"), trial_table(files["trials"]).iloc[:2])
 
 
@@ -290,7 +291,7 @@ def test_bad_spec_one_line_error(tmp_path, edit, field, expected):
     path = tmp_path / "bad.toml"
     path.write_text(SPEC.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(ConfigError) as info:
-        cal.load_spec(path)
+        calibrate_spec.load_spec(path)
     msg = str(info.value)
     assert "\n" not in msg
     assert msg.startswith(f"{path}: {field}: "), msg
@@ -302,7 +303,7 @@ def test_bad_spec_raised_from_run(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text(SPEC.replace("trials = 3", "trials = 0"), encoding="utf-8")
     with pytest.raises(ConfigError, match="trials"):
-        cal.run(parser().parse_args(["calibrate", str(path), "--out", str(tmp_path / "o")]))
+        calibrate_cli.run(parser().parse_args(["calibrate", str(path), "--out", str(tmp_path / "o")]))
     assert not (tmp_path / "o").exists()
 
 
@@ -347,11 +348,11 @@ def test_edge_flag_in_report(fitted):
     f = cal.Fit(spec, edge, fit.targets, 3.0, 2.0, fit.created)
     rows = {r["parameter"]: r["at_edge"] for r in f.params_rows()}
     assert rows == {"matching_efficiency": "high", "early_separation_rate": ""}
-    report = cal.fit_report(f, files)
+    report = calibrate_report.fit_report(f, files)
     assert "at the high end of its range: the fit wants to go further than the evidence allows" in report
     # A hand-set value at the end of its range that the fit left alone is not flagged.
     at_end = copy.copy(spec)
-    at_end.parameters = [cal.FitParam("early_separation_rate", 0.06, 0.08, 0.06, 0.04, 0.085)]
+    at_end.parameters = [calibrate_spec.FitParam("early_separation_rate", 0.06, 0.08, 0.06, 0.04, 0.085)]
     unmoved = cal.SearchResult(fit.result.study, {"early_separation_rate": 0.06}, 0, [2.0], 2.0, 2.0, 0.0)
     assert cal.Fit(at_end, unmoved, fit.targets, 3.0, 3.0, fit.created).params_rows()[0]["at_edge"] == ""
 
@@ -363,7 +364,9 @@ def test_edge_flag_in_report(fitted):
 )
 def test_toml_writer_round_trips(text, number):
     lines: list[str] = []
-    cal._table(lines, "provenance", {"s": text, "x": number, "l": [text, number], "sub": {text or "k": number}})
+    calibrate_write._table(
+        lines, "provenance", {"s": text, "x": number, "l": [text, number], "sub": {text or "k": number}}
+    )
     data = tomllib.loads("\n".join(lines))["provenance"]
     assert data["s"] == text and data["x"] == number and data["l"] == [text, number]
     assert data["sub"] == {text or "k": number}

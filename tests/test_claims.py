@@ -418,6 +418,24 @@ def test_one_seed_gives_no_interval_and_no_verdict():
     assert claims.verdict(est, (2.0, 2.0)).text == "no interval (one seed)"
 
 
+def test_claims_measures_are_the_registrys_and_any_can_be_claimed(experiment, tmp_path):
+    """A claims file may name any measure of simulation.measures, a £m one shown as money."""
+    from simulation import measures
+    from simulation.analysis import claims_render
+
+    assert claims.MEASURES is measures.MEASURES
+    assert claims_render._fmt(2.5, "gbp_m") == "£2.50m" and claims_render._fmt(-0.004, "gbp_m", True) == "-£4,000"
+    text = claims.REGISTRY.read_text(encoding="utf-8")
+    text = text.replace('measure = "employment_support_cost_per_year"', 'measure = "employment_support_cost"', 1)
+    path = tmp_path / "claims.toml"
+    path.write_text(text, encoding="utf-8")
+    rep = claims.analyse(experiment, path)
+    r = _claim(rep, "support_cost").tests[0]
+    assert r.test.measure == "employment_support_cost" and r.unit == "share"  # a relative change: a share
+    # Over the whole run (two years) the relative change is the same as a year's.
+    assert r.est is not None and r.est.mean == pytest.approx(-0.25, abs=0.01)
+
+
 # ------------------------------------------------------------------------ command line
 def test_claims_command_prints_and_writes_tables(experiment, capsys):
     assert cli.main(["claims", str(experiment)]) == 0

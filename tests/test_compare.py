@@ -363,3 +363,39 @@ def test_compare_runs_the_arms_end_to_end(tmp_path, capsys):
     assert "cooperative - centralised" in printed and "centralised - no_programme" in printed
     assert (out / "compare" / "differences.csv").is_file()
     assert f"wrote {out / 'compare' / 'compare.md'}" in printed
+
+
+def test_each_level_is_the_registrys_measure_of_each_run(results):
+    """compare's figures are simulation.measures' measures of each run, averaged over seeds."""
+    from simulation import measures
+
+    rep = compare.analyse(results)
+    runs = {(r.arm, r.seed): r for r in compare.load_runs(results)}
+    lv = rep.levels.set_index(["measure", "arm"])
+    assert [m.name for m in rep.measures] == [k for k in compare.SHOWN if k in {m.name for m in rep.measures}]
+    for m in rep.measures:
+        for arm in rep.arms:
+            per_seed = [measures.evaluate(m.name, runs[(arm, s)].monthly) for s in SEEDS]
+            expected = np.mean(per_seed) if np.isfinite(per_seed).all() else math.nan
+            assert lv.loc[(m.name, arm), "mean"] == pytest.approx(expected, nan_ok=True), (m.name, arm)
+            assert lv.loc[(m.name, arm), "label"] == m.label
+
+
+def test_tables_are_written_by_the_one_table_writer(results, tmp_path):
+    from simulation.analysis import tables
+
+    rep = compare.analyse(results)
+    specs = compare.tables(rep)
+    assert [t.name for t in specs] == ["levels", "differences", "cost_per_job", "cohort_outcomes"]
+    md = compare.markdown(rep)
+    assert all(tables.markdown(t) in md for t in specs)
+    assert "|   job outcomes: JSA 18-24 |" in md  # a breakdown indented under its total
+    paths = compare.write_report(rep, tmp_path, formats=("md", "tex"))
+    assert {p.name for p in paths} >= {"compare.md", "compare.tex", "levels.csv"}
+    tex = (tmp_path / "compare.tex").read_text(encoding="utf-8")
+    assert tex.count(r"\toprule") == tex.count(r"\bottomrule") == len(specs)
+    assert r"\caption{synthville: paired differences" in tex and r"cooperative - no\_programme" in tex
+    assert [p.name for p in compare.write_report(rep, tmp_path / "md")][-1] == "compare.md"
+    assert not (tmp_path / "md" / "compare.tex").exists()
+    with pytest.raises(ValueError, match="md or tex"):
+        compare.write_report(rep, tmp_path, formats=("csv",))  # type: ignore[arg-type]

@@ -151,3 +151,18 @@ def test_not_a_results_folder_exits_2(tmp_path, capsys, kind):
     err = capsys.readouterr().err.strip()
     assert err.startswith("labourlab: error:") and len(err.splitlines()) == 1
     assert not (target / "report").exists() if target.is_dir() else True
+
+
+def test_time_paths_are_registry_measures_month_by_month(results):
+    from simulation import measures
+    from simulation.analysis import results_io
+
+    run = results_io.load_results(results).runs[0]
+    g = measures.month_totals(run.monthly)
+    paths = {p.key: p for p in report.TIME_PATHS}
+    rate = paths["employment_rate"].value(g)
+    np.testing.assert_allclose(rate.to_numpy(), 100 * g["employed"].to_numpy() / g["population"].to_numpy())
+    cost = paths["public_cost_cum"].value(g)
+    np.testing.assert_allclose(cost.to_numpy(), g["public_cost"].cumsum().to_numpy() / 1e6)
+    assert cost.iloc[-1] == pytest.approx(measures.evaluate("public_cost", run.monthly))
+    assert paths["public_cost_cum"].relative and paths["ltu_share"].needs == ("long_term_unemployed", "unemployed")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.analysis import validate
+from simulation.analysis import validate, validate_cli, validate_spec
 from simulation.analysis.targets import load_targets
 from simulation.config import ConfigError
 from simulation.people import DURATION_BINS
@@ -21,12 +21,12 @@ from simulation.people import DURATION_BINS
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="labourlab")
-    validate.add_parser(p.add_subparsers(dest="command"))
+    validate_cli.add_parser(p.add_subparsers(dest="command"))
     return p
 
 
 def run_cmd(*argv: str) -> int:
-    return validate.run(parser().parse_args(["validate", *argv]))
+    return validate_cli.run(parser().parse_args(["validate", *argv]))
 
 
 # Small settings: testville for the place arms, the South West's 20 markets at 1,000 people per row
@@ -51,7 +51,7 @@ source = "test"
 # ------------------------------------------------------------------------- the shipped checks
 def test_shipped_checks_are_held_out_from_calibration() -> None:
     """No check reads a calibration target, and no figure of validation.toml is one of targets.toml's."""
-    checks = validate.load_checks()
+    checks = validate_spec.load_checks()
     targets = load_targets()
     read = {q for c in checks.values() for q in c.reads()}
     assert read and not read & set(targets)
@@ -76,7 +76,7 @@ def test_shipped_checks_are_held_out_from_calibration() -> None:
 def test_a_check_reading_a_calibration_target_is_refused(write_toml: Callable[[str, str], Path]) -> None:
     path = write_toml("v", QUANTITY_CHECK.format(cid="s3", value=0.6, low=0.5, high=0.7).replace("2yr", "3yr"))
     with pytest.raises(ConfigError) as e:
-        validate.load_checks(path)
+        validate_spec.load_checks(path)
     assert e.value.field == "checks.s3"
     assert "survival_3yr" in str(e.value) and "calibration target" in str(e.value)
 
@@ -101,7 +101,7 @@ def test_bad_validation_file_is_one_line_error(
     assert old in text
     path = write_toml("v", text.replace(old, new, 1))
     with pytest.raises(ConfigError) as e:
-        validate.load_checks(path)
+        validate_spec.load_checks(path)
     assert e.value.field == field
     assert words in str(e.value)
     assert "\n" not in str(e.value)
@@ -120,7 +120,7 @@ threshold = 1.0
 source = "test"
 """
     with pytest.raises(ConfigError) as e:
-        validate.load_checks(write_toml("v", text))
+        validate_spec.load_checks(write_toml("v", text))
     assert e.value.field == "checks.g.lower[0]" and "esa_new" in str(e.value)
 
 
@@ -151,9 +151,9 @@ def runs_of(frames: list[pd.DataFrame], cohorts: list[pd.DataFrame] | None = Non
     return [validate.RunOut(f, c, ppa, 0.0) for f, c in zip(frames, cohorts, strict=True)]
 
 
-def check_of(**kw: object) -> validate.Check:
+def check_of(**kw: object) -> validate_spec.Check:
     base: dict[str, object] = {"label": "t", "source": "test", "arm": "baseline"}
-    return validate.Check.model_validate(base | kw)
+    return validate_spec.Check.model_validate(base | kw)
 
 
 def test_pooled_hazard_pools_bins_by_people_at_risk() -> None:
@@ -301,7 +301,7 @@ def test_command_writes_table_markdown_csv_and_manifest(tmp_path: Path, capsys: 
     out = tmp_path / "val"
     assert run_cmd(*SMALL, *SHORT, "--seeds", "2", "--jobs", "1", "--out", str(out)) == 0
     printed = capsys.readouterr().out
-    checks = validate.load_checks()
+    checks = validate_spec.load_checks()
     df = pd.read_csv(out / "validation.csv", keep_default_na=False, na_values=[""])
     assert list(df["id"]) == list(checks)
     assert set(df["status"]) <= {validate.PASS, validate.FAIL, validate.NA}

@@ -22,9 +22,22 @@ from pydantic import Field, model_validator
 from simulation.analysis.stats import ratio
 from simulation.config import CONFIGS, ConfigError, PlaceFile, Strict, _validate, read_toml
 from simulation.firms import AGE_YEAR_BINS
+from simulation.measures import MEASURES, month_totals
 from simulation.people import DURATION_BINS, GROUP_NAMES
 
 TARGETS_FILE = CONFIGS / "targets.toml"
+
+# The quantities of the month table, as measures (simulation.measures). The evidence speaks of
+# hazards pooled over the run (all flows over all the stocks they came from), hence the names.
+MEASURE_OF = {
+    "u_to_e_hazard": "u_to_e_hazard_pooled",
+    "e_to_u_hazard": "e_to_u_hazard_pooled",
+    "unemployment_rate": "unemployment_rate",
+    "employment_rate": "employment_rate",
+    "ltu_share": "ltu_share",
+    "unemployed_per_vacancy": "unemployed_per_vacancy",
+    "vacancy_rate": "vacancy_rate",
+}
 
 
 def duration_hazards(g: pd.DataFrame) -> dict[str, float]:
@@ -73,19 +86,9 @@ def outcome_rates(cohorts: pd.DataFrame | None) -> dict[str, float]:
 def model_values(monthly: pd.DataFrame, cohorts: pd.DataFrame | None = None, last_months: int = 12) -> dict[str, float]:
     """Every compared quantity of one run. Stocks are averaged over the last `last_months` months;
     hazards pool the whole run (this month's flow over last month's stock)."""
-    g = monthly.groupby("month").sum(numeric_only=True).sort_index()
+    g = month_totals(monthly)
     tail = g.iloc[-last_months:]
-    active = (tail["employed"] + tail["unemployed"]).sum()
-    prev_u, prev_e = g["unemployed"].shift(1).iloc[1:], g["employed"].shift(1).iloc[1:]
-    values: dict[str, float] = {
-        "u_to_e_hazard": ratio(g["u_to_e"].iloc[1:].sum(), prev_u.sum()),
-        "e_to_u_hazard": ratio(g["e_to_u"].iloc[1:].sum(), prev_e.sum()),
-        "unemployment_rate": ratio(tail["unemployed"].sum(), active),
-        "employment_rate": ratio(tail["employed"].sum(), tail["population"].sum()),
-        "ltu_share": ratio(tail["long_term_unemployed"].sum(), tail["unemployed"].sum()),
-        "unemployed_per_vacancy": ratio(tail["unemployed"].sum(), tail["vacancies"].sum()),
-        "vacancy_rate": ratio(tail["vacancies"].sum(), (tail["vacancies"] + tail["employed"]).sum()),
-    }
+    values: dict[str, float] = {key: MEASURES[m].value(g, tail) for key, m in MEASURE_OF.items()}
     if all(f"u_at_risk_{b}" in g for b in DURATION_BINS):
         hz = duration_hazards(g)
         for b, h in hz.items():
@@ -134,13 +137,7 @@ class TargetsFile(Strict):
 
 
 KNOWN = {
-    "u_to_e_hazard",
-    "e_to_u_hazard",
-    "unemployment_rate",
-    "employment_rate",
-    "ltu_share",
-    "unemployed_per_vacancy",
-    "vacancy_rate",
+    *MEASURE_OF,
     "duration_gradient",
     "wp_two_year_outcome_rate",
     *(f"hazard_{b}" for b in DURATION_BINS),

@@ -1,0 +1,338 @@
+"""Rendering `labourlab compare`'s Report: its tables, the terminal report, compare.md and the CSV files.
+
+The numbers are computed by `compare.analyse`; here they are only formatted and laid out (with
+`tables`, the analysis commands' one table writer).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from simulation.analysis.stats import SEEDS_CAP
+from simulation.analysis.tables import Format, Table, latex, rich_table
+from simulation.analysis.tables import markdown as to_markdown
+from simulation.measures import GROUP_LABELS as GROUPS
+from simulation.results import atomic_write
+
+if TYPE_CHECKING:  # compare imports this module: the Report is only named in annotations here
+    from simulation.analysis.compare import Report
+    from simulation.measures import Measure
+
+DAGGER = "†"
+TableSpec = Table  # the name compare's tables had
+
+
+def _num(x: float, decimals: int, signed: bool = False) -> str:
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    if round(x, decimals) == 0:
+        return f"{0.0:,.{decimals}f}"  # no "-0", "+0" or "-0.00"
+    return f"{x:+,.{decimals}f}" if signed else f"{x:,.{decimals}f}"
+
+
+def _money(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else (f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}")
+
+
+def _pct(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{100 * x:.1f}%"
+
+
+def _label(m: Measure) -> str:
+    return f"  {m.label}" if m.part_of else m.label  # a breakdown indented under its total
+
+
+def _levels_table(rep: Report) -> Table:
+    rows = []
+    lv = rep.levels.set_index(["measure", "arm"])
+    for m in rep.measures:
+        cells = [_label(m)]
+        for a in rep.arms:
+            r = lv.loc[(m.name, a)]
+            cell = _num(r["mean"], m.decimals)
+            if r["n_seeds"] >= 2:
+                cell += f" [{_num(r['low'], m.decimals)}, {_num(r['high'], m.decimals)}]"
+            cells.append(cell)
+        rows.append(cells)
+    n = len(rep.seeds)
+    return Table(
+        ["measure", *rep.arms],
+        rows,
+        title=f"{rep.place}: each arm, mean [90% interval] over {n} seeds",
+        name="levels",
+    )
+
+
+def _diff_cell(r: pd.Series, decimals: int) -> str:
+    if r["n_seeds"] == 0:
+        return f"n/a (undefined in {r['undefined_in']})" if r["undefined_in"] else "n/a"
+    if r["same_in_every_seed"]:
+        return "0 (same in every seed)"
+    cell = _num(r["mean"], decimals, signed=True)
+    if r["n_seeds"] >= 2:
+        cell += f" [{_num(r['low'], decimals, True)}, {_num(r['high'], decimals, True)}]"
+    if r["interval_includes_zero"]:
+        cell += f" {DAGGER}"
+    return cell
+
+
+def _differences_table(rep: Report) -> Table:
+    d = rep.differences.set_index(["measure", "comparison"])
+    n = len(rep.seeds)
+    rows = []
+    for m in rep.measures:
+        cells = [_label(m)]
+        for a, b in rep.comparisons:
+            r = d.loc[(m.name, f"{a} - {b}")]
+            cell = _diff_cell(r, m.decimals)
+            if 0 < r["n_seeds"] < n:
+                cell += f" (n={r['n_seeds']})"
+            cells.append(cell)
+        rows.append(cells)
+    return Table(
+        ["measure", *[f"{a} - {b}" for a, b in rep.comparisons]],
+        rows,
+        title=f"{rep.place}: paired differences, same seeds: mean [90% interval] over {n} seeds",
+        notes=[
+            f"{DAGGER} the 90% interval includes zero: these seeds are too few to sign the difference.",
+            "Interval: mean ± t(0.95, n-1)·sd/√n of the seed-by-seed differences (common random numbers).",
+        ],
+        name="differences",
+    )
+
+
+def _cost_table(rep: Report) -> Table | None:
+    if rep.cost_per_job.empty:
+        return None
+    rows = []
+    for _, r in rep.cost_per_job.iterrows():
+        if r["per_seed_note"]:
+            per_seed = r["per_seed_note"]
+        else:
+            per_seed = _money(r["per_seed_mean"])
+            if r["n_seeds"] >= 2:
+                per_seed += f" [{_money(r['per_seed_low'])}, {_money(r['per_seed_high'])}]"
+        if math.isfinite(r["ratio_of_means"]):
+            ratio = _money(r["ratio_of_means"])
+            ratio += (
+                f" [{_money(r['ratio_low'])}, {_money(r['ratio_high'])}]" if not r["ratio_note"] else " [unbounded]"
+            )
+        else:
+            ratio = r["ratio_note"]
+        rows.append(
+            [
+                r["comparison"],
+                _num(r["d_support_cost"] / 1e6, 2, True),
+                _num(r["d_sustained_jobs"], 0, True),
+                per_seed,
+                ratio,
+            ]
+        )
+    return Table(
+        [
+            "comparison",
+            "Δ support cost £m",
+            "Δ sustained jobs",
+            "per seed, then averaged",
+            "ratio of means [Fieller]",
+        ],
+        rows,
+        title=f"Cost per additional sustained job against {rep.baseline}: "
+        f"mean [90% interval] over {len(rep.seeds)} seeds",
+        name="cost_per_job",
+        notes=[
+            "Support cost = employment-support + business-support cost (public). "
+            "The ratio of means is Δ mean cost / Δ mean sustained jobs; its interval is unbounded "
+            "when the seeds cannot tell Δ sustained jobs from zero. Per-seed ratios are unstable when a seed's "
+            "Δ sustained jobs is near zero; the ratio of means is the steadier figure.",
+            *rep.cost_notes,
+        ],
+    )
+
+
+def _cohort_table(rep: Report) -> Table | None:
+    if rep.cohorts.empty:
+        return None
+    c = rep.cohorts.set_index(["group", "arm"])
+    rows = []
+    for g in dict.fromkeys(rep.cohorts["group"]):
+        cells = [str(c.loc[(g, rep.arms[0]), "label"])]
+        for a in rep.arms:
+            r = c.loc[(g, a)]
+            cell = _pct(r["rate"])
+            if r["n_seeds"] >= 2:
+                cell += f" [{_pct(r['low'])}, {_pct(r['high'])}]"
+            cell += f" of {_num(r['eligible_per_seed'], 0)}"
+            cells.append(cell)
+        rows.append(cells)
+    notes = [
+        "Job outcomes within two years of becoming eligible, over the people eligible (official definition; only "
+        "cohorts followed for the full two years); 'of N' is the number eligible per seed. Comparable with the "
+        "published Work Programme statistics by payment group (a job outcome within two years of referral).",
+    ]
+    for a in rep.no_referral_arms:
+        notes.append(
+            f"{a} has no referrals: its cohort is the people who reached the Work Programme's referral point "
+            "(who would have been referred)."
+        )
+    notes += _cohort_size_notes(rep)
+    if not rep.no_referral_arms:
+        notes.append(
+            "For an arm with no referrals the cohort is the people who reached the Work Programme's referral "
+            "point (who would have been referred)."
+        )
+    return Table(
+        ["claimant group", *rep.arms],
+        rows,
+        title=f"Two-year job-outcome rate by claimant group: mean [90% interval] over {len(rep.seeds)} seeds",
+        notes=[*notes, *rep.cohort_notes],
+        name="cohort_outcomes",
+    )
+
+
+def _cohort_size_notes(rep: Report, tolerance: float = 0.05) -> list[str]:
+    """Say which arms' cohorts are not the baseline's (different referral points: different people)."""
+    c = rep.cohorts[rep.cohorts["group"] != "all"].set_index(["arm", "group"])["eligible_per_seed"]
+    out = []
+    for a in rep.arms:
+        if a == rep.baseline:
+            continue
+        worst = None
+        for g in dict.fromkeys(rep.cohorts["group"]):
+            if g == "all" or (a, g) not in c.index or (rep.baseline, g) not in c.index:
+                continue
+            mine, base = float(c.loc[(a, g)]), float(c.loc[(rep.baseline, g)])
+            gap = abs(mine - base) / max(base, 1.0)
+            if gap > tolerance and (worst is None or gap > worst[0]):
+                worst = (gap, g, mine, base)
+        if worst is not None:
+            _, g, mine, base = worst
+            out.append(
+                f"{a}'s cohorts are not {rep.baseline}'s (e.g. {GROUPS.get(g, g)}: {_num(mine, 0)} eligible per seed "
+                f"against {_num(base, 0)}): its referral points differ, so its rates are for different people, "
+                "not a like-for-like comparison."
+            )
+    return out
+
+
+def tables(rep: Report) -> list[Table]:
+    """The report's tables, in the order they are printed: levels, differences, then cost per job and
+    two-year outcome rates where the results give them."""
+    out = [_levels_table(rep), _differences_table(rep)]
+    for t in (_cost_table(rep), _cohort_table(rep)):
+        if t is not None:
+            out.append(t)
+    return out
+
+
+def unsigned_lines(rep: Report) -> list[str]:
+    """Which differences the seeds are too few to sign, and how many seeds would sign them."""
+    n = len(rep.seeds)
+    if n < 2:
+        return [
+            f"Only {n} paired seed: no intervals, so no difference is signed; run at least 2 (5 or more is better)."
+        ]
+    d = rep.differences
+    un = d[d["interval_includes_zero"]]
+    if un.empty:
+        return [f"Every difference's 90% interval excludes zero over these {n} seeds."]
+    labels = {m.name: m.label for m in rep.measures}
+    out = [
+        f"Too few seeds to sign {len(un)} difference(s) (90% interval includes zero over {n} seeds). Seeds for a "
+        f"90% half-width of {rep.precision:.0%} of the mean difference (--precision), planned from these pilot seeds "
+        f"(smallest n with t(0.95, n-1)·sd/√n ≤ {rep.precision:g}·|mean|; rough, since the pilot sd is itself "
+        "uncertain; differences.csv gives it for every difference):"
+    ]
+    for _, r in un.iterrows():
+        need = r["seeds_for_target_half_width"]
+        if not math.isfinite(need):
+            est = "not estimable (mean difference 0)"
+        elif need > SEEDS_CAP:
+            est = f"more than {SEEDS_CAP:,} seeds"
+        else:
+            est = f"about {int(need):,} seeds"
+        out.append(f"  {labels[r['measure']]}, {r['comparison']}: {est}")
+    return out
+
+
+def print_report(rep: Report, console: Any = None) -> None:
+    """The report on the terminal: a header line, notes, the tables, and which differences are unsigned."""
+    from rich.console import Console
+
+    con = console or Console(width=200)
+    seeds = rep.seeds
+    span = f"{seeds[0]}..{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ", ".join(map(str, seeds))
+    burn = f"{rep.burn_in} months burn-in + " if rep.burn_in is not None else ""
+    print(
+        f"labourlab compare: {rep.place}, arms {', '.join(rep.arms)} (baseline {rep.baseline}), "
+        f"{len(seeds)} paired seeds ({span}), {burn}{rep.months} months, from {rep.folder}"
+    )
+    for note in rep.notes:
+        print(f"note: {note}")
+    for spec in tables(rep):
+        con.print(rich_table(spec))
+        for note in spec.notes:
+            print(note)
+    if rep.cost_per_job.empty:
+        for note in rep.cost_notes:
+            print(f"note: {note}")
+    if rep.cohorts.empty:
+        for note in rep.cohort_notes:
+            print(f"note: {note}")
+    for line in unsigned_lines(rep):
+        print(line)
+
+
+def markdown(rep: Report) -> str:
+    """The whole report as Markdown (compare.md)."""
+    parts = [
+        f"# labourlab compare: {rep.place}",
+        "",
+        f"Arms {', '.join(rep.arms)} (baseline {rep.baseline}) on {len(rep.seeds)} paired seeds "
+        f"({', '.join(map(str, rep.seeds))}), {rep.months} months, runs in `{rep.folder}`.",
+        "",
+    ]
+    if rep.notes:
+        parts += [f"- {n}" for n in rep.notes] + [""]
+    for spec in tables(rep):
+        parts.append(to_markdown(spec))
+    if rep.cost_per_job.empty:
+        parts += [f"- {n}" for n in rep.cost_notes]
+    if rep.cohorts.empty:
+        parts += [f"- {n}" for n in rep.cohort_notes]
+    parts += ["", *unsigned_lines(rep)]
+    return "\n".join(parts).rstrip("\n") + "\n"
+
+
+def write_report(rep: Report, out_dir: Path, formats: Iterable[Format] = ("md",)) -> list[Path]:
+    """Write the tables as CSV (tidy, full precision) and the report in `formats`, each atomically:
+    compare.md (the whole report) and, with "tex", compare.tex (its tables, booktabs)."""
+    out_dir = Path(out_dir)
+    files: list[tuple[str, Callable[[Path], None]]] = [
+        ("levels.csv", lambda p: rep.levels.to_csv(p, index=False)),
+        ("differences.csv", lambda p: rep.differences.to_csv(p, index=False)),
+    ]
+    if not rep.cost_per_job.empty:
+        files.append(("cost_per_job.csv", lambda p: rep.cost_per_job.to_csv(p, index=False)))
+    if not rep.cohorts.empty:
+        files.append(("cohort_outcomes.csv", lambda p: rep.cohorts.to_csv(p, index=False)))
+    chosen = list(dict.fromkeys(formats))
+    for fmt in chosen:
+        if fmt not in ("md", "tex"):
+            raise ValueError(f"compare writes its report as md or tex, not {fmt!r} (its tables are CSV already)")
+    if "md" in chosen:
+        text = markdown(rep)
+        files.append(("compare.md", lambda p: p.write_text(text, encoding="utf-8")))
+    if "tex" in chosen:
+        tex = "\n".join(latex(t) for t in tables(rep))
+        files.append(("compare.tex", lambda p: p.write_text(tex, encoding="utf-8")))
+    paths = []
+    for name, write in files:
+        atomic_write(out_dir / name, write)
+        paths.append(out_dir / name)
+    return paths
