@@ -1,6 +1,7 @@
-"""Argument types shared by the `labourlab` command line and the analyses' own subcommand parsers
-(`simulation.analysis.calibrate`, `simulation.analysis.validate`), kept below both so that the
-analyses need not import the command line that imports them."""
+"""Argument types of the `labourlab` command line (`simulation.cli_parser`), some of them shared
+with the analyses' own subcommand parsers (`simulation.analysis.calibrate`,
+`simulation.analysis.validate`), kept below both so that the analyses need not import the command
+line that imports them."""
 
 from __future__ import annotations
 
@@ -28,3 +29,23 @@ def scale(text: str) -> float:
     if not math.isfinite(v) or not 1 <= v <= MAX_SCALE:
         raise argparse.ArgumentTypeError(f"expected a number in [1, {MAX_SCALE:g}], got {text!r}")
     return v
+
+
+def share(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 10], got {text!r}") from None
+    if not math.isfinite(v) or not 0 < v <= 10:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 10], got {text!r}")
+    return v
+
+
+def assignment(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number after '=', got {value!r}") from None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from simulation import england
+from simulation import detmath, england, england_data, england_markets
 from simulation.config import ConfigError, District, PlaceFile, available, load_place
 from simulation.england import DEFAULT_SCALE, REGIONS, build_place, load_regions, region_of
 from simulation.model import LabourMarketModel
@@ -254,16 +254,16 @@ def test_ward_merge_is_scipys_partition() -> None:
         want = cut_tree(linkage(xy, method="ward"), n_clusters=k).ravel()
         assert _partition(england.ward_merge(xy, k)) == _partition(want)
     rf = load_regions()
-    df = england._districts_table(rf)
-    ours, _ = england._markets(df, rf)
+    df = england_data.districts_table(rf)
+    ours, _ = england_markets.markets(df, rf)
     for region in REGIONS:
         clustered = [f"{region}_{j:02d}" for j in range(1, 100)]  # (not a metropolitan county's market)
         rows = np.array([i for i, m in enumerate(ours) if m in clustered])
         if rows.size == 0:
             continue
         lat, lon = df["lat"].to_numpy(float)[rows], df["long"].to_numpy(float)[rows]
-        cos_lat = england.detmath.cos_turns(float(lat.mean()) / 360.0)
-        xy = np.column_stack([lon * cos_lat, lat]) * england.EARTH_KM_PER_DEGREE
+        cos_lat = detmath.cos_turns(float(lat.mean()) / 360.0)
+        xy = np.column_stack([lon * cos_lat, lat]) * england_markets.EARTH_KM_PER_DEGREE
         k = len({ours[i] for i in rows})
         want = cut_tree(linkage(xy, method="ward"), n_clusters=k).ravel()
         got = np.unique([ours[i] for i in rows], return_inverse=True)[1]

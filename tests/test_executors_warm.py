@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from simulation import executors
+from simulation import executors, executors_worker
 from simulation.executors import DaskExecutor, LocalExecutor, worker_state
 from simulation.experiment import execute_run, load_experiment, run_experiment
 
@@ -97,7 +97,7 @@ def test_local_pool_stopped_early_keeps_no_queued_runs():
 
 
 def test_warm_worker_runs_once_per_process(monkeypatch):
-    monkeypatch.setattr(executors, "_warm", True)
+    monkeypatch.setattr(executors_worker, "_warm", True)  # where warm_worker keeps it
     assert executors.warm_worker() is False  # inherited or done: nothing more to do
 
 

@@ -424,7 +424,7 @@ def _dying_job(job: Any) -> Any:
 
 
 def test_a_dying_worker_process_in_demo_is_one_line(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "_demo_job", _dying_job)
+    monkeypatch.setattr("simulation.cli_runs._demo_job", _dying_job)
     argv = ["demo", "--place", "testville", "--seeds", "2", "--months", "2", "--burn-in", "0", "--jobs", "2"]
     assert cli.main([*argv, "--out", str(tmp_path / "demo")]) == 1
     one_line(capsys.readouterr().err, "a worker process died", "run the same command again")
