@@ -1,4 +1,4 @@
-"""Rewrite the generated sections of the README from the code, so that they cannot drift from it.
+"""Rewrite the generated sections of the docs from the code, so that they cannot drift from it.
 
     python docs/generate.py          # rewrite them
     python docs/generate.py --check  # exit 1 if any is out of date (tests/test_docs.py runs this check)
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = (ROOT / "README.md",)
+FILES = (ROOT / "README.md", ROOT / "docs" / "design.md", ROOT / "docs" / "outputs.md")
 
 
 def _month() -> str:
@@ -24,7 +24,59 @@ def _month() -> str:
     return month_table()
 
 
-SECTIONS: dict[str, Callable[[], str]] = {"month": _month}
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _mechanisms() -> str:
+    """What each mechanism declares (`simulation.registry.MECHANISMS`), counted."""
+    from simulation.registry import MECHANISMS
+
+    lines = [
+        "| mechanism | what it is | parameters | levers | person / firm fields | outputs and flows | postings |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in MECHANISMS:
+        first = _cell(m.doc.strip().split("\n")[0])
+        fields = f"{len(m.person_fields)} / {len(m.firm_fields)}"
+        outs = len(m.outputs) + len(m.flows)
+        lines.append(
+            f"| {m.name} | {first} | {len(m.parameters)} | {len(m.levers)} | {fields} | {outs} | {len(m.postings)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _money() -> str:
+    """The ledger's categories, who pays whom, and what each counts towards."""
+    from simulation.declare import PURPOSE
+    from simulation.registry import MECHANISMS
+
+    lines = ["| category | declared by | payer → payee | purpose | counted in |", "|---|---|---|---|---|"]
+    for m in MECHANISMS:
+        for name, p in m.postings.items():
+            purpose = PURPOSE[p.purpose]
+            sign = {1: "+ public_cost", -1: "− public_cost", 0: "not public money"}[purpose.public]
+            counted = ", ".join(x for x in (purpose.total and f"+ {purpose.total}", sign) if x)
+            lines.append(f"| `{name}` | {m.name} | {p.payer} → {p.payee} | {p.purpose} | {counted} |")
+    return "\n".join(lines) + "\n"
+
+
+def _outputs() -> str:
+    """Every column of the monthly results, in order, with its unit and the mechanism that owns it."""
+    from simulation.registry import REGISTRY
+
+    lines = ["| column | unit | meaning | declared by |", "|---|---|---|---|"]
+    for o in REGISTRY.outputs:
+        lines.append(f"| `{o.name}` | {o.unit} | {_cell(o.doc)} | {REGISTRY.output_owner[o.name]} |")
+    return "\n".join(lines) + "\n"
+
+
+SECTIONS: dict[str, Callable[[], str]] = {
+    "month": _month,
+    "mechanisms": _mechanisms,
+    "money": _money,
+    "outputs": _outputs,
+}
 
 
 def render(text: str) -> str:
