@@ -63,7 +63,7 @@ test: $(STAMP) assets browser
 assets: $(STAMP)
 	@bash tools/solara_assets.sh $(BIN)/python
 
-# Debian's chromium for the browser test (tests/test_app.py); never `playwright install`.
+# Debian's chromium for the browser test (tests/workflows/test_app.py); never `playwright install`.
 browser:
 	@if [ -x /usr/bin/chromium ]; then echo "browser: /usr/bin/chromium present"; else \
 	  echo "browser: installing Debian's chromium"; \

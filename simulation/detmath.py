@@ -6,7 +6,7 @@ variants differ in the last bit. With common random numbers one last bit can fli
 machines' runs part ways. So every function the model needs is here, written once in plain IEEE
 double arithmetic: +, -, *, / and comparisons, which are exactly rounded on every CPU. They are
 compiled by numba without fastmath, so LLVM neither reassociates nor fuses a multiply and an add
-into an FMA (tests/test_portable.py runs the golden cases with numpy, glibc and numba held to
+into an FMA (tests/model/test_portable.py runs the golden cases with numpy, glibc and numba held to
 their baseline code and gets the same digests). Integer bit tricks read and build a double's
 exponent; they are exact too.
 
@@ -25,7 +25,7 @@ The methods are the classical ones:
 - the sine and cosine of a fraction of a turn (Box-Muller normals, a map projection) from
   Taylor series on a quarter turn; erf from its series of positive terms.
 
-Each is tested against the C library (tests/test_detmath.py, by hypothesis): exp, expm1, log,
+Each is tested against the C library (tests/unit/test_detmath.py, by hypothesis): exp, expm1, log,
 log1p, pow and log2 within 1 ulp. The array forms are numpy ufuncs built by numba: float32 in,
 float32 out (computed in double and rounded once), float64 in, float64 out, as numpy's own.
 """

@@ -4,7 +4,7 @@ Results do not depend on the machine (`detmath`), but if two runs ever differ, t
 is what the machines were: so every manifest records the CPU, the SIMD features numpy found and
 chose among, the C library and what numba compiled for (`describe`). `baseline_environment` is
 the environment that switches off every CPU-specific code path we know of, which the
-portability test (tests/test_portable.py) runs the golden cases under.
+portability test (tests/model/test_portable.py) runs the golden cases under.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ state <- state * MULTIPLIER + inc, put through PCG's XSL-RR output and scaled to
 scales it (top 53 bits times 2^-53). numpy can only fill arrays from the start of a stream (or
 after `advance`, which costs a Python call); a loop compiled with numba cannot call it per row.
 
-So this module does the recurrence itself, bit for bit as numpy does (tests/test_pcg64.py checks
+So this module does the recurrence itself, bit for bit as numpy does (tests/unit/test_pcg64.py checks
 it against numpy's draws), in two ways a kernel can inline:
 
 - `step`: the next row's state, for a loop that reads every row (one 128-bit multiply-add, with
@@ -103,7 +103,7 @@ def table(bit_generator: np.random.PCG64) -> np.ndarray:
 
 # numpy's SeedSequence (O'Neill's seed_seq alternative, pool of four 32-bit words) and PCG64's
 # seeding from it, so that a month's tables cost a compiled call each rather than about 20 us of
-# numpy's Python-level seeding; tests/test_pcg64.py checks them against numpy's.
+# numpy's Python-level seeding; tests/unit/test_pcg64.py checks them against numpy's.
 _POOL = 4
 _INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
 _MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715

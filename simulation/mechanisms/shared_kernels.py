@@ -13,7 +13,7 @@ keeps to:
 - Random numbers are made as the loop goes (`simulation.pcg64`: numpy's PCG64 recurrence, stepped
   row by row, or jumped to the rows that need a draw), so row i still reads the i-th number of its
   (decision, month) stream, and every draw, and so every result, is bit-identical to the plain
-  numpy rule the pass replaces (tests/test_golden.py, tests/test_kernels_reference.py).
+  numpy rule the pass replaces (tests/model/test_golden.py, tests/unit/test_kernels_reference.py).
 - Only comparisons and +, -, *, / are used (exact IEEE operations); exp, power and the like stay
   in numpy, whose vectorised versions round differently from numba's.
 - Passes with many arrays take them as named tuples (`typing.NamedTuple`, which numba compiles as
@@ -22,7 +22,7 @@ keeps to:
   arrays).
 
 Status, benefit and group codes restate those of `simulation.people` (numba reads a module's
-constants when it compiles; tests/test_golden.py checks that they agree). Compiled code is cached
+constants when it compiles; tests/model/test_golden.py checks that they agree). Compiled code is cached
 on disk and checked against each kernel's own file only: a change here to a function that another
 module's kernels call (`claim_group`, `draw_claim`) needs `make clean` (or removing
 simulation's __pycache__ folders) so that they are compiled afresh.

@@ -1,6 +1,6 @@
 """Threads and fused passes change how the month's work is done, never what it gives.
 
-The whole-run check is tests/test_golden.py (every golden run with 2 and 3 threads and block
+The whole-run check is tests/model/test_golden.py (every golden run with 2 and 3 threads and block
 edges that cut districts). These check the pieces: blocks cover every row once, a stream read from
 any row onwards gives that row's draws, and each fused or blocked version equals what it replaces.
 """

@@ -2,7 +2,7 @@
 pool, killed mid-run has its runs retried, and the experiment completes with results identical
 to an undisturbed run; a scheduler that cannot be reached (nobody listening, an unknown host, a
 host that never answers, something else answering) or a malformed address is one clear line
-within seconds. (tests/test_experiment.py kills a worker of a separately started scheduler.)
+within seconds. (tests/workflows/test_experiment.py kills a worker of a separately started scheduler.)
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pathlib import Path
 from simulation.mechanisms.world import World
 from simulation.model import MONTH, LabourMarketModel
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_readme_month_table_is_generated_from_the_list() -> None:

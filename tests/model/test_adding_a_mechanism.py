@@ -24,7 +24,7 @@ from simulation.config import ParamRecord, Params, Scenario, make_scenario
 from simulation.model import MONTH, LabourMarketModel, Stage
 from simulation.registry import MECHANISMS, REGISTRY, Registry, build
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 EXAMPLE = DOCS / "examples" / "childcare.py"
 
 

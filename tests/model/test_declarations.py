@@ -20,7 +20,7 @@ from simulation.model import LabourMarketModel
 from simulation.people import People
 from simulation.registry import MECHANISMS, REGISTRY, build
 
-SOURCE = Path(__file__).resolve().parent.parent / "simulation"
+SOURCE = Path(__file__).resolve().parents[2] / "simulation"
 PUBLIC = {"exchequer", "council"}
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 # What the wheel does not need from the checkout (generated, large or not packaged).
 NOT_BUILT = shutil.ignore_patterns(

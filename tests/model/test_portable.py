@@ -2,7 +2,7 @@
 baseline code everywhere a CPU-specific path could enter (`machine.baseline_environment`):
 numpy without any dispatched SIMD feature this machine has, glibc's libm without its FMA and AVX2
 variants, numba compiling for a generic x86-64 (into an empty cache, so nothing compiled for this
-CPU is reused). Together with the default run (tests/test_golden.py), that is a machine with and
+CPU is reused). Together with the default run (tests/model/test_golden.py), that is a machine with and
 a machine without every vector extension this one has, on whatever machine runs the tests."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from simulation import machine
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_golden_runs_on_baseline_code_paths_give_the_golden_digests(tmp_path: Path) -> None:
@@ -22,7 +22,7 @@ def test_golden_runs_on_baseline_code_paths_give_the_golden_digests(tmp_path: Pa
     env["NUMBA_CACHE_DIR"] = str(tmp_path / "numba-cache")
     env["LABOURLAB_THREADS"] = "1"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "test_golden.py"), "--print"],
+        [sys.executable, str(ROOT / "tests" / "model" / "test_golden.py"), "--print"],
         env=env,
         cwd=ROOT,
         capture_output=True,

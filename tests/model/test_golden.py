@@ -10,7 +10,7 @@ The monthly table's columns are hashed in the order they had when the digests we
 declared outputs (issue 21) groups the columns by mechanism, which moves no value, dtype or name;
 a column added or lost still fails. Regenerate only for a deliberate change of model behaviour:
 
-    python tests/test_golden.py --write
+    python tests/model/test_golden.py --write
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ from simulation.mechanisms._util import (
 from simulation.model import LabourMarketModel
 from simulation.rng import _GOLDEN, Streams, _splitmix64, stable_hash
 
-GOLDEN = Path(__file__).parent / "data" / "golden.json"
-GOLDEN_COLUMNS = Path(__file__).parent / "data" / "golden_columns.json"
+GOLDEN = Path(__file__).parents[1] / "data" / "golden.json"
+GOLDEN_COLUMNS = Path(__file__).parents[1] / "data" / "golden_columns.json"
 
 
 def in_recorded_order(frame: pd.DataFrame) -> pd.DataFrame:
@@ -351,13 +351,13 @@ def test_digest_sees_a_one_value_change() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--print"]:  # for tests/test_portable.py: this process's digests and machine
+    if sys.argv[1:] == ["--print"]:  # for tests/model/test_portable.py: this process's digests and machine
         from simulation import machine
 
         print(json.dumps({"machine": machine.describe(), "digests": {run_id(r): digests(r) for r in RUNS}}))
         sys.exit(0)
     if sys.argv[1:] != ["--write"]:
-        sys.exit("usage: python tests/test_golden.py --write   (records digests from the current model)")
+        sys.exit("usage: python tests/model/test_golden.py --write   (records digests from the current model)")
     first = LabourMarketModel(config=make_scenario("testville", "centralised", months=1, burn_in=0), agent_views=False)
     first.step()
     GOLDEN_COLUMNS.write_text(json.dumps(list(first.results_frame().columns), indent=0) + "\n", encoding="utf-8")

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = "simulation"
-SOURCE = Path(__file__).resolve().parent.parent / PACKAGE
+SOURCE = Path(__file__).resolve().parents[2] / PACKAGE
 
 # Cycles tolerated for now, each exactly as it is (a bigger component containing one still fails).
 ALLOWED_CYCLES: list[frozenset[str]] = []  # none: a cycle is a layering mistake, not an exception
