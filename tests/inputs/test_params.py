@@ -24,11 +24,3 @@ def test_params_table_lists_every_parameter_with_value_range_and_source(tmp_path
         assert cells[6].split()[0] in rec.source  # the source is carried, not invented
     assumed = sum(r.assumption for r in records.values())
     assert f"{len(records)} parameters, {assumed} of them assumptions" in table
-
-
-def test_params_bad_calibration_is_one_line_exit_2(tmp_path, capsys):
-    bad = tmp_path / "cal.toml"
-    bad.write_text("[params.sep_rate_eu]\nvalue = 'x'\n", encoding="utf-8")
-    assert cli.main(["params", "--calibration", str(bad)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "\n" not in err and str(bad) in err

@@ -1,18 +1,20 @@
-"""Reading places, regimes and calibration: good files load; every bad one is one clear ConfigError.
+"""The config API (`simulation.config`): places, regimes, calibration and overrides.
 
-A ConfigError's message is one line naming the file, the field and what was expected.
+Good files load; every bad one raises one clear ConfigError, a one-line message naming the file,
+the field and what was expected. These tests call the loaders directly and pin the wording:
+nearest-name suggestions, which field is named, missing and inconsistent values, lever and
+parameter overrides. `test_input_files.py` sends one fault of each kind, for every kind of input
+file, through the command line (one line on stderr, exit 2), and holds the property tests that
+mutate place, regime and other files at random; `test_command_line.py` covers the options.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from simulation.config import (
     CONFIGS,
@@ -391,71 +393,3 @@ def test_calibration_unknown_key_in_a_record_suggests_the_nearest(shipped, mutat
         write_toml, mutate(shipped("", "calibration"), "value = 0.0047", "value = 0.0047\nvalu = 1")
     )
     one_line_error(e, path, "params.sep_rate_eu.valu", "did you mean 'value'")
-
-
-# ---------------------------------------------------------------- property: mutated files
-KEY_LINE = re.compile(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*=\s*)(.*)$")
-NEW_VALUES = st.one_of(
-    st.sampled_from(['"x"', '""', "-1", "0", "-0.5", "nan", "-inf", "inf", "1e308", "-1e308", "true", "[]", "{}"]),
-    st.sampled_from(["99999999999999999999", "1979-05-27", '"0.5"', "[1, 2]", "0.0", "1", "1.0", "2"]),
-    st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.integers(-(2**70), 2**70).map(str),
-)
-
-
-def _keyed(lines: list[str]) -> list[int]:
-    return [i for i, line in enumerate(lines) if KEY_LINE.match(line) and not line.lstrip().startswith("#")]
-
-
-@st.composite
-def mutated_toml(draw, text: str) -> str:
-    """Up to three edits of `key = value` lines: drop, new value, rename, duplicate, or cut short."""
-    lines = text.splitlines()
-    for _ in range(draw(st.integers(1, 3))):
-        keyed = _keyed(lines)
-        if not keyed:
-            break
-        i = draw(st.sampled_from(keyed))
-        indent, key, eq, value = KEY_LINE.match(lines[i]).groups()
-        kind = draw(st.sampled_from(["drop", "value", "rename", "duplicate", "garble"]))
-        if kind == "drop":
-            del lines[i]
-        elif kind == "value":
-            lines[i] = f"{indent}{key}{eq}{draw(NEW_VALUES)}"
-        elif kind == "rename":
-            new_key = draw(st.sampled_from([key + "s", key[:-1] or "k", key.upper(), "x_" + key, key.replace("_", "")]))
-            lines[i] = f"{indent}{new_key}{eq}{value}"
-        elif kind == "duplicate":
-            lines.insert(i, lines[i])
-        else:
-            lines[i] = lines[i][: draw(st.integers(0, len(lines[i])))]
-    return "\n".join(lines) + "\n"
-
-
-def _check_loads_or_config_error(loader, text: str, suffix: str) -> None:
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / f"mutated-{suffix}.toml"
-        path.write_text(text, encoding="utf-8")
-        try:
-            loader(str(path))
-        except ConfigError as e:
-            msg = str(e)
-            assert "\n" not in msg and "\r" not in msg, msg
-            assert msg.startswith(str(path)), msg
-
-
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@given(data=st.data())
-@PROPERTY
-def test_mutated_place_loads_or_raises_one_line_config_error(shipped, data):
-    text = data.draw(mutated_toml(shipped("places", "testville")))
-    _check_loads_or_config_error(load_place, text, "place")
-
-
-@given(data=st.data())
-@PROPERTY
-def test_mutated_regime_loads_or_raises_one_line_config_error(shipped, data):
-    text = data.draw(mutated_toml(shipped("regimes", "cooperative")))
-    _check_loads_or_config_error(load_regime, text, "regime")
