@@ -34,7 +34,6 @@ from simulation.mechanisms import (
     business_kernels,
     matching_kernels,
     participation_kernels,
-    providers,
     providers_kernels,
     separations_kernels,
     shared_kernels,
@@ -894,30 +893,8 @@ def test_participants_seeking(seed: int, n: int) -> None:
     assert all(same(a, b) for a, b in zip(got, want, strict=True))
 
 
-@QUICK
-@given(seed=SEEDS, n=st.integers(0, 60), nk=st.integers(1, 4), half_hours=st.sampled_from([0.5, 4.0, 12.0]))
-def test_water_fill_groups(seed: int, n: int, nk: int, half_hours: float) -> None:
-    """Each provider's people get what `providers.allocate_hours` gives them alone."""
-    rng = np.random.default_rng(seed)
-    group = rng.integers(0, nk, n)
-    hazard = np.where(rng.random(n) < 0.3, rng.choice([0.0, 0.01, 0.05], n), rng.random(n))
-    fee = rng.choice([0.0, 400.0, 3410.0, 13500.0], n)
-    totals = rng.choice([0.0, 1.0, 37.5, 150.0, 1e4], nk)
-    order = np.argsort(group, kind="stable")
-    cuts = np.searchsorted(group[order], np.arange(nk + 1))
-    value = fee * hazard
-    levels = np.log2(np.maximum(value, 1e-300))
-    neg = -levels[order]
-    for k in range(nk):
-        neg[cuts[k] : cuts[k + 1]].sort()
-    out = np.full(n, np.nan)
-    providers_kernels.water_fill_groups(value, levels, order, cuts, neg, totals, half_hours, out)
-    for k in range(nk):
-        mine = order[cuts[k] : cuts[k + 1]]
-        want = providers.allocate_hours(
-            totals[k], "expected_payment", hazard[mine], np.zeros(mine.size), fee[mine], half_hours
-        )
-        assert same(out[mine], want)
+# water_fill_groups against `providers.allocate_hours`, provider by provider:
+# tests/model/test_mechanisms.py::test_grouped_water_fill_is_allocate_hours_for_each_provider.
 
 
 @QUICK
