@@ -15,7 +15,7 @@ import numpy as np
 
 from simulation import detmath as dm
 from simulation.configfiles import PlaceFile
-from simulation.declare import Column, Mechanism, probability
+from simulation.declare import Column, Mechanism, between, probability
 from simulation.rng import Streams
 
 if TYPE_CHECKING:
@@ -36,7 +36,10 @@ OFFICIAL_OUTCOME_MONTHS = np.array([0, 6, 6, 6, 3, 3], dtype=np.int16)
 NO_PROGRAMME = -1
 NO_EMPLOYER = -1
 NOT_ELIGIBLE = -32768  # eligible_month of someone never eligible for referral
-FRAGILE_MONTHS = 6  # a job taken from unemployment is fragile for its first six months
+FRAGILE_MONTHS = 6  # a new job is fragile for its first six months
+# Spells out of work link across gaps of up to 12 weeks, as DWP links JSA and ESA claims: a job
+# or a spell of inactivity off benefit that ends within LINK_MONTHS leaves the clock running.
+LINK_MONTHS = 3
 # Completed months unemployed, binned for the job-finding hazard by duration (ONS 2013 compares
 # under 3 months with over 2 years: calibration.md s6).
 DURATION_EDGES = np.array([0, 3, 6, 12, 24], dtype=np.int16)
@@ -48,6 +51,7 @@ class People:
     district: np.ndarray  # int16, district index
     status: np.ndarray  # int8, EMPLOYED / UNEMPLOYED / INACTIVE
     months_in_status: np.ndarray  # int16
+    months_out: np.ndarray  # int16, months out of work in the current spell, linked as DWP links claims
     skill: np.ndarray  # float32, log skill
     barrier: np.ndarray  # float32 in [0, 1]: distance from work (health, care, complex needs)
     age: np.ndarray  # int8, years
@@ -69,9 +73,12 @@ class People:
     placement_months: np.ndarray  # int8, months left in an employer placement
     mentor_months: np.ndarray  # int8, months of mentoring left after a placement
     employer_contacts: np.ndarray  # bool, met employers 4+ times at school
-    fragile: np.ndarray  # bool, in a job taken from unemployment less than FRAGILE_MONTHS ago
+    fragile: np.ndarray  # bool, in a job started less than FRAGILE_MONTHS ago
     employer: np.ndarray  # int32, firm row or NO_EMPLOYER
     wage: np.ndarray  # float32, £ per month
+    employability: np.ndarray  # float32, persistent unobserved employability (mean 1 at entry)
+    claim_propensity: np.ndarray  # float32, chance of claiming on becoming unemployed
+    health_condition: np.ndarray  # bool, has claimed ESA: a job lost may mean a return to ESA
 
     def __post_init__(self) -> None:
         # Columns a mechanism declares beyond the core ones above (`declare.Column`), read as
@@ -140,6 +147,7 @@ def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams
         district=district,
         status=np.empty(n, dtype=np.int8),
         months_in_status=np.empty(n, dtype=np.int16),
+        months_out=np.empty(n, dtype=np.int16),
         skill=np.empty(n, dtype=np.float32),
         barrier=np.empty(n, dtype=np.float32),
         age=np.empty(n, dtype=np.int8),
@@ -164,12 +172,16 @@ def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams
         fragile=np.zeros(n, dtype=bool),
         employer=np.full(n, NO_EMPLOYER, dtype=np.int32),
         wage=np.zeros(n, dtype=np.float32),
+        employability=np.empty(n, dtype=np.float32),
+        claim_propensity=np.empty(n, dtype=np.float32),
+        health_condition=np.zeros(n, dtype=bool),
     )
     for a in range(0, n, CHUNK):
         rows = slice(a, min(a + CHUNK, n))
         m = rows.stop - rows.start
         draws = {name: g.random(m) for name, g in uniforms.items()}
         draws["init_skill"] = streams.normal_block("init_skill", -1, a, m)
+        draws["init_employability"] = streams.normal_block("init_employability", -1, a, m)
         _draw_chunk(people, rows, district[rows], rates, draws, params)
     return people
 
@@ -190,9 +202,20 @@ def _draw_chunk(
     status = np.where(u < emp, EMPLOYED, np.where(u < emp + np.maximum(unemp, 0), UNEMPLOYED, INACTIVE))
     status = status.astype(np.int8)
 
+    # Persistent employability: lognormal with mean 1 for everyone entering the population. The
+    # unemployed at any moment over-represent the less employable (each stays in the stock in
+    # proportion to their expected spell, 1 / e): their draws come from the distribution tilted by
+    # 1 / e, which for a lognormal is the same one with its log mean lowered by sigma^2.
+    sd = params.employability_sd
+    log_mean = np.where(status == UNEMPLOYED, -1.5 * sd * sd, -0.5 * sd * sd)
+    employability = dm.np_exp(log_mean + sd * draws["init_employability"])
+
     # Spells in progress: geometric durations; about a third of the unemployed start long-term.
+    # An unemployed person's expected spell is inversely proportional to their employability,
+    # scaled so the unemployed's mean stays 9 months (E[1/e] in the tilted stock is exp(2 sigma^2)).
     u = draws["init_duration"]
-    mean_spell = np.where(status == UNEMPLOYED, 9.0, np.where(status == EMPLOYED, 60.0, 36.0))
+    unemployed_spell = 9.0 * dm.np_exp(np.full_like(employability, -2.0 * sd * sd)) / employability
+    mean_spell = np.where(status == UNEMPLOYED, unemployed_spell, np.where(status == EMPLOYED, 60.0, 36.0))
     months = np.floor(-dm.np_log(1.0 - u) * mean_spell).clip(0, 240).astype(np.int16)  # 1 - u is exact
 
     skill = (draws["init_skill"] * params.skill_sd).astype(np.float32)
@@ -229,8 +252,16 @@ def _draw_chunk(
     )
     barrier = np.where(complex_needs, np.minimum(barrier + 0.2, 0.95), barrier)
 
+    # Time out of work, linked as DWP links claims: a spell of unemployment or on ESA counts in
+    # full; inactivity off benefit only while it could still link to a claim (LINK_MONTHS).
+    out_of_work = (status == UNEMPLOYED) | (benefit == ESA) | ((status == INACTIVE) & (months <= LINK_MONTHS))
+
     people.status[rows] = status
     people.months_in_status[rows] = months
+    people.months_out[rows] = np.where(out_of_work, months, 0).astype(np.int16)
+    people.employability[rows] = employability.astype(np.float32)
+    people.claim_propensity[rows] = claim_propensity(employability, params)
+    people.health_condition[rows] = benefit == ESA
     people.skill[rows] = skill
     people.barrier[rows] = barrier.astype(np.float32)
     people.age[rows] = age
@@ -238,6 +269,24 @@ def _draw_chunk(
     people.benefit[rows] = benefit.astype(np.int8)
     people.group[rows] = group.astype(np.int8)
     people.complex_needs[rows] = complex_needs
+
+
+def claim_propensity(employability: np.ndarray, params: Params) -> np.ndarray:
+    """Each person's chance of claiming JSA on becoming unemployed (float32). Take-up rises with
+    the spell a person can expect, which is inversely proportional to their employability e:
+    take_up * e^-k / E[e^-k], where k is `claim_selection` and the mean is over the lognormal
+    distribution people enter with (exp(k sigma^2 (1 + k) / 2)), so the average take-up of those
+    entering unemployment at random is `claim_take_up`. Capped at 1."""
+    sd, k = params.employability_sd, params.claim_selection
+    scale = params.claim_take_up / dm.np_exp(np.float64(0.5 * k * sd * sd * (1.0 + k)))
+    e = np.asarray(employability, dtype=np.float64)
+    return np.minimum(scale * dm.np_power(e, -k), 1.0).astype(np.float32)
+
+
+def draw_employability(normal: np.ndarray, params: Params) -> np.ndarray:
+    """Employability of newcomers from standard normal draws: lognormal with mean 1 (float32)."""
+    sd = params.employability_sd
+    return dm.np_exp(-0.5 * sd * sd + sd * np.asarray(normal, dtype=np.float64)).astype(np.float32)
 
 
 def wage_for(skill: np.ndarray, params: Params) -> np.ndarray:
@@ -270,11 +319,17 @@ POPULATION = Mechanism(
         "jsa_ex_ib_share": probability(),
         "complex_needs_share_esa": probability(),
         "complex_needs_share_other": probability(),
+        "employability_sd": between(0.0, 2.0),
+        "claim_selection": between(0.0, 3.0),
     },
     person_fields=(
         Column("district", "int16", "district index"),
         Column("status", "int8", "EMPLOYED / UNEMPLOYED / INACTIVE"),
         Column("months_in_status", "int16", "completed months in the current status"),
+        Column("months_out", "int16", "months out of work in the current spell, linked across gaps of LINK_MONTHS"),
+        Column("employability", "float32", "persistent unobserved employability, lognormal with mean 1"),
+        Column("claim_propensity", "float32", "chance of claiming JSA on becoming unemployed"),
+        Column("health_condition", "bool", "has claimed ESA: a job lost may mean a return to ESA"),
         Column("barrier", "float32", "in [0, 1]: distance from work (health, care, complex needs)"),
         Column("age", "int8", "years"),
         Column("birth_month", "int8", "0-11: the month of the year in which this person ages"),

@@ -20,6 +20,7 @@ import pytest
 from simulation.config import CONFIGS, Levers, Params, Scenario, load_calibration, make_scenario, set_lever
 from simulation.model import LabourMarketModel
 from simulation.people import (
+    EMPLOYED,
     JSA,
     JSA_18_24,
     JSA_25_PLUS,
@@ -35,6 +36,7 @@ from simulation.people import (
 PLACE = "testville"
 MONTHS = 12
 BURN_IN = 6
+SHIPPED_TAKE_UP = load_calibration().claim_take_up  # make_people's chance of claiming, unless given
 
 
 @pytest.fixture(scope="session")
@@ -156,12 +158,16 @@ def make_people(n: int, **fields: Any) -> People:
 
     Every field of People must be listed here with its dtype and "nothing happened yet" value (a
     new field fails loudly rather than defaulting to something meaningful, such as eligible_month 0).
-    If `benefit` is given and `group` is not, JSA claimants get the group their age implies.
+    If `benefit` is given and `group` is not, JSA claimants get the group their age implies. If
+    `months_out` is not given, people out of work have been out for their months in status (a
+    spell with nothing before it to link), the employed for none. Employability is 1 (the mean)
+    and the chance of claiming the shipped take-up rate unless given.
     """
     arrays: dict[str, np.ndarray] = {
         "district": np.zeros(n, dtype=np.int16),
         "status": np.full(n, UNEMPLOYED, dtype=np.int8),
         "months_in_status": np.zeros(n, dtype=np.int16),
+        "months_out": np.zeros(n, dtype=np.int16),
         "skill": np.zeros(n, dtype=np.float32),
         "barrier": np.zeros(n, dtype=np.float32),
         "age": np.full(n, 30, dtype=np.int8),
@@ -186,12 +192,17 @@ def make_people(n: int, **fields: Any) -> People:
         "fragile": np.zeros(n, dtype=bool),
         "employer": np.full(n, NO_EMPLOYER, dtype=np.int32),
         "wage": np.zeros(n, dtype=np.float32),
+        "employability": np.ones(n, dtype=np.float32),
+        "claim_propensity": np.full(n, SHIPPED_TAKE_UP, dtype=np.float32),
+        "health_condition": np.zeros(n, dtype=bool),
     }
     names = [f.name for f in dataclasses.fields(People)]
     assert sorted(names) == sorted(arrays), "People gained or lost a field: update make_people"
     for k, v in fields.items():
         assert k in arrays, k
         arrays[k] = np.broadcast_to(np.asarray(v, dtype=arrays[k].dtype), (n,)).copy()
+    if "months_out" not in fields:
+        arrays["months_out"] = np.where(arrays["status"] != EMPLOYED, arrays["months_in_status"], 0).astype(np.int16)
     if "benefit" in fields and "group" not in fields:
         jsa = arrays["benefit"] == JSA
         arrays["group"] = np.where(jsa, np.where(arrays["age"] < 25, JSA_18_24, JSA_25_PLUS), arrays["group"]).astype(

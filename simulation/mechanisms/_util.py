@@ -73,7 +73,7 @@ def long_claimants(people: People, min_months: int, claimants: np.ndarray | None
 
     def block(a: int, b: int) -> np.ndarray:
         return shared_kernels.long_claimants(
-            rows[a:b], people.status, people.benefit, people.months_in_status, people.placement_months, min_months
+            rows[a:b], people.status, people.benefit, people.months_out, people.placement_months, min_months
         )
 
     parts = parallel.map_blocks(block, rows.size)

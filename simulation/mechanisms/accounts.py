@@ -105,8 +105,8 @@ def district_counts(people: People, offsets: np.ndarray) -> np.ndarray:
     """Stocks by district in one pass (`accounts_kernels.district_counts`): columns employed,
     unemployed, inactive, long-term unemployed (12+ months), JSA and ESA claimants out of work,
     programme participants, jobs reaching SUSTAINED_MONTHS this month, JSA claimants under 25 out of
-    work, then (columns UNEMPLOYED_BY_DURATION) the unemployed by completed months unemployed, in
-    the bands of DURATION_BINS."""
+    work, then (columns UNEMPLOYED_BY_DURATION) the unemployed by completed months out of work
+    (the linked spell), in the bands of DURATION_BINS; long-term unemployment on the same months."""
 
     def block(a: int, b: int) -> np.ndarray:
         # Districts a..b, whose rows are the block offsets[a]..offsets[b].
@@ -114,6 +114,7 @@ def district_counts(people: People, offsets: np.ndarray) -> np.ndarray:
         return accounts_kernels.district_counts(
             people.status[lo:hi],
             people.months_in_status[lo:hi],
+            people.months_out[lo:hi],
             people.benefit[lo:hi],
             people.programme[lo:hi],
             people.age[lo:hi],

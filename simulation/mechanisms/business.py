@@ -253,7 +253,7 @@ def step(
             "vacancy_fill_displaced",
         )
         matching.start_jobs(people, firms, placed, posts, params)
-        people.fragile[placed] = False  # they never became unemployed: not a job taken from unemployment
+        people.fragile[placed] = False  # they were never out of work: not a job taken from out of work
         flows["job_to_job"] += np.bincount(people.district[placed], minlength=n_districts)
         displaced = displaced[people.status[displaced] != EMPLOYED]  # (released as unemployed; the placed now work)
     flows["e_to_u"] += np.bincount(people.district[displaced], minlength=n_districts)

@@ -7,7 +7,8 @@ matches follow the aggregate matching function M_m = A * S_m^alpha * V_m^(1-alph
 searchers' weights raises total matches by less than their own gain: the rest is taken from
 other searchers (displacement, as in Crepon et al. 2013).
 
-A weight is search intensity x employability (skill, barriers, duration scarring) x support
+A weight is search intensity x employability (skill, barriers, scarring by the months of the
+spell out of work, linked across short gaps, and persistent employability) x support
 (1 + beta * adviser_hours^gamma). Hires are shared among firms in proportion to their vacancies
 by sorting per-firm random keys, never by a global permutation, so common random numbers hold.
 Everything is sorting and counting: O(people + vacancies), never people x vacancies.
@@ -53,14 +54,16 @@ def employability(
     people: People, params: Params, rows: np.ndarray | slice = slice(None), status: np.ndarray | None = None
 ) -> np.ndarray:
     """How attractive a searcher is to employers, before support: 1 for a typical new jobseeker.
-    `status` is people.status[rows] if the caller has it already."""
-    status = people.status[rows] if status is None else status
-    scar_months = np.minimum(people.months_in_status[rows], params.duration_scarring_max_months)
-    scar = np.where(status == UNEMPLOYED, dm.np_exp(-params.duration_scarring * scar_months), 1.0)
+    Skill, barriers, the scar of the spell out of work so far (`months_out`, linked across short
+    gaps, whatever the searcher's status) and persistent employability. (`status` is accepted for
+    callers that pass it; employability no longer depends on it.)"""
+    scar_months = np.minimum(people.months_out[rows], params.duration_scarring_max_months)
+    scar = dm.np_exp(-params.duration_scarring * scar_months)
     return (
         dm.np_exp(params.skill_elasticity * people.skill[rows])
         * dm.np_power(1.0 - people.barrier[rows], params.barrier_exponent)
         * scar
+        * people.employability[rows]
     )
 
 
@@ -163,7 +166,7 @@ def employability_fast(
     dm.np_power(omb, params.barrier_exponent, out=omb)
     out = np.empty(n)
     matching_kernels.employability(
-        rows, people.status, people.months_in_status, sk, omb, scarring_by_month(params), out
+        rows, people.months_out, people.employability, sk, omb, scarring_by_month(params), out
     )
     return out
 
@@ -248,7 +251,7 @@ def step(
     from_u = people.status[hired] == UNEMPLOYED
     flows["u_to_e"] += np.bincount(people.district[hired[from_u]], minlength=n_districts)
     flows["i_to_e"] += np.bincount(people.district[hired[~from_u]], minlength=n_districts)
-    from_ltu = hired[from_u][people.months_in_status[hired[from_u]] >= 12]
+    from_ltu = hired[from_u][people.months_out[hired[from_u]] >= 12]
     flows["ltu_to_e"] += np.bincount(people.district[from_ltu], minlength=n_districts)
     count_by_duration(people, hired[from_u], flows, n_districts)
     start_jobs(people, firms, hired, filled, params)
@@ -256,11 +259,11 @@ def step(
 
 
 def count_by_duration(people: People, hired_from_u: np.ndarray, flows: dict[str, np.ndarray], n_districts: int) -> None:
-    """Those hired from unemployment by completed months unemployed (DURATION_BINS), before their
-    new job resets the months: the job-finding hazard's duration gradient, a calibration target and
-    a validation check, over those at risk (`add_at_risk`)."""
+    """Those hired from unemployment by completed months out of work (DURATION_BINS, the linked
+    spell): the job-finding hazard's duration gradient, a calibration target and a validation
+    check, over those at risk (`add_at_risk`)."""
     nb = len(DURATION_BINS)
-    b = np.searchsorted(DURATION_EDGES, people.months_in_status[hired_from_u], side="right") - 1
+    b = np.searchsorted(DURATION_EDGES, people.months_out[hired_from_u], side="right") - 1
     counts = np.bincount(people.district[hired_from_u].astype(np.int64) * nb + b, minlength=n_districts * nb)
     for i, label in enumerate(DURATION_BINS):
         flows[f"u_to_e_{label}"] += counts.reshape(n_districts, nb)[:, i]
@@ -344,8 +347,9 @@ def start_jobs(
     params: Params,
     flows: dict[str, np.ndarray] | None = None,
 ) -> None:
-    """Put these people into these firms' posts (a new job: duration and claim reset). A job taken
-    from unemployment is fragile for its first months (see `separations`). With `flows`, the hires
+    """Put these people into these firms' posts (a new job: months in status and claim reset; the
+    spell out of work ends once the job outlasts the linking period). A job taken from out of work,
+    in any state, is fragile for its first months (see `separations`). With `flows`, the hires
     are counted there by district as from unemployment (u_to_e) or inactivity (i_to_e)."""
     if flows is not None:
         from_u = people.status[rows] == UNEMPLOYED

@@ -30,7 +30,8 @@ class SearcherPeople(NamedTuple):
     these names)."""
 
     status: np.ndarray
-    months_in_status: np.ndarray
+    months_out: np.ndarray
+    employability: np.ndarray
     support_hours: np.ndarray
     mentor_months: np.ndarray
     employer_contacts: np.ndarray
@@ -137,7 +138,8 @@ def search_weights(
     e_scar, numpy's exp of scarring by whole months out of work (months past the cap share its
     value; months are never negative), multiplied in the same order and precision as the numpy
     expression."""
-    status, months, hours = people.status, people.months_in_status, people.support_hours
+    status, months, hours = people.status, people.months_out, people.support_hours
+    persistent = people.employability
     mentor_months, contacts, age = people.mentor_months, people.employer_contacts, people.age
     inactive_intensity, max_effect = effects.inactive_intensity, effects.max_effect
     mentored, contact_hr = effects.mentored, effects.contact_hr
@@ -151,9 +153,8 @@ def search_weights(
         # Each choice reads or works out both values and selects one, without a branch: status and
         # support are mixed row to row, and branches on them mispredict. Both reads are in
         # bounds: the table is capped, and e_support has a spare slot.
-        scar_unemployed = e_scar[min(months[r], last)]
-        scar = scar_unemployed if unemployed else 1.0
-        employability = np.float64(e_skill[j] * e_barrier[j]) * scar
+        scar = e_scar[min(months[r], last)]
+        employability = np.float64(e_skill[j] * e_barrier[j]) * scar * np.float64(persistent[r])
         supported = hours[r] > 0
         support_next = e_support[k]
         support = support_next if supported else 0.0
@@ -167,21 +168,21 @@ def search_weights(
 @jit
 def employability(
     rows: np.ndarray,
-    status: np.ndarray,
-    months: np.ndarray,
+    months_out: np.ndarray,
+    persistent: np.ndarray,
     e_skill: np.ndarray,
     e_barrier: np.ndarray,
     e_scar: np.ndarray,
     out: np.ndarray,
 ) -> None:
     """`matching.employability` of these rows from numpy's exp of skill and power of 1 - barrier
-    (float32) and the scarring table (see `search_weights`), in the same order and precision."""
+    (float32), the scarring table (see `search_weights`) and each row's persistent employability,
+    in the same order and precision."""
     last = e_scar.shape[0] - 1
     for j in range(rows.shape[0]):
         r = np.uint64(rows[j])  # unsigned: no wrap-around fix-up on each gather
-        scar_unemployed = e_scar[min(months[r], last)]  # read and selected: no branch (see `search_weights`)
-        scar = scar_unemployed if status[r] == UNEMPLOYED else 1.0
-        out[j] = np.float64(e_skill[j] * e_barrier[j]) * scar
+        scar = e_scar[min(months_out[r], last)]
+        out[j] = np.float64(e_skill[j] * e_barrier[j]) * scar * np.float64(persistent[r])
 
 
 @jit
@@ -240,11 +241,11 @@ def post_keys(vac: np.ndarray, uf: np.ndarray, threshold: np.ndarray) -> tuple[n
 @jit
 def start_jobs(rows: np.ndarray, firm_rows: np.ndarray, wages: np.ndarray, people: HiredPeople) -> None:
     """`matching.start_jobs` for these rows (distinct), but for firms' headcounts: a job at
-    firm_rows[k] paying wages[k], fragile if taken from unemployment, with no claim."""
+    firm_rows[k] paying wages[k], fragile (as every job taken from out of work is), with no claim."""
     p = people
     for k in range(rows.shape[0]):
         i = rows[k]
-        p.fragile[i] = p.status[i] == UNEMPLOYED
+        p.fragile[i] = True
         p.status[i] = EMPLOYED
         p.months_in_status[i] = 0
         p.employer[i] = firm_rows[k]

@@ -24,8 +24,11 @@ from simulation.people import (
     EMPLOYED,
     ESA,
     INACTIVE,
+    LINK_MONTHS,
     UNEMPLOYED,
     People,
+    claim_propensity,
+    draw_employability,
 )
 from simulation.rng import Streams
 
@@ -79,7 +82,6 @@ def step(
     # claim and leave the search, with higher barriers.
     tabs = (streams.table("participation", month), streams.table("ill_health", month), streams.table("claim", month))
     rates = participation_kernels.ParticipationRates(
-        take_up=float(params.claim_take_up),
         exit_rate_ui=float(params.exit_rate_ui),
         entry_rate=np.asarray(entry_rate, dtype=np.float64),
         esa_onflow=np.asarray(esa_onflow, dtype=np.float64),
@@ -132,6 +134,8 @@ def age(
     )
     n = birthday_rows.size  # positions in the birthday list index the draws
     people.skill[rows] = (streams.normal("newcomer_skill", month, n)[at] * params.skill_sd).astype(np.float32)
+    people.employability[rows] = draw_employability(streams.normal("newcomer_employability", month, n)[at], params)
+    people.claim_propensity[rows] = claim_propensity(people.employability[rows], params)
     people.barrier[rows] = (0.2 * streams.uniform_rows("newcomer_barrier", month, at)).astype(np.float32)
     people.complex_needs[rows] = streams.uniform_rows("newcomer_complex", month, at) < params.complex_needs_share_other
     # Schools-employers links: the covered share of school leavers has met employers 4+ times.
@@ -143,9 +147,15 @@ def age(
 
 
 def run_count_months(w: World) -> None:
-    """Everyone's months in their current status go up by one."""
-    people = w.people
-    parallel.map_blocks(lambda lo, hi: participation_kernels.add_month(people.months_in_status[lo:hi], 32000), people.n)
+    """Everyone's months in their current status go up by one, and so do the months out of work
+    of people whose spell goes on (linked across short gaps, as DWP links claims)."""
+    p = w.people
+    parallel.map_blocks(
+        lambda lo, hi: participation_kernels.count_months(
+            p.status[lo:hi], p.benefit[lo:hi], p.months_in_status[lo:hi], p.months_out[lo:hi], 32000, LINK_MONTHS
+        ),
+        p.n,
+    )
 
 
 def run_ageing(w: World) -> None:

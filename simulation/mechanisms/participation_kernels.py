@@ -41,6 +41,8 @@ class ParticipationPeople(NamedTuple):
     group: np.ndarray
     age: np.ndarray
     district: np.ndarray
+    claim_propensity: np.ndarray
+    health_condition: np.ndarray
 
     @classmethod
     def of(cls, people: Any) -> Self:
@@ -48,10 +50,9 @@ class ParticipationPeople(NamedTuple):
 
 
 class ParticipationRates(NamedTuple):
-    """Monthly chances: a JSA claim on starting to search, leaving the search, and by district
-    starting it and falling ill onto ESA."""
+    """Monthly chances: leaving the search, and by district starting it and falling ill onto
+    ESA (a JSA claim on starting to search is each person's own `claim_propensity`)."""
 
-    take_up: float
     exit_rate_ui: float
     entry_rate: np.ndarray  # float64 by district
     esa_onflow: np.ndarray  # float64 by district
@@ -73,6 +74,8 @@ class SchoolLeaverPeople(NamedTuple):
     employer: np.ndarray
     age: np.ndarray
     months_in_status: np.ndarray
+    months_out: np.ndarray
+    health_condition: np.ndarray
     wage: np.ndarray
     benefit: np.ndarray
     group: np.ndarray
@@ -114,7 +117,8 @@ def participation(
     status, months = people.status[start : start + n], people.months_in_status[start : start + n]
     benefit, group = people.benefit[start : start + n], people.group[start : start + n]
     age, district = people.age[start : start + n], people.district[start : start + n]
-    take_up, exit_rate_ui = rates.take_up, rates.exit_rate_ui
+    propensity, health = people.claim_propensity[start : start + n], people.health_condition[start : start + n]
+    exit_rate_ui = rates.exit_rate_ui
     entry_rate, esa_onflow = rates.entry_rate, rates.esa_onflow
     u_to_i, i_to_u, esa_onflows = flows.u_to_i, flows.i_to_u, flows.esa_onflows
     ph, pl, pp = pcg64.start(tab_participation)
@@ -155,7 +159,7 @@ def participation(
                 months[i] = 0
                 i_to_u[d] += 1
                 if benefit[i] == NO_BENEFIT:
-                    claims, ch, cl, cp = draw_claim(tab_claim, ch, cl, cp, start + i, take_up)
+                    claims, ch, cl, cp = draw_claim(tab_claim, ch, cl, cp, start + i, propensity[i])
                     if claims:
                         benefit[i] = JSA
                         group[i] = claim_group(JSA, age[i])
@@ -167,6 +171,7 @@ def participation(
                 months[i] = 0
                 benefit[i] = ESA
                 group[i] = claim_group(ESA, age[i])
+                health[i] = True
                 esa_onflows[d] += 1
                 ill[k] = start + i
                 k += 1
@@ -209,6 +214,8 @@ def school_leavers(
         p.age[r] = 16
         p.status[r] = INACTIVE
         p.months_in_status[r] = 0
+        p.months_out[r] = 0
+        p.health_condition[r] = False
         p.employer[r] = -1
         p.wage[r] = 0.0
         p.benefit[r] = NO_BENEFIT
@@ -228,8 +235,20 @@ def school_leavers(
 
 
 @jit
-def add_month(months: np.ndarray, cap: int) -> None:
-    """One more month in the current status, in place, up to cap."""
+def count_months(
+    status: np.ndarray, benefit: np.ndarray, months: np.ndarray, months_out: np.ndarray, cap: int, link: int
+) -> None:
+    """One more month in the current status (up to cap), and in the spell out of work, linked as
+    DWP links claims: a month unemployed or claiming adds to the spell; inactivity off benefit
+    holds it for `link` months and then ends it; a job ends it once it has lasted more than `link`
+    months (a job that ends sooner leaves the spell to go on)."""
     for i in range(months.shape[0]):
-        if months[i] < cap:
-            months[i] += 1
+        m = months[i]
+        m = m + 1 if m < cap else m
+        months[i] = m
+        s = status[i]
+        if s == EMPLOYED or (s == INACTIVE and benefit[i] == NO_BENEFIT):
+            if m > link:
+                months_out[i] = 0
+        elif months_out[i] < cap:
+            months_out[i] += 1

@@ -247,7 +247,14 @@ def step_all(
     participants_by_group = count_block_groups(att_block, att_group)
     participants = count_blocks(att_block) * ppa
     advisers = np.ceil(participants / levers.caseload).astype(np.int64)
-    hours_budget = advisers * params.adviser_hours_per_month
+    # Advisers' time is shared by the whole caseload: participants in work (in-work support, and
+    # the checks behind outcome claims) take their share, so the hours for those still seeking
+    # work are the seekers' share of the advisers' hours, not all of them.
+    seekers = count_blocks(seeking_block) * ppa
+    seeking_share = np.divide(
+        seekers, participants, out=np.zeros_like(seekers, dtype=np.float64), where=participants > 0
+    )
+    hours_budget = advisers * params.adviser_hours_per_month * seeking_share
     # Chance of a job this month without support: the market's rate per unit of search weight
     # (last month's) times the person's own weight.
     base_hazard = (
@@ -457,7 +464,7 @@ MECHANISM = Mechanism(
         "barrier_reduction_per_hour": probability(),
         "adviser_hours_per_month": between(1.0, 744.0),
         "adviser_cost_per_month": at_least_zero(1e5),
-        "support_max_effect": at_least_zero(5.0),
+        "support_max_effect": between(0.0, 0.35),
         "support_half_hours": between(0.01, 100.0),
         "jcp_hours_per_claimant_month": at_least_zero(100.0),
     },

@@ -31,7 +31,7 @@ class ProgrammePeople(NamedTuple):
     """The people's arrays a provider's month reads and writes (`People`'s fields of these names)."""
 
     status: np.ndarray
-    months_in_status: np.ndarray
+    months_out: np.ndarray
     group: np.ndarray
     programme: np.ndarray
     months_in_programme: np.ndarray
@@ -174,7 +174,7 @@ def referrals(
         if not served[o] or p.eligible_month[r] != NOT_ELIGIBLE or p.status[r] == EMPLOYED:
             continue
         g = p.group[r]
-        if not p.months_in_status[r] >= referral_month[g]:
+        if not p.months_out[r] >= referral_month[g]:
             continue
         p.eligible_month[r] = month
         p.eligible_group[r] = g

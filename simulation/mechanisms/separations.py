@@ -4,9 +4,16 @@ The calibrated flow into unemployment (ONS 2013, via calibration.md s6) is the t
 jobs lost when firms die; those workers are released by the `business` mechanism, so the hazard
 applied here is the calibrated one less the expected firm-death share (`base_rate_eu`).
 
-Jobs taken from unemployment are fragile: in their first six months they end at
-`early_separation_rate` a month (PAC HC 131, 2008: 40% of JSA leavers return within six months;
-calibration.md s7). This is why many job starts never become an official (six-month) job outcome.
+Jobs taken from out of work are fragile: in their first six months they end at
+`early_separation_rate` a month (PAC HC 131, 2008: 40% of JSA leavers return within six months).
+The rule is the same whatever state the spell out of work was in, so a job taken from inactivity
+or from ESA is as fragile as one taken from JSA; only displaced workers who move straight to
+another job (`business`) start settled. This is why many job starts never become an official
+(six-month) job outcome.
+
+People who have claimed ESA (`health_condition`) and lose a job go back onto ESA at
+`esa_return_share`, out of the labour force; the rest of them, like everyone else, claim JSA if
+they become unemployed and take it up (`claim_propensity`).
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ def release(
     # arithmetic, and two threads wait on twice as many at once.
     def block(lo: int, hi: int) -> None:
         a, b = np.searchsorted(rows, (lo, hi))
-        separations_kernels.release(rows[a:b], to_status, leavers, tab, float(params.claim_take_up))
+        separations_kernels.release(rows[a:b], to_status, leavers, tab, float(params.esa_return_share))
 
     parallel.map_blocks(block, people.n)
 
@@ -64,13 +71,13 @@ def step(
     flows: dict[str, np.ndarray],
     n_districts: int,
 ) -> None:
-    # One fused pass (`separations_kernels.separations`): a job taken from unemployment stays
+    # One fused pass (`separations_kernels.separations`): a new job stays
     # fragile for its first FRAGILE_MONTHS months and ends at early_separation_rate; settled jobs at
     # rate_eu (to unemployment) or sep_rate_ei (to inactivity), on one uniform per row.
     tab_separation, tab_claim = streams.table("separation", month), streams.table("claim", month)
     workers = separations_kernels.SeparationPeople.of(people)
     rates = separations_kernels.SeparationRates(
-        take_up=float(params.claim_take_up),
+        esa_return=float(params.esa_return_share),
         rate_eu=float(rate_eu),
         early_rate=float(params.early_separation_rate),
         rate_ei=float(params.sep_rate_ei),
@@ -107,8 +114,9 @@ MECHANISM = Mechanism(
         "sep_rate_ei": probability(),
         "displaced_to_unemployment": probability(),
         "early_separation_rate": probability(),
+        "esa_return_share": probability(),
     },
-    person_fields=(Column("fragile", "bool", "in a job taken from unemployment less than FRAGILE_MONTHS ago"),),
+    person_fields=(Column("fragile", "bool", "in a job started less than FRAGILE_MONTHS ago"),),
     flows=(
         Output("e_to_u", "people leaving work for unemployment (including those displaced by firms)"),
         Output("e_to_i", "people leaving work for inactivity"),

@@ -1,6 +1,6 @@
 """Compiled passes of `separations`: people in work losing their jobs, into unemployment (with a
-JSA claim if they take it up) or out of the labour force, and the jobs taken from unemployment
-that are still fragile settling after their first months.
+JSA claim if they take it up) or out of the labour force (back onto ESA, for some of those who
+have claimed it before), and new jobs that are still fragile settling after their first months.
 
 See `shared_kernels` for what every pass keeps to (draws made as the loop goes, bit-identical to
 the numpy rule it replaces).
@@ -15,12 +15,12 @@ import numpy as np
 from simulation import pcg64
 from simulation.mechanisms.shared_kernels import (
     EMPLOYED,
+    ESA,
     INACTIVE,
     JSA,
     NO_BENEFIT,
     UNEMPLOYED,
     claim_group,
-    draw_claim,
     fields_of,
     jit,
 )
@@ -39,6 +39,8 @@ class SeparationPeople(NamedTuple):
     employer: np.ndarray
     wage: np.ndarray
     work_months: np.ndarray
+    claim_propensity: np.ndarray
+    health_condition: np.ndarray
 
     @classmethod
     def of(cls, people: Any) -> Self:
@@ -46,13 +48,44 @@ class SeparationPeople(NamedTuple):
 
 
 class SeparationRates(NamedTuple):
-    """Monthly hazards of job loss, and the JSA take-up of those who become unemployed."""
+    """Monthly hazards of job loss, and the share of those with a health condition who go back
+    onto ESA when a job ends (the JSA take-up of the rest is each person's own)."""
 
-    take_up: float
+    esa_return: float
     rate_eu: float  # settled jobs, into unemployment
     early_rate: float  # fragile jobs, into unemployment
     rate_ei: float  # any job, into inactivity
-    fragile_months: int  # a job taken from unemployment is fragile for this many months
+    fragile_months: int  # a new job is fragile for this many months
+
+
+@jit
+def claim_after_job(
+    tab: np.ndarray,
+    hi: np.uint64,
+    lo: np.uint64,
+    pos: np.uint64,
+    row: int,
+    to: int,
+    health: bool,
+    propensity: float,
+    esa_return: float,
+) -> tuple:
+    """The status and claim of someone whose job has just ended towards `to`: with a health
+    condition, back onto ESA (out of the labour force) if their claim draw is below esa_return;
+    otherwise, if unemployed, JSA if the draw is below their take-up (for those with a health
+    condition, on the part of the draw above esa_return: the draw is used once). Returns (status,
+    benefit, hi, lo, pos); the claim stream is read only by those who may claim."""
+    if not (health or to == UNEMPLOYED):
+        return to, NO_BENEFIT, hi, lo, pos
+    hi, lo, pos = pcg64.seek(tab, hi, lo, pos, row)
+    u = pcg64.uniform(hi, lo)
+    if health:
+        if u < esa_return:
+            return INACTIVE, ESA, hi, lo, pos
+        claims = u < esa_return + (1.0 - esa_return) * propensity
+    else:
+        claims = u < propensity
+    return to, (JSA if (claims and to == UNEMPLOYED) else NO_BENEFIT), hi, lo, pos
 
 
 @jit
@@ -78,7 +111,8 @@ def separations(
     benefit, group, age = p.benefit[start : start + n], p.group[start : start + n], p.age[start : start + n]
     district, employer, wage = p.district[start : start + n], p.employer[start : start + n], p.wage[start : start + n]
     work_months = p.work_months[start : start + n]
-    take_up, rate_eu, early_rate, rate_ei = rates.take_up, rates.rate_eu, rates.early_rate, rates.rate_ei
+    propensity, health = p.claim_propensity[start : start + n], p.health_condition[start : start + n]
+    esa_return, rate_eu, early_rate, rate_ei = rates.esa_return, rates.rate_eu, rates.early_rate, rates.rate_ei
     fragile_months = rates.fragile_months
     sh, sl, sp = pcg64.start(tab_separation)
     sh, sl, sp = pcg64.seek(tab_separation, sh, sl, sp, start)
@@ -100,11 +134,13 @@ def separations(
         hazard = early_rate if is_fragile else rate_eu
         if u >= hazard + rate_ei:  # u < hazard implies u < hazard + rate_ei (rates are not negative)
             continue
-        if u < hazard:
-            to = UNEMPLOYED
+        towards = UNEMPLOYED if u < hazard else INACTIVE
+        to, b, ch, cl, cp = claim_after_job(
+            tab_claim, ch, cl, cp, start + i, towards, health[i], propensity[i], esa_return
+        )
+        if to == UNEMPLOYED:
             e_to_u[district[i]] += 1
         else:
-            to = INACTIVE
             e_to_i[district[i]] += 1
         firm_size[employer[i]] -= 1
         employer[i] = -1
@@ -112,32 +148,28 @@ def separations(
         status[i] = to
         months[i] = 0
         work_months[i] = 0
-        claims = False
-        if to == UNEMPLOYED:
-            claims, ch, cl, cp = draw_claim(tab_claim, ch, cl, cp, start + i, take_up)
-        b = JSA if claims else NO_BENEFIT
         benefit[i] = b
         group[i] = claim_group(b, age[i])
 
 
 @jit
-def release(rows: np.ndarray, to_status: int, people: SeparationPeople, tab_claim: np.ndarray, take_up: float) -> None:
+def release(
+    rows: np.ndarray, to_status: int, people: SeparationPeople, tab_claim: np.ndarray, esa_return: float
+) -> None:
     """`separations.release` for these rows (increasing, all employed), but for their firms'
     headcounts (a firm's workers may be in two threads' rows)."""
     # The arrays are taken out of the tuple once: read from it in the loop, each would be counted
     # as a new reference on every row (an atomic increment and decrement around the call).
     status, months, benefit, group = people.status, people.months_in_status, people.benefit, people.group
     age, employer, wage, work_months = people.age, people.employer, people.wage, people.work_months
+    propensity, health = people.claim_propensity, people.health_condition
     ch, cl, cp = pcg64.start(tab_claim)
     for i in rows:
+        to, b, ch, cl, cp = claim_after_job(tab_claim, ch, cl, cp, i, to_status, health[i], propensity[i], esa_return)
         employer[i] = -1
         wage[i] = 0
-        status[i] = to_status
+        status[i] = to
         months[i] = 0
         work_months[i] = 0
-        claims = False
-        if to_status == UNEMPLOYED:
-            claims, ch, cl, cp = draw_claim(tab_claim, ch, cl, cp, i, take_up)
-        b = JSA if claims else NO_BENEFIT
         benefit[i] = b
         group[i] = claim_group(b, age[i])

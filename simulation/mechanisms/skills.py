@@ -32,12 +32,13 @@ SKILL_BOUND = 4.0  # log units: keeps skill finite over very long runs
 
 
 def step(people: People, params: Params) -> None:
-    """Log skill grows a month in work and decays once unemployment has lasted long enough."""
+    """Log skill grows a month in work and decays in unemployment once the spell out of work
+    (linked across short gaps) has lasted long enough."""
     parallel.map_blocks(
         lambda lo, hi: skills_kernels.skills(
             people.skill[lo:hi],
             people.status[lo:hi],
-            people.months_in_status[lo:hi],
+            people.months_out[lo:hi],
             float(params.skill_growth_in_work),
             float(params.skill_decay_unemployed),
             float(params.skill_decay_after_months),

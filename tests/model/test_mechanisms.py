@@ -207,18 +207,22 @@ def test_markets_are_independent_in_matching(params, people_factory):
 
 def test_employability_falls_with_barriers_and_spell_length_and_rises_with_skill(params, people_factory):
     people = people_factory(
-        6,
-        status=[UNEMPLOYED, UNEMPLOYED, UNEMPLOYED, UNEMPLOYED, INACTIVE, INACTIVE],
-        barrier=[0.0, 0.5, 0.0, 0.0, 0.0, 0.0],
-        months_in_status=[0, 0, 24, 0, 0, 24],
-        skill=[0.0, 0.0, 0.0, 0.5, 0.0, 0.0],
+        8,
+        status=[UNEMPLOYED, UNEMPLOYED, UNEMPLOYED, UNEMPLOYED, INACTIVE, INACTIVE, INACTIVE, UNEMPLOYED],
+        barrier=[0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        months_in_status=[0, 0, 24, 0, 0, 24, 2, 0],
+        months_out=[0, 0, 24, 0, 0, 0, 24, 0],
+        skill=[0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0],
+        employability=[1, 1, 1, 1, 1, 1, 1, 0.5],
     )
     e = matching.employability(people, params)
     assert e[0] == pytest.approx(1.0)
     assert e[1] < e[0]
-    assert e[2] < e[0]  # long unemployment scars
+    assert e[2] < e[0]  # a long spell out of work scars
     assert e[3] > e[0]
-    assert e[5] == pytest.approx(e[4])  # the inactive are not scarred by duration
+    assert e[5] == pytest.approx(e[4])  # long inactivity off benefit is no spell out of work: no scar
+    assert e[6] == pytest.approx(e[2])  # a short break in inactivity: the linked spell scars as unemployment does
+    assert e[7] == pytest.approx(0.5 * e[0])  # persistent employability multiplies
     w = matching.search_weights(people, params)
     assert w[4] == pytest.approx(params.inactive_search_intensity * e[4])
     hours = np.array([0.0, 1.0, 5.0, 20.0])
@@ -949,18 +953,19 @@ def test_jobs_taken_from_unemployment_are_fragile_for_six_months(params, people_
     assert p.fragile[(kind == 0) & (p.status == EMPLOYED)].all()
 
 
-def test_new_jobs_are_fragile_only_when_taken_from_unemployment(params, people_factory):
-    p = people_factory(3, status=[UNEMPLOYED, INACTIVE, UNEMPLOYED], benefit=[JSA, NO_BENEFIT, JSA])
+def test_jobs_taken_from_any_state_out_of_work_are_fragile_alike(params, people_factory):
+    """Issue 22: the same rule for jobs taken from unemployment, from inactivity and from ESA."""
+    p = people_factory(4, status=[UNEMPLOYED, INACTIVE, INACTIVE, UNEMPLOYED], benefit=[JSA, NO_BENEFIT, ESA, JSA])
     firms = make_firms(1, target=5.0)
-    matching.start_jobs(p, firms, np.array([0, 1]), np.array([0, 0]), params)
-    np.testing.assert_array_equal(p.fragile, [True, False, False])
-    assert (p.status[:2] == EMPLOYED).all() and firms.size[0] == 2 and (p.benefit[:2] == NO_BENEFIT).all()
+    matching.start_jobs(p, firms, np.array([0, 1, 2]), np.array([0, 0, 0]), params)
+    np.testing.assert_array_equal(p.fragile, [True, True, True, False])
+    assert (p.status[:3] == EMPLOYED).all() and firms.size[0] == 3 and (p.benefit[:3] == NO_BENEFIT).all()
 
 
 def test_displaced_workers_who_move_job_to_job_are_not_fragile(params, people_factory):
     """Workers laid off by a shrinking firm who move straight into another job (job_to_job, never
-    unemployed) did not take their job from unemployment, so it is not fragile (separations'
-    docstring; the model's settled separation rate counts only hires from unemployment as fragile)."""
+    unemployed) did not take their job from out of work, so it is not fragile (separations'
+    docstring; the model's settled separation rate counts only hires from out of work as fragile)."""
     n = 400
     employer = np.where(np.arange(n) < 200, 0, 1)
     p = people_factory(n, status=EMPLOYED, employer=employer, wage=2000.0, months_in_status=60)

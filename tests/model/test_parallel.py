@@ -216,18 +216,25 @@ def test_release_by_blocks_is_the_plain_rule(stevenage: LabourMarketModel, seed:
     np.subtract.at(want_size, people.employer[rows], 1)
     age = people.age[rows]
     streams, month, params = stevenage.streams, stevenage.month, stevenage.params
-    claims = streams.uniform("claim", month, people.n)[rows] < params.claim_take_up
+    u = streams.uniform("claim", month, people.n)[rows]
+    # Those who have claimed ESA go back onto it at esa_return_share; the rest claim JSA at their
+    # own take-up (the draw above the ESA return's part of it, for those who have claimed ESA).
+    health, prop = people.health_condition[rows], people.claim_propensity[rows].astype(np.float64)
+    r = params.esa_return_share
+    to_esa = health & (u < r)
+    claims = ~to_esa & (u < np.where(health, r + (1.0 - r) * prop, prop))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LABOURLAB_THREADS", str(k))
         mp.setattr(parallel, "MIN_BLOCK", 1)
         mp.setattr(parallel, "ALIGN", 1000)
         release(people, firms, rows, UNEMPLOYED, streams, month, params)
     np.testing.assert_array_equal(firms.size, want_size)
-    assert (people.status[rows] == UNEMPLOYED).all() and (people.employer[rows] == -1).all()
+    np.testing.assert_array_equal(people.status[rows], np.where(to_esa, INACTIVE, UNEMPLOYED))
+    assert (people.employer[rows] == -1).all()
     assert (people.wage[rows] == 0).all() and (people.months_in_status[rows] == 0).all()
     assert (people.work_months[rows] == 0).all()
-    np.testing.assert_array_equal(people.benefit[rows], np.where(claims, JSA, NO_BENEFIT))
-    want_group = np.where(claims, np.where(age < 25, JSA_18_24, JSA_25_PLUS), NO_GROUP)
+    np.testing.assert_array_equal(people.benefit[rows], np.select([to_esa, claims], [ESA, JSA], NO_BENEFIT))
+    want_group = np.select([to_esa, claims], [ESA_NEW, np.where(age < 25, JSA_18_24, JSA_25_PLUS)], NO_GROUP)
     np.testing.assert_array_equal(people.group[rows], want_group)
     others = np.setdiff1d(np.arange(people.n), rows)
     for name in ("status", "employer", "benefit", "group", "wage"):
@@ -253,14 +260,13 @@ def test_jobs_started_by_blocks_are_the_plain_rule(
     firm_rows = rng.integers(0, firms.n_used, rows.size)
     want_size = firms.size.copy()
     np.add.at(want_size, firm_rows, 1)
-    from_u = people.status[rows] == UNEMPLOYED
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LABOURLAB_THREADS", str(k))
         mp.setattr(parallel, "MIN_BLOCK", 1)
         mp.setattr(parallel, "ALIGN", 7)
         matching.start_jobs(people, firms, rows, firm_rows, stevenage.params)
     np.testing.assert_array_equal(firms.size, want_size)
-    np.testing.assert_array_equal(people.fragile[rows], from_u)
+    assert people.fragile[rows].all()  # every job taken from out of work is fragile
     assert (people.status[rows] == EMPLOYED).all() and (people.months_in_status[rows] == 0).all()
     np.testing.assert_array_equal(people.employer[rows], firm_rows)
     np.testing.assert_array_equal(people.wage[rows], wage_for(people.skill[rows], stevenage.params))
@@ -457,6 +463,8 @@ def _scrambled_rows(seed: int, n: int) -> dict[str, np.ndarray]:
         "employer": rng.integers(0, 40, n).astype(np.int32),
         "wage": rng.random(n).astype(np.float32),
         "work_months": rng.integers(0, 30, n).astype(np.int16),
+        "claim_propensity": rng.choice([0.0, 0.3, 0.6, 1.0], n).astype(np.float32),
+        "health_condition": rng.random(n) < 0.3,
     }
 
 
@@ -476,10 +484,11 @@ def test_separations_kernel_equals_the_plain_rule(seed: int, cut: int) -> None:
     """`separations_kernels.separations` skips rows, writes `fragile` only when it changes and reads its draws
     in the loop; run in two blocks split at `cut`, it must do what the plain per-row rule does
     with the streams' arrays, with rates exactly at some rows' draws too."""
-    n, fm, take_up = 3_000, 6, 0.6
+    n, fm = 3_000, 6
     streams = Streams(seed)
     u, u_claim = streams.uniform("separation", 4, n), streams.uniform("claim", 4, n)
     rate_eu, early, ei = _rates(np.random.default_rng(seed), u, 3)
+    (esa_return,) = _rates(np.random.default_rng(seed + 1), u_claim, 1)
     fast = _scrambled_rows(seed, n)
     ref = {k: v.copy() for k, v in fast.items()}
     size_f, size_r = np.full(40, 500, np.int32), np.full(40, 500, np.int32)
@@ -488,10 +497,10 @@ def test_separations_kernel_equals_the_plain_rule(seed: int, cut: int) -> None:
     workers = separations_kernels.SeparationPeople(
         status=f["status"], months_in_status=f["months"], fragile=f["fragile"], benefit=f["benefit"],
         group=f["group"], age=f["age"], district=f["district"], employer=f["employer"], wage=f["wage"],
-        work_months=f["work_months"],
+        work_months=f["work_months"], claim_propensity=f["claim_propensity"], health_condition=f["health_condition"],
     )  # fmt: skip
     rates = separations_kernels.SeparationRates(
-        take_up=take_up, rate_eu=rate_eu, early_rate=early, rate_ei=ei, fragile_months=fm
+        esa_return=esa_return, rate_eu=rate_eu, early_rate=early, rate_ei=ei, fragile_months=fm
     )
     for lo, hi in ((0, cut), (cut, n)):
         separations_kernels.separations(
@@ -504,10 +513,16 @@ def test_separations_kernel_equals_the_plain_rule(seed: int, cut: int) -> None:
         hazard = early if r["fragile"][i] else rate_eu
         if employed and u[i] < hazard + ei:
             to = UNEMPLOYED if u[i] < hazard else INACTIVE
+            prop = float(r["claim_propensity"][i])
+            benefit = NO_BENEFIT
+            if r["health_condition"][i] and u_claim[i] < esa_return:  # back onto ESA
+                to, benefit = INACTIVE, ESA
+            elif to == UNEMPLOYED:
+                threshold = esa_return + (1.0 - esa_return) * prop if r["health_condition"][i] else prop
+                benefit = JSA if u_claim[i] < threshold else NO_BENEFIT
             counts_r[0 if to == UNEMPLOYED else 1, r["district"][i]] += 1
             size_r[r["employer"][i]] -= 1
             r["employer"][i], r["wage"][i], r["status"][i], r["months"][i], r["work_months"][i] = -1, 0, to, 0, 0
-            benefit = JSA if (to == UNEMPLOYED and u_claim[i] < take_up) else NO_BENEFIT
             r["benefit"][i], r["group"][i] = benefit, _claim_group(benefit, r["age"][i])
     for k in ref:
         np.testing.assert_array_equal(fast[k], ref[k], err_msg=k)
@@ -522,7 +537,7 @@ def test_participation_kernel_equals_the_plain_rule(seed: int, cut: int) -> None
     to their draws; run in two blocks split at `cut` (several chunks each), it must do what the
     plain per-row rule does with the streams' arrays, with rates exactly at some rows' draws too."""
     assert participation_kernels.PARTICIPATION_CHUNK < 5_000
-    n, take_up = 10_000, 0.6
+    n = 10_000
     streams = Streams(seed)
     u, u_ill = streams.uniform("participation", 4, n), streams.uniform("ill_health", 4, n)
     u_claim = streams.uniform("claim", 4, n)
@@ -537,11 +552,9 @@ def test_participation_kernel_equals_the_plain_rule(seed: int, cut: int) -> None
     tabs = (streams.table("participation", 4), streams.table("ill_health", 4), streams.table("claim", 4))
     movers = participation_kernels.ParticipationPeople(
         status=f["status"], months_in_status=f["months"], benefit=f["benefit"], group=f["group"], age=f["age"],
-        district=f["district"],
+        district=f["district"], claim_propensity=f["claim_propensity"], health_condition=f["health_condition"],
     )  # fmt: skip
-    rates = participation_kernels.ParticipationRates(
-        take_up=take_up, exit_rate_ui=exit_ui, entry_rate=entry, esa_onflow=esa
-    )
+    rates = participation_kernels.ParticipationRates(exit_rate_ui=exit_ui, entry_rate=entry, esa_onflow=esa)
     flows_f = participation_kernels.ParticipationFlows(*counts_f)
     ill_f = np.concatenate(
         [
@@ -564,7 +577,7 @@ def test_participation_kernel_equals_the_plain_rule(seed: int, cut: int) -> None
         elif s == INACTIVE and u[i] < entry[d]:
             r["status"][i], r["months"][i] = UNEMPLOYED, 0
             counts_r[1, d] += 1
-            if r["benefit"][i] == NO_BENEFIT and u_claim[i] < take_up:
+            if r["benefit"][i] == NO_BENEFIT and u_claim[i] < r["claim_propensity"][i]:
                 claim(i, JSA)
         if r["status"][i] != EMPLOYED and r["benefit"][i] != ESA and u_ill[i] < esa[d]:
             if r["status"][i] == UNEMPLOYED:
@@ -572,6 +585,7 @@ def test_participation_kernel_equals_the_plain_rule(seed: int, cut: int) -> None
                 counts_r[0, d] += 1
             r["months"][i] = 0
             claim(i, ESA)
+            r["health_condition"][i] = True
             counts_r[2, d] += 1
             ill_r[i] = True
     for k in ref:
@@ -630,7 +644,7 @@ def test_long_claimants_from_the_claimant_list_equal_the_plain_mask(stevenage: L
     people.status[:] = rng.choice([EMPLOYED, UNEMPLOYED, INACTIVE], n)
     people.benefit[:] = rng.choice([NO_BENEFIT, JSA, ESA], n)
     people.group[:] = np.where(people.benefit == NO_BENEFIT, NO_GROUP, JSA_25_PLUS)
-    people.months_in_status[:] = rng.integers(0, 12, n)
+    people.months_out[:] = rng.integers(0, 12, n)
     people.placement_months[:] = rng.random(n) < 0.1
     claimants = _util.claimant_rows(people)
     hired = rng.choice(claimants, claimants.size // 10, replace=False)
@@ -638,7 +652,7 @@ def test_long_claimants_from_the_claimant_list_equal_the_plain_mask(stevenage: L
     want = np.flatnonzero(
         (people.status != EMPLOYED)
         & (people.benefit != NO_BENEFIT)
-        & (people.months_in_status >= 6)
+        & (people.months_out >= 6)
         & (people.placement_months == 0)
     )
     np.testing.assert_array_equal(_util.long_claimants(people, 6), want)
@@ -672,6 +686,8 @@ def _school_leavers_plainly(people: People, firm_size: np.ndarray, rows: np.ndar
     people.age[rows] = 16
     people.status[rows] = INACTIVE
     people.months_in_status[rows] = 0
+    people.months_out[rows] = 0
+    people.health_condition[rows] = False
     people.employer[rows] = NO_EMPLOYER
     people.wage[rows] = 0
     people.benefit[rows] = NO_BENEFIT

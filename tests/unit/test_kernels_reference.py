@@ -82,6 +82,10 @@ def person_arrays(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     return {
         "status": status,
         "months_in_status": rng.integers(0, 40, n).astype(np.int16),
+        "months_out": rng.integers(0, 40, n).astype(np.int16),
+        "employability": rng.lognormal(-0.18, 0.6, n).astype(np.float32),
+        "claim_propensity": rng.choice([0.0, 0.3, 0.45, 0.8, 1.0], n).astype(np.float32),
+        "health_condition": rng.random(n) < 0.3,
         "fragile": rng.random(n) < 0.5,
         "benefit": rng.choice([NO_BENEFIT, JSA, ESA], n).astype(np.int8),
         "group": rng.integers(0, 6, n).astype(np.int8),
@@ -287,7 +291,7 @@ def participation_reference(
     counts[0] += np.bincount(d[to_i], minlength=N_DISTRICTS)
     counts[1] += np.bincount(d[to_u], minlength=N_DISTRICTS)
     stop = to_i & (benefit0 == JSA)
-    start = to_u & (benefit0 == NO_BENEFIT) & (u_claim < rates.take_up)
+    start = to_u & (benefit0 == NO_BENEFIT) & (u_claim < p["claim_propensity"])
     p["benefit"][stop], p["benefit"][start] = NO_BENEFIT, JSA
     changed = stop | start
     p["group"][changed] = claim_group_reference(p["benefit"][changed], p["age"][changed])
@@ -297,6 +301,7 @@ def participation_reference(
     counts[0] += np.bincount(d[leaving_search], minlength=N_DISTRICTS)
     p["months_in_status"][ill] = 0
     p["benefit"][ill], p["group"][ill] = ESA, ESA_NEW
+    p["health_condition"][ill] = True
     counts[2] += np.bincount(d[ill], minlength=N_DISTRICTS)
     return np.flatnonzero(ill), counts
 
@@ -309,14 +314,15 @@ def test_participation(seed: int, n: int, cut: float) -> None:
     streams, month = Streams(seed), 4
     u, u_ill = streams.uniform("participation", month, n), streams.uniform("ill_health", month, n)
     u_claim = streams.uniform("claim", month, n)
-    take_up, exit_ui = rates_near(rng, u_claim, 1)[0], rates_near(rng, u, 1)[0]
+    exit_ui = rates_near(rng, u, 1)[0]
     rates = participation_kernels.ParticipationRates(
-        take_up=take_up,
         exit_rate_ui=exit_ui,
         entry_rate=np.array(rates_near(rng, u, N_DISTRICTS)),
         esa_onflow=np.array(rates_near(rng, u_ill, N_DISTRICTS)),
     )
     got = person_arrays(rng, n)
+    at_draw = rng.random(n) < 0.2  # chances of claiming exactly at the row's draw: the boundary
+    got["claim_propensity"][at_draw] = u_claim[at_draw].astype(np.float32)
     want = copy(got)
     counts = np.zeros((3, N_DISTRICTS), dtype=np.int64)
     tabs = [streams.table(name, month) for name in ("participation", "ill_health", "claim")]
@@ -355,12 +361,19 @@ def school_leavers_reference(
     p["wage"][rows] = 0.0
     p["benefit"][rows] = NO_BENEFIT
     p["programme"][rows] = NO_PROGRAMME
-    p["outcome_paid"][rows] = p["ever_referred"][rows] = False
+    p["outcome_paid"][rows] = p["ever_referred"][rows] = p["health_condition"][rows] = False
     for field in ("group", "eligible_group"):
         p[field][rows] = NO_GROUP
     for field in ("eligible_month", "outcome_month"):
         p[field][rows] = NOT_ELIGIBLE
-    for field in ("months_in_status", "placement_months", "mentor_months", "months_in_programme", "work_months"):
+    for field in (
+        "months_in_status",
+        "months_out",
+        "placement_months",
+        "mentor_months",
+        "months_in_programme",
+        "work_months",
+    ):
         p[field][rows] = 0
     for field in ("sustain_paid", "cohort_work"):
         p[field][rows] = 0
@@ -384,16 +397,46 @@ def test_school_leavers(seed: int, n: int, share: float) -> None:
     assert same(size, want_size) and same(retired, want_retired)
 
 
+def count_months_reference(p: dict[str, np.ndarray], cap: int, link: int) -> None:
+    """Months in status up by one (to cap); the spell out of work goes on while unemployed or
+    claiming, and ends after `link` months in work or in inactivity off benefit."""
+    m = p["months_in_status"]
+    m[:] = np.where(m < cap, m + 1, m)
+    s, out = p["status"], p["months_out"]
+    held = (s == EMPLOYED) | ((s == INACTIVE) & (p["benefit"] == NO_BENEFIT))
+    out[:] = np.where(held, np.where(m > link, 0, out), np.where(out < cap, out + 1, out))
+
+
 @QUICK
-@given(seed=SEEDS, n=st.integers(0, 100), cap=st.integers(0, 40))
-def test_add_month(seed: int, n: int, cap: int) -> None:
-    months = np.random.default_rng(seed).integers(0, 45, n).astype(np.int16)
-    want = np.where(months < cap, months + 1, months).astype(np.int16)
-    participation_kernels.add_month(months, cap)
-    assert same(months, want)
+@given(seed=SEEDS, n=st.integers(0, 100), cap=st.integers(0, 40), link=st.integers(0, 6))
+def test_count_months(seed: int, n: int, cap: int, link: int) -> None:
+    got = person_arrays(np.random.default_rng(seed), n)
+    want = copy(got)
+    participation_kernels.count_months(
+        got["status"], got["benefit"], got["months_in_status"], got["months_out"], cap, link
+    )
+    count_months_reference(want, cap, link)
+    assert_same(got, want)
 
 
 # ---- separations_kernels
+
+
+def claims_after_job_reference(
+    p: dict[str, np.ndarray], leave: np.ndarray, to_u: np.ndarray, u_claim: np.ndarray, esa_return: float
+) -> np.ndarray:
+    """Status and benefit of those whose jobs end (`leave`, towards unemployment where `to_u`):
+    back onto ESA (inactive) for those with a health condition whose draw is below esa_return;
+    JSA for the unemployed whose draw is below their take-up (for those with a health condition,
+    below esa_return + (1 - esa_return) * take-up). Returns who went back onto ESA."""
+    health, prop = p["health_condition"], p["claim_propensity"].astype(np.float64)
+    to_esa = leave & health & (u_claim < esa_return)
+    threshold = np.where(health, esa_return + (1.0 - esa_return) * prop, prop)
+    jsa = leave & to_u & ~to_esa & (u_claim < threshold)
+    p["status"][leave] = np.where(to_u & ~to_esa, UNEMPLOYED, INACTIVE)[leave]
+    p["benefit"][leave] = np.select([to_esa, jsa], [ESA, JSA], NO_BENEFIT)[leave]
+    p["group"][leave] = claim_group_reference(p["benefit"][leave], p["age"][leave])
+    return to_esa
 
 
 def separations_reference(
@@ -412,11 +455,10 @@ def separations_reference(
     to_u = leave & (u < hazard)
     np.add.at(firm_size, p["employer"][leave], -1)
     p["employer"][leave], p["wage"][leave] = NO_EMPLOYER, 0.0
-    p["status"][to_u], p["status"][leave & ~to_u] = UNEMPLOYED, INACTIVE
+    to_esa = claims_after_job_reference(p, leave, to_u, u_claim, rates.esa_return)
     for field in ("months_in_status", "work_months"):
         p[field][leave] = 0
-    p["benefit"][leave] = np.where(to_u & (u_claim < rates.take_up), JSA, NO_BENEFIT)[leave]
-    p["group"][leave] = claim_group_reference(p["benefit"][leave], p["age"][leave])
+    to_u &= ~to_esa
     return np.stack([np.bincount(d[to_u], minlength=N_DISTRICTS), np.bincount(d[leave & ~to_u], minlength=N_DISTRICTS)])
 
 
@@ -428,9 +470,11 @@ def test_separations(seed: int, n: int, cut: float) -> None:
     u, u_claim = streams.uniform("separation", month, n), streams.uniform("claim", month, n)
     rate_eu, early, ei = rates_near(rng, u, 3)
     rates = separations_kernels.SeparationRates(
-        take_up=rates_near(rng, u_claim, 1)[0], rate_eu=rate_eu, early_rate=early, rate_ei=ei, fragile_months=6
+        esa_return=rates_near(rng, u_claim, 1)[0], rate_eu=rate_eu, early_rate=early, rate_ei=ei, fragile_months=6
     )
     got = person_arrays(rng, n)
+    at_draw = rng.random(n) < 0.2  # chances of claiming exactly at the row's draw: the boundary
+    got["claim_propensity"][at_draw] = u_claim[at_draw].astype(np.float32)
     want = copy(got)
     size = np.full(N_FIRMS, 10_000, dtype=np.int32)
     want_size = size.copy()
@@ -452,17 +496,17 @@ def test_release(seed: int, n: int, to_status: int) -> None:
     rng = np.random.default_rng(seed)
     streams, month = Streams(seed), 2
     u_claim = streams.uniform("claim", month, n)
-    take_up = rates_near(rng, u_claim, 1)[0]
+    esa_return = rates_near(rng, u_claim, 1)[0]
     got = person_arrays(rng, n)
     rows = np.flatnonzero((got["status"] == EMPLOYED) & (rng.random(n) < 0.5))
     want = copy(got)
     workers = separations_kernels.SeparationPeople.of(SimpleNamespace(**got))
-    separations_kernels.release(rows, to_status, workers, streams.table("claim", month), take_up)
-    want["employer"][rows], want["wage"][rows], want["status"][rows] = NO_EMPLOYER, 0.0, to_status
+    separations_kernels.release(rows, to_status, workers, streams.table("claim", month), esa_return)
+    leave = np.zeros(n, dtype=bool)
+    leave[rows] = True
+    want["employer"][rows], want["wage"][rows] = NO_EMPLOYER, 0.0
+    claims_after_job_reference(want, leave, leave & (to_status == UNEMPLOYED), u_claim, esa_return)
     want["months_in_status"][rows] = want["work_months"][rows] = 0
-    claims = (to_status == UNEMPLOYED) & (u_claim[rows] < take_up)
-    want["benefit"][rows] = np.where(claims, JSA, NO_BENEFIT)
-    want["group"][rows] = claim_group_reference(want["benefit"][rows], want["age"][rows])
     assert_same(got, want)
 
 
@@ -494,15 +538,16 @@ def district_counts_reference(p: dict[str, np.ndarray], offsets: np.ndarray, ban
     out = []
     for a, b in itertools.pairwise(offsets):
         s, m, ben = p["status"][a:b], p["months_in_status"][a:b], p["benefit"][a:b]
+        mo = p["months_out"][a:b]
         emp, un = s == EMPLOYED, s == UNEMPLOYED
         jsa = ~emp & (ben == JSA)
-        band = np.searchsorted(np.array(bands), m[un], side="right")
+        band = np.searchsorted(np.array(bands), mo[un], side="right")
         out.append(
             [
                 emp.sum(),
                 un.sum(),
                 (s == INACTIVE).sum(),
-                (un & (m >= 12)).sum(),
+                (un & (mo >= 12)).sum(),
                 jsa.sum(),
                 (~emp & (ben == ESA)).sum(),
                 (p["programme"][a:b] != NO_PROGRAMME).sum(),
@@ -521,7 +566,16 @@ def test_district_counts(seed: int, n: int) -> None:
     offsets = np.searchsorted(p["district"], np.arange(N_DISTRICTS + 1)).astype(np.int64)
     bands = (3, 6, 12, 24)
     got = accounts_kernels.district_counts(
-        p["status"], p["months_in_status"], p["benefit"], p["programme"], p["age"], offsets, 12, 6, bands
+        p["status"],
+        p["months_in_status"],
+        p["months_out"],
+        p["benefit"],
+        p["programme"],
+        p["age"],
+        offsets,
+        12,
+        6,
+        bands,
     )
     assert same(got, district_counts_reference(p, offsets, bands))
 
@@ -578,8 +632,8 @@ def search_weights_reference(
     s = p["status"][rows]
     unemployed = s == UNEMPLOYED
     intensity = np.where(unemployed, 1.0, np.where(s == INACTIVE, effects.inactive_intensity, 0.0))
-    scar = np.where(unemployed, scarring(p["months_in_status"][rows], e_scar), 1.0)
-    employability = (e_skill * e_barrier).astype(np.float64) * scar
+    scar = scarring(p["months_out"][rows], e_scar)
+    employability = (e_skill * e_barrier).astype(np.float64) * scar * p["employability"][rows].astype(np.float64)
     supported = p["support_hours"][rows] > 0
     support = np.zeros(rows.size)
     support[supported] = e_support[: supported.sum()]
@@ -603,9 +657,9 @@ def test_search_weights_and_employability(seed: int, n: int, cap: int) -> None:
     searchers = matching_kernels.SearcherPeople.of(SimpleNamespace(**p))
     matching_kernels.search_weights(rows, searchers, e_skill, e_barrier, e_scar, e_support, effects, out)
     assert same(out, search_weights_reference(p, rows, e_skill, e_barrier, e_scar, e_support, effects))
-    matching_kernels.employability(rows, p["status"], p["months_in_status"], e_skill, e_barrier, e_scar, out)
-    scar = np.where(p["status"][rows] == UNEMPLOYED, scarring(p["months_in_status"][rows], e_scar), 1.0)
-    assert same(out, (e_skill * e_barrier).astype(np.float64) * scar)
+    matching_kernels.employability(rows, p["months_out"], p["employability"], e_skill, e_barrier, e_scar, out)
+    scar = scarring(p["months_out"][rows], e_scar)
+    assert same(out, (e_skill * e_barrier).astype(np.float64) * scar * p["employability"][rows].astype(np.float64))
 
 
 @QUICK
@@ -657,7 +711,7 @@ def test_start_jobs(seed: int, n: int) -> None:
     firm_rows = rng.integers(0, N_FIRMS, rows.size).astype(np.int64)
     wages = (rng.random(rows.size) * 2000).astype(np.float32)
     matching_kernels.start_jobs(rows, firm_rows, wages, matching_kernels.HiredPeople.of(SimpleNamespace(**got)))
-    want["fragile"][rows] = want["status"][rows] == UNEMPLOYED
+    want["fragile"][rows] = True
     want["status"][rows], want["months_in_status"][rows] = EMPLOYED, 0
     want["employer"][rows], want["wage"][rows] = firm_rows, wages
     want["benefit"][rows], want["group"][rows] = NO_BENEFIT, NO_GROUP
@@ -836,7 +890,7 @@ def referrals_reference(
         served[owner[c]]
         & (p["eligible_month"][c] == NOT_ELIGIBLE)
         & (p["status"][c] != EMPLOYED)
-        & (p["months_in_status"][c] >= terms["referral_month"][g])
+        & (p["months_out"][c] >= terms["referral_month"][g])
     )
     new, new_group = c[newly], g[newly]
     p["eligible_month"][new], p["eligible_group"][new] = month, new_group

@@ -85,7 +85,7 @@ def _step_all_plainly(
     newly = (
         (p.eligible_month[claimants] == NOT_ELIGIBLE)
         & (p.status[claimants] != EMPLOYED)
-        & (p.months_in_status[claimants] >= t["referral_month"][group])
+        & (p.months_out[claimants] >= t["referral_month"][group])
     )
     new_rows, new_group = claimants[newly], group[newly]
     p.eligible_month[new_rows] = month
@@ -105,9 +105,12 @@ def _step_all_plainly(
     participants_by_group = by_block_group(att, p.eligible_group[att])
     participants = by_block(att) * ppa
     advisers = np.ceil(participants / levers.caseload).astype(np.int64)
-    hours_budget = advisers * params.adviser_hours_per_month
     seeking = att[p.status[att] != EMPLOYED]
     seeking_block = position[owner[seeking]]
+    # The advisers' hours are shared by the caseload: the seekers get their share of them.
+    seekers = by_block(seeking) * ppa
+    share = np.divide(seekers, participants, out=np.zeros(seekers.shape), where=participants > 0)
+    hours_budget = advisers * params.adviser_hours_per_month * share
     base_hazard = (
         q_market[seeking_block]
         * matching.intensity(p.status[seeking], params)
@@ -190,6 +193,7 @@ def test_providers_compiled_passes_equal_the_plain_rules(
     n_districts = int(people.district.max()) + 1
     people.status[:] = rng.choice([EMPLOYED, UNEMPLOYED, INACTIVE], n, p=[0.4, 0.4, 0.2])
     people.months_in_status[:] = rng.integers(0, 40, n)
+    people.months_out[:] = rng.integers(0, 40, n)
     people.group[:] = rng.choice([0, 1, 2, 3, 4, 5], n)
     attached = rng.random(n) < 0.4
     people.programme[:] = np.where(
