@@ -75,6 +75,7 @@ class SideBySide(mesa.Model):
         arms: str | None = None,
         months: int = 60,
         burn_in: int = 24,
+        lead_in: int = 24,
         referral_month_jsa_25_plus: str = DEFAULT,
         caseload: str = DEFAULT,
         hub_firms_per_year: str = DEFAULT,
@@ -101,7 +102,9 @@ class SideBySide(mesa.Model):
         )
         self.arms: dict[str, LabourMarketModel] = {}
         for regime in self.regimes:
-            scenario = make_scenario(place, regime, months=months, burn_in=burn_in, lever_overrides=self.overrides)
+            scenario = make_scenario(
+                place, regime, months=months, burn_in=burn_in, lead_in=lead_in, lever_overrides=self.overrides
+            )
             self.arms[regime] = LabourMarketModel(seed=seed, config=scenario, agent_views=False)
         # A fixed sample of rows of the first arm for the people view (rows persist through a run).
         first = self.arms[self.regimes[0]]

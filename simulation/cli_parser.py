@@ -193,6 +193,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--months", type=positive_int, default=60, help="policy months to run (default 60)")
     p.add_argument("--burn-in", type=positive_int, default=24, help="months run first with no policy (default 24)")
     p.add_argument(
+        "--lead-in",
+        type=positive_int,
+        default=24,
+        help="policy months run after the burn-in and before the measured months, so that these start in the "
+        "regime's steady state, not its start-up (default 24)",
+    )
+    p.add_argument(
         "--scale",
         type=scale,
         default=None,

@@ -15,9 +15,9 @@ from typing import Any
 from simulation.cli_tables import print_differences, print_table, print_targets
 from simulation.config import ROOT, ConfigError, Scenario, make_scenario
 
-# A run for the process pool (picklable): place, regime, seed, months, burn-in, people per row,
-# parameter overrides, output folder.
-Job = tuple[str, str, int, int, int, float | None, dict[str, float], str]
+# A run for the process pool (picklable): place, regime, seed, months, burn-in, lead-in, people per
+# row, parameter overrides, output folder.
+Job = tuple[str, str, int, int, int, int, float | None, dict[str, float], str]
 DEFAULT_ARMS = "no_programme,centralised,cooperative"
 
 
@@ -30,6 +30,7 @@ def cmd_run(args: argparse.Namespace, overrides: dict[str, float]) -> int:
         args.regime,
         months=args.months,
         burn_in=args.burn_in,
+        lead_in=args.lead_in,
         people_per_agent=args.scale,
         calibration=args.calibration,
         overrides=overrides,
@@ -37,7 +38,8 @@ def cmd_run(args: argparse.Namespace, overrides: dict[str, float]) -> int:
     out = args.out or ROOT / "results" / "runs" / f"{sc.place.name}-{sc.regime.name}-seed{args.seed}"
     print(
         f"labourlab run: {sc.place.name} under {sc.regime.name}, seed {args.seed}, "
-        f"{args.burn_in} months burn-in + {args.months} months, {sc.people_per_agent:g} people per row"
+        f"{args.burn_in} months burn-in + {args.lead_in} months lead-in + {args.months} months, "
+        f"{sc.people_per_agent:g} people per row"
     )
     res = run_scenario(sc, args.seed, out, agent_views=args.agent_views)
     print_table(
@@ -67,10 +69,12 @@ def _pool_context() -> Any:
 
 
 def _demo_job(job: Job) -> tuple[str, int, dict[str, float], float]:
-    place, regime, seed, months, burn_in, scale, overrides, out = job
+    place, regime, seed, months, burn_in, lead_in, scale, overrides, out = job
     from simulation.runner import run_scenario
 
-    sc = make_scenario(place, regime, months=months, burn_in=burn_in, people_per_agent=scale, overrides=overrides)
+    sc = make_scenario(
+        place, regime, months=months, burn_in=burn_in, lead_in=lead_in, people_per_agent=scale, overrides=overrides
+    )
     res = run_scenario(sc, seed, Path(out))
     return regime, seed, res.summary, res.wall_seconds
 
@@ -98,6 +102,7 @@ def _scenarios(args: argparse.Namespace, arms: list[str], overrides: dict[str, f
             arm,
             months=args.months,
             burn_in=args.burn_in,
+            lead_in=args.lead_in,
             people_per_agent=args.scale,
             overrides=overrides,
         )
@@ -110,7 +115,17 @@ def _jobs(
 ) -> list[Job]:
     """Every arm on seeds 1..N, each run written to OUT/<its arm's folder name>-seed<S>/."""
     return [
-        (args.place, arm, s, args.months, args.burn_in, args.scale, overrides, str(out / f"{folder[arm]}-seed{s}"))
+        (
+            args.place,
+            arm,
+            s,
+            args.months,
+            args.burn_in,
+            args.lead_in,
+            args.scale,
+            overrides,
+            str(out / f"{folder[arm]}-seed{s}"),
+        )
         for arm in arms
         for s in range(1, args.seeds + 1)
     ]
@@ -143,7 +158,8 @@ def cmd_demo(args: argparse.Namespace, overrides: dict[str, float]) -> int:
     jobs = _jobs(args, regimes, {r: r for r in regimes}, overrides, args.out)
     print(
         f"labourlab demo: {args.place}, arms {', '.join(regimes)}, seeds {seeds[0]}..{seeds[-1]}, "
-        f"{args.burn_in} months burn-in + {args.months} months; {len(jobs)} runs on {args.jobs} processes"
+        f"{args.burn_in} months burn-in + {args.lead_in} months lead-in + {args.months} months; "
+        f"{len(jobs)} runs on {args.jobs} processes"
     )
     by_arm: dict[str, dict[int, dict[str, float]]] = {r: {} for r in regimes}
     t0 = time.perf_counter()
@@ -181,7 +197,8 @@ def compare_runs(args: argparse.Namespace, overrides: dict[str, float]) -> tuple
     jobs = _jobs(args, regimes, names, overrides, out)
     print(
         f"labourlab compare: running {place}, arms {', '.join(names.values())}, seeds {seeds[0]}..{seeds[-1]}, "
-        f"{args.burn_in} months burn-in + {args.months} months; {len(jobs)} runs on {args.jobs} processes"
+        f"{args.burn_in} months burn-in + {args.lead_in} months lead-in + {args.months} months; "
+        f"{len(jobs)} runs on {args.jobs} processes"
     )
     t0 = time.perf_counter()
     for _ in _run_jobs(jobs, args.jobs):

@@ -141,6 +141,9 @@ class Scenario(BaseModel):
     params: Params
     months: int = Field(default=60, ge=1, le=1200)
     burn_in: int = Field(default=24, ge=0, le=600)
+    # Policy months run after the burn-in and before month 0, so that the measured months start in
+    # the regime's own steady state, not in its start-up (the existing stock referred at once).
+    lead_in: int = Field(default=0, ge=0, le=600)
     people_per_agent: float = Field(default=1.0, ge=1, le=MAX_SCALE)
 
     def resolved(self) -> dict[str, Any]:
@@ -151,6 +154,7 @@ class Scenario(BaseModel):
             "params": self.params.as_dict(),
             "months": self.months,
             "burn_in": self.burn_in,
+            "lead_in": self.lead_in,
             "people_per_agent": self.people_per_agent,
         } | ({"calibration_provenance": self.params.provenance} if self.params.provenance else {})
 
@@ -278,13 +282,14 @@ def make_scenario(
     *,
     months: int = 60,
     burn_in: int = 24,
+    lead_in: int = 0,
     people_per_agent: float | None = None,
     calibration: Path | None = None,
     overrides: dict[str, float] | None = None,
     lever_overrides: dict[str, Any] | None = None,
 ) -> Scenario:
     """Build a validated scenario from names (or paths) of a place and a regime."""
-    for name, value, hi in (("--months", months, 1200), ("--burn-in", burn_in, 600)):
+    for name, value, hi in (("--months", months, 1200), ("--burn-in", burn_in, 600), ("--lead-in", lead_in, 600)):
         low = 1 if name == "--months" else 0
         if not low <= value <= hi:
             raise ConfigError("command line", name, f"expected a whole number in [{low}, {hi}], got {value}")
@@ -306,5 +311,6 @@ def make_scenario(
         params=params,
         months=months,
         burn_in=burn_in,
+        lead_in=lead_in,
         people_per_agent=people_per_agent or place_cfg.people_per_agent,
     )

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
-WARM_MONTHS = (1, 2)  # burn-in and policy months of the tiny runs that warm a worker
+WARM_MONTHS = (1, 2)  # burn-in and policy months of the tiny runs that warm a worker (no lead-in)
 
 Outcome = tuple[Any, Any, BaseException | None]  # (task, result or None, exception or None)
 
@@ -36,7 +36,7 @@ def warm_worker() -> bool:
         from simulation.model import LabourMarketModel
 
         for regime in available("regimes"):  # regimes use different kernels
-            sc = make_scenario("testville", regime, burn_in=WARM_MONTHS[0], months=WARM_MONTHS[1])
+            sc = make_scenario("testville", regime, burn_in=WARM_MONTHS[0], lead_in=0, months=WARM_MONTHS[1])
             model = LabourMarketModel(config=sc, seed=1, agent_views=False)
             while model.running:
                 model.step()

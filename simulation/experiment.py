@@ -142,6 +142,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
             task.regime,
             months=task.months,
             burn_in=task.burn_in,
+            lead_in=task.lead_in,
             people_per_agent=task.people_per_agent,
             calibration=Path(task.calibration) if task.calibration else None,
             overrides=task.params,

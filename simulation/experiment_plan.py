@@ -50,6 +50,7 @@ class RunTask:
     regime: str
     months: int
     burn_in: int
+    lead_in: int
     people_per_agent: float
     params: dict[str, float]
     levers: dict[str, Any]
@@ -67,6 +68,7 @@ class Experiment:
     place: str
     months: int
     burn_in: int
+    lead_in: int
     people_per_agent: float
     calibration: str | None
     seeds: list[int]
@@ -86,6 +88,7 @@ class Experiment:
             "place_name": self.scenarios[0].place_name,
             "months": self.months,
             "burn_in": self.burn_in,
+            "lead_in": self.lead_in,
             "people_per_agent": self.people_per_agent,
             "calibration": self.calibration,
             "seeds": self.seeds,
@@ -124,6 +127,7 @@ class Experiment:
                 regime=s.regime,
                 months=self.months,
                 burn_in=self.burn_in,
+                lead_in=self.lead_in,
                 people_per_agent=self.people_per_agent,
                 params=s.params,
                 levers=s.levers,
@@ -171,6 +175,7 @@ def load_experiment(path: Path | str) -> Experiment:
                     a["regime"],
                     months=spec.months,
                     burn_in=spec.burn_in,
+                    lead_in=spec.lead_in,
                     people_per_agent=spec.people_per_agent,
                     calibration=Path(checked.calibration) if checked.calibration else None,
                     overrides=params,
@@ -197,6 +202,7 @@ def load_experiment(path: Path | str) -> Experiment:
         place=checked.place,
         months=spec.months,
         burn_in=spec.burn_in,
+        lead_in=spec.lead_in,
         people_per_agent=checked.people_per_agent,
         calibration=checked.calibration,
         seeds=spec.seeds,

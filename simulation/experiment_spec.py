@@ -84,6 +84,7 @@ class SpecFile(Strict):
     place: str = Field(min_length=1)
     months: int = Field(default=60, ge=1, le=1200)
     burn_in: int = Field(default=24, ge=0, le=600)
+    lead_in: int = Field(default=24, ge=0, le=600)  # unmeasured policy months before month 0
     people_per_agent: float | None = Field(default=None, ge=1, le=MAX_SCALE)
     calibration: str | None = Field(default=None, min_length=1)
     seeds: Any

@@ -49,7 +49,7 @@ def main(spec: Path, out: Path | None, executor_kind: str | None, scheduler: str
             print(
                 f"labourlab experiment {exp.name}: {exp.scenarios[0].place_name}, {len(exp.scenarios)} scenarios x "
                 f"{len(seeds)} seeds ({seed_text}) = {res.total} runs, {exp.burn_in} months burn-in + "
-                f"{exp.months} months; {res.executor}",
+                f"{exp.lead_in} months lead-in + {exp.months} months; {res.executor}",
                 flush=True,
             )
             if res.skipped:

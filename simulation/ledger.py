@@ -37,9 +37,20 @@ class Ledger:
         self.categories = dict(categories)
         self.category = {name: i for i, name in enumerate(self.categories)}
         self.balances = np.zeros((len(ACCOUNTS), n_districts), dtype=np.int64)
+        # Balances brought forward when the ledger was opened (`carried_forward`): what the
+        # accounts held before the flows posted to this ledger.
+        self.opening = np.zeros_like(self.balances)
         self.month_flows = np.zeros((len(self.categories), n_districts), dtype=np.int64)
         self._payer = np.array([ACCOUNT[payer] for payer, _ in self.categories.values()], dtype=np.int64)
         self._payee = np.array([ACCOUNT[payee] for _, payee in self.categories.values()], dtype=np.int64)
+
+    def carried_forward(self) -> Ledger:
+        """A new ledger for a new measured period: no flows yet, the balances brought forward (as
+        `opening`), so money saved before it (the skills fund's) is still there to spend."""
+        new = Ledger(self.n_districts, self.categories)
+        new.balances[:] = self.balances
+        new.opening[:] = self.balances
+        return new
 
     def start_month(self) -> None:
         self.month_flows[:] = 0

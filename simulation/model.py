@@ -2,8 +2,11 @@
 
 People and firms live in numpy arrays; each monthly step calls one module per mechanism
 (`simulation/mechanisms/`), in the order DESIGN.md gives. A burn-in with no policy lets the
-labour market settle into its own steady state before the regime starts at month 0, so that
-arms of a comparison start from identical states. A run is a pure function of (scenario, seed).
+labour market settle into its own steady state before the regime starts, so that arms of a
+comparison start from identical states. A lead-in of policy months (`Scenario.lead_in`) may
+follow, unmeasured, so that month 0 finds the regime in its own steady state rather than in its
+start-up (providers referring the whole existing stock of eligible claimants at once). A run is a
+pure function of (scenario, seed).
 """
 
 from __future__ import annotations
@@ -86,7 +89,12 @@ def _institutions(w: LabourMarketModel) -> None:
 
 
 def _cohorts(w: LabourMarketModel) -> None:
-    """Eligible claimants' cohorts are followed for job outcomes (`outcomes.CohortTracker`)."""
+    """Eligible claimants' cohorts are followed for job outcomes (`outcomes.CohortTracker`).
+
+    Not in the lead-in (negative months): the tracker's arrays are indexed by measured month, and
+    people who became eligible in the lead-in (a negative `eligible_month`) are in no cohort."""
+    if w.month < 0:
+        return
     w.cohorts.update(w.people, w.month, w.offsets)
 
 
@@ -145,6 +153,7 @@ class LabourMarketModel(mesa.Model):
         seed: int | str = 1,
         months: int = 60,
         burn_in: int = 24,
+        lead_in: int = 0,
         people_per_agent: float | None = None,
         agent_views: bool = True,
         config: Scenario | None = None,
@@ -161,7 +170,7 @@ class LabourMarketModel(mesa.Model):
         super().__init__(rng=seed)
         self.seed = seed
         self.config = config or make_scenario(
-            place, regime, months=months, burn_in=burn_in, people_per_agent=people_per_agent
+            place, regime, months=months, burn_in=burn_in, lead_in=lead_in, people_per_agent=people_per_agent
         )
         sc = self.config
         self.params = sc.params
@@ -204,13 +213,13 @@ class LabourMarketModel(mesa.Model):
         self.births_per_month = business.replacement_births(self.firms, self.n_districts, p)
         searchers, finding = self._expected_job_finding()
         # Expected monthly flows into unemployment other than from settled jobs, at the start:
-        # displaced workers of dying and shrinking firms, and fragile jobs taken from unemployment
-        # (in steady state each month's hires from unemployment lose this share within six months).
+        # displaced workers of dying and shrinking firms, and fragile new jobs (in steady state
+        # each month's hires lose this share within six months).
         death_losses = float((business.hazard(self.firms, p) * self.firms.size).sum())
         contraction = business.expected_contraction(self.firms, p)
         displaced_to_u = p.displaced_to_unemployment * (death_losses + contraction)
-        hires_from_u = float(finding[self.people.status[searchers] == UNEMPLOYED].sum())
-        fragile_losses = hires_from_u * (1.0 - (1.0 - p.early_separation_rate) ** FRAGILE_MONTHS)
+        hires = float(finding.sum())
+        fragile_losses = hires * (1.0 - (1.0 - p.early_separation_rate) ** FRAGILE_MONTHS)
         self.rate_eu = separations.base_rate_eu((displaced_to_u + fragile_losses) / max(int(n_emp.sum()), 1), p)
         inactive = self.people.status[searchers] == INACTIVE
         esa = self.people.benefit[searchers] == ESA  # searchers are all out of work
@@ -238,6 +247,7 @@ class LabourMarketModel(mesa.Model):
         self.ledger = Ledger(self.n_districts, registry.categories)
         self.rows: list[dict[str, np.ndarray]] = []
         self.last_row: dict[str, np.ndarray] | None = None
+        self.cumulative: dict[str, Any] = dict.fromkeys(CUMULATIVE, 0)
 
         # Institutions: one of each per district.
         self.councils = [Council(self, d, self.levers) for d in range(self.n_districts)]
@@ -250,22 +260,34 @@ class LabourMarketModel(mesa.Model):
             Jobseeker.create_agents(self, self.people.n, row=list(range(self.people.n)))
             self._add_firm_views()
 
-        # Burn-in: the market settles with no programme before the regime starts at month 0.
+        # Burn-in: the market settles with no programme (months -(burn_in + lead_in) .. -lead_in - 1).
         t_burn, c_burn = time.perf_counter(), time.process_time()
-        self.month = -sc.burn_in
-        while self.month < 0:
+        self.month = -(sc.burn_in + sc.lead_in)
+        while self.month < -sc.lead_in:
             self._advance(policy=False)
-        # Wall and CPU time of building the place's people, firms and rates, and of the burn-in
-        # (for the benchmarks; CPU time is the steadier figure on a shared machine).
+        # Lead-in: the regime runs, unmeasured (months -lead_in .. -1), so that its start-up (the
+        # existing stock of eligible claimants referred at once) is over before month 0.
+        t_lead, c_lead = time.perf_counter(), time.process_time()
+        while self.month < 0:
+            self._advance(policy=True)
+        t_end, c_end = time.perf_counter(), time.process_time()
+        # Wall and CPU time of building the place's people, firms and rates, of the burn-in and of
+        # the lead-in (for the benchmarks; CPU time is the steadier figure on a shared machine).
         self.build_seconds = {
             "setup": t_burn - t_start,
-            "burn_in": time.perf_counter() - t_burn,
+            "burn_in": t_lead - t_burn,
+            "lead_in": t_end - t_lead,
             "setup_cpu": c_burn - c_start,
-            "burn_in_cpu": time.process_time() - c_burn,
+            "burn_in_cpu": c_lead - c_burn,
+            "lead_in_cpu": c_end - c_lead,
         }
+        # Month 0: what is measured starts afresh (results rows, running totals, the month's money,
+        # cohorts). The ledger's balances carry over: the skills fund's money, saved in the
+        # lead-in, is still there to pay for training (after a burn-in alone the fund is empty).
         self.rows.clear()
-        self.cumulative: dict[str, Any] = dict.fromkeys(CUMULATIVE, 0)
-        self.ledger = Ledger(self.n_districts, registry.categories)
+        self.cumulative = dict.fromkeys(CUMULATIVE, 0)
+        self.ledger = self.ledger.carried_forward()
+        self.cohorts = CohortTracker(self.months, self.n_districts, self.ppa)
 
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
         self.datacollector.collect(self)

@@ -45,6 +45,7 @@ class ReplicateTask:
     regime: str
     months: int
     burn_in: int
+    lead_in: int
     people_per_agent: float | None
     calibration: str
     params: dict[str, float] = field(default_factory=dict)
@@ -59,6 +60,7 @@ def run_replicate(task: ReplicateTask) -> dict[str, float]:
         task.regime,
         months=task.months,
         burn_in=task.burn_in,
+        lead_in=task.lead_in,
         people_per_agent=task.people_per_agent,
         calibration=Path(task.calibration),
         overrides=task.params,
@@ -82,6 +84,7 @@ def replicate_tasks(
             regime=regime,
             months=spec.months,
             burn_in=spec.burn_in,
+            lead_in=spec.lead_in,
             people_per_agent=spec.people_per_agent,
             calibration=str(spec.calibration),
             params=dict(params),

@@ -108,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"labourlab calibrate {spec.name}: {spec.place_name}, {len(spec.parameters)} parameters, "
         f"{len(spec.targets)} targets, {spec.trials} trials x {len(spec.seeds)} seeds ({arms}), "
-        f"then {len(spec.check_seeds)} check seeds; {spec.burn_in} months burn-in + {spec.months} months",
+        f"then {len(spec.check_seeds)} check seeds; {spec.burn_in} months burn-in + "
+        f"{spec.lead_in} months lead-in + {spec.months} months",
         flush=True,
     )
     executor = make_executor(args.executor, args.workers, args.scheduler)

@@ -91,8 +91,8 @@ def fit_report(fit: Fit, out_files: dict[str, Path]) -> str:
         "",
         *([spec.description, ""] if spec.description else []),
         f"- Spec: `{spec.path}` (sha256 {spec.spec_sha256[:12]})",
-        f"- Place: {spec.place_name}; {spec.burn_in} months burn-in + {spec.months} months"
-        + (f"; {spec.people_per_agent:g} people per row" if spec.people_per_agent else ""),
+        f"- Place: {spec.place_name}; {spec.burn_in} months burn-in + {spec.lead_in} months lead-in + "
+        f"{spec.months} months" + (f"; {spec.people_per_agent:g} people per row" if spec.people_per_agent else ""),
         f"- Baseline arm: {spec.baseline_regime}"
         + (f"; programme arm (Work Programme outcome rate): {spec.programme_regime}" if spec.needs_programme else ""),
         f"- Search: optuna TPE (multivariate, seed {spec.sampler_seed}, {spec.startup_trials} random start-up trials), "

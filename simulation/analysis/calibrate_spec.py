@@ -59,6 +59,7 @@ class CalibrateSpecFile(Strict):
     place: str = Field(min_length=1)
     months: int = Field(default=60, ge=1, le=1200)
     burn_in: int = Field(default=24, ge=0, le=600)
+    lead_in: int = Field(default=24, ge=0, le=600)  # unmeasured policy months before month 0
     people_per_agent: float | None = Field(default=None, ge=1)
     seeds: Any = Field(description="replicate seeds of every trial: a count (1..n) or a list")
     check_seeds: Any = Field(
@@ -116,6 +117,7 @@ class CalibrationSpec:
     place_name: str
     months: int
     burn_in: int
+    lead_in: int
     people_per_agent: float | None
     seeds: list[int]
     check_seeds: list[int]
@@ -147,6 +149,7 @@ class CalibrationSpec:
             "place_name": self.place_name,
             "months": self.months,
             "burn_in": self.burn_in,
+            "lead_in": self.lead_in,
             "people_per_agent": self.people_per_agent,
             "seeds": self.seeds,
             "check_seeds": self.check_seeds,
@@ -278,6 +281,7 @@ def load_spec(path: Path | str, trials: int | None = None) -> CalibrationSpec:
                 regime,
                 months=spec.months,
                 burn_in=spec.burn_in,
+                lead_in=spec.lead_in,
                 people_per_agent=spec.people_per_agent,
                 calibration=calibration,
             )
@@ -292,6 +296,7 @@ def load_spec(path: Path | str, trials: int | None = None) -> CalibrationSpec:
         place_name=place_cfg.name,
         months=spec.months,
         burn_in=spec.burn_in,
+        lead_in=spec.lead_in,
         people_per_agent=spec.people_per_agent,
         seeds=seeds,
         check_seeds=check,

@@ -101,12 +101,13 @@ class Run:
     place: str
     months: int
     burn_in: int | None
+    lead_in: int | None
     monthly: pd.DataFrame
     cohorts: pd.DataFrame | None
 
 
 def _run(d: results_io.RunData) -> Run:
-    return Run(d.scenario, d.seed, d.path, d.place, d.months, d.burn_in, d.monthly, d.cohorts)
+    return Run(d.scenario, d.seed, d.path, d.place, d.months, d.burn_in, d.lead_in, d.monthly, d.cohorts)
 
 
 def read_run(folder: Path) -> Run:
@@ -130,6 +131,7 @@ class Report:
     place: str
     months: int
     burn_in: int | None
+    lead_in: int | None
     arms: list[str]
     baseline: str
     seeds: list[int]
@@ -197,6 +199,7 @@ def _select(runs: list[Run], folder: Path, baseline: str, arms: list[str] | None
         ("place", lambda r: r.place),
         ("months", lambda r: r.months),
         ("burn-in", lambda r: r.burn_in),
+        ("lead-in", lambda r: r.lead_in),
     ):
         seen = sorted({str(get(r)) for per in chosen.values() for r in per.values()})
         if len(seen) > 1:
@@ -312,6 +315,7 @@ def analyse(
         place=first.place,
         months=first.months,
         burn_in=first.burn_in,
+        lead_in=first.lead_in,
         arms=arms,
         baseline=baseline,
         seeds=seeds,

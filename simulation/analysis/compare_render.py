@@ -268,6 +268,7 @@ def print_report(rep: Report, console: Any = None) -> None:
     seeds = rep.seeds
     span = f"{seeds[0]}..{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ", ".join(map(str, seeds))
     burn = f"{rep.burn_in} months burn-in + " if rep.burn_in is not None else ""
+    burn += f"{rep.lead_in} months lead-in + " if rep.lead_in is not None else ""
     print(
         f"labourlab compare: {rep.place}, arms {', '.join(rep.arms)} (baseline {rep.baseline}), "
         f"{len(seeds)} paired seeds ({span}), {burn}{rep.months} months, from {rep.folder}"

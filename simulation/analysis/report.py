@@ -160,6 +160,7 @@ def manifest_section(
         ["place", rep.place],
         ["people per agent row", _cell(first.config.get("people_per_agent", spec.get("people_per_agent")))],
         ["burn-in months", _cell(rep.burn_in)],
+        ["lead-in months", _cell(rep.lead_in)],
         ["policy months", _cell(rep.months)],
         ["arms", ", ".join(rep.arms)],
         ["baseline", rep.baseline],
@@ -314,6 +315,8 @@ def build(folder: Path, out_dir: Path | None = None, baseline: str | None = None
 
     seeds = rep.seeds
     burn = f"{rep.burn_in} months of burn-in, then " if rep.burn_in is not None else ""
+    if rep.lead_in is not None:
+        burn += f"{rep.lead_in} months of lead-in with the regime on, then "
     parts = [
         f"# LabourLab report: {rep.place}",
         "",

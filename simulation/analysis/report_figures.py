@@ -169,8 +169,10 @@ def figure_time_paths(rep: compare.Report, totals: dict, out_dir: Path, written:
         fontsize=12,
     )
     fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+    lead = f" and {rep.lead_in} months of lead-in with the regime on" if rep.lead_in is not None else ""
     caption = (
-        f"Time paths by arm (policy months after {rep.burn_in if rep.burn_in is not None else '?'} months of burn-in): "
+        f"Time paths by arm (policy months after {rep.burn_in if rep.burn_in is not None else '?'} months of burn-in"
+        f"{lead}): "
         f"the line is the mean over {len(rep.seeds)} seeds, the band its {PCT} interval "
         "(mean ± t(0.95, n−1)·sd/√n across seeds). Costs are cumulative from the first policy month; public cost "
         f"(benefits + support − tax) is shown as each arm minus {rep.baseline} on the same seed, since its level "

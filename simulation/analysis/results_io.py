@@ -62,6 +62,11 @@ class RunData:
         return self.manifest["config"]
 
     @property
+    def lead_in(self) -> int | None:
+        """Policy months run before month 0, from the resolved config (None if the manifest predates them)."""
+        return self.config.get("lead_in")
+
+    @property
     def working_age_pop(self) -> float:
         """The place's working-age population at the start, from the resolved config (0 if absent)."""
         districts = self.config.get("place", {}).get("districts") or []

@@ -72,8 +72,9 @@ def markdown(
         f"# Sensitivity: {exp.name}",
         "",
         f"{method[d['method']]} over {len(d['parameters'])} parameters, {len(d['points'])} parameter sets x "
-        f"{len(exp.arms)} arms x {len(exp.seeds)} seeds ({exp.scenarios[0].place_name}, {exp.burn_in} + "
-        f"{exp.months} months). Sampler seed {d['seed']}. Each output is averaged over the seeds at each "
+        f"{len(exp.arms)} arms x {len(exp.seeds)} seeds ({exp.scenarios[0].place_name}, "
+        f"{exp.burn_in} months burn-in + {exp.lead_in} months lead-in + {exp.months} months). "
+        f"Sampler seed {d['seed']}. Each output is averaged over the seeds at each "
         "parameter set (arms paired on common random numbers) before the indices are computed.",
         "",
         "## Parameters and ranges",

@@ -155,6 +155,7 @@ class Task:
     seed: int
     months: int
     burn_in: int
+    lead_in: int
     people_per_agent: float | None
     calibration: str | None
 
@@ -179,6 +180,7 @@ def run_task(task: Task) -> RunOut:
         task.regime,
         months=task.months,
         burn_in=task.burn_in,
+        lead_in=task.lead_in,
         people_per_agent=task.people_per_agent,
         calibration=Path(task.calibration) if task.calibration else None,
     )

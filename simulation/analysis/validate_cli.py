@@ -92,6 +92,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--months", type=positive_int, default=60, help="policy months (default 60; outcomes need 25+)")
     v.add_argument("--burn-in", type=positive_int, default=24, help="months run first with no policy (default 24)")
     v.add_argument(
+        "--lead-in",
+        type=positive_int,
+        default=24,
+        help="policy months run after the burn-in and before the measured months (default 24)",
+    )
+    v.add_argument(
         "--checks",
         type=Path,
         default=None,
@@ -131,12 +137,13 @@ def run(args: argparse.Namespace) -> int:
             regime,
             months=args.months,
             burn_in=args.burn_in,
+            lead_in=args.lead_in,
             people_per_agent=scale,
             calibration=Path(calibration) if calibration else None,
         )
     seeds = list(range(1, args.seeds + 1))
     tasks = [
-        Task(arm, where[arm][0], where[arm][1], s, args.months, args.burn_in, where[arm][2], calibration)
+        Task(arm, where[arm][0], where[arm][1], s, args.months, args.burn_in, args.lead_in, where[arm][2], calibration)
         for arm in arms
         for s in seeds
     ]
@@ -144,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"labourlab validate: {len(checks)} checks; arms "
         + ", ".join(f"{a} ({where[a][0]}, {where[a][1]})" for a in arms)
-        + f"; seeds {seeds[0]}..{seeds[-1]}, {args.burn_in} months burn-in + {args.months} months; "
+        + f"; seeds {seeds[0]}..{seeds[-1]}, {args.burn_in} months burn-in + "
+        f"{args.lead_in} months lead-in + {args.months} months; "
         f"{len(tasks)} runs on {min(args.jobs, len(tasks))} process(es)"
     )
     t0 = time.perf_counter()
@@ -178,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
         "seeds": seeds,
         "months": args.months,
         "burn_in": args.burn_in,
+        "lead_in": args.lead_in,
         "calibration": calibration or str(CONFIGS / "calibration.toml"),
         "calibration_provenance": load_calibration(Path(calibration) if calibration else None).provenance,
         "checks": str(Path(args.checks).resolve()) if args.checks else str(VALIDATION_FILE),

@@ -88,6 +88,7 @@ def markdown(results: list[Result], settings: dict[str, Any]) -> str:
         f"Work Programme checks), {settings['beveridge_place']} ({settings['baseline_regime']}) at "
         f"{settings['england_scale']:g} people per row for the Beveridge curve; "
         f"seeds {settings['seeds'][0]}..{settings['seeds'][-1]}, {settings['burn_in']} months burn-in + "
+        f"{settings.get('lead_in', 0)} months lead-in + "
         f"{settings['months']} months; calibration {settings['calibration']}.",
         "",
     ]

@@ -277,6 +277,7 @@ BAD = [
     (('"ltu_share",', '"ltu_shar",'), "targets[2]", "did you mean 'ltu_share'"),
     (('"ltu_share",', '"outcome_rate_esa_new",'), "targets[2]", "held back for validation"),
     (("trials = 3", "trials = 0"), "trials", "greater than or equal to 1"),
+    (("burn_in = 6", "burn_in = 6\nlead_in = -1"), "lead_in", "greater than or equal to 0"),
     (("check_seeds = 2", "check_seeds = [2, 9]"), "check_seeds", "not used by the trials"),
     (("months = 36", "months = 20"), "months", "at least 36 months"),
     (('place = "testville"', 'place = "testvile"'), "place", "did you mean 'testville'"),

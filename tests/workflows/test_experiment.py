@@ -195,6 +195,8 @@ BAD_SPECS = [
     ("months too many", "months = 8", "months = 5000", ["months:", "less than or equal to 1200"]),
     ("months type", "months = 8", 'months = "8"', ["months:", "integer"]),
     ("burn-in", "burn_in = 4", "burn_in = -1", ["burn_in:", "greater than or equal to 0"]),
+    ("lead-in", "burn_in = 4", "burn_in = 4\nlead_in = -1", ["lead_in:", "greater than or equal to 0"]),
+    ("lead-in too long", "burn_in = 4", "burn_in = 4\nlead_in = 601", ["lead_in:", "less than or equal to 600"]),
     (
         "scale",
         "burn_in = 4",
@@ -347,7 +349,7 @@ def test_place_and_regime_paths_are_relative_to_the_spec(tmp_path, shipped):
 def test_shipped_specs_are_valid(tmp_path):
     demo = load_experiment(ROOT / "experiments" / "demo.toml")
     assert [s.name for s in demo.scenarios] == ["no_programme", "centralised", "cooperative"]
-    assert demo.seeds == [1, 2, 3] and (demo.months, demo.burn_in) == (60, 24)
+    assert demo.seeds == [1, 2, 3] and (demo.months, demo.burn_in, demo.lead_in) == (60, 24, 24)
     # claims.toml is for England; its structure is checked on testville (England is checked where it lives).
     text = (ROOT / "experiments" / "claims.toml").read_text(encoding="utf-8")
     raw = tomllib.loads(text)
@@ -386,8 +388,14 @@ def test_local_dataset_has_every_run_and_equals_direct_runs(local_run, spec_file
         assert man["config"]["months"] == 8 and man["git_commit"] and man["peak_memory_mb"] > 0
         if task.seed != 2:
             continue
-        sc = make_scenario(
-            "testville", task.regime, months=8, burn_in=4, overrides=task.params, lever_overrides=task.levers
+        sc = make_scenario(  # the spec gives no lead_in: an experiment's default is 24 months
+            "testville",
+            task.regime,
+            months=8,
+            burn_in=4,
+            lead_in=24,
+            overrides=task.params,
+            lever_overrides=task.levers,
         )
         assert man["config"] == json.loads(json.dumps(sc.resolved()))
         model = LabourMarketModel(config=sc, seed=task.seed, agent_views=False)
