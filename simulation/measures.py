@@ -52,6 +52,8 @@ GROUP_LABELS: dict[str, str] = {
     "jsa_ex_ib": "JSA ex-IB",
     "esa_new": "ESA new claimants",
     "esa_ex_ib": "ESA ex-IB",
+    "jsa_early_access": "JSA early access",
+    "esa_volunteer": "ESA volunteers",
 }
 
 _RATIOS = ("ratio", "hazard", "pooled_hazard")

@@ -28,10 +28,23 @@ NO_BENEFIT, JSA, ESA = 0, 1, 2
 BENEFIT_NAMES = ("none", "jsa", "esa")
 
 # Claimant groups: the Work Programme's payment groups (WPC HC 162). Order matches config.GROUPS.
+# A claim puts a person in one of groups 1-5 (`group`); the last two are payment groups a
+# provider's referral gives (`eligible_group`): JSA claimants facing particular disadvantage
+# referred early, and new ESA claimants who volunteer.
 NO_GROUP, JSA_18_24, JSA_25_PLUS, JSA_EX_IB, ESA_NEW, ESA_EX_IB = 0, 1, 2, 3, 4, 5
-GROUP_NAMES = ("none", "jsa_18_24", "jsa_25_plus", "jsa_ex_ib", "esa_new", "esa_ex_ib")
+JSA_EARLY_ACCESS, ESA_VOLUNTEER = 6, 7
+GROUP_NAMES = (
+    "none",
+    "jsa_18_24",
+    "jsa_25_plus",
+    "jsa_ex_ib",
+    "esa_new",
+    "esa_ex_ib",
+    "jsa_early_access",
+    "esa_volunteer",
+)
 # Official job-outcome definitions: months continuously in work (6 for JSA groups, 3 for ESA).
-OFFICIAL_OUTCOME_MONTHS = np.array([0, 6, 6, 6, 3, 3], dtype=np.int16)
+OFFICIAL_OUTCOME_MONTHS = np.array([0, 6, 6, 6, 3, 3, 6, 3], dtype=np.int16)
 
 NO_PROGRAMME = -1
 NO_EMPLOYER = -1

@@ -232,7 +232,15 @@ def step_all(
 
     # Eligibility and referral: a claimant out of work for their group's referral months (once).
     ref_rows = providers_kernels.referrals(
-        claimants, records, owner, served, month, t["referral_month"], t["referral_share"], u_referral
+        claimants,
+        records,
+        owner,
+        served,
+        month,
+        t["referral_month"],
+        t["referral_share"],
+        u_referral,
+        float(params.early_access_barrier),
     )
     ref_group = p.eligible_group[ref_rows]
     referrals_by_group = by_block_group(ref_rows, ref_group)
@@ -403,7 +411,7 @@ def run(w: World) -> None:
 
 # ---- what this mechanism owns (`simulation.declare`)
 
-GROUPS = GROUP_NAMES[1:]  # the payment groups, in the order of people's group codes 1..5
+GROUPS = GROUP_NAMES[1:]  # the payment groups, in the order of people's group codes 1..7
 
 
 class GroupLevers(Strict):
@@ -424,9 +432,11 @@ class GroupTable(Strict):
     jsa_ex_ib: GroupLevers
     esa_new: GroupLevers
     esa_ex_ib: GroupLevers
+    jsa_early_access: GroupLevers  # referral_month and referral_share: early referral of the disadvantaged
+    esa_volunteer: GroupLevers  # referral_share: new ESA claimants who volunteer, beyond esa_new's share
 
     def by_index(self) -> list[GroupLevers]:
-        """Levers in the order of people.GROUP codes 1..5 (index 0 is 'no group')."""
+        """Levers in the order of people.GROUP codes 1..7 (index 0 is 'no group')."""
         return [getattr(self, g) for g in GROUPS]
 
 
@@ -467,6 +477,7 @@ MECHANISM = Mechanism(
         "support_max_effect": between(0.0, 0.35),
         "support_half_hours": between(0.01, 100.0),
         "jcp_hours_per_claimant_month": at_least_zero(100.0),
+        "early_access_barrier": probability(),
     },
     person_fields=(
         Column("programme", "int16", "provider index or NO_PROGRAMME"),

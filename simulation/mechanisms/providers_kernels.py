@@ -18,6 +18,11 @@ import numpy as np
 
 from simulation.mechanisms.shared_kernels import (
     EMPLOYED,
+    ESA_NEW,
+    ESA_VOLUNTEER,
+    JSA_18_24,
+    JSA_25_PLUS,
+    JSA_EARLY_ACCESS,
     NO_BENEFIT,
     NO_PROGRAMME,
     NOT_ELIGIBLE,
@@ -32,6 +37,7 @@ class ProgrammePeople(NamedTuple):
 
     status: np.ndarray
     months_out: np.ndarray
+    barrier: np.ndarray
     group: np.ndarray
     programme: np.ndarray
     months_in_programme: np.ndarray
@@ -159,12 +165,18 @@ def referrals(
     referral_month: np.ndarray,
     referral_share: np.ndarray,
     u_referral: np.ndarray,
+    early_barrier: float,
 ) -> np.ndarray:
     """`providers.step_all`'s referrals among the rows in `claimants` (in order; those whose
     provider is not served are passed over): a claimant out of work for their group's
     referral_month becomes eligible once, with that group, and is referred to their own provider
-    if never referred before and their fixed draw u_referral is below the group's share. Returns
-    the referred rows in order, their programme records started afresh."""
+    if never referred before and their fixed draw u_referral is below the group's share. Two
+    payment groups come from referral alone: a JSA claimant with barriers of early_barrier or
+    more, never referred, whose draw is below the early-access share, is referred (and eligible)
+    as JSA early access from that group's referral month; a new ESA claimant not referred at
+    their point whose draw is below the ESA-new share plus the volunteer share volunteers, in the
+    ESA volunteer group. Returns the referred rows in order, their programme records started
+    afresh."""
     p = people
     out = np.empty(claimants.shape[0], dtype=np.int64)
     k = 0
@@ -174,11 +186,26 @@ def referrals(
         if not served[o] or p.eligible_month[r] != NOT_ELIGIBLE or p.status[r] == EMPLOYED:
             continue
         g = p.group[r]
-        if not p.months_out[r] >= referral_month[g]:
+        u = u_referral[r]
+        early = (
+            ((g == JSA_18_24) | (g == JSA_25_PLUS))
+            and p.barrier[r] >= early_barrier
+            and p.months_out[r] >= referral_month[JSA_EARLY_ACCESS]
+            and not p.ever_referred[r]
+            and u < referral_share[JSA_EARLY_ACCESS]
+        )
+        if early:
+            g = JSA_EARLY_ACCESS
+        elif not p.months_out[r] >= referral_month[g]:
             continue
+        referred = not p.ever_referred[r] and u < referral_share[g]
+        volunteers = u < referral_share[ESA_NEW] + referral_share[ESA_VOLUNTEER]
+        if g == ESA_NEW and not referred and not p.ever_referred[r] and volunteers:
+            g = ESA_VOLUNTEER
+            referred = True
         p.eligible_month[r] = month
         p.eligible_group[r] = g
-        if p.ever_referred[r] or not u_referral[r] < referral_share[g]:
+        if not referred:
             continue
         p.programme[r] = o
         p.ever_referred[r] = True

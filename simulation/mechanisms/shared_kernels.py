@@ -41,7 +41,7 @@ from simulation import pcg64
 
 EMPLOYED, UNEMPLOYED, INACTIVE = 0, 1, 2
 NO_BENEFIT, JSA, ESA = 0, 1, 2
-NO_GROUP, JSA_18_24, JSA_25_PLUS, ESA_NEW = 0, 1, 2, 4
+NO_GROUP, JSA_18_24, JSA_25_PLUS, ESA_NEW, JSA_EARLY_ACCESS, ESA_VOLUNTEER = 0, 1, 2, 4, 6, 7
 NOT_ELIGIBLE, NO_PROGRAMME = -32768, -1
 
 jit = numba.njit(cache=True, nogil=True)

@@ -18,6 +18,7 @@ import pytest
 
 from simulation.config import (
     CONFIGS,
+    GROUPS,
     ConfigError,
     available,
     load_calibration,
@@ -284,7 +285,7 @@ def test_lever_overrides_reach_every_group_or_one():
     base = make_scenario("testville", "centralised").regime.levers
     # A group lever without a group sets it for every group.
     every = make_scenario("testville", "centralised", lever_overrides={"referral_month": 3}).regime.levers
-    assert [g.referral_month for g in every.groups.by_index()] == [3] * 5
+    assert [g.referral_month for g in every.groups.by_index()] == [3] * len(GROUPS)
     # A dotted key sets one group's lever and nothing else.
     one = make_scenario("testville", "centralised", lever_overrides={"groups.esa_new.referral_month": 5}).regime.levers
     assert one.groups.esa_new.referral_month == 5
@@ -298,7 +299,7 @@ def test_lever_overrides_reach_every_group_or_one():
         lever_overrides={"caseload": 40, "fee_job_outcome": 0.0, "groups.esa_ex_ib.fee_job_outcome": 99.0},
     ).regime.levers
     assert both.caseload == 40
-    assert [g.fee_job_outcome for g in both.groups.by_index()] == [0.0, 0.0, 0.0, 0.0, 99.0]
+    assert [g.fee_job_outcome for g in both.groups.by_index()] == [0.0, 0.0, 0.0, 0.0, 99.0, 0.0, 0.0]
     # The shipped files are untouched by overrides.
     assert load_regime("centralised").levers == base
 

@@ -104,7 +104,15 @@ def test_manifest_records_config_seed_versions_and_costs(scenario, params, tmp_p
     assert cfg["regime"]["name"] == "cooperative"
     assert cfg["regime"]["levers"] == sc.regime.levers.model_dump()
     assert cfg["regime"]["levers"]["groups"]["jsa_25_plus"]["referral_month"] == 3
-    assert set(cfg["regime"]["levers"]["groups"]) == {"jsa_18_24", "jsa_25_plus", "jsa_ex_ib", "esa_new", "esa_ex_ib"}
+    assert set(cfg["regime"]["levers"]["groups"]) == {
+        "jsa_18_24",
+        "jsa_25_plus",
+        "jsa_ex_ib",
+        "esa_new",
+        "esa_ex_ib",
+        "jsa_early_access",
+        "esa_volunteer",
+    }
     expected = params.as_dict() | {"sep_rate_eu": 0.005}
     assert cfg["params"] == pytest.approx(expected)
     assert set(cfg["params"]) == set(params.as_dict())

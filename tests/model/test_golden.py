@@ -380,6 +380,8 @@ def test_kernel_codes_are_the_peoples_codes() -> None:
         "JSA_18_24",
         "JSA_25_PLUS",
         "ESA_NEW",
+        "JSA_EARLY_ACCESS",
+        "ESA_VOLUNTEER",
         "NOT_ELIGIBLE",
         "NO_PROGRAMME",
     ):

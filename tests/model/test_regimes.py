@@ -251,8 +251,11 @@ def test_each_regime_pays_through_its_own_payer_and_institutions(arms, seed):
 
 
 def test_referral_share_lever_scales_referrals(run_model):
+    """Half the JSA groups' referral shares, half as many JSA referrals (a share lever set for every
+    group would also raise the referral-only groups', early access and volunteers, from zero)."""
     full = run_model("cooperative", 4, months=12, burn_in=12).results_frame()
-    half = run_model("cooperative", 4, months=12, burn_in=12, lever_overrides={"referral_share": 0.5}).results_frame()
+    halved = {f"groups.{g}.referral_share": 0.5 for g in ("jsa_18_24", "jsa_25_plus")}
+    half = run_model("cooperative", 4, months=12, burn_in=12, lever_overrides=halved).results_frame()
     assert 0 < half["programme_referrals"].sum() < full["programme_referrals"].sum()
 
 

@@ -142,3 +142,34 @@ def test_dynamic_selection_the_long_term_unemployed_and_claimants_are_the_less_e
     assert log_e[claim].mean() < log_e[no_claim].mean()
     # The starting unemployed came from the stock's distribution: less employable than the employed.
     assert log_e[u].mean() < log_e[p.status == EMPLOYED].mean()
+
+
+def test_disadvantaged_jsa_claimants_are_referred_early_and_new_esa_claimants_may_volunteer(params, people_factory):
+    """The Work Programme's payment groups that come from referral itself: JSA early access (from
+    its referral month, for claimants with barriers of early_access_barrier or more, at its share)
+    and ESA volunteers (new ESA claimants not mandated, whose draw is below the two shares)."""
+    from simulation.config import load_regime
+    from simulation.people import ESA_NEW, ESA_VOLUNTEER, JSA_25_PLUS, JSA_EARLY_ACCESS, NO_GROUP, NOT_ELIGIBLE
+
+    levers = load_regime("centralised").levers
+    g = levers.groups
+    high = params.early_access_barrier + 0.05
+    p = people_factory(
+        5,
+        status=[UNEMPLOYED, UNEMPLOYED, UNEMPLOYED, INACTIVE, INACTIVE],
+        benefit=[JSA, JSA, JSA, ESA, ESA],
+        group=[JSA_25_PLUS, JSA_25_PLUS, JSA_25_PLUS, ESA_NEW, ESA_NEW],
+        barrier=[high, high, 0.0, 0.6, 0.6],
+        months_in_status=g.jsa_early_access.referral_month,
+    )
+    share_early = g.jsa_early_access.referral_share
+    share_new, share_vol = g.esa_new.referral_share, g.esa_volunteer.referral_share
+    u = np.array([share_early / 2, (1 + share_early) / 2, 0.0, share_new / 2, share_new + share_vol / 2])
+    providers.step(p, 0, levers, params, u, 0.05, 3)
+    np.testing.assert_array_equal(p.eligible_group, [JSA_EARLY_ACCESS, NO_GROUP, NO_GROUP, ESA_NEW, ESA_VOLUNTEER])
+    np.testing.assert_array_equal(p.eligible_month, [3, NOT_ELIGIBLE, NOT_ELIGIBLE, 3, 3])
+    np.testing.assert_array_equal(p.ever_referred, [True, False, False, True, True])
+    # Not referred early, the disadvantaged claimant is eligible at the group's own point.
+    p.months_out[:3] = g.jsa_25_plus.referral_month
+    providers.step(p, 0, levers, params, u, 0.05, 4)
+    assert p.eligible_group[1] == JSA_25_PLUS and p.eligible_group[2] == JSA_25_PLUS

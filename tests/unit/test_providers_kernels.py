@@ -20,7 +20,12 @@ from simulation.mechanisms._util import claimant_rows
 from simulation.model import LabourMarketModel
 from simulation.people import (
     EMPLOYED,
+    ESA_NEW,
+    ESA_VOLUNTEER,
     INACTIVE,
+    JSA_18_24,
+    JSA_25_PLUS,
+    JSA_EARLY_ACCESS,
     NO_GROUP,
     NO_PROGRAMME,
     NOT_ELIGIBLE,
@@ -81,16 +86,30 @@ def _step_all_plainly(
         in_work[sustain], t["fee_sustainment"][pay[sustain]]
     )
 
-    group = p.group[claimants]
-    newly = (
-        (p.eligible_month[claimants] == NOT_ELIGIBLE)
-        & (p.status[claimants] != EMPLOYED)
-        & (p.months_out[claimants] >= t["referral_month"][group])
+    # Eligibility at the claim group's point, or early access for disadvantaged JSA claimants;
+    # new ESA claimants not referred at their point may volunteer (`providers_kernels.referrals`).
+    c = claimants
+    g = p.group[c].astype(np.int64)
+    u, share, at = u_referral[c], t["referral_share"], t["referral_month"]
+    never = ~p.ever_referred[c]
+    base = (p.eligible_month[c] == NOT_ELIGIBLE) & (p.status[c] != EMPLOYED)
+    early = (
+        base
+        & np.isin(g, (JSA_18_24, JSA_25_PLUS))
+        & (p.barrier[c] >= params.early_access_barrier)
+        & (p.months_out[c] >= at[JSA_EARLY_ACCESS])
+        & never
+        & (u < share[JSA_EARLY_ACCESS])
     )
-    new_rows, new_group = claimants[newly], group[newly]
+    pay = np.where(early, JSA_EARLY_ACCESS, g)
+    newly = early | (base & (p.months_out[c] >= at[g]))
+    referred = never & (u < share[pay])
+    volunteer = (pay == ESA_NEW) & ~referred & never & (u < share[ESA_NEW] + share[ESA_VOLUNTEER])
+    pay = np.where(volunteer, ESA_VOLUNTEER, pay)
+    referred = (referred | volunteer)[newly]
+    new_rows, new_group = c[newly], pay[newly].astype(np.int8)
     p.eligible_month[new_rows] = month
     p.eligible_group[new_rows] = new_group
-    referred = ~p.ever_referred[new_rows] & (u_referral[new_rows] < t["referral_share"][new_group])
     ref_rows, ref_group = new_rows[referred], new_group[referred]
     p.programme[ref_rows] = owner[ref_rows]
     p.ever_referred[ref_rows] = True
