@@ -40,6 +40,7 @@ from simulation.mechanisms import (
     separations,
     skills,
 )
+from simulation.outcomes import COHORTS
 from simulation.people import POPULATION, People
 
 # The order of the results' columns and of the ledger's categories follows this tuple.
@@ -54,6 +55,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
     partnerships.MECHANISM,
     skills.MECHANISM,
     developers.MECHANISM,
+    COHORTS,  # the common cohort's person columns (no parameters, levers, outputs or postings)
 )
 
 

@@ -18,6 +18,7 @@ are importable from here too). The measures are those of `simulation.measures` n
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ import pandas as pd
 from simulation.analysis import results_io
 from simulation.analysis.compare_render import (  # rendering, importable from here as the CLI and tests expect
     DAGGER,
+    NO_ADDITIONAL,
     TableSpec,
     markdown,
     print_report,
@@ -146,6 +148,13 @@ class Report:
     cost_notes: list[str] = field(default_factory=list)
     cohort_notes: list[str] = field(default_factory=list)
     precision: float = PRECISION
+    # Cumulative job-outcome rates by months since entry, official and common cohorts (CURVE_COLUMNS).
+    curves: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CURVE_COLUMNS))
+    # The common cohort's two-year rates and their paired differences from the baseline (COMMON_COLUMNS).
+    common: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COMMON_COLUMNS))
+    # Cost per gross programme job outcome and per additional common-cohort outcome (OUTCOME_COST_COLUMNS).
+    cost_per_outcome: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=OUTCOME_COST_COLUMNS))
+    common_notes: list[str] = field(default_factory=list)
 
 
 def _month_totals(run: Run) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -310,6 +319,10 @@ def analyse(
     cohort_notes: list[str] = []
     cohorts = _cohort_rates(by_arm, arms, seeds, cohort_notes)
     no_ref = _no_referral_arms(by_arm, arms, seeds)
+    common_notes: list[str] = []
+    curves = _cumulative_rates(by_arm, arms, seeds, common_notes)
+    common = _common_rates(by_arm, arms, baseline, seeds, precision, common_notes)
+    cost_outcome = _cost_per_outcome(by_arm, arms, baseline, seeds, totals, common_notes)
     return Report(
         folder=folder,
         place=first.place,
@@ -330,6 +343,10 @@ def analyse(
         cost_notes=cost_notes,
         cohort_notes=cohort_notes,
         precision=precision,
+        curves=curves,
+        common=common,
+        cost_per_outcome=cost_outcome,
+        common_notes=list(dict.fromkeys(common_notes)),
     )
 
 
@@ -473,3 +490,284 @@ def _no_referral_arms(by_arm: dict[str, dict[int, Run]], arms: list[str], seeds:
         if total == 0:
             out.append(a)
     return out
+
+
+# ------------------------------------------------------------- cumulative and common cohorts
+CURVE_COLUMNS = [
+    "cohort",
+    "arm",
+    "group",
+    "label",
+    "horizon",
+    "n_seeds",
+    "eligible_per_seed",
+    "outcomes_per_seed",
+    "rate",
+    "low",
+    "high",
+]
+COMMON_COLUMNS = [
+    "arm",
+    "group",
+    "label",
+    "n_seeds",
+    "eligible_per_seed",
+    "outcomes_per_seed",
+    "rate",
+    "low",
+    "high",
+    "comparison",
+    "diff_n_seeds",
+    "diff_mean",
+    "diff_sd",
+    "diff_low",
+    "diff_high",
+    "diff_includes_zero",
+    "diff_same_in_every_seed",
+    "diff_seeds_for_target_half_width",
+    "diff_undefined_in",
+]
+OUTCOME_COST_COLUMNS = [
+    "arm",
+    "n_seeds",
+    "gross_mean",
+    "gross_low",
+    "gross_high",
+    "comparison",
+    "d_support_cost",
+    "d_common_outcomes",
+    "additional",
+    "additional_low",
+    "additional_high",
+    "additional_note",
+]
+COHORTS = {"official": ("eligible", "outcome"), "common": ("common_eligible", "common_outcome")}
+COMMON_HORIZON = 24  # months: the common cohort's regime comparison is on two-year outcomes
+HORIZON_COLUMN = re.compile(r"^outcome_(\d+)m$")
+
+
+def _horizons(runs: list[Run]) -> list[int]:
+    """The horizons h (months since entry) with `outcome_<h>m` and `followed_<h>m` in every run's
+    cohort table (`followed_up` stands for `followed_24m` in older tables)."""
+    found = [{int(m[1]) for c in r.cohorts.columns if (m := HORIZON_COLUMN.match(str(c)))} for r in runs]  # type: ignore[union-attr]
+    out = []
+    for h in sorted(set.intersection(*found)) if found else []:
+        followed = f"followed_{h}m" if h != 24 else "followed_up"
+        if all(followed in r.cohorts.columns for r in runs):  # type: ignore[union-attr]
+            out.append(h)
+    return out
+
+
+def _followed(c: pd.DataFrame, h: int) -> pd.Series:
+    col = f"followed_{h}m" if f"followed_{h}m" in c.columns else "followed_up"
+    return c[col].astype(bool)
+
+
+def _group_list(runs: list[Run], eligible: str) -> list[str]:
+    """The groups anyone entered (`eligible` > 0 in some run), payment groups first."""
+    found: set[str] = set()
+    for r in runs:
+        c = r.cohorts
+        assert c is not None
+        found |= {str(g) for g in c.loc[c[eligible] > 0, "group"].unique()}
+    return [g for g in GROUPS if g in found] + sorted(found - set(GROUPS))
+
+
+def _sums_by_group(c: pd.DataFrame, groups: list[str], eligible: str, outcome: str) -> dict[str, tuple[float, float]]:
+    """(entrants, outcomes) of each group and of all groups in a cohort table's rows."""
+    sums = c.groupby(c["group"].astype(str))[[eligible, outcome]].sum()
+    out = {
+        g: (float(sums.at[g, eligible]), float(sums.at[g, outcome])) if g in sums.index else (0.0, 0.0) for g in groups
+    }
+    out["all"] = (float(c[eligible].sum()), float(c[outcome].sum()))
+    return out
+
+
+def _rate_row(e: np.ndarray, o: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """Per-seed rates outcomes / entrants (NaN without entrants), and their mean with its interval."""
+    rate = np.divide(o, e, out=np.full(e.shape, np.nan), where=e > 0)
+    iv = summarise(rate)
+    return rate, {
+        "n_seeds": iv.n,
+        "eligible_per_seed": float(e.mean()),
+        "outcomes_per_seed": float(o.mean()),
+        "rate": iv.mean,
+        "low": iv.low,
+        "high": iv.high,
+    }
+
+
+def _label_of(g: str) -> str:
+    return GROUPS.get(g, "all groups" if g == "all" else g)
+
+
+def _cohort_runs(by_arm: dict[str, dict[int, Run]], arms: list[str], seeds: list[int]) -> list[Run] | None:
+    runs = [by_arm[a][s] for a in arms for s in seeds]
+    return None if any(r.cohorts is None for r in runs) else runs
+
+
+def _cumulative_rates(
+    by_arm: dict[str, dict[int, Run]], arms: list[str], seeds: list[int], notes: list[str]
+) -> pd.DataFrame:
+    """Job-outcome rate within h months of entering the cohort, for each horizon h the tables give
+    (6, 12, 18, 24), by group per arm, for the official and the common cohort: outcomes within h
+    months over the people who entered, over the cohorts followed for h months (so each horizon's
+    rate is over the entry months the run followed that long)."""
+    runs = _cohort_runs(by_arm, arms, seeds)
+    if runs is None:
+        return pd.DataFrame(columns=CURVE_COLUMNS)  # _cohort_rates has said why
+    horizons = _horizons(runs)
+    if len(horizons) < 2:
+        notes.append(
+            "cumulative job-outcome rates skipped: cohorts.parquet has no outcome_<h>m columns (older results?)"
+        )
+        return pd.DataFrame(columns=CURVE_COLUMNS)
+    rows = []
+    for cohort, (eligible, outcome) in COHORTS.items():
+        hs = [h for h in horizons if all(f"{outcome}_{h}m" in r.cohorts.columns for r in runs)]  # type: ignore[union-attr]
+        if eligible not in runs[0].cohorts.columns or not hs:  # type: ignore[union-attr]
+            continue
+        groups = _group_list(runs, eligible)
+        for h in hs:
+            for a in arms:
+                per_seed = []
+                for s in seeds:
+                    c = by_arm[a][s].cohorts
+                    assert c is not None
+                    per_seed.append(_sums_by_group(c[_followed(c, h)], groups, eligible, f"{outcome}_{h}m"))
+                for g in [*groups, "all"]:
+                    e = np.array([p[g][0] for p in per_seed])
+                    o = np.array([p[g][1] for p in per_seed])
+                    _, summary = _rate_row(e, o)
+                    rows.append(
+                        {"cohort": cohort, "arm": a, "group": g, "label": _label_of(g), "horizon": h, **summary}
+                    )
+    return pd.DataFrame(rows, columns=CURVE_COLUMNS)
+
+
+def _common_ready(runs: list[Run] | None, notes: list[str]) -> bool:
+    need = ("common_eligible", f"common_outcome_{COMMON_HORIZON}m")
+    if runs is None:
+        notes.append("the common cohort is skipped: some runs have no cohorts.parquet (older results?)")
+        return False
+    lacking = sorted({c for r in runs for c in need if c not in r.cohorts.columns})  # type: ignore[union-attr]
+    if lacking:
+        notes.append(f"the common cohort is skipped: cohorts.parquet has no {', '.join(lacking)} (older results?)")
+        return False
+    return True
+
+
+def _common_rates(
+    by_arm: dict[str, dict[int, Run]],
+    arms: list[str],
+    baseline: str,
+    seeds: list[int],
+    precision: float,
+    notes: list[str],
+) -> pd.DataFrame:
+    """The common cohort's two-year job-outcome rate by group per arm (cohorts followed for two
+    years), and each arm's difference from the baseline, seed by seed (the paired interval of
+    `analyse`'s differences): the like-for-like regime comparison, the cohort being defined the
+    same way in every arm."""
+    runs = _cohort_runs(by_arm, arms, seeds)
+    if not _common_ready(runs, notes):
+        return pd.DataFrame(columns=COMMON_COLUMNS)
+    assert runs is not None
+    h = COMMON_HORIZON
+    groups = _group_list(runs, "common_eligible")
+    rates: dict[str, dict[str, np.ndarray]] = {}
+    rows = []
+    unfollowed = 0
+    for a in arms:
+        per_seed = []
+        for s in seeds:
+            c = by_arm[a][s].cohorts
+            assert c is not None
+            c = c[_followed(c, h)]
+            unfollowed += c.empty
+            per_seed.append(_sums_by_group(c, groups, "common_eligible", f"common_outcome_{h}m"))
+        rates[a] = {}
+        for g in [*groups, "all"]:
+            e = np.array([p[g][0] for p in per_seed])
+            o = np.array([p[g][1] for p in per_seed])
+            rates[a][g], summary = _rate_row(e, o)
+            rows.append({"arm": a, "group": g, "label": _label_of(g), **summary})
+    for row in rows:
+        a, g = row["arm"], row["group"]
+        if a == baseline:
+            row.update(comparison="", diff_n_seeds=0, diff_undefined_in="")
+            continue
+        d = rates[a][g] - rates[baseline][g]
+        iv = summarise(d)
+        row.update(
+            comparison=f"{a} - {baseline}",
+            diff_n_seeds=iv.n,
+            diff_mean=iv.mean,
+            diff_sd=iv.sd,
+            diff_low=iv.low,
+            diff_high=iv.high,
+            diff_includes_zero=iv.includes_zero,
+            diff_same_in_every_seed=iv.all_zero,
+            diff_seeds_for_target_half_width=seeds_needed(iv.mean, iv.sd, precision) if not iv.all_zero else math.nan,
+            diff_undefined_in=", ".join(x for x in (a, baseline) if not np.isfinite(rates[x][g]).any()),
+        )
+    if unfollowed:
+        months = runs[0].months
+        notes.append(
+            f"{unfollowed} of {len(runs)} runs have no common cohort followed for two years "
+            f"(runs of {months} months; a cohort needs 24 months after entry)"
+        )
+    return pd.DataFrame(rows, columns=COMMON_COLUMNS)
+
+
+def _cost_per_outcome(
+    by_arm: dict[str, dict[int, Run]],
+    arms: list[str],
+    baseline: str,
+    seeds: list[int],
+    totals: dict[tuple[str, int], tuple[pd.DataFrame, pd.DataFrame]],
+    notes: list[str],
+) -> pd.DataFrame:
+    """Per arm: employment-support cost per programme job outcome (gross: every outcome a provider
+    was paid for, whoever would have found work anyway), and cost per additional job outcome
+    against the baseline: (employment-support cost - the baseline's) / (common-cohort job outcomes
+    - the baseline's), both over the whole run on the same seeds, as a ratio of means with a
+    Fieller interval. The common-cohort outcomes are those reached during the run (within two
+    years of entry) by anyone in the common cohort, followed for two years or not."""
+    gross = MEASURES["cost_per_job_outcome"]
+    runs = [by_arm[a][s] for a in arms for s in seeds]
+    if not all(set(gross.columns) <= set(r.monthly.columns) for r in runs):
+        notes.append("cost per job outcome skipped: it needs employment_support_cost and programme_job_outcomes")
+        return pd.DataFrame(columns=OUTCOME_COST_COLUMNS)
+    common_ok = _common_ready(_cohort_runs(by_arm, arms, seeds), notes)
+    esc = MEASURES["employment_support_cost_total"]
+    cost = {a: np.array([esc.value(*totals[(a, s)]) for s in seeds]) for a in arms}  # £ over the run
+    outcomes = {}
+    if common_ok:
+        col = f"common_outcome_{COMMON_HORIZON}m"
+        outcomes = {a: np.array([float(by_arm[a][s].cohorts[col].sum()) for s in seeds]) for a in arms}  # type: ignore[index]
+    rows = []
+    for a in arms:
+        iv = summarise([gross.value(*totals[(a, s)]) for s in seeds])
+        row: dict[str, Any] = {
+            "arm": a,
+            "n_seeds": len(seeds),
+            "gross_mean": iv.mean,
+            "gross_low": iv.low,
+            "gross_high": iv.high,
+        }
+        if a != baseline and common_ok:
+            dc, do = cost[a] - cost[baseline], outcomes[a] - outcomes[baseline]
+            row.update(
+                comparison=f"{a} - {baseline}", d_support_cost=float(dc.mean()), d_common_outcomes=float(do.mean())
+            )
+            if do.mean() <= 0:
+                row.update(additional=math.nan, additional_low=math.nan, additional_high=math.nan)
+                row["additional_note"] = NO_ADDITIONAL
+            else:
+                row["additional"] = float(dc.mean() / do.mean())
+                ci = fieller(dc, do)
+                row["additional_low"], row["additional_high"] = ci if ci is not None else (math.nan, math.nan)
+                row["additional_note"] = "" if ci is not None else "unbounded: outcomes not clearly above the baseline"
+        rows.append(row)
+    return pd.DataFrame(rows, columns=OUTCOME_COST_COLUMNS)

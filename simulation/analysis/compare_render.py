@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # compare imports this module: the Report is only named in an
     from simulation.measures import Measure
 
 DAGGER = "†"
+NO_ADDITIONAL = "n/a (no additional outcomes)"  # compare's cost per additional outcome without one
 TableSpec = Table  # the name compare's tables had
 
 
@@ -41,6 +42,11 @@ def _money(x: float) -> str:
 
 def _pct(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{100 * x:.1f}%"
+
+
+def _pp(x: float) -> str:
+    """A difference of two rates in percentage points, signed."""
+    return "n/a" if not math.isfinite(x) else _num(100 * x, 1, signed=True)
 
 
 def _label(m: Measure) -> str:
@@ -215,16 +221,166 @@ def _cohort_size_notes(rep: Report, tolerance: float = 0.05) -> list[str]:
             out.append(
                 f"{a}'s cohorts are not {rep.baseline}'s (e.g. {GROUPS.get(g, g)}: {_num(mine, 0)} eligible per seed "
                 f"against {_num(base, 0)}): its referral points differ, so its rates are for different people, "
-                "not a like-for-like comparison."
+                "not a like-for-like comparison" + (" (the common cohort's table is)." if not rep.common.empty else ".")
             )
     return out
 
 
+def _curve_table(rep: Report) -> Table | None:
+    """Cumulative official job-outcome rates by months since entry, by payment group and arm."""
+    c = rep.curves
+    if c.empty:
+        return None
+    c = c[c["cohort"] == "official"]
+    if c.empty:
+        return None
+    idx = c.set_index(["group", "horizon", "arm"])
+    rows = []
+    for g in dict.fromkeys(c["group"]):
+        for h in sorted(set(c.loc[c["group"] == g, "horizon"])):
+            cells = [f"{idx.loc[(g, h, rep.arms[0]), 'label']}, {h} months"]
+            for a in rep.arms:
+                r = idx.loc[(g, h, a)]
+                cell = _pct(r["rate"])
+                if r["n_seeds"] >= 2:
+                    cell += f" [{_pct(r['low'])}, {_pct(r['high'])}]"
+                cells.append(cell)
+            rows.append(cells)
+    return Table(
+        ["claimant group, months since entry", *rep.arms],
+        rows,
+        title=f"Cumulative job-outcome rate by months since entering the official cohort: mean [90% interval] "
+        f"over {len(rep.seeds)} seeds",
+        notes=[
+            "Job outcomes (official definition) within 6, 12, 18 and 24 months of reaching the referral point, over "
+            "the people who reached it, as DWP publishes cumulative job outcomes by months since referral. Each "
+            "horizon counts only the cohorts the run followed that long, so later horizons rest on fewer entry "
+            "months. Each arm's cohort is entered at its own referral point (see the common cohort for like for like).",
+        ],
+        name="cohort_curves",
+    )
+
+
+def _common_table(rep: Report) -> Table | None:
+    """The common cohort's two-year rates per arm, and each arm minus the baseline (paired)."""
+    c = rep.common
+    if c.empty:
+        return None
+    idx = c.set_index(["group", "arm"])
+    others = [a for a in rep.arms if a != rep.baseline]
+    n = len(rep.seeds)
+    rows = []
+    for g in dict.fromkeys(c["group"]):
+        cells = [str(idx.loc[(g, rep.arms[0]), "label"])]
+        for a in rep.arms:
+            r = idx.loc[(g, a)]
+            cell = _pct(r["rate"])
+            if r["n_seeds"] >= 2:
+                cell += f" [{_pct(r['low'])}, {_pct(r['high'])}]"
+            cells.append(cell + f" of {_num(r['eligible_per_seed'], 0)}")
+        for a in others:
+            r = idx.loc[(g, a)]
+            if r["diff_n_seeds"] == 0:
+                u = r["diff_undefined_in"]
+                cells.append(f"n/a (undefined in {u})" if u else "n/a")
+            elif r["diff_same_in_every_seed"]:
+                cells.append("0 (same in every seed)")
+            else:
+                cell = _pp(r["diff_mean"])
+                if r["diff_n_seeds"] >= 2:
+                    cell += f" [{_pp(r['diff_low'])}, {_pp(r['diff_high'])}]"
+                if r["diff_includes_zero"]:
+                    cell += f" {DAGGER}"
+                if 0 < r["diff_n_seeds"] < n:
+                    cell += f" (n={r['diff_n_seeds']})"
+                cells.append(cell)
+        rows.append(cells)
+    return Table(
+        ["claimant group", *rep.arms, *[f"{a} - {rep.baseline} (pp)" for a in others]],
+        rows,
+        title=f"Two-year job-outcome rate of the common cohort, and paired differences from {rep.baseline}: "
+        f"mean [90% interval] over {n} seeds",
+        notes=[
+            "The common cohort is defined the same way in every arm, by no regime's referral point: everyone claiming "
+            "JSA or ESA and out of work whose spell out of work (linked across gaps of up to 3 months, as DWP links "
+            "claims) reaches 3 months during the measured months, once per person, in their claim group then. "
+            "Rate: official job outcomes within two years of entry over the entrants (cohorts followed for two "
+            "years); 'of N' is the entrants per seed. No regime sets who enters (the entrants differ between arms "
+            "only as far as the regimes change who stays out of work for 3 months), so this is the like-for-like "
+            "comparison of regimes; the official cohort's rates above are not.",
+            f"Differences: each arm's rate minus {rep.baseline}'s on the same seed, in percentage points, "
+            f"mean ± t(0.95, n-1)·sd/√n; {DAGGER} the interval includes zero.",
+            *rep.common_notes,
+        ],
+        name="common_cohort",
+    )
+
+
+def _outcome_cost_table(rep: Report) -> Table | None:
+    """Cost per gross programme job outcome beside cost per additional (common-cohort) outcome."""
+    c = rep.cost_per_outcome
+    if c.empty:
+        return None
+    n = len(rep.seeds)
+    additional = c["comparison"].notna().any()
+    rows = []
+    for _, r in c.iterrows():
+        gross = _money(r["gross_mean"])
+        if n >= 2 and math.isfinite(r["gross_mean"]):
+            gross += f" [{_money(r['gross_low'])}, {_money(r['gross_high'])}]"
+        cells = [r["arm"], gross]
+        if additional:
+            if not isinstance(r["comparison"], str) or not r["comparison"]:
+                cells += ["—", "—", "—"]
+            else:
+                if isinstance(r["additional_note"], str) and r["additional_note"].startswith("n/a"):
+                    extra = r["additional_note"]
+                else:
+                    extra = _money(r["additional"])
+                    extra += (
+                        f" [{_money(r['additional_low'])}, {_money(r['additional_high'])}]"
+                        if not r["additional_note"]
+                        else " [unbounded]"
+                    )
+                cells += [_num(r["d_support_cost"] / 1e6, 2, True), _num(r["d_common_outcomes"], 0, True), extra]
+        rows.append(cells)
+    headers = ["arm", "cost per programme job outcome (gross)"]
+    if additional:
+        headers += [
+            f"Δ support cost £m vs {rep.baseline}",
+            "Δ common-cohort outcomes",
+            "cost per additional job outcome [Fieller]",
+        ]
+    notes = [
+        "Gross: employment-support cost over the run / programme job outcomes over the run (the outcomes providers "
+        "were paid for, including people who would have found work anyway), mean over seeds; it favours referring "
+        "early, when more people find work unaided.",
+    ]
+    if additional:
+        notes.append(
+            f"Cost per additional job outcome = (employment-support cost of the arm − {rep.baseline}'s) / "
+            f"(common-cohort job outcomes of the arm − {rep.baseline}'s), over the same runs and seeds, as a ratio "
+            "of means with a Fieller 90% interval. Common-cohort outcomes: official job outcomes (within two years "
+            "of entry) reached during the run by anyone in the common cohort. Support for people outside it (spells "
+            "that reached 3 months before month 0, legacy claimants) is in the cost but not their outcomes, which "
+            "understates the additional outcomes of late referral early in a run (a lead-in shortens that). "
+            f"'{NO_ADDITIONAL}' when the arm has no more outcomes than the baseline on average."
+        )
+    return Table(
+        headers,
+        rows,
+        title=f"Cost per job outcome, gross and additional: mean [90% interval] over {n} seeds",
+        notes=[*notes, *(rep.common_notes if rep.common.empty else [])],
+        name="cost_per_outcome",
+    )
+
+
 def tables(rep: Report) -> list[Table]:
-    """The report's tables, in the order they are printed: levels, differences, then cost per job and
-    two-year outcome rates where the results give them."""
+    """The report's tables, in the order they are printed: levels, differences, then cost per job,
+    two-year outcome rates, cumulative outcome rates, the common cohort and cost per job outcome
+    where the results give them."""
     out = [_levels_table(rep), _differences_table(rep)]
-    for t in (_cost_table(rep), _cohort_table(rep)):
+    for t in (_cost_table(rep), _cohort_table(rep), _curve_table(rep), _common_table(rep), _outcome_cost_table(rep)):
         if t is not None:
             out.append(t)
     return out
@@ -285,6 +441,9 @@ def print_report(rep: Report, console: Any = None) -> None:
     if rep.cohorts.empty:
         for note in rep.cohort_notes:
             print(f"note: {note}")
+    if rep.cost_per_outcome.empty:
+        for note in rep.common_notes:
+            print(f"note: {note}")
     for line in unsigned_lines(rep):
         print(line)
 
@@ -306,6 +465,8 @@ def markdown(rep: Report) -> str:
         parts += [f"- {n}" for n in rep.cost_notes]
     if rep.cohorts.empty:
         parts += [f"- {n}" for n in rep.cohort_notes]
+    if rep.cost_per_outcome.empty:
+        parts += [f"- {n}" for n in rep.common_notes]
     parts += ["", *unsigned_lines(rep)]
     return "\n".join(parts).rstrip("\n") + "\n"
 
@@ -322,6 +483,12 @@ def write_report(rep: Report, out_dir: Path, formats: Iterable[Format] = ("md",)
         files.append(("cost_per_job.csv", lambda p: rep.cost_per_job.to_csv(p, index=False)))
     if not rep.cohorts.empty:
         files.append(("cohort_outcomes.csv", lambda p: rep.cohorts.to_csv(p, index=False)))
+    if not rep.curves.empty:
+        files.append(("cohort_curves.csv", lambda p: rep.curves.to_csv(p, index=False)))
+    if not rep.common.empty:
+        files.append(("common_cohort.csv", lambda p: rep.common.to_csv(p, index=False)))
+    if not rep.cost_per_outcome.empty:
+        files.append(("cost_per_outcome.csv", lambda p: rep.cost_per_outcome.to_csv(p, index=False)))
     chosen = list(dict.fromkeys(formats))
     for fmt in chosen:
         if fmt not in ("md", "tex"):

@@ -3,9 +3,11 @@
 From a results folder (either layout, see results_io) it writes, each file atomically:
 
 - figures (PNG and SVG, matplotlib's Agg backend): time paths per arm with 90% bands across seeds,
-  paired differences from the baseline, two-year job-outcome rates by claimant group, cost per
-  additional sustained job, and, when the results hold a claim's arms, the claims against the model;
-- report.md and report.html: compare's tables, the figures, the claims table, the assumptions the
+  paired differences from the baseline, two-year job-outcome rates by claimant group, cumulative
+  job-outcome rates by months since entry (official and common cohorts), cost per additional
+  sustained job, and, when the results hold a claim's arms, the claims against the model;
+- report.md and report.html: compare's tables (with the common cohort's like-for-like rates and
+  cost per additional job outcome), the figures, the claims table, the assumptions the
   results depend on, the manifest (versions, commit, seeds, place, horizon; each arm's resolved
   config in configs/<arm>.json) and the command lines that regenerate it.
 
@@ -35,6 +37,7 @@ from simulation.analysis.report_figures import (
     _plt,
     _save,
     figure_claims,
+    figure_cohort_curves,
     figure_cohorts,
     figure_cost_per_job,
     figure_differences,
@@ -60,6 +63,7 @@ __all__ = [
     "build",
     "commands_section",
     "figure_claims",
+    "figure_cohort_curves",
     "figure_cohorts",
     "figure_cost_per_job",
     "figure_differences",
@@ -271,6 +275,11 @@ def build(folder: Path, out_dir: Path | None = None, baseline: str | None = None
             rep.cohort_notes or ["no cohort was followed for two years"],
         ),
         (
+            "Cumulative job-outcome rates by months since entry",
+            lambda: figure_cohort_curves(rep, out_dir, written),
+            [n for n in rep.common_notes if "cumulative" in n] or ["no cohort was followed for six months"],
+        ),
+        (
             "Cost per additional sustained job",
             lambda: figure_cost_per_job(rep, out_dir, written),
             rep.cost_notes or ["there is only one arm"],
@@ -347,6 +356,8 @@ def build(folder: Path, out_dir: Path | None = None, baseline: str | None = None
         parts += [f"- {n}" for n in rep.cost_notes]
     if rep.cohorts.empty:
         parts += [f"- {n}" for n in rep.cohort_notes]
+    if rep.cost_per_outcome.empty:
+        parts += [f"- {n}" for n in rep.common_notes]
     parts += [*compare.unsigned_lines(rep), ""]
     parts += claim_parts
     parts += assumptions_section(rep, one_run)

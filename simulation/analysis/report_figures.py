@@ -1,9 +1,10 @@
 """The figures of `labourlab report`, drawn with matplotlib's Agg backend and saved as PNG and SVG.
 
 Time paths per arm with 90% bands across seeds, paired differences from the baseline, two-year
-job-outcome rates by claimant group, cost per additional sustained job, and the claims against the
-model. Each `figure_*` returns the files it wrote and a caption, or nothing when the results cannot
-give the figure. The time paths are measures of `simulation.measures`, month by month.
+job-outcome rates by claimant group, cumulative job-outcome rates by months since entry (official
+and common cohorts), cost per additional sustained job, and the claims against the model. Each
+`figure_*` returns the files it wrote and a caption, or nothing when the results cannot give the
+figure. The time paths are measures of `simulation.measures`, month by month.
 """
 
 from __future__ import annotations
@@ -264,6 +265,69 @@ def figure_cohorts(rep: compare.Report, out_dir: Path, written: Written) -> tupl
         "interval. Comparable with the published Work Programme statistics by payment group."
     )
     return _save(fig, out_dir, "cohort_outcomes", written), caption
+
+
+CURVE_GROUPS = ("jsa_25_plus", "all")  # the cumulative-outcome figure's panels, where the results have them
+
+
+def figure_cohort_curves(rep: compare.Report, out_dir: Path, written: Written) -> tuple[list[Path], str]:
+    """Cumulative job-outcome rates by months since entry, per arm: the official cohort (entered at
+    each arm's own referral point) and the common cohort (the same definition in every arm), for
+    JSA 25+ and all groups."""
+    plt = _plt()
+    c = getattr(rep, "curves", None)
+    if c is None or c.empty or not np.isfinite(c["rate"].astype(float)).any():
+        return [], ""
+    cohorts = [k for k in ("official", "common") if k in set(c["cohort"])]
+    groups = [g for g in CURVE_GROUPS if g in set(c["group"])]
+    if not cohorts or not groups:
+        return [], ""
+    colours = _colours(rep.arms)
+    fig, axes = plt.subplots(
+        len(cohorts), len(groups), figsize=(5.4 * len(groups), 3.6 * len(cohorts) + 0.8), squeeze=False
+    )
+    titles = {
+        "official": "official cohort (each arm's referral point)",
+        "common": "common cohort (3 months out of work, every arm)",
+    }
+    for i, k in enumerate(cohorts):
+        for j, g in enumerate(groups):
+            ax = axes[i][j]
+            sub = c[(c["cohort"] == k) & (c["group"] == g)]
+            for n, a in enumerate(rep.arms):
+                line = sub[sub["arm"] == a].sort_values("horizon")
+                h = line["horizon"].to_numpy(dtype=float) + 0.25 * (n - (len(rep.arms) - 1) / 2)  # dodge
+                rate = line["rate"].to_numpy(dtype=float) * 100
+                lo = line["low"].to_numpy(dtype=float) * 100
+                hi = line["high"].to_numpy(dtype=float) * 100
+                ax.plot(h, rate, "o-", color=colours[a], lw=1.6, ms=4, label=a)
+                err = np.vstack([np.where(np.isfinite(lo), rate - lo, 0), np.where(np.isfinite(hi), hi - rate, 0)])
+                ax.errorbar(h, rate, yerr=np.clip(np.nan_to_num(err), 0, None), fmt="none", ecolor=colours[a], lw=1)
+            label = GROUPS.get(g, "all groups" if g == "all" else g)
+            ax.set_title(f"{label}: {titles[k]}", fontsize=10)
+            ax.set_xticks(sorted(set(sub["horizon"].astype(int))))
+            ax.set_xlabel("months since entering the cohort", fontsize=9)
+            ax.set_ylabel("job outcome by then, % of entrants", fontsize=9)
+            ax.set_ylim(bottom=0)
+            ax.tick_params(labelsize=8)
+            ax.grid(alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=9, frameon=False)
+    fig.suptitle(
+        f"{rep.place}: cumulative job-outcome rate by months since entry ({PCT} interval across "
+        f"{len(rep.seeds)} seeds)",
+        fontsize=12,
+    )
+    fig.tight_layout(rect=(0, 0.06, 1, 0.96))
+    caption = (
+        "Cumulative job-outcome rate by months since entering the cohort, per arm: official job outcomes (6 months "
+        "continuously in work for JSA groups, 3 for ESA) within 6, 12, 18 and 24 months, over the people who entered; "
+        "each point over the cohorts the run followed that long; whiskers the "
+        f"{PCT} interval across seeds. The official cohort enters at each arm's own referral point, so its arms are "
+        "different people; the common cohort (claimants whose spell out of work reaches 3 months) is defined the "
+        "same way in every arm, the like-for-like comparison."
+    )
+    return _save(fig, out_dir, "cohort_curves", written), caption
 
 
 def figure_cost_per_job(rep: compare.Report, out_dir: Path, written: Written) -> tuple[list[Path], str]:

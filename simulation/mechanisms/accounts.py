@@ -105,8 +105,12 @@ def district_counts(people: People, offsets: np.ndarray) -> np.ndarray:
     """Stocks by district in one pass (`accounts_kernels.district_counts`): columns employed,
     unemployed, inactive, long-term unemployed (12+ months), JSA and ESA claimants out of work,
     programme participants, jobs reaching SUSTAINED_MONTHS this month, JSA claimants under 25 out of
-    work, then (columns UNEMPLOYED_BY_DURATION) the unemployed by completed months out of work
-    (the linked spell), in the bands of DURATION_BINS; long-term unemployment on the same months."""
+    work, then (columns UNEMPLOYED_BY_DURATION) the unemployed by completed months unemployed, in
+    the bands of DURATION_BINS. Unemployment's duration here is the current search spell
+    (months in status), as the Labour Force Survey measures it (the shorter of the time since the
+    last job and the time looking for work), so long-term unemployment and the duration gradient
+    compare with ONS figures; the linked spell out of work (`months_out`) is what drives scarring
+    and referral."""
 
     def block(a: int, b: int) -> np.ndarray:
         # Districts a..b, whose rows are the block offsets[a]..offsets[b].
@@ -114,7 +118,6 @@ def district_counts(people: People, offsets: np.ndarray) -> np.ndarray:
         return accounts_kernels.district_counts(
             people.status[lo:hi],
             people.months_in_status[lo:hi],
-            people.months_out[lo:hi],
             people.benefit[lo:hi],
             people.programme[lo:hi],
             people.age[lo:hi],

@@ -24,7 +24,6 @@ from simulation.mechanisms.shared_kernels import (
 def district_counts(
     status: np.ndarray,
     months: np.ndarray,
-    months_out: np.ndarray,
     benefit: np.ndarray,
     programme: np.ndarray,
     age: np.ndarray,
@@ -35,9 +34,8 @@ def district_counts(
 ) -> np.ndarray:
     """Stocks by district (rows are district blocks): employed, unemployed, inactive, long-term
     unemployed, JSA and ESA claimants out of work, programme participants, jobs reaching
-    `sustained_months` (months in status), JSA claimants under 25 out of work, then the unemployed
-    by completed months out of work (the linked spell, `months_out`) in five bands, whose inner
-    edges are `bands`; long-term unemployment is judged on the same months.
+    `sustained_months`, JSA claimants under 25 out of work, then the unemployed by completed
+    months unemployed in five bands, whose inner edges are `bands`.
 
     Counts are kept in locals and the tests are added as 0/1, not branched on: statuses are
     mixed row to row, so branches would mispredict, and counts in memory would wait on each
@@ -50,22 +48,20 @@ def district_counts(
     for d in range(nd):
         lo, hi = offsets[d], offsets[d + 1]
         status_d, months_d, benefit_d = status[lo:hi], months[lo:hi], benefit[lo:hi]
-        out_d = months_out[lo:hi]
         programme_d, age_d = programme[lo:hi], age[lo:hi]
         e = u = ina = ltu = jsa = esa = prog = sus = young = 0
         u1 = u2 = u3 = u4 = 0  # unemployed at or past each inner band edge
         for i in range(status_d.shape[0]):
             s, m, b = status_d[i], months_d[i], benefit_d[i]
             emp, un = s == EMPLOYED, s == UNEMPLOYED
-            mo = out_d[i]
             e += emp
             u += un
             ina += s == INACTIVE
-            ltu += un & (mo >= ltu_months)
-            u1 += un & (mo >= b1)
-            u2 += un & (mo >= b2)
-            u3 += un & (mo >= b3)
-            u4 += un & (mo >= b4)
+            ltu += un & (m >= ltu_months)
+            u1 += un & (m >= b1)
+            u2 += un & (m >= b2)
+            u3 += un & (m >= b3)
+            u4 += un & (m >= b4)
             on_jsa = (not emp) & (b == JSA)
             jsa += on_jsa
             young += on_jsa & (age_d[i] < 25)

@@ -251,7 +251,7 @@ def step(
     from_u = people.status[hired] == UNEMPLOYED
     flows["u_to_e"] += np.bincount(people.district[hired[from_u]], minlength=n_districts)
     flows["i_to_e"] += np.bincount(people.district[hired[~from_u]], minlength=n_districts)
-    from_ltu = hired[from_u][people.months_out[hired[from_u]] >= 12]
+    from_ltu = hired[from_u][people.months_in_status[hired[from_u]] >= 12]
     flows["ltu_to_e"] += np.bincount(people.district[from_ltu], minlength=n_districts)
     count_by_duration(people, hired[from_u], flows, n_districts)
     start_jobs(people, firms, hired, filled, params)
@@ -259,11 +259,12 @@ def step(
 
 
 def count_by_duration(people: People, hired_from_u: np.ndarray, flows: dict[str, np.ndarray], n_districts: int) -> None:
-    """Those hired from unemployment by completed months out of work (DURATION_BINS, the linked
-    spell): the job-finding hazard's duration gradient, a calibration target and a validation
-    check, over those at risk (`add_at_risk`)."""
+    """Those hired from unemployment by completed months unemployed (DURATION_BINS), before their
+    new job resets the months: the job-finding hazard's duration gradient, a calibration target and
+    a validation check, over those at risk (`add_at_risk`). Months of the current search spell, as
+    the Labour Force Survey measures unemployment's duration (`accounts.district_counts`)."""
     nb = len(DURATION_BINS)
-    b = np.searchsorted(DURATION_EDGES, people.months_out[hired_from_u], side="right") - 1
+    b = np.searchsorted(DURATION_EDGES, people.months_in_status[hired_from_u], side="right") - 1
     counts = np.bincount(people.district[hired_from_u].astype(np.int64) * nb + b, minlength=n_districts * nb)
     for i, label in enumerate(DURATION_BINS):
         flows[f"u_to_e_{label}"] += counts.reshape(n_districts, nb)[:, i]

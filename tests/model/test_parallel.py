@@ -325,7 +325,8 @@ def test_providers_given_their_lists_do_what_they_do_finding_them(regime: str) -
 def _cohort_update_plainly(
     month, follow_up, outcome_months, ppa, em_, eg, om, cw, status, district, programme, e, r, o
 ):
-    """`outcomes_kernels.cohort_update`'s rule, row by row in Python."""
+    """`outcomes_kernels.cohort_update`'s official-cohort rule, row by row in Python (outcomes
+    counted under the one horizon `follow_up`; the common cohort is in test_kernels_reference)."""
     for i in range(em_.shape[0]):
         em, d, g = int(em_[i]), int(district[i]), int(eg[i])
         if em < 0:
@@ -339,7 +340,7 @@ def _cohort_update_plainly(
         cw[i] = cw[i] + 1 if status[i] == EMPLOYED else 0
         if cw[i] >= outcome_months[g]:
             om[i] = month
-            o[em, d, g] += ppa
+            o[em, d, g, 0] += ppa
 
 
 @settings(max_examples=40, deadline=None)
@@ -367,13 +368,22 @@ def test_cohort_pass_over_listed_rows_is_the_plain_rule(
     district = rng.integers(0, nd, n).astype(np.int16)
     programme = rng.choice([-1, 0, 1, 2], n).astype(np.int16)
     ppa = 0.1 + rng.random()
-    got = [np.zeros((months, nd, len(OFFICIAL_OUTCOME_MONTHS))) for _ in range(3)]
+    shape = (months, nd, len(OFFICIAL_OUTCOME_MONTHS))
+    got = [np.zeros(shape), np.zeros(shape), np.zeros((*shape, 1))]
     want = [np.zeros_like(a) for a in got]
     om2, cw2 = om.copy(), cw.copy()
-    args = (month, follow_up, OFFICIAL_OUTCOME_MONTHS, ppa, em, eg)
-    cohort_people = outcomes_kernels.CohortPeople(em, eg, om, cw, status, district, programme)
-    outcomes_kernels.cohort_update(*args[:4], cohort_people, outcomes_kernels.CohortCounts(*got))
-    _cohort_update_plainly(*args, om2, cw2, status, district, programme, *want)
+    # No one claims, so no one enters the common cohort.
+    none = np.zeros(n, dtype=np.int8)
+    cohort_people = outcomes_kernels.CohortPeople(
+        em, eg, om, cw, status, district, programme, none, none, np.zeros(n, dtype=np.int16)
+    )
+    common = outcomes_kernels.CommonPeople(np.full(n, -32768, np.int16), none, np.zeros(n, np.int16))
+    counts = outcomes_kernels.CohortCounts(*got, *(np.zeros_like(a) for a in got))
+    horizons = np.array([follow_up], dtype=np.int64)
+    outcomes_kernels.cohort_update(month, horizons, OFFICIAL_OUTCOME_MONTHS, 3, ppa, cohort_people, common, counts)
+    _cohort_update_plainly(
+        month, follow_up, OFFICIAL_OUTCOME_MONTHS, ppa, em, eg, om2, cw2, status, district, programme, *want
+    )
     for a, b in zip(got, want, strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(om, om2)

@@ -43,10 +43,13 @@ from simulation.people import (
     EMPLOYED,
     ESA,
     ESA_NEW,
+    ESA_VOLUNTEER,
+    GROUP_NAMES,
     INACTIVE,
     JSA,
     JSA_18_24,
     JSA_25_PLUS,
+    JSA_EARLY_ACCESS,
     NO_BENEFIT,
     NO_EMPLOYER,
     NO_GROUP,
@@ -106,7 +109,7 @@ def person_arrays(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         "sustain_paid": rng.integers(0, 25, n).astype(np.int16),
         "ever_referred": rng.random(n) < 0.3,
         "eligible_month": np.where(rng.random(n) < 0.5, NOT_ELIGIBLE, rng.integers(0, 8, n)).astype(np.int16),
-        "eligible_group": rng.integers(0, 6, n).astype(np.int8),
+        "eligible_group": rng.integers(0, len(GROUP_NAMES), n).astype(np.int8),
         "cohort_work": rng.integers(0, 8, n).astype(np.int16),
         "outcome_month": np.where(rng.random(n) < 0.7, NOT_ELIGIBLE, rng.integers(0, 8, n)).astype(np.int16),
     }
@@ -538,16 +541,15 @@ def district_counts_reference(p: dict[str, np.ndarray], offsets: np.ndarray, ban
     out = []
     for a, b in itertools.pairwise(offsets):
         s, m, ben = p["status"][a:b], p["months_in_status"][a:b], p["benefit"][a:b]
-        mo = p["months_out"][a:b]
         emp, un = s == EMPLOYED, s == UNEMPLOYED
         jsa = ~emp & (ben == JSA)
-        band = np.searchsorted(np.array(bands), mo[un], side="right")
+        band = np.searchsorted(np.array(bands), m[un], side="right")
         out.append(
             [
                 emp.sum(),
                 un.sum(),
                 (s == INACTIVE).sum(),
-                (un & (mo >= 12)).sum(),
+                (un & (m >= 12)).sum(),
                 jsa.sum(),
                 (~emp & (ben == ESA)).sum(),
                 (p["programme"][a:b] != NO_PROGRAMME).sum(),
@@ -566,16 +568,7 @@ def test_district_counts(seed: int, n: int) -> None:
     offsets = np.searchsorted(p["district"], np.arange(N_DISTRICTS + 1)).astype(np.int64)
     bands = (3, 6, 12, 24)
     got = accounts_kernels.district_counts(
-        p["status"],
-        p["months_in_status"],
-        p["months_out"],
-        p["benefit"],
-        p["programme"],
-        p["age"],
-        offsets,
-        12,
-        6,
-        bands,
+        p["status"], p["months_in_status"], p["benefit"], p["programme"], p["age"], offsets, 12, 6, bands
     )
     assert same(got, district_counts_reference(p, offsets, bands))
 
@@ -825,11 +818,12 @@ def provider_state(seed: int, n: int) -> tuple[dict[str, np.ndarray], np.ndarray
     rng = np.random.default_rng(seed)
     p = person_arrays(rng, n)
     served = rng.random(N_DISTRICTS) < 0.8
+    k = len(GROUP_NAMES) - 1
     terms = {
-        "outcome_months": np.array([0.0, *rng.choice([3.0, 6.0], 5)]),
-        "sustainment_payments": np.array([0.0, *rng.integers(0, 21, 5)], dtype=np.float64),
-        "referral_month": np.array([np.inf, *rng.integers(0, 13, 5)], dtype=np.float64),
-        "referral_share": np.array([0.0, *rng.random(5)]),
+        "outcome_months": np.array([0.0, *rng.choice([3.0, 6.0], k)]),
+        "sustainment_payments": np.array([0.0, *rng.integers(0, 21, k)], dtype=np.float64),
+        "referral_month": np.array([np.inf, *rng.integers(0, 13, k)], dtype=np.float64),
+        "referral_share": np.array([0.0, *rng.random(k)]),
     }
     return p, p["district"].copy(), served, terms
 
@@ -883,18 +877,34 @@ def referrals_reference(
     month: int,
     terms: dict[str, np.ndarray],
     u_referral: np.ndarray,
+    early_barrier: float,
 ) -> np.ndarray:
+    """Eligible at the claim group's point, or as JSA early access (JSA claimants with barriers of
+    early_barrier or more, never referred, whose draw is below that group's share, from its point);
+    new ESA claimants not referred at their point volunteer if their draw is below the ESA-new
+    share plus the volunteer share."""
     c = claimants
-    g = p["group"][c]
-    newly = (
-        served[owner[c]]
-        & (p["eligible_month"][c] == NOT_ELIGIBLE)
-        & (p["status"][c] != EMPLOYED)
-        & (p["months_out"][c] >= terms["referral_month"][g])
+    g = p["group"][c].astype(np.int64)
+    u, month_of, share = u_referral[c], terms["referral_month"], terms["referral_share"]
+    never = ~p["ever_referred"][c]
+    base = served[owner[c]] & (p["eligible_month"][c] == NOT_ELIGIBLE) & (p["status"][c] != EMPLOYED)
+    early = (
+        base
+        & np.isin(g, (JSA_18_24, JSA_25_PLUS))
+        & (p["barrier"][c] >= early_barrier)
+        & (p["months_out"][c] >= month_of[JSA_EARLY_ACCESS])
+        & never
+        & (u < share[JSA_EARLY_ACCESS])
     )
-    new, new_group = c[newly], g[newly]
-    p["eligible_month"][new], p["eligible_group"][new] = month, new_group
-    referred = new[~p["ever_referred"][new] & (u_referral[new] < terms["referral_share"][new_group])]
+    pay = np.where(early, JSA_EARLY_ACCESS, g)
+    newly = early | (base & (p["months_out"][c] >= month_of[g]))
+    referred = never & (u < share[pay])
+    volunteer = (pay == ESA_NEW) & ~referred & never & (u < share[ESA_NEW] + share[ESA_VOLUNTEER])
+    pay = np.where(volunteer, ESA_VOLUNTEER, pay)
+    referred = (referred | volunteer) & newly
+    new = c[newly]
+    p["eligible_month"][new], p["eligible_group"][new] = month, pay[newly].astype(np.int8)
+    referred = c[referred]
     p["programme"][referred], p["ever_referred"][referred] = owner[referred], True
     p["outcome_paid"][referred] = False
     for field in ("months_in_programme", "work_months", "sustain_paid"):
@@ -912,11 +922,20 @@ def test_referrals(seed: int, n: int, month: int) -> None:
     at_share = rng.random(n) < 0.3  # draws exactly at their group's share: the boundary
     u_referral[at_share] = terms["referral_share"][got["group"][at_share]]
     claimants = np.flatnonzero(got["group"] != NO_GROUP)
+    early_barrier = float(rng.choice([0.0, 0.3, 0.6, 1.0, *got["barrier"][:1]]))  # or exactly a row's barrier
     records = providers_kernels.ProgrammePeople.of(SimpleNamespace(**got))
     referred = providers_kernels.referrals(
-        claimants, records, owner, served, month, terms["referral_month"], terms["referral_share"], u_referral
+        claimants,
+        records,
+        owner,
+        served,
+        month,
+        terms["referral_month"],
+        terms["referral_share"],
+        u_referral,
+        early_barrier,
     )
-    want_referred = referrals_reference(want, claimants, owner, served, month, terms, u_referral)
+    want_referred = referrals_reference(want, claimants, owner, served, month, terms, u_referral, early_barrier)
     assert_same(got, want)
     assert same(referred, want_referred)
 
@@ -968,21 +987,56 @@ def test_scatter_float32(seed: int, n: int) -> None:
 
 
 def cohort_update_reference(
-    month: int, follow_up: int, ppa: float, p: dict[str, np.ndarray], counts: tuple[np.ndarray, ...]
+    month: int,
+    horizons: np.ndarray,
+    entry: int,
+    ppa: float,
+    p: dict[str, np.ndarray],
+    counts: tuple[np.ndarray, ...],
 ) -> None:
-    """`CohortTracker.update`'s rule: np.add.at adds in row order, as the pass does."""
-    eligible, referred, outcome = counts
-    em, g, d = p["eligible_month"], p["eligible_group"], p["district"]
+    """`CohortTracker.update`'s rule: np.add.at adds in row order, as the pass does (each count,
+    one horizon at a time, gets the same additions in the same order)."""
+    eligible, referred, outcome, c_eligible, c_referred, c_outcome = counts
+    follow_up = horizons[-1]
+    employed = p["status"] == EMPLOYED
+    d = p["district"]
+    # The official cohort: entered at the referral point (eligible_month), followed for outcomes.
+    em, g = p["eligible_month"], p["eligible_group"]
     first = (em >= 0) & (em == month)
     np.add.at(eligible, (month, d[first], g[first]), ppa)
     on_programme = first & (p["programme"] != NO_PROGRAMME)
     np.add.at(referred, (month, d[on_programme], g[on_programme]), ppa)
     followed = (em >= 0) & (p["outcome_month"] == NOT_ELIGIBLE) & (month - em <= follow_up)
     cw = p["cohort_work"]
-    cw[followed] = np.where(p["status"][followed] == EMPLOYED, cw[followed] + 1, 0)
+    cw[followed] = np.where(employed[followed], cw[followed] + 1, 0)
     reached = followed & (cw >= OFFICIAL_OUTCOME_MONTHS[g])
     p["outcome_month"][reached] = month
-    np.add.at(outcome, (em[reached], d[reached], g[reached]), ppa)
+    for k, h in enumerate(horizons):
+        within = reached & (month - em <= h)
+        np.add.at(outcome, (em[within], d[within], g[within], k), ppa)
+    # The common cohort: claimants out of work whose spell reaches `entry` months, once each.
+    cm, cg, cw = p["common_month"], p["common_group"], p["common_work"]
+    enter = (
+        (cm == NOT_ELIGIBLE)
+        & (p["months_out"] == entry)
+        & (p["benefit"] != NO_BENEFIT)
+        & (p["group"] != NO_GROUP)
+        & ~employed
+    )
+    cm[enter] = month
+    cg[enter] = p["group"][enter]
+    cw[enter] = 0
+    np.add.at(c_eligible, (month, d[enter], cg[enter]), ppa)
+    on_programme = enter & (p["programme"] != NO_PROGRAMME)
+    np.add.at(c_referred, (month, d[on_programme], cg[on_programme]), ppa)
+    followed = (cm >= 0) & (cw != outcomes_kernels.COMMON_OUTCOME_REACHED) & (month - cm <= follow_up)
+    work = np.where(employed, cw + 1, 0).astype(np.int16)
+    reached = followed & (work >= OFFICIAL_OUTCOME_MONTHS[cg])
+    cw[followed & ~reached] = work[followed & ~reached]
+    cw[reached] = outcomes_kernels.COMMON_OUTCOME_REACHED
+    for k, h in enumerate(horizons):
+        within = reached & (month - cm <= h)
+        np.add.at(c_outcome, (cm[within], d[within], cg[within], k), ppa)
 
 
 @settings(max_examples=30, deadline=None)
@@ -990,18 +1044,35 @@ def cohort_update_reference(
     seed=SEEDS,
     n=st.integers(0, 2 * outcomes_kernels.COHORT_CHUNK + 50),
     month=st.integers(0, 9),
-    follow_up=st.sampled_from([2, 24]),
+    horizons=st.sampled_from([(2,), (1, 2), (6, 12, 18, 24)]),
+    entry=st.sampled_from([1, 3]),
 )
-def test_cohort_update(seed: int, n: int, month: int, follow_up: int) -> None:
+def test_cohort_update(seed: int, n: int, month: int, horizons: tuple[int, ...], entry: int) -> None:
     rng = np.random.default_rng(seed)
     got = person_arrays(rng, n)
     got["eligible_month"] = np.minimum(got["eligible_month"], month).astype(np.int16)  # no one eligible in the future
+    # Spells at, around and far from the entry point; some already in the common cohort (not in the
+    # future), a few of them past their outcome, in any claim group.
+    got["months_out"] = np.where(rng.random(n) < 0.5, rng.integers(entry - 1, entry + 2, n), got["months_out"])
+    got["months_out"] = got["months_out"].astype(np.int16)
+    got["common_month"] = np.where(rng.random(n) < 0.6, NOT_ELIGIBLE, rng.integers(0, month + 1, n)).astype(np.int16)
+    got["common_group"] = rng.integers(0, len(GROUP_NAMES), n).astype(np.int8)
+    got["common_work"] = np.where(
+        rng.random(n) < 0.2, outcomes_kernels.COMMON_OUTCOME_REACHED, rng.integers(0, 8, n)
+    ).astype(np.int16)
     want = copy(got)
     ppa = 0.1 + rng.random()
-    counts = outcomes_kernels.CohortCounts(*(np.zeros((10, N_DISTRICTS, 6)) for _ in range(3)))
-    want_counts = tuple(np.zeros((10, N_DISTRICTS, 6)) for _ in range(3))
+    hs = np.array(horizons, dtype=np.int64)
+    shape = (10, N_DISTRICTS, len(GROUP_NAMES))
+    by_horizon = (*shape, hs.size)
+    counts = outcomes_kernels.CohortCounts(*(np.zeros(s) for s in (shape, shape, by_horizon) * 2))
+    want_counts = tuple(np.zeros(s) for s in (shape, shape, by_horizon) * 2)
     cohort = outcomes_kernels.CohortPeople.of(SimpleNamespace(**got))
-    outcomes_kernels.cohort_update(month, follow_up, OFFICIAL_OUTCOME_MONTHS, ppa, cohort, counts)
-    cohort_update_reference(month, follow_up, ppa, want, want_counts)
+    common = outcomes_kernels.CommonPeople.of(SimpleNamespace(**got))
+    outcomes_kernels.cohort_update(month, hs, OFFICIAL_OUTCOME_MONTHS, entry, ppa, cohort, common, counts)
+    cohort_update_reference(month, hs, entry, ppa, want, want_counts)
     assert_same(got, want)
     assert all(same(a, b) for a, b in zip(counts, want_counts, strict=True))
+    # Cumulative: an outcome within h months is within every longer horizon.
+    for c in (counts.outcome, counts.common_outcome):
+        assert (np.diff(c, axis=-1) >= 0).all()

@@ -31,6 +31,10 @@ BSC_COOP = 100_000.0  # £ business support, cooperative only
 SMALL_FIRM_EFFECT = np.array([5.0, -3.0, 8.0, -2.0, 2.0])  # mean 2: an interval across zero
 # Two-year outcomes per 100 eligible in the followed-up cohort of jsa_18_24.
 YOUTH_OUTCOMES = {"no_programme": [20, 22, 18, 21, 19], "cooperative": [30, 32, 28, 34, 26]}
+# Within 6, 12, 18 and 24 months: these shares of the two-year outcomes (cumulative).
+CURVE = {6: 0.25, 12: 0.5, 18: 0.75, 24: 1.0}
+# The common cohort: two-year outcomes per 100 entrants of jsa_18_24 (other groups: 30 in both arms).
+COMMON_YOUTH = {"no_programme": [25, 27, 23, 26, 24], "cooperative": [29, 33, 27, 30, 26]}
 
 
 def _spread(total: float, months: int = MONTHS) -> np.ndarray:
@@ -46,8 +50,11 @@ def write_run(
     drop: tuple[str, ...] = (),
     cohorts: bool = True,
     sustained_effect: np.ndarray = SUSTAINED_EFFECT,
+    common: bool = True,
+    common_youth: dict[str, list[int]] = COMMON_YOUTH,
 ) -> Path:
-    """A run folder `root/<arm>-seed<S>/` laid out as the model writes it, with known figures."""
+    """A run folder `root/<arm>-seed<S>/` laid out as the model writes it, with known figures
+    (`common`: with the common cohort's and the horizons' columns, as the model now writes them)."""
     i = SEEDS.index(seed) if seed in SEEDS else 0
     coop = arm == "cooperative"
     shock = 1000.0 * seed  # a seed-level common shock, shared by both arms
@@ -90,18 +97,27 @@ def write_run(
                 outcomes = YOUTH_OUTCOMES[arm][i] if g == "jsa_18_24" else (40.0 if coop else 30.0)
                 # District 0 holds the followed-up cohort; district 1 a cohort not yet followed for
                 # two years, which must be ignored.
-                c.append(
-                    {
-                        "district": d,
-                        "district_name": ["Northtown", "Southby"][d],
-                        "group": g,
-                        "eligible_month": 1 if d == 0 else months - 3,
-                        "eligible": 100.0 if d == 0 else 50.0,
-                        "referred": (80.0 if coop else 0.0) if d == 0 else 0.0,
-                        "outcome_24m": float(outcomes) if d == 0 else 49.0,
-                        "followed_up": d == 0,
-                    }
-                )
+                row = {
+                    "district": d,
+                    "district_name": ["Northtown", "Southby"][d],
+                    "group": g,
+                    "eligible_month": 1 if d == 0 else months - 3,
+                    "eligible": 100.0 if d == 0 else 50.0,
+                    "referred": (80.0 if coop else 0.0) if d == 0 else 0.0,
+                    "outcome_24m": float(outcomes) if d == 0 else 49.0,
+                    "followed_up": d == 0,
+                }
+                if common:
+                    # District 1's cohorts are followed for no horizon; their outcomes so far count
+                    # towards the run's common-cohort outcomes (cost per additional outcome).
+                    mine = common_youth[arm][i] if g == "jsa_18_24" else 30.0
+                    for h, share in CURVE.items():
+                        row[f"outcome_{h}m"] = share * float(outcomes) if d == 0 else 49.0
+                        row[f"followed_{h}m"] = d == 0
+                        row[f"common_outcome_{h}m"] = share * float(mine) if d == 0 else 10.0
+                    row["common_eligible"] = 100.0 if d == 0 else 50.0
+                    row["common_referred"] = (60.0 if coop else 0.0) if d == 0 else 0.0
+                c.append(row)
         pd.DataFrame(c).to_parquet(out / "cohorts.parquet", index=False)
     manifest = {
         "labourlab_manifest": 1,
@@ -243,10 +259,11 @@ def test_two_year_outcome_rate_by_group(results):
         assert r["low"] == pytest.approx(rates.mean() - half, abs=1e-6)
         assert r["eligible_per_seed"] == pytest.approx(100.0)
     assert c.loc[("cooperative", "esa_ex_ib"), "rate"] == pytest.approx(0.40)
-    # Overall: (youth + 4 groups x 40) / 500 per seed for the cooperative arm.
-    overall = (np.array(YOUTH_OUTCOMES["cooperative"]) + 160.0) / 500.0
+    # Overall: (youth + the other groups x 40) / (100 x groups) per seed for the cooperative arm.
+    others = len(GROUPS) - 1
+    overall = (np.array(YOUTH_OUTCOMES["cooperative"]) + 40.0 * others) / (100.0 * len(GROUPS))
     assert c.loc[("cooperative", "all"), "rate"] == pytest.approx(overall.mean())
-    assert c.loc[("cooperative", "all"), "eligible_per_seed"] == pytest.approx(500.0)
+    assert c.loc[("cooperative", "all"), "eligible_per_seed"] == pytest.approx(100.0 * len(GROUPS))
     assert rep.no_referral_arms == ["no_programme"]
 
 
@@ -258,7 +275,12 @@ def test_compare_folder_prints_tables_and_writes_them(results, capsys):
     assert "published Work Programme statistics by payment group" in out
     assert "no_programme has no referrals" in out
     assert "Cost per additional sustained job" in out
-    for name in ("levels.csv", "differences.csv", "cost_per_job.csv", "cohort_outcomes.csv", "compare.md"):
+    assert "Cumulative job-outcome rate by months since entering the official cohort" in out
+    assert "Two-year job-outcome rate of the common cohort" in out
+    assert "Cost per job outcome, gross and additional" in out and "cost per additional job outcome" in out
+    files = ("levels.csv", "differences.csv", "cost_per_job.csv", "cohort_outcomes.csv", "compare.md")
+    files += ("cohort_curves.csv", "common_cohort.csv", "cost_per_outcome.csv")
+    for name in files:
         path = results / "compare" / name
         assert path.is_file() and f"wrote {path}" in out
     diffs = pd.read_csv(results / "compare" / "differences.csv")
@@ -386,7 +408,15 @@ def test_tables_are_written_by_the_one_table_writer(results, tmp_path):
 
     rep = compare.analyse(results)
     specs = compare.tables(rep)
-    assert [t.name for t in specs] == ["levels", "differences", "cost_per_job", "cohort_outcomes"]
+    assert [t.name for t in specs] == [
+        "levels",
+        "differences",
+        "cost_per_job",
+        "cohort_outcomes",
+        "cohort_curves",
+        "common_cohort",
+        "cost_per_outcome",
+    ]
     md = compare.markdown(rep)
     assert all(tables.markdown(t) in md for t in specs)
     assert "|   job outcomes: JSA 18-24 |" in md  # a breakdown indented under its total
@@ -399,3 +429,103 @@ def test_tables_are_written_by_the_one_table_writer(results, tmp_path):
     assert not (tmp_path / "md" / "compare.tex").exists()
     with pytest.raises(ValueError, match="md or tex"):
         compare.write_report(rep, tmp_path, formats=("csv",))  # type: ignore[arg-type]
+
+
+# ------------------------------------------------- cumulative rates, the common cohort, cost per outcome
+def test_cumulative_outcome_rates_by_months_since_entry(results):
+    """Within 6, 12, 18 and 24 months, each over the cohorts followed that long (district 0's)."""
+    rep = compare.analyse(results)
+    c = rep.curves.set_index(["cohort", "arm", "group", "horizon"])
+    assert sorted(set(rep.curves["horizon"])) == [6, 12, 18, 24]
+    for arm, outcomes in YOUTH_OUTCOMES.items():
+        for h, share in CURVE.items():
+            rates = share * np.array(outcomes) / 100.0
+            r = c.loc[("official", arm, "jsa_18_24", h)]
+            assert r["rate"] == pytest.approx(rates.mean())
+            assert r["low"] == pytest.approx(rates.mean() - T4 * rates.std(ddof=1) / math.sqrt(5), abs=1e-6)
+        common = np.array(COMMON_YOUTH[arm]) / 100.0
+        assert c.loc[("common", arm, "jsa_18_24", 12), "rate"] == pytest.approx(0.5 * common.mean())
+    # The 24-month point is the two-year table's rate.
+    two_year = rep.cohorts.set_index(["arm", "group"])
+    for arm in rep.arms:
+        for g in (*GROUPS, "all"):
+            assert c.loc[("official", arm, g, 24), "rate"] == pytest.approx(two_year.loc[(arm, g), "rate"])
+    table = next(t for t in compare.tables(rep) if t.name == "cohort_curves")
+    assert table.rows[0][0] == "JSA 18-24, 6 months" and table.rows[3][0] == "JSA 18-24, 24 months"
+
+
+def test_common_cohort_rates_and_paired_differences(results):
+    """The common cohort's two-year rate per arm and group, and each arm minus the baseline, seed by
+    seed, with the t interval compare gives every paired difference."""
+    rep = compare.analyse(results)
+    c = rep.common.set_index(["arm", "group"])
+    base, coop = (np.array(COMMON_YOUTH[a]) / 100.0 for a in ("no_programme", "cooperative"))
+    r = c.loc[("cooperative", "jsa_18_24")]
+    d = coop - base  # 0.04, 0.06, 0.04, 0.04, 0.02
+    iv = stats.summarise(d)
+    assert r["rate"] == pytest.approx(coop.mean()) and r["eligible_per_seed"] == pytest.approx(100.0)
+    assert r["comparison"] == "cooperative - no_programme"
+    assert r["diff_mean"] == pytest.approx(0.04) and r["diff_sd"] == pytest.approx(d.std(ddof=1))
+    assert r["diff_low"] == pytest.approx(iv.low) and r["diff_high"] == pytest.approx(iv.high)
+    assert not r["diff_includes_zero"]
+    assert c.loc[("cooperative", "esa_new"), "diff_same_in_every_seed"]  # 30 of 100 in both arms
+    assert c.loc[("no_programme", "jsa_18_24"), "comparison"] == ""
+    table = next(t for t in compare.tables(rep) if t.name == "common_cohort")
+    assert table.headers[-1] == "cooperative - no_programme (pp)"
+    youth = next(row for row in table.rows if row[0] == "JSA 18-24")
+    assert youth[-1].startswith("+4.0 [") and youth[1].endswith("of 100")
+    assert next(row for row in table.rows if row[0] == "ESA new claimants")[-1] == "0 (same in every seed)"
+
+
+def test_cost_per_additional_outcome_beside_gross(results):
+    """Δ employment-support cost / Δ common-cohort outcomes over the run (followed or not), as a
+    ratio of means, beside the gross cost per programme job outcome."""
+    rep = compare.analyse(results)
+    c = rep.cost_per_outcome.set_index("arm")
+    # Gross: employment-support cost / programme job outcomes (200 a run in the cooperative arm).
+    assert c.loc["cooperative", "gross_mean"] == pytest.approx((ESC_EFFECT / 200.0).mean())
+    assert math.isnan(c.loc["no_programme", "gross_mean"])  # no programme outcomes
+    dj = (np.array(COMMON_YOUTH["cooperative"]) - np.array(COMMON_YOUTH["no_programme"])).astype(float)
+    assert c.loc["cooperative", "d_common_outcomes"] == pytest.approx(dj.mean())
+    assert c.loc["cooperative", "additional"] == pytest.approx(ESC_EFFECT.mean() / dj.mean())  # £50,000
+    lo, hi = stats.fieller(ESC_EFFECT, dj)  # type: ignore[misc]
+    assert c.loc["cooperative", "additional_low"] == pytest.approx(lo)
+    assert c.loc["cooperative", "additional_high"] == pytest.approx(hi)
+    table = next(t for t in compare.tables(rep) if t.name == "cost_per_outcome")
+    assert table.rows[0][1:] == ["n/a", "—", "—", "—"]
+    assert table.rows[1][4].startswith("£50,000 [")
+    assert any("(employment-support cost of the arm − no_programme's)" in n for n in table.notes)
+
+
+def test_cost_per_additional_outcome_is_na_without_additional_outcomes(tmp_path):
+    root = tmp_path / "results"
+    fewer = {"no_programme": COMMON_YOUTH["no_programme"], "cooperative": [20, 27, 20, 26, 24]}
+    for s in SEEDS:
+        write_run(root, "no_programme", s)
+        write_run(root, "cooperative", s, common_youth=fewer)
+    rep = compare.analyse(root)
+    row = rep.cost_per_outcome.set_index("arm").loc["cooperative"]
+    assert math.isnan(row["additional"]) and row["additional_note"] == "n/a (no additional outcomes)"
+    table = next(t for t in compare.tables(rep) if t.name == "cost_per_outcome")
+    assert table.rows[1][4] == "n/a (no additional outcomes)"
+
+
+def test_older_cohort_tables_still_give_the_two_year_rates(tmp_path, capsys):
+    """Cohort tables written before the common cohort and the horizons: the two-year rates as before,
+    the new tables skipped with a note (cost per job outcome gross only)."""
+    root = tmp_path / "old"
+    for arm in ("no_programme", "cooperative"):
+        for s in SEEDS:
+            write_run(root, arm, s, common=False)
+    rep = compare.analyse(root)
+    assert rep.curves.empty and rep.common.empty
+    assert list(rep.cost_per_outcome.columns) == compare.OUTCOME_COST_COLUMNS
+    assert rep.cost_per_outcome["comparison"].isna().all()
+    assert any("cohorts.parquet has no outcome_<h>m" in n for n in rep.common_notes)
+    assert any("common cohort is skipped" in n for n in rep.common_notes)
+    r = rep.cohorts.set_index(["arm", "group"]).loc[("cooperative", "jsa_18_24")]
+    assert r["rate"] == pytest.approx(np.mean(YOUTH_OUTCOMES["cooperative"]) / 100.0)
+    assert [t.name for t in compare.tables(rep)][-2:] == ["cohort_outcomes", "cost_per_outcome"]
+    assert cli.main(["compare", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "common cohort is skipped" in out and not (root / "compare" / "common_cohort.csv").exists()

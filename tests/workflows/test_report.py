@@ -12,8 +12,9 @@ from simulation.analysis import report
 from simulation.config import make_scenario
 from simulation.runner import run_scenario
 
-# 12-month runs follow no cohort for two years, so there is no cohort figure (test_cohort_figure draws one).
-FIGURES = ("time_paths", "differences", "cost_per_job")
+# 12-month runs follow no cohort for two years, so there is no cohort figure (test_cohort_figure draws one);
+# the cumulative outcome curves have their 6-month points.
+FIGURES = ("time_paths", "differences", "cost_per_job", "cohort_curves")
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +79,7 @@ def test_report_md_holds_tables_assumptions_manifest_and_commands(results, writt
     assert "| measure |" in md and "cooperative - no_programme" in md  # the differences table
     assert "cost per additional sustained job" in md.lower()
     assert "Two-year job-outcome rates by claimant group: no figure" in md
+    assert "Two-year job-outcome rate of the common cohort" in md and "Cost per job outcome, gross and additional" in md
     assert not (results / "report" / "figures" / "cohort_outcomes.png").exists()
     for stem in FIGURES:
         assert f"](figures/{stem}.png)" in md
@@ -118,6 +120,33 @@ def test_cohort_figure(tmp_path):
     assert [p.name for p in paths] == ["cohort_outcomes.png", "cohort_outcomes.svg"] and "claimant group" in caption
     img = matplotlib.image.imread(paths[0])
     assert len(np.unique(img[..., :3].reshape(-1, 3), axis=0)) > 20
+
+
+def test_cohort_curves_figure(tmp_path):
+    """The cumulative job-outcome rates by months since entry: official and common cohorts, JSA 25+
+    and all groups, a line per arm."""
+    from types import SimpleNamespace
+
+    import matplotlib.image
+    import pandas as pd
+
+    rows = [
+        {"cohort": k, "arm": a, "group": g, "horizon": h, "rate": r, "low": r - 0.03, "high": r + 0.03}
+        for k in ("official", "common")
+        for a, lift in (("no_programme", 0.0), ("cooperative", 0.05))
+        for g in ("jsa_25_plus", "esa_new", "all")
+        for h, r in ((6, 0.05 + lift), (12, 0.2 + lift), (18, 0.3 + lift), (24, 0.35 + lift))
+    ]
+    rep = SimpleNamespace(
+        curves=pd.DataFrame(rows), arms=["no_programme", "cooperative"], place="testville", seeds=[1, 2]
+    )
+    paths, caption = report.figure_cohort_curves(rep, tmp_path, report.Written())
+    assert [p.name for p in paths] == ["cohort_curves.png", "cohort_curves.svg"]
+    assert "common cohort" in caption and "months" in caption
+    img = matplotlib.image.imread(paths[0])
+    assert len(np.unique(img[..., :3].reshape(-1, 3), axis=0)) > 20
+    empty = SimpleNamespace(curves=pd.DataFrame(columns=["cohort", "group", "rate"]), arms=[], place="", seeds=[])
+    assert report.figure_cohort_curves(empty, tmp_path, report.Written()) == ([], "")
 
 
 def test_simple_markdown_converter():
