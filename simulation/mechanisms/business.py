@@ -255,8 +255,11 @@ def step(
         matching.start_jobs(people, firms, placed, posts, params)
         people.fragile[placed] = False  # they were never out of work: not a job taken from out of work
         flows["job_to_job"] += np.bincount(people.district[placed], minlength=n_districts)
-        displaced = displaced[people.status[displaced] != EMPLOYED]  # (released as unemployed; the placed now work)
-    flows["e_to_u"] += np.bincount(people.district[displaced], minlength=n_districts)
+        displaced = displaced[people.status[displaced] != EMPLOYED]  # (the placed now work)
+    # Released as unemployed, but for those back on ESA (`separations.release`), now inactive.
+    to_u = people.status[displaced] == UNEMPLOYED
+    flows["e_to_u"] += np.bincount(people.district[displaced[to_u]], minlength=n_districts)
+    flows["e_to_i"] += np.bincount(people.district[displaced[~to_u]], minlength=n_districts)
 
 
 def support_firms(firms: Firms, quota: np.ndarray, params: Params, streams: Streams, month: int) -> np.ndarray:

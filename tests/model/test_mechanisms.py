@@ -552,7 +552,7 @@ def test_tighter_caseloads_park_more_high_barrier_participants(params, people_fa
         hours_total[caseload] = float(p.support_hours.sum())
     assert hours_total[60] > hours_total[120] > hours_total[300]
     assert share[60] < share[120] < share[300]
-    assert share[300] > 0.9
+    assert share[300] > 0.5  # most of them (how many depends on how much barriers weigh: barrier_exponent)
     # Allocating by need, nobody is parked at any of these caseloads.
     p = _mixed_caseload(people_factory)
     out = providers.step(
