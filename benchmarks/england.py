@@ -36,6 +36,7 @@ MECHANISMS = (
     "separations",
     "business",
     "providers",
+    "conditionality",
     "developers",
     "partnerships",
     "skills",

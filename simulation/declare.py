@@ -99,6 +99,7 @@ class Purpose:
 # The order is the order of the public-money sum (`registry.money_totals`).
 PURPOSES: tuple[Purpose, ...] = (
     Purpose("benefits", "out-of-work benefits and housing support paid to households", +1),
+    Purpose("sanctions", "JSA withheld from sanctioned claimants, returned to the Exchequer", -1),
     Purpose("tax", "income tax and national insurance paid by people in work", -1),
     Purpose(
         "employment_support",

@@ -311,6 +311,8 @@ def _measures() -> list[Measure]:
         _count("participants", "programme participants, mean a month over the run", "participants", "mean"),
         _count("referrals", "programme referrals", "programme_referrals"),
         _count("job_outcomes", "programme job outcomes", "programme_job_outcomes", better="higher"),
+        # Conditionality.
+        _count("sanctions", "JSA sanctions", "sanctions"),
         *_by_group("job_outcomes", "job outcomes"),
         _count("sustained_jobs", "sustained jobs (6 months in work, everyone)", "sustained_jobs", better="higher"),
         *_by_group("sustained_jobs", "sustained jobs"),

@@ -29,6 +29,7 @@ from simulation.ledger import Ledger
 from simulation.mechanisms import (
     accounts,
     business,
+    conditionality,
     developers,
     matching,
     participation,
@@ -119,7 +120,9 @@ MONTH: tuple[Stage, ...] = (
     Stage("institutions", _institutions, None, policy_only=True),
     Stage("cohorts", _cohorts, None, policy_only=True),
     Stage("skills", skills.run, "skills"),
+    Stage("sanctions", conditionality.run, "conditionality", policy_only=True),
     Stage("matching", matching.run, "matching"),
+    Stage("sanctions withheld", conditionality.run_withheld, "conditionality", policy_only=True),
     Stage("counts", accounts.run_counts, "accounts"),
     Stage("accounts", accounts.run, "accounts"),
 )
@@ -242,6 +245,8 @@ class LabourMarketModel(mesa.Model):
         self.policy = False
         self.flows: dict[str, np.ndarray] = {}
         self.claimants: np.ndarray | None = None
+        self.sanctioned: np.ndarray | None = None  # rows left sanctioned by this month's sanctions
+        self.sanctioned_claimants = np.zeros(self.n_districts, dtype=np.int64)
         self.hub_supported_rows = np.zeros(self.n_districts, dtype=np.int64)
         self.counts = np.zeros((self.n_districts, 0), dtype=np.int64)
         self.ledger = Ledger(self.n_districts, registry.categories)
@@ -359,6 +364,7 @@ class LabourMarketModel(mesa.Model):
         self.policy = policy
         self.flows = {k: np.zeros(self.n_districts, dtype=np.int64) for k in self.registry.flows}
         self.claimants = None
+        self.sanctioned = None
         self.hub_supported_rows = np.zeros(self.n_districts, dtype=np.int64)
         self.ledger.start_month()
         for stage in self.stages:

@@ -92,6 +92,7 @@ class People:
     employability: np.ndarray  # float32, persistent unobserved employability (mean 1 at entry)
     claim_propensity: np.ndarray  # float32, chance of claiming on becoming unemployed
     health_condition: np.ndarray  # bool, has claimed ESA: a job lost may mean a return to ESA
+    sanction_months: np.ndarray  # int8, months left of a benefit sanction (0: not sanctioned; see conditionality)
 
     def __post_init__(self) -> None:
         # Columns a mechanism declares beyond the core ones above (`declare.Column`), read as
@@ -188,6 +189,7 @@ def create_people(place: PlaceFile, params: Params, ppa: float, streams: Streams
         employability=np.empty(n, dtype=np.float32),
         claim_propensity=np.empty(n, dtype=np.float32),
         health_condition=np.zeros(n, dtype=bool),
+        sanction_months=np.zeros(n, dtype=np.int8),
     )
     for a in range(0, n, CHUNK):
         rows = slice(a, min(a + CHUNK, n))

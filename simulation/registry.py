@@ -32,6 +32,7 @@ from simulation.ledger import ACCOUNTS
 from simulation.mechanisms import (
     accounts,
     business,
+    conditionality,
     developers,
     matching,
     participation,
@@ -52,6 +53,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
     matching.MECHANISM,
     business.MECHANISM,
     providers.MECHANISM,
+    conditionality.MECHANISM,
     partnerships.MECHANISM,
     skills.MECHANISM,
     developers.MECHANISM,

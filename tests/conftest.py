@@ -195,6 +195,7 @@ def make_people(n: int, **fields: Any) -> People:
         "employability": np.ones(n, dtype=np.float32),
         "claim_propensity": np.full(n, SHIPPED_TAKE_UP, dtype=np.float32),
         "health_condition": np.zeros(n, dtype=bool),
+        "sanction_months": np.zeros(n, dtype=np.int8),
     }
     names = [f.name for f in dataclasses.fields(People)]
     assert sorted(names) == sorted(arrays), "People gained or lost a field: update make_people"

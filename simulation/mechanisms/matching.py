@@ -9,7 +9,8 @@ other searchers (displacement, as in Crepon et al. 2013).
 
 A weight is search intensity x employability (skill, barriers, scarring by the months of the
 spell out of work, linked across short gaps, and persistent employability) x support
-(1 + beta * adviser_hours^gamma). Hires are shared among firms in proportion to their vacancies
+(1 + beta * adviser_hours^gamma) x mentoring and employer contacts x a sanction's effect while
+one runs (`conditionality`). Hires are shared among firms in proportion to their vacancies
 by sorting per-firm random keys, never by a global permutation, so common random numbers hold.
 Everything is sorting and counting: O(people + vacancies), never people x vacancies.
 """
@@ -90,6 +91,12 @@ def partnership_multiplier(people: People, params: Params, rows: np.ndarray | sl
     return np.where(young_with_contacts, mult / params.employer_contact_neet_hr, mult)
 
 
+def sanction_multiplier(people: People, params: Params, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+    """A claimant under a benefit sanction searches harder (`conditionality`): their job finding
+    is `sanction_job_effect` times what it would be while the sanction runs."""
+    return np.where(people.sanction_months[rows] > 0, params.sanction_job_effect, 1.0)
+
+
 def search_weights(people: People, params: Params, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
     """Each searcher's weight in matching (zero for the employed, who do not search)."""
     status = people.status[rows]
@@ -98,6 +105,7 @@ def search_weights(people: People, params: Params, rows: np.ndarray | slice = sl
         * employability(people, params, rows, status)
         * support_multiplier(people.support_hours[rows], params)
         * partnership_multiplier(people, params, rows)
+        * sanction_multiplier(people, params, rows)
     )
 
 
@@ -143,6 +151,7 @@ def search_weights_fast(people: People, params: Params, rows: np.ndarray, out: n
         max_effect=float(params.support_max_effect),
         mentored=1.0 + params.mentoring_effect,
         contact_hr=float(params.employer_contact_neet_hr),
+        sanctioned=float(params.sanction_job_effect),
     )
     searchers = matching_kernels.SearcherPeople.of(people)
     matching_kernels.search_weights(rows, searchers, sk, omb, scarring_by_month(params), y, effects, out)

@@ -36,6 +36,7 @@ class SearcherPeople(NamedTuple):
     mentor_months: np.ndarray
     employer_contacts: np.ndarray
     age: np.ndarray
+    sanction_months: np.ndarray
 
     @classmethod
     def of(cls, people: Any) -> Self:
@@ -43,12 +44,13 @@ class SearcherPeople(NamedTuple):
 
 
 class SearchEffects(NamedTuple):
-    """How status, adviser time, mentoring and employer contacts scale a search weight."""
+    """How status, adviser time, mentoring, employer contacts and sanctions scale a search weight."""
 
     inactive_intensity: float  # search intensity of the inactive (the unemployed search fully)
     max_effect: float  # the ceiling of adviser support's effect
     mentored: float  # the multiplier while mentored after a placement
     contact_hr: float  # the hazard ratio of NEET status with school employer contacts
+    sanctioned: float  # the multiplier while a benefit sanction runs (`conditionality`)
 
 
 class HiredPeople(NamedTuple):
@@ -61,6 +63,7 @@ class HiredPeople(NamedTuple):
     wage: np.ndarray
     benefit: np.ndarray
     group: np.ndarray
+    sanction_months: np.ndarray
 
     @classmethod
     def of(cls, people: Any) -> Self:
@@ -143,6 +146,7 @@ def search_weights(
     mentor_months, contacts, age = people.mentor_months, people.employer_contacts, people.age
     inactive_intensity, max_effect = effects.inactive_intensity, effects.max_effect
     mentored, contact_hr = effects.mentored, effects.contact_hr
+    sanction_months, sanctioned = people.sanction_months, effects.sanctioned
     last = e_scar.shape[0] - 1
     k = 0
     for j in range(rows.shape[0]):
@@ -162,7 +166,8 @@ def search_weights(
         mult = mentored if mentor_months[r] > 0 else 1.0
         with_contacts = mult / contact_hr
         mult = with_contacts if (contacts[r] & (age[r] < 25)) else mult
-        out[j] = intensity * employability * (1.0 + max_effect * -support) * mult
+        sanction = sanctioned if sanction_months[r] > 0 else 1.0
+        out[j] = intensity * employability * (1.0 + max_effect * -support) * mult * sanction
 
 
 @jit
@@ -241,7 +246,8 @@ def post_keys(vac: np.ndarray, uf: np.ndarray, threshold: np.ndarray) -> tuple[n
 @jit
 def start_jobs(rows: np.ndarray, firm_rows: np.ndarray, wages: np.ndarray, people: HiredPeople) -> None:
     """`matching.start_jobs` for these rows (distinct), but for firms' headcounts: a job at
-    firm_rows[k] paying wages[k], fragile (as every job taken from out of work is), with no claim."""
+    firm_rows[k] paying wages[k], fragile (as every job taken from out of work is), with no claim
+    (and so no sanction)."""
     p = people
     for k in range(rows.shape[0]):
         i = rows[k]
@@ -252,3 +258,4 @@ def start_jobs(rows: np.ndarray, firm_rows: np.ndarray, wages: np.ndarray, peopl
         p.wage[i] = wages[k]
         p.benefit[i] = NO_BENEFIT
         p.group[i] = NO_GROUP
+        p.sanction_months[i] = 0

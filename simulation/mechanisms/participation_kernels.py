@@ -91,6 +91,7 @@ class SchoolLeaverPeople(NamedTuple):
     eligible_group: np.ndarray
     cohort_work: np.ndarray
     outcome_month: np.ndarray
+    sanction_months: np.ndarray
 
     @classmethod
     def of(cls, people: Any) -> Self:
@@ -202,8 +203,8 @@ def school_leavers(
 ) -> None:
     """`participation.age`'s retirements, but for the drawn traits: each row in `rows` (distinct)
     is counted by district in `retirements`, leaves its job (its firm's headcount falls) and
-    becomes a 16-year-old school leaver: inactive, claiming nothing, with no placement, mentor or
-    programme record. A row's fields are written together: the rows are scattered, so numpy's
+    becomes a 16-year-old school leaver: inactive, claiming nothing, with no placement, mentor,
+    programme or sanction record. A row's fields are written together: the rows are scattered, so numpy's
     field-by-field writes cost a cache miss per field per row."""
     p = people
     for j in range(rows.shape[0]):
@@ -232,6 +233,7 @@ def school_leavers(
         p.eligible_group[r] = NO_GROUP
         p.cohort_work[r] = 0
         p.outcome_month[r] = NOT_ELIGIBLE
+        p.sanction_months[r] = 0
 
 
 @jit

@@ -61,6 +61,8 @@ class World(Protocol):
     # this month's
     flows: dict[str, np.ndarray]  # flows by district (`simulation.model.FLOWS`)
     claimants: np.ndarray | None  # rows claiming, listed once in policy months
+    sanctioned: np.ndarray | None  # rows under a sanction after this month's sanctions (`conditionality`)
+    sanctioned_claimants: np.ndarray  # claimants out of work under a sanction after matching, by district
     hub_supported_rows: np.ndarray
     developments: dict[str, np.ndarray]
     partnership_month: dict[str, np.ndarray]

@@ -101,7 +101,8 @@ def test_its_money_is_public_money_for_employment_support(funded: LabourMarketMo
         frame["employment_support_cost"] - frame[others].sum(axis=1), frame["childcare_subsidy"], atol=1e-6
     )
     public = [c for c, p in TOY.purpose_of.items() if p in ("benefits", "employment_support", "business_support")]
-    np.testing.assert_allclose(frame["public_cost"], frame[public].sum(axis=1) - frame["tax_ni"], rtol=1e-9)
+    revenue = frame["tax_ni"] + frame["sanctions_withheld"]
+    np.testing.assert_allclose(frame["public_cost"], frame[public].sum(axis=1) - revenue, rtol=1e-9)
 
 
 def test_its_person_column_is_allocated_and_kept(funded: LabourMarketModel) -> None:

@@ -94,7 +94,7 @@ def test_people_and_firms_hold_exactly_the_declared_fields(model: LabourMarketMo
 
 def test_public_cost_is_the_sum_of_the_public_postings(model: LabourMarketModel) -> None:
     frame = model.results_frame()
-    signed = {"employment_support": 1, "business_support": 1, "benefits": 1, "tax": -1}
+    signed = {"employment_support": 1, "business_support": 1, "benefits": 1, "tax": -1, "sanctions": -1}
     want = sum(signed.get(REGISTRY.purpose_of[c], 0) * frame[c] for c in REGISTRY.categories)
     assert (abs(frame["public_cost"] - want) <= 1e-6 * (1 + abs(want))).all()
     esc = sum(frame[c] for c, p in REGISTRY.purpose_of.items() if p == "employment_support")

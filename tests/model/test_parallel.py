@@ -138,7 +138,7 @@ def stevenage() -> LabourMarketModel:
 def test_fused_search_weights_equal_the_numpy_expression(stevenage: LabourMarketModel, seed: int) -> None:
     """Search weights and employability, bit for bit, on the model's people with their states
     scrambled (every status, long durations past the scarring cap, zero, negative zero and
-    negative hours, mentoring, school contacts at every age)."""
+    negative hours, mentoring, school contacts at every age, sanctions)."""
     people = dataclasses.replace(
         stevenage.people, **{f.name: getattr(stevenage.people, f.name).copy() for f in dataclasses.fields(People)}
     )
@@ -152,6 +152,7 @@ def test_fused_search_weights_equal_the_numpy_expression(stevenage: LabourMarket
     people.mentor_months[:] = rng.integers(0, 3, n)
     people.employer_contacts[:] = rng.random(n) < 0.3
     people.age[:] = rng.integers(16, 65, n)
+    people.sanction_months[:] = np.where(rng.random(n) < 0.2, rng.integers(1, 4, n), 0)
     rows = np.flatnonzero(rng.random(n) < 0.7)
     reference = matching.search_weights(people, stevenage.params, rows)
     fast = matching.search_weights_fast(people, stevenage.params, rows)
@@ -714,6 +715,7 @@ def _school_leavers_plainly(people: People, firm_size: np.ndarray, rows: np.ndar
     people.eligible_group[rows] = NO_GROUP
     people.cohort_work[rows] = 0
     people.outcome_month[rows] = NOT_ELIGIBLE
+    people.sanction_months[rows] = 0
 
 
 @settings(max_examples=30, deadline=None)

@@ -112,6 +112,7 @@ def person_arrays(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         "eligible_group": rng.integers(0, len(GROUP_NAMES), n).astype(np.int8),
         "cohort_work": rng.integers(0, 8, n).astype(np.int16),
         "outcome_month": np.where(rng.random(n) < 0.7, NOT_ELIGIBLE, rng.integers(0, 8, n)).astype(np.int16),
+        "sanction_months": np.where(rng.random(n) < 0.3, rng.integers(1, 4, n), 0).astype(np.int8),
     }
 
 
@@ -376,6 +377,7 @@ def school_leavers_reference(
         "mentor_months",
         "months_in_programme",
         "work_months",
+        "sanction_months",
     ):
         p[field][rows] = 0
     for field in ("sustain_paid", "cohort_work"):
@@ -633,7 +635,8 @@ def search_weights_reference(
     mult = np.where(p["mentor_months"][rows] > 0, effects.mentored, 1.0)
     young_with_contacts = p["employer_contacts"][rows] & (p["age"][rows] < 25)
     mult = np.where(young_with_contacts, mult / effects.contact_hr, mult)
-    return intensity * employability * (1.0 + effects.max_effect * -support) * mult
+    sanction = np.where(p["sanction_months"][rows] > 0, effects.sanctioned, 1.0)
+    return intensity * employability * (1.0 + effects.max_effect * -support) * mult * sanction
 
 
 @QUICK
@@ -645,7 +648,9 @@ def test_search_weights_and_employability(seed: int, n: int, cap: int) -> None:
     e_skill, e_barrier = rng.lognormal(0, 1, m).astype(np.float32), rng.random(m).astype(np.float32)
     e_scar = np.exp(-0.03 * np.arange(cap + 1))
     e_support = np.append(-rng.random(m), 0.5)  # expm1 of negatives, and the spare slot
-    effects = matching_kernels.SearchEffects(inactive_intensity=0.3, max_effect=0.6, mentored=1.2, contact_hr=0.8)
+    effects = matching_kernels.SearchEffects(
+        inactive_intensity=0.3, max_effect=0.6, mentored=1.2, contact_hr=0.8, sanctioned=1.4
+    )
     out = np.full(m, np.nan)
     searchers = matching_kernels.SearcherPeople.of(SimpleNamespace(**p))
     matching_kernels.search_weights(rows, searchers, e_skill, e_barrier, e_scar, e_support, effects, out)
@@ -708,6 +713,7 @@ def test_start_jobs(seed: int, n: int) -> None:
     want["status"][rows], want["months_in_status"][rows] = EMPLOYED, 0
     want["employer"][rows], want["wage"][rows] = firm_rows, wages
     want["benefit"][rows], want["group"][rows] = NO_BENEFIT, NO_GROUP
+    want["sanction_months"][rows] = 0
     assert_same(got, want)
 
 
