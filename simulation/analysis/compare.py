@@ -366,6 +366,24 @@ COST_COLUMNS = [
 ]
 
 
+def _cost_per_additional(
+    cost: np.ndarray, gain: np.ndarray, none_note: str, what: str
+) -> tuple[float, float, float, str]:
+    """Cost per additional unit over paired seeds: the ratio of mean differences with its Fieller
+    90% interval, and a note (`none_note` when the gain is not positive on average; the interval
+    unbounded when `what` is not clearly above the baseline)."""
+    if gain.mean() <= 0:
+        return math.nan, math.nan, math.nan, none_note
+    ci = fieller(cost, gain)
+    low, high = ci if ci is not None else (math.nan, math.nan)
+    return (
+        float(cost.mean() / gain.mean()),
+        low,
+        high,
+        "" if ci is not None else f"unbounded: {what} not clearly above the baseline",
+    )
+
+
 def _cost_per_job(
     values: dict[str, dict[str, np.ndarray]], arms: list[str], baseline: str, have: set[str], notes: list[str]
 ) -> pd.DataFrame:
@@ -400,14 +418,9 @@ def _cost_per_job(
         else:
             iv = summarise(dc / dj)
             row.update(per_seed_mean=iv.mean, per_seed_low=iv.low, per_seed_high=iv.high, per_seed_note="")
-        if dj.mean() <= 0:
-            row.update(ratio_of_means=math.nan, ratio_low=math.nan, ratio_high=math.nan)
-            row["ratio_note"] = "n/a: no additional sustained jobs on average"
-        else:
-            row["ratio_of_means"] = float(dc.mean() / dj.mean())
-            ci = fieller(dc, dj)
-            row["ratio_low"], row["ratio_high"] = ci if ci is not None else (math.nan, math.nan)
-            row["ratio_note"] = "" if ci is not None else "unbounded: sustained jobs not clearly above the baseline"
+        keys = ("ratio_of_means", "ratio_low", "ratio_high", "ratio_note")
+        ratio = _cost_per_additional(dc, dj, "n/a: no additional sustained jobs on average", "sustained jobs")
+        row.update(zip(keys, ratio, strict=True))
         rows.append(row)
     return pd.DataFrame(rows, columns=COST_COLUMNS)
 
@@ -761,13 +774,7 @@ def _cost_per_outcome(
             row.update(
                 comparison=f"{a} - {baseline}", d_support_cost=float(dc.mean()), d_common_outcomes=float(do.mean())
             )
-            if do.mean() <= 0:
-                row.update(additional=math.nan, additional_low=math.nan, additional_high=math.nan)
-                row["additional_note"] = NO_ADDITIONAL
-            else:
-                row["additional"] = float(dc.mean() / do.mean())
-                ci = fieller(dc, do)
-                row["additional_low"], row["additional_high"] = ci if ci is not None else (math.nan, math.nan)
-                row["additional_note"] = "" if ci is not None else "unbounded: outcomes not clearly above the baseline"
+            keys = ("additional", "additional_low", "additional_high", "additional_note")
+            row.update(zip(keys, _cost_per_additional(dc, do, NO_ADDITIONAL, "outcomes"), strict=True))
         rows.append(row)
     return pd.DataFrame(rows, columns=OUTCOME_COST_COLUMNS)
