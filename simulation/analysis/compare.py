@@ -506,29 +506,13 @@ def _no_referral_arms(by_arm: dict[str, dict[int, Run]], arms: list[str], seeds:
 
 
 # ------------------------------------------------------------- cumulative and common cohorts
-CURVE_COLUMNS = [
-    "cohort",
-    "arm",
-    "group",
-    "label",
-    "horizon",
-    "n_seeds",
-    "eligible_per_seed",
-    "outcomes_per_seed",
-    "rate",
-    "low",
-    "high",
-]
+RATE_COLUMNS = ["n_seeds", "eligible_per_seed", "outcomes_per_seed", "rate", "low", "high"]  # `_rate_row`'s
+CURVE_COLUMNS = ["cohort", "arm", "group", "label", "horizon", *RATE_COLUMNS]
 COMMON_COLUMNS = [
     "arm",
     "group",
     "label",
-    "n_seeds",
-    "eligible_per_seed",
-    "outcomes_per_seed",
-    "rate",
-    "low",
-    "high",
+    *RATE_COLUMNS,
     "comparison",
     "diff_n_seeds",
     "diff_mean",

@@ -44,6 +44,15 @@ def _pct(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{100 * x:.1f}%"
 
 
+def _rate_cell(r: Any, of: bool = True) -> str:
+    """A cohort rate with its 90% interval (from two seeds on) and, with `of`, the people per seed
+    it is over."""
+    cell = _pct(r["rate"])
+    if r["n_seeds"] >= 2:
+        cell += f" [{_pct(r['low'])}, {_pct(r['high'])}]"
+    return cell + (f" of {_num(r['eligible_per_seed'], 0)}" if of else "")
+
+
 def _pp(x: float) -> str:
     """A difference of two rates in percentage points, signed."""
     return "n/a" if not math.isfinite(x) else _num(100 * x, 1, signed=True)
@@ -169,12 +178,7 @@ def _cohort_table(rep: Report) -> Table | None:
     for g in dict.fromkeys(rep.cohorts["group"]):
         cells = [str(c.loc[(g, rep.arms[0]), "label"])]
         for a in rep.arms:
-            r = c.loc[(g, a)]
-            cell = _pct(r["rate"])
-            if r["n_seeds"] >= 2:
-                cell += f" [{_pct(r['low'])}, {_pct(r['high'])}]"
-            cell += f" of {_num(r['eligible_per_seed'], 0)}"
-            cells.append(cell)
+            cells.append(_rate_cell(c.loc[(g, a)]))
         rows.append(cells)
     notes = [
         "Job outcomes within two years of becoming eligible, over the people eligible (official definition; only "
@@ -240,11 +244,7 @@ def _curve_table(rep: Report) -> Table | None:
         for h in sorted(set(c.loc[c["group"] == g, "horizon"])):
             cells = [f"{idx.loc[(g, h, rep.arms[0]), 'label']}, {h} months"]
             for a in rep.arms:
-                r = idx.loc[(g, h, a)]
-                cell = _pct(r["rate"])
-                if r["n_seeds"] >= 2:
-                    cell += f" [{_pct(r['low'])}, {_pct(r['high'])}]"
-                cells.append(cell)
+                cells.append(_rate_cell(idx.loc[(g, h, a)], of=False))
             rows.append(cells)
     return Table(
         ["claimant group, months since entry", *rep.arms],
@@ -273,11 +273,7 @@ def _common_table(rep: Report) -> Table | None:
     for g in dict.fromkeys(c["group"]):
         cells = [str(idx.loc[(g, rep.arms[0]), "label"])]
         for a in rep.arms:
-            r = idx.loc[(g, a)]
-            cell = _pct(r["rate"])
-            if r["n_seeds"] >= 2:
-                cell += f" [{_pct(r['low'])}, {_pct(r['high'])}]"
-            cells.append(cell + f" of {_num(r['eligible_per_seed'], 0)}")
+            cells.append(_rate_cell(idx.loc[(g, a)]))
         for a in others:
             r = idx.loc[(g, a)]
             if r["diff_n_seeds"] == 0:
