@@ -3,8 +3,9 @@
 The search is optuna's TPE sampler, run one trial at a time so that the same spec gives the same
 trials: trial 0 is the hand-set values, each later trial a parameter set proposed from the ones
 before. A trial's replicate runs (no-programme arm, and the Work Programme arm when a programme
-target is fitted) run in parallel on the local process pool or a dask cluster. The loss of a
-trial is the sum over targets of ((mean model value over replicates - observed) / half-band)^2.
+target is fitted, in each of the spec's places) run in parallel on the local process pool or a
+dask cluster. The loss of a trial is the sum over targets (and places) of
+((mean model value over replicates - observed) / half-band)^2.
 The best trial's values and the hand-set ones are then run on the spec's fresh check seeds.
 
 The spec is read by `calibrate_spec`, the fit report rendered by `calibrate_report`, the outputs
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.analysis.calibrate_spec import CalibrationSpec
+from simulation.analysis.calibrate_spec import LEVER_PREFIX, CalibrationSpec
 from simulation.analysis.stats import Interval, summarise
 from simulation.analysis.targets import Target, model_values
 from simulation.config import make_scenario
@@ -49,6 +50,8 @@ class ReplicateTask:
     people_per_agent: float | None
     calibration: str
     params: dict[str, float] = field(default_factory=dict)
+    site: str = ""  # the place's name (results are keyed by it)
+    levers: dict[str, float] = field(default_factory=dict)  # programme arm only
 
 
 def run_replicate(task: ReplicateTask) -> dict[str, float]:
@@ -64,6 +67,7 @@ def run_replicate(task: ReplicateTask) -> dict[str, float]:
         people_per_agent=task.people_per_agent,
         calibration=Path(task.calibration),
         overrides=task.params,
+        lever_overrides=task.levers or None,
     )
     sim = simulate(sc, task.seed)
     return model_values(sim.monthly, sim.cohorts)
@@ -75,20 +79,26 @@ def replicate_tasks(
     arms = [("baseline", spec.baseline_regime)] + (
         [("programme", spec.programme_regime)] if spec.needs_programme else []
     )
+    is_lever = {p.name: p.lever for p in spec.parameters}
+    calib = {k: v for k, v in params.items() if not is_lever.get(k, False)}
+    levers = {k.removeprefix(LEVER_PREFIX): v for k, v in params.items() if is_lever.get(k, False)}
     return [
         ReplicateTask(
             label=label,
             arm=arm,
             seed=seed,
-            place=spec.place,
+            place=site.place,
             regime=regime,
             months=spec.months,
             burn_in=spec.burn_in,
             lead_in=spec.lead_in,
-            people_per_agent=spec.people_per_agent,
+            people_per_agent=site.people_per_agent,
             calibration=str(spec.calibration),
-            params=dict(params),
+            params=dict(calib),
+            site=site.name,
+            levers=dict(levers) if arm == "programme" else {},
         )
+        for site in spec.sites
         for arm, regime in arms
         for seed in seeds
     ]
@@ -98,26 +108,33 @@ class RunFailed(RuntimeError):
     """A replicate run raised, or its worker died: its parameter set has no loss."""
 
 
-def run_tasks(executor: Any, tasks: Sequence[ReplicateTask]) -> dict[tuple[str, str, int], dict[str, float]]:
-    """Run the tasks; results by (label, arm, seed), whatever order they finish in. A failure is
+Runs = dict[tuple[str, str, str, int], dict[str, float]]  # by (label, site, arm, seed)
+
+
+def run_tasks(executor: Any, tasks: Sequence[ReplicateTask]) -> Runs:
+    """Run the tasks; results by (label, site, arm, seed), whatever order they finish in. A failure is
     raised only once every task has finished, so no run of this batch is still going when the next starts."""
-    out: dict[tuple[str, str, int], dict[str, float]] = {}
+    out: Runs = {}
     failure: str | None = None
     for task, res, error in executor.run(run_replicate, list(tasks)):
         if error is not None:
-            failure = failure or f"{task.label}, {task.arm} arm, seed {task.seed}: {type(error).__name__}: {error}"
+            failure = failure or (
+                f"{task.label}, {task.site}, {task.arm} arm, seed {task.seed}: {type(error).__name__}: {error}"
+            )
             continue
-        out[(task.label, task.arm, task.seed)] = res
+        out[(task.label, task.site, task.arm, task.seed)] = res
     if failure is not None:
         raise RunFailed(failure)
     return out
 
 
-def per_target(
-    spec: CalibrationSpec, runs: dict[tuple[str, str, int], dict[str, float]], label: str, seeds: list[int]
-) -> dict[str, list[float]]:
-    """Each target's model values over the seeds, from the arm that reproduces it."""
-    return {key: [float(runs[(label, t.arm, s)].get(key, math.nan)) for s in seeds] for key, t in spec.targets.items()}
+def per_target(spec: CalibrationSpec, runs: Runs, label: str, seeds: list[int]) -> dict[str, list[float]]:
+    """Each target's model values over the seeds, from the place and arm that reproduce it."""
+    out: dict[str, list[float]] = {}
+    for name, t in spec.targets.items():
+        site, key = spec.target_of[name]
+        out[name] = [float(runs[(label, site, t.arm, s)].get(key, math.nan)) for s in seeds]
+    return out
 
 
 def target_loss(target: Target, values: Sequence[float]) -> float:
@@ -283,7 +300,8 @@ class Fit:
                     "record_low": p.record_low,
                     "record_high": p.record_high,
                     "at_edge": edge,
-                    "assumption": self.spec.base.records[p.name].assumption,
+                    "assumption": False if p.lever else self.spec.base.records[p.name].assumption,
+                    "lever": p.lever,
                 }
             )
         return rows

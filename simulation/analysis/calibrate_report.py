@@ -80,6 +80,11 @@ def parameters_table(fit: Fit) -> tables.Table:
             ]
         )
     head = ["parameter", "hand-set", "fitted", "search range", "evidence range", "assumption", "note"]
+    for row, r in zip(rows, fit.params_rows(), strict=True):
+        if r["lever"]:
+            row[4], row[5] = "(a lever)", "no"
+            regime = fit.spec.programme_regime_name
+            row[6] = f"lever of {regime}: copy the fitted value into the regime file. {row[6]}".strip()
     return tables.Table(head, rows, align="lrrllll")
 
 
@@ -91,8 +96,9 @@ def fit_report(fit: Fit, out_files: dict[str, Path]) -> str:
         "",
         *([spec.description, ""] if spec.description else []),
         f"- Spec: `{spec.path}` (sha256 {spec.spec_sha256[:12]})",
-        f"- Place: {spec.place_name}; {spec.burn_in} months burn-in + {spec.lead_in} months lead-in + "
-        f"{spec.months} months" + (f"; {spec.people_per_agent:g} people per row" if spec.people_per_agent else ""),
+        f"- Place{'s' if len(spec.sites) > 1 else ''}: {'; '.join(s.text() for s in spec.sites)}; "
+        f"{spec.burn_in} months burn-in + {spec.lead_in} months lead-in + {spec.months} months"
+        + ("; the loss sums every place's targets" if len(spec.sites) > 1 else ""),
         f"- Baseline arm: {spec.baseline_regime}"
         + (f"; programme arm (Work Programme outcome rate): {spec.programme_regime}" if spec.needs_programme else ""),
         f"- Search: optuna TPE (multivariate, seed {spec.sampler_seed}, {spec.startup_trials} random start-up trials), "
@@ -135,13 +141,14 @@ def fit_report(fit: Fit, out_files: dict[str, Path]) -> str:
         "",
     ]
     lines += tables.markdown(targets_table(fit)).splitlines()
-    if "unemployment_rate" in spec.targets and spec.place_name != "england":
+    own_rate = [s.name for s in spec.sites if "unemployment_rate" in s.targets and s.name != "england"]
+    if own_rate:
         lines += [
             "",
-            f"Unemployment rate: the observed figure is {spec.place_name}'s own documented rate (its place file), "
-            "with the band width of England's (`targets.load_targets`).",
+            f"Unemployment rate: the observed figure for {', '.join(own_rate)} is the place's own documented rate "
+            "(its place file), with the band width of England's (`targets.load_targets`).",
         ]
-    if "wp_two_year_outcome_rate" in spec.targets:
+    if any(k == "wp_two_year_outcome_rate" for _, k in spec.target_of.values()):
         lines += [
             "",
             "Work Programme two-year outcome rate: the model's is each payment group's two-year outcome "
@@ -160,6 +167,15 @@ def fit_report(fit: Fit, out_files: dict[str, Path]) -> str:
             "",
             f"At the edge of its range: {', '.join(edges)}. The ranges were not widened: a fit pressing on "
             "them says the model misses the targets for a reason those parameters cannot fix within their evidence.",
+        ]
+    levers = [r for r in fit.params_rows() if r["lever"]]
+    if levers:
+        lines += [
+            "",
+            f"Levers of the programme regime ({spec.programme_regime_name}) were fitted with the parameters: "
+            "who it refers, a design fact of the programme, set so that its referral mix matches the published "
+            "one. calibrated.toml holds the calibration parameters only; the fitted levers are in its "
+            "[provenance.fitted_levers] table and belong in the regime file.",
         ]
     lines += ["", "## Files", ""] + [f"- {k}: `{v}`" for k, v in out_files.items()] + [""]
     lines += [

@@ -53,10 +53,18 @@ class ParamRange(Strict):
     high: float | None = None
 
 
+class SiteFile(Strict):
+    """One place a multi-place calibration runs, and the people each of its rows stands for."""
+
+    place: str = Field(min_length=1)
+    people_per_agent: float | None = Field(default=None, ge=1)
+
+
 class CalibrateSpecFile(Strict):
     name: str = Field(min_length=1)
     description: str = ""
-    place: str = Field(min_length=1)
+    place: str | None = Field(default=None, min_length=1)
+    places: list[SiteFile] | None = Field(default=None, min_length=1)
     months: int = Field(default=60, ge=1, le=1200)
     burn_in: int = Field(default=24, ge=0, le=600)
     lead_in: int = Field(default=24, ge=0, le=600)  # unmeasured policy months before month 0
@@ -74,6 +82,9 @@ class CalibrateSpecFile(Strict):
     targets: list[str] | None = None
     calibration: str | None = Field(default=None, min_length=1)
     parameters: dict[str, ParamRange] = Field(min_length=1)
+    # Levers of the programme arm's regime fitted with the parameters (dotted names as in an
+    # experiment's lever overrides, e.g. "groups.esa_new.referral_share"): who the programme refers.
+    levers: dict[str, ParamRange] = Field(default_factory=dict)
 
     @field_validator("seeds")
     @classmethod
@@ -94,9 +105,13 @@ class CalibrateSpecFile(Strict):
         return seeds
 
 
+LEVER_PREFIX = "levers."  # a fitted lever's name: "levers." + its dotted lever name
+
+
 @dataclass(frozen=True)
 class FitParam:
-    """A parameter being fitted: its search range and the hand-set record it came from."""
+    """A parameter (or a programme lever) being fitted: its search range and the hand-set value and
+    range it came from (a lever's range is the spec's: levers are design, not evidence records)."""
 
     name: str
     low: float
@@ -104,6 +119,24 @@ class FitParam:
     handset: float
     record_low: float
     record_high: float
+    lever: bool = False
+
+    @property
+    def lever_key(self) -> str:
+        return self.name.removeprefix(LEVER_PREFIX)
+
+
+@dataclass(frozen=True)
+class Site:
+    """A place the calibration runs, with its own targets (its own unemployment rate)."""
+
+    place: str  # name or absolute path, as make_scenario takes it
+    name: str
+    people_per_agent: float | None
+    targets: dict[str, Target]
+
+    def text(self) -> str:
+        return self.name + (f" at {self.people_per_agent:g} people per row" if self.people_per_agent else "")
 
 
 @dataclass
@@ -113,12 +146,10 @@ class CalibrationSpec:
     path: Path
     name: str
     description: str
-    place: str
-    place_name: str
+    sites: list[Site]
     months: int
     burn_in: int
     lead_in: int
-    people_per_agent: float | None
     seeds: list[int]
     check_seeds: list[int]
     trials: int
@@ -127,11 +158,21 @@ class CalibrationSpec:
     baseline_regime: str
     programme_regime: str
     targets_file: Path
+    # Every (place, target) pair fitted, by label: the target's key with one place, "place: key" with several.
     targets: dict[str, Target]
+    target_of: dict[str, tuple[str, str]]  # label -> (site name, model quantity)
     calibration: Path
     base: Params
     parameters: list[FitParam]
     spec_sha256: str
+
+    @property
+    def place_name(self) -> str:
+        return ", ".join(s.name for s in self.sites)
+
+    @property
+    def programme_regime_name(self) -> str:
+        return Path(self.programme_regime).stem
 
     @property
     def needs_programme(self) -> bool:
@@ -145,12 +186,10 @@ class CalibrationSpec:
         return {
             "name": self.name,
             "description": self.description,
-            "place": self.place,
-            "place_name": self.place_name,
+            "places": [{"place": s.place, "name": s.name, "people_per_agent": s.people_per_agent} for s in self.sites],
             "months": self.months,
             "burn_in": self.burn_in,
             "lead_in": self.lead_in,
-            "people_per_agent": self.people_per_agent,
             "seeds": self.seeds,
             "check_seeds": self.check_seeds,
             "trials": self.trials,
@@ -162,7 +201,12 @@ class CalibrationSpec:
             "targets_file": str(self.targets_file),
             "targets": list(self.targets),
             "calibration": str(self.calibration),
-            "parameters": {p.name: {"low": p.low, "high": p.high, "handset": p.handset} for p in self.parameters},
+            "parameters": {
+                p.name: {"low": p.low, "high": p.high, "handset": p.handset} for p in self.parameters if not p.lever
+            },
+            "levers": {
+                p.lever_key: {"low": p.low, "high": p.high, "handset": p.handset} for p in self.parameters if p.lever
+            },
         }
 
 
@@ -183,11 +227,23 @@ def load_spec(path: Path | str, trials: int | None = None) -> CalibrationSpec:
         raise ConfigError("command line", "--trials", f"expected at least 1, got {trials}")
     n_trials = trials or spec.trials
 
-    place = _reference(spec.place, spec_dir)
-    try:
-        place_cfg = load_place(place)
-    except ConfigError as e:
-        raise err("place", str(e)) from None
+    if (spec.place is None) == (spec.places is None):
+        raise err("place", "expected either place (one place) or places (a list of tables), not both or neither")
+    site_files = [SiteFile(place=spec.place, people_per_agent=spec.people_per_agent)] if spec.place else spec.places
+    assert site_files is not None
+    if spec.places is not None and spec.people_per_agent is not None:
+        raise err("people_per_agent", "expected it inside each [[places]] table when places is given")
+    resolved_sites: list[tuple[str, str, Any, SiteFile]] = []
+    for i, sf in enumerate(site_files):
+        where = "place" if spec.place else f"places[{i}].place"
+        place = _reference(sf.place, spec_dir)
+        try:
+            place_cfg = load_place(place)
+        except ConfigError as e:
+            raise err(where, str(e)) from None
+        if any(r[1] == place_cfg.name for r in resolved_sites):
+            raise err(where, f"expected each place once, got {place_cfg.name!r} twice")
+        resolved_sites.append((where, place, place_cfg, sf))
 
     calibration = Path(_reference(spec.calibration, spec_dir) if spec.calibration else CONFIGS / "calibration.toml")
     try:
@@ -197,9 +253,10 @@ def load_spec(path: Path | str, trials: int | None = None) -> CalibrationSpec:
 
     targets_file = Path(_reference(spec.targets_file, spec_dir) if spec.targets_file else TARGETS_FILE)
     try:
-        available = load_targets(targets_file, place=place_cfg)
+        per_site = [load_targets(targets_file, place=r[2]) for r in resolved_sites]
     except ConfigError as e:
         raise err("targets_file", str(e)) from None
+    available = per_site[0]
     chosen = spec.targets if spec.targets is not None else list(available)
     if not chosen:
         raise err("targets", "expected at least one target")
@@ -212,7 +269,18 @@ def load_spec(path: Path | str, trials: int | None = None) -> CalibrationSpec:
             )
     if len(set(chosen)) != len(chosen):
         raise err("targets", "expected each target once")
-    targets = {k: available[k] for k in chosen if not k.startswith(HELD_BACK)}
+    sites = [
+        Site(place, cfg.name, sf.people_per_agent, {k: site_targets[k] for k in chosen})
+        for (_, place, cfg, sf), site_targets in zip(resolved_sites, per_site, strict=True)
+    ]
+    several = len(sites) > 1
+    targets: dict[str, Target] = {}
+    target_of: dict[str, tuple[str, str]] = {}
+    for site in sites:
+        for k, t in site.targets.items():
+            label = f"{site.name}: {k}" if several else k
+            targets[label] = t
+            target_of[label] = (site.name, k)
 
     baseline_regime = _reference(spec.baseline_regime, spec_dir)
     programme_regime = _reference(spec.programme_regime, spec_dir)
@@ -258,6 +326,44 @@ def load_spec(path: Path | str, trials: int | None = None) -> CalibrationSpec:
             raise err(where, f"range [{low}, {high}] must contain the hand-set value {value} (trial 0 runs it)")
         fit.append(FitParam(name, float(low), float(high), float(value), rec.low, rec.high))
 
+    if spec.levers and not any(t.arm == "programme" for t in targets.values()):
+        raise err("levers", "expected a programme target: levers are fitted on the programme arm only")
+    programme_levers = load_regime(programme_regime).model_dump()["levers"] if spec.levers else {}
+    for key, rng in spec.levers.items():
+        where = f"levers.{key}"
+        node: Any = programme_levers
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise err(
+                    where,
+                    f"expected a lever of the programme regime {programme_regime!r} "
+                    "(dotted, e.g. groups.esa_new.referral_share)",
+                )
+            node = node[part]
+        if isinstance(node, bool) or not isinstance(node, int | float):
+            raise err(where, f"expected a numeric lever, got {node!r}")
+        if rng.low is None or rng.high is None:
+            raise err(where, "expected low and high (a lever has no evidence range to default to)")
+        if not rng.low < rng.high:
+            raise err(where, f"expected low < high, got low {rng.low}, high {rng.high}")
+        if not rng.low <= float(node) <= rng.high:
+            raise err(where, f"range [{rng.low}, {rng.high}] must contain the regime's value {node} (trial 0 runs it)")
+        for end in (rng.low, rng.high):
+            try:
+                make_scenario(
+                    sites[0].place,
+                    programme_regime,
+                    months=spec.months,
+                    burn_in=spec.burn_in,
+                    lead_in=spec.lead_in,
+                    people_per_agent=sites[0].people_per_agent,
+                    calibration=calibration,
+                    lever_overrides={key: end},
+                )
+            except ConfigError as e:
+                raise err(where, f"the regime refuses {end}: {e}") from None
+        fit.append(FitParam(LEVER_PREFIX + key, float(rng.low), float(rng.high), float(node), rng.low, rng.high, True))
+
     seeds: list[int] = spec.seeds
     if isinstance(spec.check_seeds, int):
         start = max(seeds) + 1
@@ -272,32 +378,31 @@ def load_spec(path: Path | str, trials: int | None = None) -> CalibrationSpec:
             )
 
     # Every scenario is built once now, so a bad combination fails before any run starts.
-    for regime, where in ((baseline_regime, "baseline_regime"), (programme_regime, "programme_regime")):
-        if where == "programme_regime" and not any(t.arm == "programme" for t in targets.values()):
-            continue
-        try:
-            make_scenario(
-                place,
-                regime,
-                months=spec.months,
-                burn_in=spec.burn_in,
-                lead_in=spec.lead_in,
-                people_per_agent=spec.people_per_agent,
-                calibration=calibration,
-            )
-        except ConfigError as e:
-            raise err(where, str(e)) from None
+    for site in sites:
+        for regime, where in ((baseline_regime, "baseline_regime"), (programme_regime, "programme_regime")):
+            if where == "programme_regime" and not any(t.arm == "programme" for t in targets.values()):
+                continue
+            try:
+                make_scenario(
+                    site.place,
+                    regime,
+                    months=spec.months,
+                    burn_in=spec.burn_in,
+                    lead_in=spec.lead_in,
+                    people_per_agent=site.people_per_agent,
+                    calibration=calibration,
+                )
+            except ConfigError as e:
+                raise err(where, str(e)) from None
 
     return CalibrationSpec(
         path=path.resolve(),
         name=spec.name,
         description=spec.description,
-        place=place,
-        place_name=place_cfg.name,
+        sites=sites,
         months=spec.months,
         burn_in=spec.burn_in,
         lead_in=spec.lead_in,
-        people_per_agent=spec.people_per_agent,
         seeds=seeds,
         check_seeds=check,
         trials=n_trials,
@@ -307,6 +412,7 @@ def load_spec(path: Path | str, trials: int | None = None) -> CalibrationSpec:
         programme_regime=programme_regime,
         targets_file=targets_file.resolve(),
         targets=targets,
+        target_of=target_of,
         calibration=calibration.resolve(),
         base=base,
         parameters=fit,

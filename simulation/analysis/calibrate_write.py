@@ -19,6 +19,7 @@ import numpy as np
 from simulation import results
 from simulation.analysis.calibrate import Fit
 from simulation.analysis.calibrate_report import fit_report
+from simulation.analysis.calibrate_spec import LEVER_PREFIX
 from simulation.config import load_calibration
 
 PACKAGES = ("optuna",)  # versions recorded in the provenance beside results.versions()'s
@@ -118,6 +119,15 @@ def calibrated_toml(fit: Fit, spec_arg: str) -> str:
         "fitted": {
             r["parameter"]: {k: r[k] for k in ("handset", "fitted", "low", "high", "at_edge")}
             for r in fit.params_rows()
+            if not r["lever"]
+        },
+        "fitted_levers": {
+            r["parameter"].removeprefix(LEVER_PREFIX): {
+                "regime": spec.programme_regime_name,
+                **{k: r[k] for k in ("handset", "fitted", "low", "high", "at_edge")},
+            }
+            for r in fit.params_rows()
+            if r["lever"]
         },
         "targets": {
             k: {"value": t.value, "low": t.low, "high": t.high, "arm": t.arm, "source": t.source}
@@ -167,7 +177,7 @@ def write_outputs(fit: Fit, out: Path, spec_arg: str) -> dict[str, Path]:
         p.write_text(text, encoding="utf-8")
         loaded = load_calibration(p)
         for name, v in fit.result.best_params.items():
-            if loaded.values[name] != v:
+            if not name.startswith(LEVER_PREFIX) and loaded.values[name] != v:
                 raise RuntimeError(f"calibrated.toml does not read back {name} = {v!r}")
 
     results.atomic_write(files["calibrated"], write_checked)

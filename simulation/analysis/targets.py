@@ -1,12 +1,13 @@
 """Model quantities that are compared with observed figures, and the observed figures themselves.
 
 `model_values` reads one run's month x district table (and its cohort table) and returns the
-quantities the evidence speaks about: monthly flows in and out of work, unemployment and
-long-term unemployment shares, the job-finding hazard by months unemployed, small-business
-survival by year of life, unemployed per vacancy, and the Work Programme's two-year job-outcome
-rate (overall and by payment group). Calibration (`labourlab calibrate`) fits parameters to the
-targets in `configs/targets.toml`; validation (`labourlab validate`) checks facts it was not fitted
-to. Both read the model through this one function, so a quantity means the same in each.
+quantities the evidence speaks about: monthly flows in and out of work, unemployment and long-term
+unemployment shares, the job-finding hazard by months unemployed, small-business survival by year of
+life, unemployed per vacancy, the Work Programme's two-year job-outcome rate (overall and by payment
+group) and its referral mix (each payment group's share of referrals). Calibration (`labourlab
+calibrate`) fits parameters to the targets in `configs/targets.toml`; validation (`labourlab
+validate`) checks facts it was not fitted to. Both read the model through this one function, so a
+quantity means the same in each.
 """
 
 from __future__ import annotations
@@ -84,6 +85,19 @@ def outcome_rates(cohorts: pd.DataFrame | None) -> dict[str, float]:
     return out
 
 
+def referral_mix(cohorts: pd.DataFrame | None) -> dict[str, float]:
+    """Each payment group's share of the programme's referrals over the measured months (every
+    entry cohort, followed up or not), as DWP published the referral mix; NaN with no referrals."""
+    out = {g: math.nan for g in GROUP_NAMES[1:]}
+    if cohorts is None or cohorts.empty or "referred" not in cohorts:
+        return out
+    by_group = cohorts.groupby(cohorts["group"].astype(str))["referred"].sum()
+    total = float(by_group.sum())
+    for g in GROUP_NAMES[1:]:
+        out[g] = ratio(float(by_group.get(g, 0.0)), total)
+    return out
+
+
 def model_values(monthly: pd.DataFrame, cohorts: pd.DataFrame | None = None, last_months: int = 12) -> dict[str, float]:
     """Every compared quantity of one run. Stocks are averaged over the last `last_months` months;
     hazards pool the whole run (this month's flow over last month's stock)."""
@@ -105,6 +119,8 @@ def model_values(monthly: pd.DataFrame, cohorts: pd.DataFrame | None = None, las
     values[BASELINE_JSA_25_PLUS] = rates["jsa_25_plus"]
     for grp in GROUP_NAMES[1:]:
         values[f"outcome_rate_{grp}"] = rates[grp]
+    for grp, share in referral_mix(cohorts).items():
+        values[f"referral_share_{grp}"] = share
     return values
 
 
@@ -147,6 +163,7 @@ KNOWN = {
     *(f"hazard_{b}" for b in DURATION_BINS),
     *(f"survival_{y}yr" for y in range(1, 6)),
     *(f"outcome_rate_{g}" for g in GROUP_NAMES[1:]),
+    *(f"referral_share_{g}" for g in GROUP_NAMES[1:]),
     "baseline_jsa_25_plus_two_year_rate",
 }
 
@@ -161,6 +178,8 @@ def load_targets(path: Path | None = None, place: PlaceFile | None = None) -> di
     for key in tf.targets:
         if key not in KNOWN:
             raise ConfigError(path, f"targets.{key}", f"unknown model quantity{_nearest(key, sorted(KNOWN))}")
+        if key.startswith("referral_share_") and tf.targets[key].arm != "programme":
+            raise ConfigError(path, f"targets.{key}.arm", "expected 'programme': only a programme arm refers anyone")
         if key == BASELINE_JSA_25_PLUS and tf.targets[key].arm != "baseline":
             raise ConfigError(
                 path,

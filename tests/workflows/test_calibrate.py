@@ -239,7 +239,10 @@ def test_failed_trial_is_recorded_and_the_search_goes_on(spec_path):
     res = cal.search(spec, FailTrialOne())
     states = [t.state.name for t in res.study.trials]
     assert states == ["COMPLETE", "FAIL", "COMPLETE"]
-    assert "trial 1, baseline arm, seed 2: RuntimeError: model failed" in res.study.trials[1].user_attrs["error"]
+    assert (
+        "trial 1, testville, baseline arm, seed 2: RuntimeError: model failed"
+        in res.study.trials[1].user_attrs["error"]
+    )
     assert math.isnan(res.trial_losses[1])
     assert res.best_trial in (0, 2) and res.best_loss == min(res.trial_losses[0], res.trial_losses[2])
 
@@ -382,3 +385,158 @@ def test_toml_writer_round_trips(text, number):
     data = tomllib.loads("\n".join(lines))["provenance"]
     assert data["s"] == text and data["x"] == number and data["l"] == [text, number]
     assert data["sub"] == {text or "k": number}
+
+
+# ------------------------------------------------------------------ several places and programme levers
+JOINT = """\
+name = "j"
+months = 36
+burn_in = 6
+seeds = [1]
+check_seeds = 2
+trials = 2
+sampler_seed = 3
+targets = ["u_to_e_hazard", "unemployment_rate", "referral_share_esa_new", "referral_share_jsa_25_plus"]
+
+[[places]]
+place = "testville"
+
+[[places]]
+place = "testville"
+people_per_agent = 4
+
+[parameters.matching_efficiency]
+
+[levers."groups.esa_new.referral_share"]
+low = 0.0
+high = 0.6
+"""
+
+
+def _joint_spec(tmp_path: Path, text: str) -> Path:
+    """Two places: testville, and a copy of it under another name (so both are runs of one model)."""
+    place = (CONFIGS / "places" / "testville.toml").read_text(encoding="utf-8")
+    (tmp_path / "otherville.toml").write_text(
+        re.sub(r'(?m)^name = "testville"', 'name = "otherville"', place, count=1), encoding="utf-8"
+    )
+    path = tmp_path / "j.toml"
+    path.write_text(
+        text.replace('place = "testville"\npeople_per_agent', 'place = "otherville.toml"\npeople_per_agent')
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def joint(tmp_path_factory: pytest.TempPathFactory) -> tuple[cal.Fit, dict[str, Path]]:
+    folder = tmp_path_factory.mktemp("joint")
+    path = _joint_spec(folder, JOINT)
+    spec = calibrate_spec.load_spec(path)
+    return calibrate_cli.calibrate(spec, folder / "out", Serial(), str(path))
+
+
+def test_joint_fit_sums_every_place_and_fits_the_lever_on_the_programme_arm(joint):
+    fit, files = joint
+    spec = fit.spec
+    assert [s.name for s in spec.sites] == ["testville", "otherville"]
+    assert spec.sites[1].people_per_agent == 4
+    assert len(spec.targets) == 8 and spec.target_of["otherville: referral_share_esa_new"] == (
+        "otherville",
+        "referral_share_esa_new",
+    )
+    lever = "levers.groups.esa_new.referral_share"
+    assert spec.handset()[lever] == 0.15  # the centralised regime's value is trial 0's
+    trials = pd.read_csv(files["trials"])
+    for _, row in trials.iterrows():  # the loss sums both places' targets
+        expected = sum(((row[f"user_attrs_model.{k}"] - t.value) / t.scale) ** 2 for k, t in spec.targets.items())
+        assert row["value"] == pytest.approx(expected)
+    # The lever reaches the programme arm: a run with trial 1's values gives trial 1's referral share.
+    row = trials.iloc[1]
+    sc = make_scenario(
+        "testville",
+        "centralised",
+        months=36,
+        burn_in=6,
+        lead_in=24,
+        overrides={"matching_efficiency": row["params_matching_efficiency"]},
+        lever_overrides={"groups.esa_new.referral_share": row[f"params_{lever}"]},
+    )
+    from simulation.analysis.targets import model_values
+    from simulation.runner import simulate
+
+    sim = simulate(sc, 1)
+    got = model_values(sim.monthly, sim.cohorts)["referral_share_esa_new"]
+    assert got == pytest.approx(row["user_attrs_model.testville: referral_share_esa_new"])
+    # Levers go to the provenance and the report, not into the calibration records.
+    data = tomllib.loads(files["calibrated"].read_text(encoding="utf-8"))
+    assert lever not in data["params"] and "groups.esa_new.referral_share" not in data["params"]
+    fitted = data["provenance"]["fitted_levers"]["groups.esa_new.referral_share"]
+    assert fitted["regime"] == "centralised" and fitted["fitted"] == fit.result.best_params[lever]
+    report = files["report"].read_text(encoding="utf-8")
+    assert "| otherville: unemployment_rate |" in report and "copy the fitted value into the regime file" in report
+
+
+def test_more_esa_referred_raises_its_share_of_referrals(joint):
+    """Referral shares respond to the lever in the direction it implies (a check of the wiring)."""
+    _fit, files = joint
+    lever = "levers.groups.esa_new.referral_share"
+    trials = pd.read_csv(files["trials"]).sort_values(f"params_{lever}")
+    shares = trials["user_attrs_model.testville: referral_share_esa_new"].to_numpy()
+    assert shares[0] < shares[-1]
+
+
+JOINT_BAD = [
+    (("trials = 2", 'trials = 2\nplace = "testville"'), "place", "either place"),
+    (
+        ('[levers."groups.esa_new.referral_share"]', '[levers."groups.esa_nu.referral_share"]'),
+        "levers.groups.esa_nu.referral_share",
+        "expected a lever of the programme regime",
+    ),
+    (("high = 0.6", "high = 1.6"), "levers.groups.esa_new.referral_share", "the regime refuses 1.6"),
+    (("low = 0.0\n", "low = 0.2\n"), "levers.groups.esa_new.referral_share", "must contain the regime's value 0.15"),
+    (
+        ('"referral_share_esa_new", "referral_share_jsa_25_plus"', '"ltu_share"'),
+        "levers",
+        "expected a programme target",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "field", "expected"), JOINT_BAD, ids=[b[1] + ":" + b[2][:12] for b in JOINT_BAD])
+def test_bad_joint_spec_one_line_error(tmp_path, edit, field, expected):
+    old, new = edit
+    assert old in JOINT
+    path = _joint_spec(tmp_path, JOINT.replace(old, new, 1))
+    with pytest.raises(ConfigError) as info:
+        calibrate_spec.load_spec(path)
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith(f"{path}: {field}: "), msg
+    assert expected in msg, msg
+
+
+def test_referral_mix_is_each_groups_share_of_referrals():
+    from simulation.analysis.targets import referral_mix
+
+    cohorts = pd.DataFrame(
+        {
+            "group": ["jsa_25_plus", "esa_new", "jsa_25_plus", "jsa_18_24"],
+            "referred": [30.0, 10.0, 30.0, 30.0],
+            "followed_up": [True, False, True, True],  # every entry cohort counts, followed up or not
+        }
+    )
+    mix = referral_mix(cohorts)
+    assert mix["jsa_25_plus"] == pytest.approx(0.6) and mix["esa_new"] == pytest.approx(0.1)
+    assert mix["esa_volunteer"] == 0.0
+    assert sum(mix.values()) == pytest.approx(1.0)
+    assert all(math.isnan(v) for v in referral_mix(None).values())
+
+
+def test_referral_targets_only_on_the_programme_arm(tmp_path):
+    from simulation.analysis.targets import load_targets
+
+    text = (CONFIGS / "targets.toml").read_text(encoding="utf-8")
+    start = text.index("[targets.referral_share_esa_new]")
+    bad = text[:start] + text[start:].replace('arm = "programme"', 'arm = "baseline"', 1)
+    path = tmp_path / "targets.toml"
+    path.write_text(bad, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"targets\.referral_share_esa_new\.arm: expected 'programme'"):
+        load_targets(path)
