@@ -125,8 +125,13 @@ def run(args: argparse.Namespace) -> int:
     )
     task_id = bar.add_task("trials", total=spec.trials, loss="-", best="-")
 
+    started = time.perf_counter()
+
     def on_trial(number: int, loss: float, best: float) -> None:
         bar.update(task_id, advance=1, loss=fmt(loss), best=fmt(best))
+        if not console.is_terminal:  # a log file gets a line a trial instead of a bar it cannot show
+            elapsed = time.perf_counter() - started
+            print(f"trial {number}: loss {fmt(loss)}, best {fmt(best)} ({elapsed:.0f} s)", flush=True)
 
     try:
         print(f"executor: {executor.label()}", flush=True)

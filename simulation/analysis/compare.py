@@ -45,6 +45,7 @@ from simulation.analysis.stats import (  # the statistics compare's callers and 
     seeds_needed,
     summarise,
 )
+from simulation.analysis.targets import Target, load_targets, referral_mix
 from simulation.config import ConfigError
 from simulation.measures import GROUP_LABELS, LAST_MONTHS, MEASURES, Measure, month_totals
 
@@ -155,6 +156,8 @@ class Report:
     # Cost per gross programme job outcome and per additional common-cohort outcome (OUTCOME_COST_COLUMNS).
     cost_per_outcome: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=OUTCOME_COST_COLUMNS))
     common_notes: list[str] = field(default_factory=list)
+    # Each payment group's share of an arm's referrals beside DWP's published mix (REFERRAL_MIX_COLUMNS).
+    referral_mix: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REFERRAL_MIX_COLUMNS))
 
 
 def _month_totals(run: Run) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -323,6 +326,7 @@ def analyse(
     curves = _cumulative_rates(by_arm, arms, seeds, common_notes)
     common = _common_rates(by_arm, arms, baseline, seeds, precision, common_notes)
     cost_outcome = _cost_per_outcome(by_arm, arms, baseline, seeds, totals, common_notes)
+    mix = _referral_mix(by_arm, arms, seeds, notes)
     return Report(
         folder=folder,
         place=first.place,
@@ -347,6 +351,7 @@ def analyse(
         common=common,
         cost_per_outcome=cost_outcome,
         common_notes=list(dict.fromkeys(common_notes)),
+        referral_mix=mix,
     )
 
 
@@ -762,3 +767,71 @@ def _cost_per_outcome(
             row.update(zip(keys, _cost_per_additional(dc, do, NO_ADDITIONAL, "outcomes"), strict=True))
         rows.append(row)
     return pd.DataFrame(rows, columns=OUTCOME_COST_COLUMNS)
+
+
+# ------------------------------------------------------------------------------ referral mix
+REFERRAL_MIX_COLUMNS = [
+    "arm",
+    "group",
+    "label",
+    "n_seeds",
+    "share",
+    "low",
+    "high",
+    "published",
+    "published_low",
+    "published_high",
+    "source",
+]
+
+
+def _published_mix(notes: list[str]) -> dict[str, Target]:
+    """DWP's published share of referrals by payment group: the `referral_share_<group>` calibration
+    targets (a group without a published figure is absent)."""
+    try:
+        targets = load_targets()
+    except ConfigError as e:
+        # A broken targets file should cost the comparison its published column, not the whole report.
+        notes.append(f"the published referral mix is not shown: {e}")
+        return {}
+    return {g: t for g in GROUPS if (t := targets.get(f"referral_share_{g}")) is not None}
+
+
+def _referral_mix(
+    by_arm: dict[str, dict[int, Run]], arms: list[str], seeds: list[int], notes: list[str]
+) -> pd.DataFrame:
+    """Each payment group's share of an arm's referrals over the measured months (every entry
+    cohort; `targets.referral_mix` of each run, as calibration reads it), mean with its 90% interval
+    over the seeds that referred anyone, beside the published share and its band. An arm that
+    refers no one has no rows."""
+    runs = _cohort_runs(by_arm, arms, seeds)
+    if runs is None:
+        return pd.DataFrame(columns=REFERRAL_MIX_COLUMNS)  # _cohort_rates has said why
+    if any("referred" not in r.cohorts.columns for r in runs):  # type: ignore[union-attr]
+        notes.append("the referral mix is skipped: cohorts.parquet has no referred column (older results?)")
+        return pd.DataFrame(columns=REFERRAL_MIX_COLUMNS)
+    published = _published_mix(notes)
+    rows = []
+    for a in arms:
+        mixes = [referral_mix(by_arm[a][s].cohorts) for s in seeds]
+        if all(math.isnan(v) for m in mixes for v in m.values()):
+            continue  # no referrals, so no mix (the arm is in no_referral_arms)
+        for g in mixes[0]:
+            iv = summarise([m[g] for m in mixes])
+            t = published.get(g)
+            rows.append(
+                {
+                    "arm": a,
+                    "group": g,
+                    "label": _label_of(g),
+                    "n_seeds": iv.n,
+                    "share": iv.mean,
+                    "low": iv.low,
+                    "high": iv.high,
+                    "published": t.value if t else math.nan,
+                    "published_low": t.low if t else math.nan,
+                    "published_high": t.high if t else math.nan,
+                    "source": t.source if t else "",
+                }
+            )
+    return pd.DataFrame(rows, columns=REFERRAL_MIX_COLUMNS)

@@ -44,12 +44,15 @@ def _pct(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{100 * x:.1f}%"
 
 
+def _pct_band(x: float, low: float, high: float) -> str:
+    """A share with its interval or band, in percent."""
+    return f"{_pct(x)} [{_pct(low)}, {_pct(high)}]"
+
+
 def _rate_cell(r: Any, of: bool = True) -> str:
     """A cohort rate with its 90% interval (from two seeds on) and, with `of`, the people per seed
     it is over."""
-    cell = _pct(r["rate"])
-    if r["n_seeds"] >= 2:
-        cell += f" [{_pct(r['low'])}, {_pct(r['high'])}]"
+    cell = _pct_band(r["rate"], r["low"], r["high"]) if r["n_seeds"] >= 2 else _pct(r["rate"])
     return cell + (f" of {_num(r['eligible_per_seed'], 0)}" if of else "")
 
 
@@ -230,6 +233,53 @@ def _cohort_size_notes(rep: Report, tolerance: float = 0.05) -> list[str]:
     return out
 
 
+REFERRAL_MIX_NOTE = (
+    "Each payment group's share of all the programme's referrals over the measured months, every entry cohort "
+    "counted (followed up or not), mean over the seeds with referrals; beside it DWP's published mix as reported "
+    "at the time, with the band calibration allows: of referrals to November 2012, 91% JSA and 9% ESA; of JSA "
+    "referrals June-October 2011, 18.5% 18-24, 49.8% 25+ and over a quarter early access; so each published "
+    "share is 0.91 × a JSA group's share of JSA referrals or 0.09 × an ESA group's share of ESA referrals "
+    "(configs/targets.toml; referral_mix.csv gives each figure's source). The ex-IB groups have no published "
+    "figure here."
+)
+
+
+def _share_cell(r: Any, n: int) -> str:
+    """An arm's mean share with its 90% interval, and how many seeds it is over when some referred no one."""
+    cell = _pct_band(r["share"], r["low"], r["high"]) if r["n_seeds"] >= 2 else _pct(r["share"])
+    return cell + (f" (n={r['n_seeds']})" if r["n_seeds"] < n else "")
+
+
+def _referral_mix_table(rep: Report) -> Table | None:
+    """The referral mix by payment group per arm, beside the published mix."""
+    c = rep.referral_mix
+    if c.empty:
+        return None
+    arms = [a for a in rep.arms if a in set(c["arm"])]
+    idx = c.set_index(["group", "arm"])
+    n = len(rep.seeds)
+    rows = []
+    for g in dict.fromkeys(c["group"]):
+        r = idx.loc[(g, arms[0])]
+        published = (
+            _pct_band(r["published"], r["published_low"], r["published_high"])
+            if math.isfinite(r["published"])
+            else "no published figure"
+        )
+        rows.append([str(r["label"]), published, *[_share_cell(idx.loc[(g, a)], n) for a in arms]])
+    silent = [a for a in rep.arms if a not in arms]
+    notes = [REFERRAL_MIX_NOTE]
+    if silent:
+        notes.append(f"No referral mix for {', '.join(silent)}: no one was referred.")
+    return Table(
+        ["payment group", "published [band]", *arms],
+        rows,
+        title=f"Referral mix by payment group beside DWP's published mix: mean [90% interval] over {n} seeds",
+        notes=notes,
+        name="referral_mix",
+    )
+
+
 def _curve_table(rep: Report) -> Table | None:
     """Cumulative official job-outcome rates by months since entry, by payment group and arm."""
     c = rep.curves
@@ -373,10 +423,17 @@ def _outcome_cost_table(rep: Report) -> Table | None:
 
 def tables(rep: Report) -> list[Table]:
     """The report's tables, in the order they are printed: levels, differences, then cost per job,
-    two-year outcome rates, cumulative outcome rates, the common cohort and cost per job outcome
-    where the results give them."""
+    the referral mix, two-year outcome rates, cumulative outcome rates, the common cohort and cost
+    per job outcome where the results give them."""
     out = [_levels_table(rep), _differences_table(rep)]
-    for t in (_cost_table(rep), _cohort_table(rep), _curve_table(rep), _common_table(rep), _outcome_cost_table(rep)):
+    for t in (
+        _cost_table(rep),
+        _referral_mix_table(rep),
+        _cohort_table(rep),
+        _curve_table(rep),
+        _common_table(rep),
+        _outcome_cost_table(rep),
+    ):
         if t is not None:
             out.append(t)
     return out
@@ -477,6 +534,8 @@ def write_report(rep: Report, out_dir: Path, formats: Iterable[Format] = ("md",)
     ]
     if not rep.cost_per_job.empty:
         files.append(("cost_per_job.csv", lambda p: rep.cost_per_job.to_csv(p, index=False)))
+    if not rep.referral_mix.empty:
+        files.append(("referral_mix.csv", lambda p: rep.referral_mix.to_csv(p, index=False)))
     if not rep.cohorts.empty:
         files.append(("cohort_outcomes.csv", lambda p: rep.cohorts.to_csv(p, index=False)))
     if not rep.curves.empty:

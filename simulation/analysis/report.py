@@ -6,10 +6,11 @@ From a results folder (either layout, see results_io) it writes, each file atomi
   paired differences from the baseline, two-year job-outcome rates by claimant group, cumulative
   job-outcome rates by months since entry (official and common cohorts), cost per additional
   sustained job, and, when the results hold a claim's arms, the claims against the model;
-- report.md and report.html: compare's tables (with the common cohort's like-for-like rates and
-  cost per additional job outcome), the figures, the claims table, the assumptions the
-  results depend on, the manifest (versions, commit, seeds, place, horizon; each arm's resolved
-  config in configs/<arm>.json) and the command lines that regenerate it.
+- report.md and report.html: compare's tables (with the referral mix by payment group beside
+  DWP's published mix, the common cohort's like-for-like rates and cost per additional job
+  outcome), the figures, the claims table, the assumptions the results depend on, the manifest
+  (versions, commit, seeds, place, horizon; each arm's resolved config in configs/<arm>.json)
+  and the command lines that regenerate it.
 
 The numbers come from compare.analyse and claims.analyse. This module assembles the document;
 `report_figures` draws the figures and `report_html` turns the Markdown into HTML (their names the

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from simulation import cli
-from simulation.analysis import compare, stats
+from simulation.analysis import compare, stats, targets
 
 SEEDS = [1, 2, 3, 4, 5]
 MONTHS = 36
@@ -35,11 +35,21 @@ YOUTH_OUTCOMES = {"no_programme": [20, 22, 18, 21, 19], "cooperative": [30, 32, 
 CURVE = {6: 0.25, 12: 0.5, 18: 0.75, 24: 1.0}
 # The common cohort: two-year outcomes per 100 entrants of jsa_18_24 (other groups: 30 in both arms).
 COMMON_YOUTH = {"no_programme": [25, 27, 23, 26, 24], "cooperative": [29, 33, 27, 30, 26]}
+# Cooperative referrals in the followed-up cohort by group (JSA 25+ gains 5 a seed, so the mix varies
+# by seed), and in the cohort not yet followed up (10 a group), which the referral mix still counts.
+REFERRED = {g: 40.0 + 10.0 * k for k, g in enumerate(GROUPS)}
+REFERRED_UNFOLLOWED = 10.0
 
 
 def _spread(total: float, months: int = MONTHS) -> np.ndarray:
     """A run total spread evenly over the months."""
     return np.full(months, total / months)
+
+
+def _referred(group: str, i: int, district: int) -> float:
+    if district == 1:
+        return REFERRED_UNFOLLOWED
+    return REFERRED[group] + (5.0 * i if group == "jsa_25_plus" else 0.0)
 
 
 def write_run(
@@ -103,7 +113,7 @@ def write_run(
                     "group": g,
                     "eligible_month": 1 if d == 0 else months - 3,
                     "eligible": 100.0 if d == 0 else 50.0,
-                    "referred": (80.0 if coop else 0.0) if d == 0 else 0.0,
+                    "referred": _referred(g, i, d) if coop else 0.0,
                     "outcome_24m": float(outcomes) if d == 0 else 49.0,
                     "followed_up": d == 0,
                 }
@@ -276,10 +286,11 @@ def test_compare_folder_prints_tables_and_writes_them(results, capsys):
     assert "no_programme has no referrals" in out
     assert "Cost per additional sustained job" in out
     assert "Cumulative job-outcome rate by months since entering the official cohort" in out
+    assert "Referral mix by payment group beside DWP's published mix" in out
     assert "Two-year job-outcome rate of the common cohort" in out
     assert "Cost per job outcome, gross and additional" in out and "cost per additional job outcome" in out
     files = ("levels.csv", "differences.csv", "cost_per_job.csv", "cohort_outcomes.csv", "compare.md")
-    files += ("cohort_curves.csv", "common_cohort.csv", "cost_per_outcome.csv")
+    files += ("cohort_curves.csv", "common_cohort.csv", "cost_per_outcome.csv", "referral_mix.csv")
     for name in files:
         path = results / "compare" / name
         assert path.is_file() and f"wrote {path}" in out
@@ -412,6 +423,7 @@ def test_tables_are_written_by_the_one_table_writer(results, tmp_path):
         "levels",
         "differences",
         "cost_per_job",
+        "referral_mix",
         "cohort_outcomes",
         "cohort_curves",
         "common_cohort",
@@ -529,3 +541,62 @@ def test_older_cohort_tables_still_give_the_two_year_rates(tmp_path, capsys):
     assert cli.main(["compare", str(root)]) == 0
     out = capsys.readouterr().out
     assert "common cohort is skipped" in out and not (root / "compare" / "common_cohort.csv").exists()
+
+
+# ------------------------------------------------------------------------------ referral mix
+def test_referral_mix_is_each_runs_mix_averaged_over_seeds(results):
+    """Each arm's mean share of referrals by payment group is targets.referral_mix of each run (every
+    entry cohort, followed up or not), averaged over seeds with the t interval; arms that refer no one
+    have no rows."""
+    rep = compare.analyse(results)
+    mix = rep.referral_mix
+    assert list(mix.columns) == compare.REFERRAL_MIX_COLUMNS
+    assert set(mix["arm"]) == {"cooperative"} and rep.no_referral_arms == ["no_programme"]
+    runs = {(r.arm, r.seed): r for r in compare.load_runs(results)}
+    per_seed = [targets.referral_mix(runs[("cooperative", s)].cohorts) for s in SEEDS]
+    for shares in per_seed:
+        assert sum(shares.values()) == pytest.approx(1.0)
+    m = mix.set_index("group")
+    assert list(m.index) == GROUPS
+    for g in GROUPS:
+        iv = stats.summarise([p[g] for p in per_seed])
+        assert m.loc[g, "share"] == pytest.approx(iv.mean) and m.loc[g, "n_seeds"] == len(SEEDS)
+        assert m.loc[g, "low"] == pytest.approx(iv.low) and m.loc[g, "high"] == pytest.approx(iv.high)
+    assert m["share"].sum() == pytest.approx(1.0)
+    # By hand: JSA 18-24 has 40 followed-up referrals and 10 not yet followed up, of 560 + 5i.
+    totals = sum(REFERRED.values()) + REFERRED_UNFOLLOWED * len(GROUPS) + 5.0 * np.arange(len(SEEDS))
+    assert m.loc["jsa_18_24", "share"] == pytest.approx(np.mean(50.0 / totals))
+    assert m.loc["jsa_25_plus", "high"] > m.loc["jsa_25_plus", "low"]  # the mix varies by seed
+
+
+def test_referral_mix_sits_beside_the_published_figures(results):
+    """The published columns are configs/targets.toml's referral_share_<group>; groups without one
+    are blank in the CSV and say so in the table."""
+    rep = compare.analyse(results)
+    m = rep.referral_mix.set_index("group")
+    published = targets.load_targets()
+    for g in GROUPS:
+        t = published.get(f"referral_share_{g}")
+        if t is None:
+            assert m.loc[g, ["published", "published_low", "published_high"]].isna().all()
+            assert m.loc[g, "source"] == ""
+        else:
+            assert tuple(m.loc[g, ["published", "published_low", "published_high"]]) == (t.value, t.low, t.high)
+            assert m.loc[g, "source"] == t.source
+    table = next(t for t in compare.tables(rep) if t.name == "referral_mix")
+    assert table.headers == ["payment group", "published [band]", "cooperative"]
+    rows = {row[0]: row for row in table.rows}
+    assert rows["JSA ex-IB"][1] == rows["ESA ex-IB"][1] == "no published figure"
+    assert rows["JSA 25+"][1].startswith(f"{100 * published['referral_share_jsa_25_plus'].value:.1f}% [")
+    assert any("91% JSA and 9% ESA" in n for n in table.notes)
+    assert any("no_programme" in n and "no one was referred" in n for n in table.notes)
+
+
+def test_referral_mix_is_skipped_without_referred_counts(results):
+    """Cohort tables without referral counts (older results): no referral mix, and a note saying why."""
+    for path in results.glob("*/cohorts.parquet"):
+        pd.read_parquet(path).drop(columns="referred").to_parquet(path, index=False)
+    rep = compare.analyse(results)
+    assert rep.referral_mix.empty and list(rep.referral_mix.columns) == compare.REFERRAL_MIX_COLUMNS
+    assert any("referral mix is skipped" in n for n in rep.notes)
+    assert "referral_mix" not in [t.name for t in compare.tables(rep)]

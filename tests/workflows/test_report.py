@@ -96,6 +96,25 @@ def test_report_md_holds_tables_assumptions_manifest_and_commands(results, writt
     assert "not tested" in md
 
 
+def test_report_shows_the_referral_mix_beside_the_published_mix(results, written):
+    """The referral mix section: the programme arm's mix of these runs (shares summing to one), none
+    for the arm that refers no one, and the published shares of configs/targets.toml."""
+    from simulation.analysis import compare, targets
+
+    md = (results / "report" / "report.md").read_text(encoding="utf-8")
+    rep = compare.analyse(results)
+    table = next(t for t in compare.tables(rep) if t.name == "referral_mix")
+    assert compare.markdown(rep).count(f"### {table.title}") == md.count(f"### {table.title}") == 1
+    assert "91% JSA and 9% ESA" in md and "No referral mix for no_programme" in md
+    mix = rep.referral_mix
+    assert set(mix["arm"]) == {"cooperative"}
+    assert mix["share"].sum() == pytest.approx(1.0)
+    published = targets.load_targets()
+    for _, r in mix.iterrows():
+        t = published.get(f"referral_share_{r['group']}")
+        assert r["published"] == (t.value if t else pytest.approx(float("nan"), nan_ok=True))
+
+
 def test_report_html_renders_tables_and_images(results, written):
     page = (results / "report" / "report.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
