@@ -147,7 +147,7 @@ def target_loss(target: Target, values: Sequence[float]) -> float:
 
 
 def total_loss(spec: CalibrationSpec, values: dict[str, list[float]]) -> float:
-    return float(sum(target_loss(spec.targets[k], v) for k, v in values.items()))
+    return float(sum(spec.weight(k) * target_loss(spec.targets[k], v) for k, v in values.items()))
 
 
 # ------------------------------------------------------------------------------- the search

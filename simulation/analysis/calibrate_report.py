@@ -106,8 +106,13 @@ def fit_report(fit: Fit, out_files: dict[str, Path]) -> str:
         f"{len(spec.seeds)} replicate seeds per trial ({', '.join(map(str, spec.seeds))})",
         f"- Check: the hand-set and the fitted values on {len(spec.check_seeds)} fresh seeds "
         f"({', '.join(map(str, spec.check_seeds))}), the same seeds for both (common random numbers)",
-        f"- Loss: sum over targets of ((model mean - observed) / half the observed band)^2; "
-        f"a target the model cannot produce costs {NAN_PENALTY:g}",
+        "- Loss: sum over targets of ((model mean - observed) / half the observed band)^2"
+        + (
+            ", times its weight (" + ", ".join(f"{k} {w:g}" for k, w in spec.weights.items()) + "; others 1)"
+            if spec.weights
+            else ""
+        )
+        + f"; a target the model cannot produce costs {NAN_PENALTY:g}",
         f"- Made {fit.created}, commit {results.git_commit()}",
         "",
         "## Loss",

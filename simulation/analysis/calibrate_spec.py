@@ -16,6 +16,7 @@ validation checks (`validate_spec.load_checks` refuses the other direction).
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,9 @@ class CalibrateSpecFile(Strict):
     # Levers of the programme arm's regime fitted with the parameters (dotted names as in an
     # experiment's lever overrides, e.g. "groups.esa_new.referral_share"): who the programme refers.
     levers: dict[str, ParamRange] = Field(default_factory=dict)
+    # A target's weight in the loss (default 1), in every place: the weighted method of simulated
+    # moments, for targets the comparison leans on more than on others.
+    weights: dict[str, float] = Field(default_factory=dict)
 
     @field_validator("seeds")
     @classmethod
@@ -161,6 +165,7 @@ class CalibrationSpec:
     # Every (place, target) pair fitted, by label: the target's key with one place, "place: key" with several.
     targets: dict[str, Target]
     target_of: dict[str, tuple[str, str]]  # label -> (site name, model quantity)
+    weights: dict[str, float]  # by model quantity; absent = 1
     calibration: Path
     base: Params
     parameters: list[FitParam]
@@ -177,6 +182,9 @@ class CalibrationSpec:
     @property
     def needs_programme(self) -> bool:
         return any(t.arm == "programme" for t in self.targets.values())
+
+    def weight(self, label: str) -> float:
+        return self.weights.get(self.target_of[label][1], 1.0)
 
     def handset(self) -> dict[str, float]:
         return {p.name: p.handset for p in self.parameters}
@@ -200,6 +208,7 @@ class CalibrationSpec:
             "programme_regime": self.programme_regime if self.needs_programme else None,
             "targets_file": str(self.targets_file),
             "targets": list(self.targets),
+            "weights": dict(self.weights),
             "calibration": str(self.calibration),
             "parameters": {
                 p.name: {"low": p.low, "high": p.high, "handset": p.handset} for p in self.parameters if not p.lever
@@ -364,6 +373,11 @@ def load_spec(path: Path | str, trials: int | None = None) -> CalibrationSpec:
                 raise err(where, f"the regime refuses {end}: {e}") from None
         fit.append(FitParam(LEVER_PREFIX + key, float(rng.low), float(rng.high), float(node), rng.low, rng.high, True))
 
+    for key, w in spec.weights.items():
+        if key not in chosen:
+            raise err(f"weights.{key}", f"expected one of the fitted targets{_nearest(key, chosen)}")
+        if not (math.isfinite(w) and w > 0):
+            raise err(f"weights.{key}", f"expected a positive number, got {w}")
     seeds: list[int] = spec.seeds
     if isinstance(spec.check_seeds, int):
         start = max(seeds) + 1
@@ -413,6 +427,7 @@ def load_spec(path: Path | str, trials: int | None = None) -> CalibrationSpec:
         targets_file=targets_file.resolve(),
         targets=targets,
         target_of=target_of,
+        weights=dict(spec.weights),
         calibration=calibration.resolve(),
         base=base,
         parameters=fit,

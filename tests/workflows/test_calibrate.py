@@ -410,6 +410,9 @@ people_per_agent = 4
 [levers."groups.esa_new.referral_share"]
 low = 0.0
 high = 0.6
+
+[weights]
+referral_share_esa_new = 3.0
 """
 
 
@@ -446,8 +449,11 @@ def test_joint_fit_sums_every_place_and_fits_the_lever_on_the_programme_arm(join
     lever = "levers.groups.esa_new.referral_share"
     assert spec.handset()[lever] == 0.15  # the centralised regime's value is trial 0's
     trials = pd.read_csv(files["trials"])
-    for _, row in trials.iterrows():  # the loss sums both places' targets
-        expected = sum(((row[f"user_attrs_model.{k}"] - t.value) / t.scale) ** 2 for k, t in spec.targets.items())
+    assert spec.weight("otherville: referral_share_esa_new") == 3.0 and spec.weight("testville: u_to_e_hazard") == 1.0
+    for _, row in trials.iterrows():  # the loss sums both places' targets, each times its weight
+        expected = sum(
+            spec.weight(k) * ((row[f"user_attrs_model.{k}"] - t.value) / t.scale) ** 2 for k, t in spec.targets.items()
+        )
         assert row["value"] == pytest.approx(expected)
     # The lever reaches the programme arm: a run with trial 1's values gives trial 1's referral share.
     row = trials.iloc[1]
@@ -493,6 +499,8 @@ JOINT_BAD = [
     ),
     (("high = 0.6", "high = 1.6"), "levers.groups.esa_new.referral_share", "the regime refuses 1.6"),
     (("low = 0.0\n", "low = 0.2\n"), "levers.groups.esa_new.referral_share", "must contain the regime's value 0.15"),
+    (("= 3.0", "= -1.0"), "weights.referral_share_esa_new", "expected a positive number"),
+    (("referral_share_esa_new = 3.0", "ltu_share = 3.0"), "weights.ltu_share", "expected one of the fitted targets"),
     (
         ('"referral_share_esa_new", "referral_share_jsa_25_plus"', '"ltu_share"'),
         "levers",
