@@ -29,8 +29,10 @@ import pandas as pd
 
 from simulation.analysis import results_io
 from simulation.analysis.compare_render import (  # rendering, importable from here as the CLI and tests expect
+    COHORT_TOTALS,
     DAGGER,
     NO_ADDITIONAL,
+    WHOLE_PROGRAMME,
     TableSpec,
     markdown,
     print_report,
@@ -45,7 +47,7 @@ from simulation.analysis.stats import (  # the statistics compare's callers and 
     seeds_needed,
     summarise,
 )
-from simulation.analysis.targets import Target, load_targets, referral_mix
+from simulation.analysis.targets import Target, load_targets, outcome_rates, referral_mix
 from simulation.config import ConfigError
 from simulation.measures import GROUP_LABELS, LAST_MONTHS, MEASURES, Measure, month_totals
 
@@ -468,6 +470,10 @@ def _cohort_rates(
                 )
                 per_group[g].append((e, o))
             per_group["all"].append((float(c["eligible"].sum()), float(c["outcome_24m"].sum())))
+        # The published whole-programme rate is over referrals: each group's rate weighted by its
+        # referrals (`targets.outcome_rates`, as calibration fits it); "all groups" is over everyone
+        # who reached a referral point, referred or not.
+        per_group[WHOLE_PROGRAMME] = [_whole_programme(by_arm[a][s].cohorts) for s in seeds]  # type: ignore[arg-type]
         for g, pairs in per_group.items():
             e = np.array([p[0] for p in pairs])
             o = np.array([p[1] for p in pairs])
@@ -477,7 +483,7 @@ def _cohort_rates(
                 {
                     "arm": a,
                     "group": g,
-                    "label": GROUPS.get(g, "all groups" if g == "all" else g),
+                    "label": GROUPS.get(g, COHORT_TOTALS.get(g, g)),
                     "n_seeds": iv.n,
                     "eligible_per_seed": float(e.mean()),
                     "outcomes_per_seed": float(o.mean()),
@@ -493,6 +499,16 @@ def _cohort_rates(
             f"(runs of {months} months; a cohort needs 24 months after eligibility)"
         )
     return pd.DataFrame(rows, columns=COHORT_COLUMNS)
+
+
+def _whole_programme(cohorts: pd.DataFrame) -> tuple[float, float]:
+    """(referrals, outcomes at the published whole-programme rate) of one run's cohorts followed for
+    two years: the rate is `targets.outcome_rates`' referral-weighted one, the figure calibration fits."""
+    if "referred" not in cohorts:
+        return 0.0, 0.0
+    referred = float(cohorts.loc[cohorts["followed_up"].astype(bool), "referred"].sum())
+    rate = outcome_rates(cohorts)["all"]
+    return (referred, rate * referred) if referred > 0 and math.isfinite(rate) else (0.0, 0.0)
 
 
 def _no_referral_arms(by_arm: dict[str, dict[int, Run]], arms: list[str], seeds: list[int]) -> list[str]:

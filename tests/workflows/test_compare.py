@@ -275,6 +275,12 @@ def test_two_year_outcome_rate_by_group(results):
     assert c.loc[("cooperative", "all"), "rate"] == pytest.approx(overall.mean())
     assert c.loc[("cooperative", "all"), "eligible_per_seed"] == pytest.approx(100.0 * len(GROUPS))
     assert rep.no_referral_arms == ["no_programme"]
+    # The published whole-programme rate is over referrals: targets.outcome_rates (what calibration
+    # fits) of each run, averaged over seeds; n/a where no one is referred.
+    runs = {(r.arm, r.seed): r for r in compare.load_runs(results)}
+    whole = [targets.outcome_rates(runs[("cooperative", s)].cohorts)["all"] for s in SEEDS]
+    assert c.loc[("cooperative", "programme"), "rate"] == pytest.approx(np.mean(whole))
+    assert math.isnan(c.loc[("no_programme", "programme"), "rate"])
 
 
 def test_compare_folder_prints_tables_and_writes_them(results, capsys):
