@@ -36,6 +36,7 @@ from simulation.mechanisms import (
     partnerships,
     providers,
     separations,
+    services,
     skills,
 )
 from simulation.outcomes import CohortTracker
@@ -113,6 +114,7 @@ MONTH: tuple[Stage, ...] = (
     Stage("firm views", _firm_views, None),
     Stage("claimants", providers.run_claimants, "providers", policy_only=True),
     Stage("providers", providers.run, "providers"),
+    Stage("services", services.run, "services", policy_only=True),
     Stage("hubs", business.run_hubs, "business", policy_only=True),
     Stage("developers", developers.run, "developers", policy_only=True),
     Stage("partnerships", partnerships.run, "partnerships", policy_only=True),
@@ -236,6 +238,7 @@ class LabourMarketModel(mesa.Model):
         self.referral_key = self.streams.generator("referral", 0).random(self.people.n)
         self.cohorts = CohortTracker(self.months, self.n_districts, self.ppa)
         self.partnership_month: dict[str, np.ndarray] = {}
+        self.services_month: dict[str, np.ndarray] = {}
         self.training_started = np.zeros(self.n_districts)
         self.q_prev = np.zeros(len(market_names))
         # Rows in a programme after last month's providers, in row order (None before the first):

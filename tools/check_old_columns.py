@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
+# The model of the checkout this script is in (or of PYTHONPATH's first entry, to save the tables
+# of another checkout), not an installed copy.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from simulation.config import make_scenario
 from simulation.model import LabourMarketModel
 
@@ -29,6 +32,11 @@ def tables(place: str, regime: str, seed: int, months: int, burn_in: int) -> dic
     while model.running:
         model.step()
     return {"monthly": model.results_frame(), "cohorts": model.cohorts.frame(model.district_names)}
+
+
+def same_column(old: pd.Series, new: pd.Series) -> bool:
+    """The same dtype and the same values in the same order (NaN equal to NaN)."""
+    return old.dtype == new.dtype and old.reset_index(drop=True).equals(new.reset_index(drop=True))
 
 
 def main(argv: list[str]) -> int:
@@ -48,12 +56,8 @@ def main(argv: list[str]) -> int:
                 old = pd.read_parquet(path)
                 added = sorted(set(frame.columns) - set(old.columns))
                 lost = sorted(set(old.columns) - set(frame.columns))
-                differ = [
-                    c
-                    for c in old.columns
-                    if c in frame.columns
-                    and (old[c].dtype != frame[c].dtype or not old[c].reset_index(drop=True).equals(frame[c].reset_index(drop=True)))
-                ]
+                same = [c for c in old.columns if c in frame.columns and same_column(old[c], frame[c])]
+                differ = [c for c in old.columns if c in frame.columns and c not in same]
                 print(f"{path.name}: {len(old.columns) - len(lost) - len(differ)} columns identical, added {added}")
                 moved += [f"{path.name}: {c}" for c in differ + lost]
     if mode == "check":

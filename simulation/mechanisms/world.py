@@ -66,6 +66,7 @@ class World(Protocol):
     hub_supported_rows: np.ndarray
     developments: dict[str, np.ndarray]
     partnership_month: dict[str, np.ndarray]
+    services_month: dict[str, np.ndarray]  # integrated help's month by district (`services.buy`)
     training_started: np.ndarray
     counts: np.ndarray  # stocks by district after accounts (`accounts.district_counts`)
     # institutions: one of each per district (Mesa agents)
