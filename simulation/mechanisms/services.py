@@ -24,7 +24,7 @@ of every service are cut in the same proportion; a budget of 0 buys nothing.
 
 Barriers fall with the hours bought: a recipient's barrier falls by the share
 `service_barrier_reduction_per_hour` per service hour (one effect for an hour of any service),
-and lower barriers raise job finding in later months. The effect's range includes zero, the
+and lower barriers raise job finding from this month's matching on. The effect's range includes zero, the
 finding of Working Well's matched comparison (job starts 4.7% in both groups) and of the SWAN
 IPS trial (calibration.md s8). No random draws: who receives and how much follows from state.
 """
@@ -151,6 +151,9 @@ def run(w: World) -> None:
     for prov in w.providers:
         help_on[prov.district] = prov.levers.integrated_help
         budget[prov.district] = prov.levers.services_budget_per_participant_month
+    w.services_month = {}
+    if not help_on.any():  # nothing to buy: the regime's arms without integrated help skip the pass
+        return
     rows = w.participants if w.participants is not None else np.zeros(0, dtype=np.int64)
     people = w.people
     month, got, barrier_after = buy(
