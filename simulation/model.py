@@ -290,12 +290,14 @@ class LabourMarketModel(mesa.Model):
             "lead_in_cpu": c_end - c_lead,
         }
         # Month 0: what is measured starts afresh (results rows, running totals, the month's money,
-        # cohorts). The ledger's balances carry over: the skills fund's money, saved in the
-        # lead-in, is still there to pay for training (after a burn-in alone the fund is empty).
+        # cohorts, who has counted as sustained in work). The ledger's balances carry over: the
+        # skills fund's money, saved in the lead-in, is still there to pay for training (after a
+        # burn-in alone the fund is empty).
         self.rows.clear()
         self.cumulative = dict.fromkeys(CUMULATIVE, 0)
         self.ledger = self.ledger.carried_forward()
         self.cohorts = CohortTracker(self.months, self.n_districts, self.ppa)
+        accounts.start_measured(self.people)
 
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
         self.datacollector.collect(self)
