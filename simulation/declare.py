@@ -84,7 +84,7 @@ class Output:
 class Purpose:
     """What a ledger posting is for, and how it enters public money.
 
-    `public` is +1 for public spending (Exchequer or council pays), -1 for public revenue (they
+    `public` is +1 for public spending (Exchequer, council or NHS pays), -1 for public revenue (they
     are paid), 0 for private money (developers, employers, the skills fund, providers' own
     costs), reported beside public money but never in it. `total`, when set, names the results
     column that sums this purpose's postings.
@@ -103,7 +103,7 @@ PURPOSES: tuple[Purpose, ...] = (
     Purpose("tax", "income tax and national insurance paid by people in work", -1),
     Purpose(
         "employment_support",
-        "programme fees and grants, partnerships, training and brokerage paid from public money",
+        "programme fees and grants, integrated help's services, partnerships, training and brokerage: public money",
         +1,
         "employment_support_cost",
     ),

@@ -17,7 +17,8 @@ import numpy as np
 
 ACCOUNTS = (
     "exchequer",  # central government: benefits, programme fees, tax received
-    "council",  # local authorities: council-led services, hubs, brokerage
+    "council",  # local authorities: council-led services, hubs, brokerage, social care, housing support
+    "nhs",  # clinical commissioning groups: community health and mental-health care
     "provider",  # employment-support providers: fee and grant income, delivery costs
     "employers",  # firms
     "developers",  # property developers
@@ -26,6 +27,8 @@ ACCOUNTS = (
     "economy",  # everyone else paid for delivering services: staff and suppliers
 )
 ACCOUNT = {name: i for i, name in enumerate(ACCOUNTS)}
+# The public purse: what these accounts lose, less what they receive, is public cost.
+PUBLIC_ACCOUNTS = ("exchequer", "council", "nhs")
 
 
 class Ledger:

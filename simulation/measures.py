@@ -314,8 +314,17 @@ def _measures() -> list[Measure]:
         # Conditionality.
         _count("sanctions", "JSA sanctions", "sanctions"),
         *_by_group("job_outcomes", "job outcomes"),
-        _count("sustained_jobs", "sustained jobs (6 months in work, everyone)", "sustained_jobs", better="higher"),
-        *_by_group("sustained_jobs", "sustained jobs"),
+        _count(
+            "people_sustained_in_work",
+            "people sustained in work (six months after entering work from out of work, once each)",
+            "people_sustained_in_work",
+            better="higher",
+        ),
+        _count(
+            "sustained_job_spells",
+            "jobs reaching six months (any holder, job-to-job moves included)",
+            "sustained_job_spells",
+        ),
         Measure(
             "parked_share",
             "parked: high-barrier participants seeking work with almost no adviser time (share)",
@@ -330,6 +339,14 @@ def _measures() -> list[Measure]:
         *_money("public_cost", "public cost", ("public_cost",), "(benefits + support - tax)", "(net)"),
         *_money("employment_support_cost", "employment-support cost", ("employment_support_cost",)),
         *_money("business_support_cost", "business-support cost", ("business_support_cost",)),
+        # Every public cost of the policies (`analysis.costing.SPENDING_TOTALS`): the numerator of
+        # cost per additional job; benefits and tax are outcomes, in public_cost.
+        *_money(
+            "public_spending",
+            "public spending on the policies",
+            ("employment_support_cost", "business_support_cost"),
+            "(employment + business support)",
+        ),
         Measure(
             "benefits_paid",
             "benefits paid £m",

@@ -36,6 +36,7 @@ from simulation.mechanisms import (
     partnerships,
     providers,
     separations,
+    services,
     skills,
 )
 from simulation.outcomes import CohortTracker
@@ -113,6 +114,7 @@ MONTH: tuple[Stage, ...] = (
     Stage("firm views", _firm_views, None),
     Stage("claimants", providers.run_claimants, "providers", policy_only=True),
     Stage("providers", providers.run, "providers"),
+    Stage("services", services.run, "services", policy_only=True),
     Stage("hubs", business.run_hubs, "business", policy_only=True),
     Stage("developers", developers.run, "developers", policy_only=True),
     Stage("partnerships", partnerships.run, "partnerships", policy_only=True),
@@ -236,6 +238,7 @@ class LabourMarketModel(mesa.Model):
         self.referral_key = self.streams.generator("referral", 0).random(self.people.n)
         self.cohorts = CohortTracker(self.months, self.n_districts, self.ppa)
         self.partnership_month: dict[str, np.ndarray] = {}
+        self.services_month: dict[str, np.ndarray] = {}
         self.training_started = np.zeros(self.n_districts)
         self.q_prev = np.zeros(len(market_names))
         # Rows in a programme after last month's providers, in row order (None before the first):
@@ -287,12 +290,14 @@ class LabourMarketModel(mesa.Model):
             "lead_in_cpu": c_end - c_lead,
         }
         # Month 0: what is measured starts afresh (results rows, running totals, the month's money,
-        # cohorts). The ledger's balances carry over: the skills fund's money, saved in the
-        # lead-in, is still there to pay for training (after a burn-in alone the fund is empty).
+        # cohorts, who has counted as sustained in work). The ledger's balances carry over: the
+        # skills fund's money, saved in the lead-in, is still there to pay for training (after a
+        # burn-in alone the fund is empty).
         self.rows.clear()
         self.cumulative = dict.fromkeys(CUMULATIVE, 0)
         self.ledger = self.ledger.carried_forward()
         self.cohorts = CohortTracker(self.months, self.n_districts, self.ppa)
+        accounts.start_measured(self.people)
 
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
         self.datacollector.collect(self)

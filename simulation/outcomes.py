@@ -20,6 +20,11 @@ cohort (DWP Work Programme statistics), and cumulatively within 6, 12, 18 and 24
 Only measured months count (the cohort stage does not run in the lead-in): someone whose spell
 reached `COMMON_ENTRY_MONTHS` before month 0 enters only if a later spell (or the same spell,
 held at that length through a short job) reaches it again while they claim and are out of work.
+
+The common cohort's members are also followed until they have been `SUSTAINED_MONTHS` continuous
+months in work, every group alike (`common_sustained_<h>m`): the people in work six months that
+cost per additional sustained job counts (`simulation.analysis.costing`).
+
 Counts are kept by entry month, district and group (`CohortTracker.frame`).
 """
 
@@ -31,7 +36,7 @@ import pandas as pd
 from simulation import outcomes_kernels, parallel
 from simulation.declare import Column, Mechanism
 from simulation.outcomes_kernels import COMMON_OUTCOME_REACHED
-from simulation.people import GROUP_NAMES, NOT_ELIGIBLE, OFFICIAL_OUTCOME_MONTHS, People
+from simulation.people import GROUP_NAMES, NOT_ELIGIBLE, OFFICIAL_OUTCOME_MONTHS, SUSTAINED_MONTHS, People
 
 FOLLOW_UP_MONTHS = 24
 # Cumulative outcomes within these months of entering a cohort; the last is the follow-up.
@@ -52,6 +57,7 @@ class CohortTracker:
         self.common_eligible = np.zeros(shape)
         self.common_referred = np.zeros(shape)
         self.common_outcome = np.zeros((*shape, HORIZONS.size))
+        self.common_sustained = np.zeros((*shape, HORIZONS.size))  # six months in work, any group
         self.months = months
         self.ppa = ppa
 
@@ -63,6 +69,7 @@ class CohortTracker:
             self.common_eligible,
             self.common_referred,
             self.common_outcome,
+            self.common_sustained,
         )
 
     def update(self, people: People, month: int, offsets: np.ndarray) -> None:
@@ -80,7 +87,15 @@ class CohortTracker:
             view = people.rows(lo, hi)
             rows, common = outcomes_kernels.CohortPeople.of(view), outcomes_kernels.CommonPeople.of(view)
             outcomes_kernels.cohort_update(
-                month, HORIZONS, OFFICIAL_OUTCOME_MONTHS, COMMON_ENTRY_MONTHS, self.ppa, rows, common, counts
+                month,
+                HORIZONS,
+                OFFICIAL_OUTCOME_MONTHS,
+                COMMON_ENTRY_MONTHS,
+                SUSTAINED_MONTHS,
+                self.ppa,
+                rows,
+                common,
+                counts,
             )
 
         parallel.map_districts(span, offsets)
@@ -93,7 +108,9 @@ class CohortTracker:
         programme in the entry month). `outcome_<h>m` counts outcomes within h months of entry
         (cumulative); `followed_<h>m` says whether the run lasted h months after the entry month
         (only then is `outcome_<h>m` complete). `outcome_24m` and `followed_up` (= `followed_24m`)
-        are the two-year figures the published statistics give."""
+        are the two-year figures the published statistics give. `common_sustained_<h>m` counts the
+        common cohort's members in work `SUSTAINED_MONTHS` continuous months within h months of
+        entry, every group alike."""
         m, d, g = np.nonzero((self.eligible > 0) | (self.common_eligible > 0))
         out: dict[str, object] = {
             "district": d.astype(np.int16),
@@ -112,6 +129,8 @@ class CohortTracker:
         out["common_referred"] = self.common_referred[m, d, g]
         for k, h in enumerate(HORIZONS):
             out[f"common_outcome_{h}m"] = self.common_outcome[m, d, g, k]
+        for k, h in enumerate(HORIZONS):
+            out[f"common_sustained_{h}m"] = self.common_sustained[m, d, g, k]
         return pd.DataFrame(out)
 
 
@@ -134,6 +153,12 @@ COHORTS = Mechanism(
             "int16",
             f"continuous months in work since entering the common cohort ({COMMON_OUTCOME_REACHED} once the "
             "official outcome is reached)",
+        ),
+        Column(
+            "common_sustain",
+            "int16",
+            f"continuous months in work since entering the common cohort, up to {SUSTAINED_MONTHS} "
+            f"({COMMON_OUTCOME_REACHED} once reached), every group alike",
         ),
     ),
 )

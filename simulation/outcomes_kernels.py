@@ -1,7 +1,8 @@
 """Compiled pass of `outcomes`: claimants entering the official cohort in the month they first
 become eligible for referral, and the common cohort in the first month their spell out of work
 reaches the common entry point (and whether they were referred), and those in a cohort counting
-continuous months in work until they reach an official job outcome.
+continuous months in work until they reach an official job outcome (and, in the common cohort,
+until they have been six months in work, whatever their group).
 
 See `mechanisms.shared_kernels` for what every pass keeps to (bit-identical to the plain rule it
 replaces: the counts add the same amounts in the same row order).
@@ -53,6 +54,7 @@ class CommonPeople(NamedTuple):
     common_month: np.ndarray
     common_group: np.ndarray
     common_work: np.ndarray
+    common_sustain: np.ndarray
 
     @classmethod
     def of(cls, people: Any) -> Self:
@@ -62,7 +64,8 @@ class CommonPeople(NamedTuple):
 class CohortCounts(NamedTuple):
     """People by (entry month, district, group), float64: entering the official cohort, referred
     in their entry month, and reaching an official outcome within each horizon (a last axis, one
-    entry a horizon: cumulative); the same for the common cohort."""
+    entry a horizon: cumulative); the same for the common cohort, and its members reaching six
+    continuous months in work within each horizon (`common_sustained`, every group alike)."""
 
     eligible: np.ndarray
     referred: np.ndarray
@@ -70,6 +73,7 @@ class CohortCounts(NamedTuple):
     common_eligible: np.ndarray
     common_referred: np.ndarray
     common_outcome: np.ndarray
+    common_sustained: np.ndarray
 
 
 @jit
@@ -78,6 +82,7 @@ def cohort_update(
     horizons: np.ndarray,
     outcome_months: np.ndarray,
     entry_months: int,
+    sustained_months: int,
     ppa: float,
     people: CohortPeople,
     common: CommonPeople,
@@ -93,7 +98,11 @@ def cohort_update(
     Common cohort: rows never in it that claim a benefit (with a claim group), are out of work
     and whose linked spell out of work is `entry_months` long join it this month with their
     claim group (referred if on a programme), then are followed as the official cohort is, their
-    months in work in `common_work` (COMMON_OUTCOME_REACHED once they reach the outcome).
+    months in work in `common_work` (COMMON_OUTCOME_REACHED once they reach the outcome); and,
+    for every group alike, until `sustained_months` continuous months in work (`common_sustain`,
+    COMMON_OUTCOME_REACHED once reached), counted in `common_sustained` under every horizon h with
+    months since entry <= h: the cohort's people sustained in work, which cost per additional job
+    compares between arms (for the JSA groups the same as the official outcome).
 
     Most rows are in neither cohort nor entering, mixed row to row with those who are: each
     chunk's rows that may count are listed first without a branch, then only they are visited
@@ -103,6 +112,7 @@ def cohort_update(
     status, district, programme = people.status, people.district, people.programme
     benefit, group, months_out = people.benefit, people.group, people.months_out
     common_month, common_group, common_work = common.common_month, common.common_group, common.common_work
+    common_sustain, c_sustained = common.common_sustain, counts.common_sustained
     eligible, referred, outcome = counts.eligible, counts.referred, counts.outcome
     c_eligible, c_referred, c_outcome = counts.common_eligible, counts.common_referred, counts.common_outcome
     follow_up = horizons[horizons.shape[0] - 1]
@@ -150,6 +160,7 @@ def cohort_update(
                 common_month[i] = month
                 common_group[i] = group[i]
                 common_work[i] = 0
+                common_sustain[i] = 0
                 c_eligible[month, d, group[i]] += ppa
                 if programme[i] != NO_PROGRAMME:
                     c_referred[month, d, group[i]] += ppa
@@ -165,3 +176,12 @@ def cohort_update(
                                 c_outcome[cm, d, g, h] += ppa
                     else:
                         common_work[i] = cw
+                if common_sustain[i] != COMMON_OUTCOME_REACHED and since <= follow_up:
+                    cs = common_sustain[i] + 1 if employed else 0
+                    if cs >= sustained_months:
+                        common_sustain[i] = COMMON_OUTCOME_REACHED
+                        for h in range(horizons.shape[0]):
+                            if since <= horizons[h]:
+                                c_sustained[cm, d, common_group[i], h] += ppa
+                    else:
+                        common_sustain[i] = cs

@@ -50,6 +50,7 @@ NO_PROGRAMME = -1
 NO_EMPLOYER = -1
 NOT_ELIGIBLE = -32768  # eligible_month of someone never eligible for referral
 FRAGILE_MONTHS = 6  # a new job is fragile for its first six months
+SUSTAINED_MONTHS = 6  # a job or a spell in work is sustained once it has lasted six continuous months
 # Spells out of work link across gaps of up to 12 weeks, as DWP links JSA and ESA claims: a job
 # or a spell of inactivity off benefit that ends within LINK_MONTHS leaves the clock running.
 LINK_MONTHS = 3

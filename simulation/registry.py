@@ -39,6 +39,7 @@ from simulation.mechanisms import (
     partnerships,
     providers,
     separations,
+    services,
     skills,
 )
 from simulation.outcomes import COHORTS
@@ -53,6 +54,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
     matching.MECHANISM,
     business.MECHANISM,
     providers.MECHANISM,
+    services.MECHANISM,
     conditionality.MECHANISM,
     partnerships.MECHANISM,
     skills.MECHANISM,

@@ -37,7 +37,7 @@ SUMMARY = (
     "public_cost",
     "developer_contributions",
     "esp_local_hires",
-    "sustained_jobs",
+    "people_sustained_in_work",
     "parked_share",
     "business_support_cost",
     "employed_mean",
@@ -46,7 +46,7 @@ SUMMARY = (
 
 # What the summary shows where a run cannot give a measure: results from before the model wrote
 # its columns, or (parking) a run where no high-barrier participant was seeking work.
-IF_UNDEFINED = {"sustained_jobs": math.nan, "parked_share": 0.0, "business_support_cost": 0.0}
+IF_UNDEFINED = {"people_sustained_in_work": math.nan, "parked_share": 0.0, "business_support_cost": 0.0}
 
 MONEY = tuple(k for k in SUMMARY if MEASURES[k].unit == "gbp_m")  # in £m
 
@@ -86,7 +86,7 @@ LABELS: dict[str, tuple[str, str]] = _table(
         "small_firm_jobs": "{:,.0f}",
         "referrals": "{:,.0f}",
         "job_outcomes": "{:,.0f}",
-        "sustained_jobs": "{:,.0f}",
+        "people_sustained_in_work": "{:,.0f}",
         "parked_share": "{:.2f}",
         "benefits_paid": "{:,.2f}",
         "tax_received": "{:,.2f}",
@@ -103,7 +103,7 @@ DIFFERENCES: dict[str, tuple[str, str]] = _table(
     {
         "employed_mean": "{:+,.0f}",
         "unemployed_mean": "{:+,.0f}",
-        "sustained_jobs": "{:+,.0f}",
+        "people_sustained_in_work": "{:+,.0f}",
         "small_firm_jobs": "{:+,.0f}",
         "employment_support_cost": "{:+,.2f}",
         "business_support_cost": "{:+,.2f}",

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.analysis import results_io
+from simulation.analysis import costing, results_io
 from simulation.analysis.claims_estimate import SETTLE, WIDE, Estimate, Verdict, estimate, verdict
 from simulation.analysis.claims_render import (
     CSV_COLUMNS,
@@ -50,6 +50,7 @@ from simulation.analysis.claims_render import (
     write_report,
 )
 from simulation.analysis.claims_spec import (
+    COST_PER_JOB,
     FACTORS,
     REGISTRY,
     Arithmetic,
@@ -215,6 +216,9 @@ class _Values:
 
 
 def _display_unit(t: ClaimTest) -> str:
+    if t.how == COST_PER_JOB:
+        return "gbp"
+    assert t.measure is not None  # the spec requires one for every other how
     if t.how == "relative":
         return "share"
     if t.how == "ratio":
@@ -319,6 +323,17 @@ def _test(
         r.note = f"not estimated: no seed run under {' and '.join(arms)}"
         return r
     r.seeds = seeds
+    if t.how == COST_PER_JOB:
+        assert versus is not None
+        try:
+            c = costing.cost_per_additional_job([by[arm][s] for s in seeds], [by[versus][s] for s in seeds])
+        except costing.Missing as e:
+            r.note = f"not estimated: {e} (older results?)"
+            return r
+        r.est = cost_estimate(c)
+        _judge(r, bounds, testable, scaled)
+        return r
+    assert t.measure is not None
     lacking = sorted({x for a in arms for m in (t.measure, t.per) if m for x in values.lacking(a, seeds, m)})
     if lacking:
         r.note = f"not estimated: monthly tables lack {', '.join(lacking)} (older results?)"
@@ -328,6 +343,29 @@ def _test(
     pa = values.get(arm, seeds, t.per) if t.per else None
     pb = values.get(versus, seeds, t.per) if (t.per and versus) else None
     r.est = estimate(t.how, a_v, b_v, pa, pb)
+    _judge(r, bounds, testable, scaled)
+    return r
+
+
+def cost_estimate(c: costing.CostPerJob) -> Estimate:
+    """A claim's estimate of cost per additional sustained job (`costing`): the ratio of mean
+    differences with its Fieller interval, the per-seed ratios' summary beside it."""
+    sd = c.per_seed.sd if c.per_seed is not None else math.nan
+    note = c.note
+    if note.startswith("unbounded") and c.n_seeds >= 2:
+        note = "interval unbounded: the increase is not clearly above zero"
+    elif note.startswith("n/a"):
+        note = "no increase on average"
+    elif c.n_seeds < 2:
+        note = ""
+    return Estimate(c.n_seeds, c.ratio, c.low, c.high, sd, "fieller", c.ratio, c.low, c.high, c.per_seed, note)
+
+
+def _judge(
+    r: TestResult, bounds: tuple[float, float] | None, testable: bool, scaled: tuple[float, float] | None
+) -> None:
+    """The verdict on a test's estimate against the claim (or, at a scale it cannot test, an indication)."""
+    assert r.est is not None
     if bounds is not None and testable:
         r.verdict = verdict(r.est, bounds)
     elif bounds is not None and scaled is not None:
@@ -335,7 +373,6 @@ def _test(
         ind = verdict(r.est, scaled).text if math.isfinite(r.est.low) else ""
         if ind in ("model lower", "model higher", "consistent"):
             r.note = f"against the scaled claim (indicative only): {ind}"
-    return r
 
 
 def _factors(cr: ClaimResult, values: _Values, england: England) -> None:

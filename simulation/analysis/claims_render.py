@@ -336,7 +336,7 @@ def frame(rep: ClaimsReport) -> pd.DataFrame:
                     "claim": cr.claim.id,
                     "kind": "test",
                     "label": r.test.label,
-                    "measure": r.test.measure + (f" per {r.test.per}" if r.test.per else ""),
+                    "measure": r.test.quantity,
                     "how": r.test.how,
                     "arm": r.arm,
                     "versus": r.versus or "",

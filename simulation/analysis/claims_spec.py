@@ -38,7 +38,11 @@ from simulation.parameters import PARAMETERS
 REGISTRY = CONFIGS / "claims.toml"
 
 Unit = Literal["gbp", "count", "ratio", "share"]
-How = Literal["level", "difference", "saving", "relative", "ratio", "per_difference"]
+How = Literal["level", "difference", "saving", "relative", "ratio", "per_difference", "cost_per_additional_job"]
+# A cost per additional sustained job is not a measure of one run: it is `analysis.costing`'s, the
+# definition compare and the report use, named by `how` alone.
+COST_PER_JOB = "cost_per_additional_job"
+COST_PER_JOB_QUANTITY = "public spending per additional person sustained in work (analysis.costing)"
 
 
 # -------------------------------------------------------------------------------- factors
@@ -118,7 +122,7 @@ class ClaimTest(Strict):
     """One model quantity standing for (part of) a claim, with the claimed value if there is one."""
 
     label: str = Field(min_length=1)
-    measure: str
+    measure: str | None = None  # required but with how = "cost_per_additional_job", whose figure is fixed
     how: How
     per: str | None = None  # per_difference: the denominator measure
     arm: str | None = None  # default: the claim's arm
@@ -139,9 +143,21 @@ class ClaimTest(Strict):
             raise ValueError("claimed_range must be [low, high] with low <= high")
         if (self.how == "per_difference") != (self.per is not None):
             raise ValueError("'per' is required with how = 'per_difference' and only then")
+        if (self.how == COST_PER_JOB) != (self.measure is None):
+            raise ValueError(
+                f"'measure' is required, but with how = '{COST_PER_JOB}' (its cost and jobs are fixed: "
+                "analysis.costing) and only then"
+            )
         if self.national_only and self.claimed is None and self.claimed_range is None:
             raise ValueError("national_only needs a claimed value")
         return self
+
+    @property
+    def quantity(self) -> str:
+        """What the test measures, for tables: its measure (per its denominator), or cost per job."""
+        if self.measure is None:
+            return COST_PER_JOB_QUANTITY
+        return self.measure + (f" per {self.per}" if self.per else "")
 
     def claim_bounds(self) -> tuple[float, float] | None:
         if self.claimed is not None:

@@ -27,11 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.analysis import results_io
+from simulation.analysis import costing, results_io
 from simulation.analysis.compare_render import (  # rendering, importable from here as the CLI and tests expect
     COHORT_TOTALS,
     DAGGER,
-    NO_ADDITIONAL,
     WHOLE_PROGRAMME,
     TableSpec,
     markdown,
@@ -43,7 +42,6 @@ from simulation.analysis.compare_render import (  # rendering, importable from h
 from simulation.analysis.stats import (  # the statistics compare's callers and tests read from here
     PRECISION,
     SEEDS_CAP,
-    fieller,
     seeds_needed,
     summarise,
 )
@@ -61,10 +59,10 @@ SHOWN = (
     "referrals",
     "job_outcomes",
     *(f"job_outcomes_{g}" for g in GROUPS),
-    "sustained_jobs",
-    *(f"sustained_jobs_{g}" for g in GROUPS),
+    "people_sustained_in_work",
     "parked_share",
     "public_cost",
+    "public_spending",
     "employment_support_cost",
     "business_support_cost",
     "small_firm_jobs",
@@ -73,7 +71,7 @@ SHOWN = (
     "esp_local_hires",
 )
 # Beyond the model's data contract: skipped without a note where the results lack them.
-QUIET = frozenset(f"sustained_jobs_{g}" for g in GROUPS)
+QUIET: frozenset[str] = frozenset()
 SHOWN_MEASURES: list[Measure] = [MEASURES[k] for k in SHOWN]
 
 __all__ = [
@@ -155,7 +153,7 @@ class Report:
     curves: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CURVE_COLUMNS))
     # The common cohort's two-year rates and their paired differences from the baseline (COMMON_COLUMNS).
     common: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COMMON_COLUMNS))
-    # Cost per gross programme job outcome and per additional common-cohort outcome (OUTCOME_COST_COLUMNS).
+    # Cost per gross programme job outcome (OUTCOME_COST_COLUMNS).
     cost_per_outcome: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=OUTCOME_COST_COLUMNS))
     common_notes: list[str] = field(default_factory=list)
     # Each payment group's share of an arm's referrals beside DWP's published mix (REFERRAL_MIX_COLUMNS).
@@ -320,14 +318,14 @@ def analyse(
                 }
             )
     cost_notes: list[str] = []
-    cost = _cost_per_job(values, arms, baseline, {m.name for m in measures}, cost_notes)
+    cost = _cost_per_job(by_arm, arms, baseline, seeds, cost_notes)
     cohort_notes: list[str] = []
     cohorts = _cohort_rates(by_arm, arms, seeds, cohort_notes)
     no_ref = _no_referral_arms(by_arm, arms, seeds)
     common_notes: list[str] = []
     curves = _cumulative_rates(by_arm, arms, seeds, common_notes)
     common = _common_rates(by_arm, arms, baseline, seeds, precision, common_notes)
-    cost_outcome = _cost_per_outcome(by_arm, arms, baseline, seeds, totals, common_notes)
+    cost_outcome = _cost_per_outcome(arms, seeds, totals, common_notes)
     mix = _referral_mix(by_arm, arms, seeds, notes)
     return Report(
         folder=folder,
@@ -360,8 +358,10 @@ def analyse(
 COST_COLUMNS = [
     "comparison",
     "n_seeds",
-    "d_support_cost",
-    "d_sustained_jobs",
+    "basis",
+    "d_public_spending",
+    "d_net_public_cost",
+    "d_people_sustained",
     "per_seed_mean",
     "per_seed_low",
     "per_seed_high",
@@ -370,65 +370,63 @@ COST_COLUMNS = [
     "ratio_low",
     "ratio_high",
     "ratio_note",
+    "net_ratio_of_means",
+    "net_ratio_low",
+    "net_ratio_high",
+    "d_people_sustained_everyone",
+    "everyone_ratio_of_means",
+    "everyone_ratio_low",
+    "everyone_ratio_high",
 ]
 
 
-def _cost_per_additional(
-    cost: np.ndarray, gain: np.ndarray, none_note: str, what: str
-) -> tuple[float, float, float, str]:
-    """Cost per additional unit over paired seeds: the ratio of mean differences with its Fieller
-    90% interval, and a note (`none_note` when the gain is not positive on average; the interval
-    unbounded when `what` is not clearly above the baseline)."""
-    if gain.mean() <= 0:
-        return math.nan, math.nan, math.nan, none_note
-    ci = fieller(cost, gain)
-    low, high = ci if ci is not None else (math.nan, math.nan)
-    return (
-        float(cost.mean() / gain.mean()),
-        low,
-        high,
-        "" if ci is not None else f"unbounded: {what} not clearly above the baseline",
-    )
+def cost_row(comparison: str, c: costing.CostPerJob) -> dict[str, Any]:
+    """One row of `Report.cost_per_job` (COST_COLUMNS) from `costing.cost_per_additional_job`."""
+    iv = c.per_seed
+    return {
+        "comparison": comparison,
+        "n_seeds": c.n_seeds,
+        "basis": c.basis,
+        "d_public_spending": float(c.d_spending.mean()),
+        "d_net_public_cost": float(c.d_net_cost.mean()),
+        "d_people_sustained": float(c.d_people.mean()),
+        "per_seed_mean": iv.mean if iv else math.nan,
+        "per_seed_low": iv.low if iv else math.nan,
+        "per_seed_high": iv.high if iv else math.nan,
+        "per_seed_note": c.per_seed_note,
+        "ratio_of_means": c.ratio,
+        "ratio_low": c.low,
+        "ratio_high": c.high,
+        "ratio_note": c.note,
+        "net_ratio_of_means": c.net_ratio,
+        "net_ratio_low": c.net_low,
+        "net_ratio_high": c.net_high,
+        "d_people_sustained_everyone": float(c.d_people_everyone.mean())
+        if c.d_people_everyone is not None
+        else math.nan,
+        "everyone_ratio_of_means": c.everyone_ratio,
+        "everyone_ratio_low": c.everyone_low,
+        "everyone_ratio_high": c.everyone_high,
+    }
 
 
 def _cost_per_job(
-    values: dict[str, dict[str, np.ndarray]], arms: list[str], baseline: str, have: set[str], notes: list[str]
+    by_arm: dict[str, dict[int, Run]], arms: list[str], baseline: str, seeds: list[int], notes: list[str]
 ) -> pd.DataFrame:
-    """(delta employment-support + business-support cost) / delta sustained jobs against the baseline, in £."""
-    if "sustained_jobs" not in have or "employment_support_cost" not in have:
-        notes.append("cost per additional sustained job skipped: it needs sustained_jobs and employment_support_cost")
-        return pd.DataFrame(columns=COST_COLUMNS)
-    cost_keys = ["employment_support_cost"]
-    if "business_support_cost" in have:
-        cost_keys.append("business_support_cost")
-    else:
-        notes.append(
-            "business_support_cost is absent: cost per additional sustained job counts employment support only"
-        )
+    """Cost per additional sustained job of each arm against the baseline, in £
+    (`costing.cost_per_additional_job`: every public cost of the arm over additional people in work
+    six months, on the common cohort where the runs have it)."""
+    base = [by_arm[baseline][s] for s in seeds]
     rows = []
     for a in arms:
         if a == baseline:
             continue
-        dc = sum(values[a][k] - values[baseline][k] for k in cost_keys) * 1e6  # £
-        dj = values[a]["sustained_jobs"] - values[baseline]["sustained_jobs"]
-        n = len(dj)
-        row: dict[str, Any] = {
-            "comparison": f"{a} - {baseline}",
-            "n_seeds": n,
-            "d_support_cost": float(dc.mean()),
-            "d_sustained_jobs": float(dj.mean()),
-        }
-        bad = int((dj <= 0).sum())
-        if bad:
-            row.update(per_seed_mean=math.nan, per_seed_low=math.nan, per_seed_high=math.nan)
-            row["per_seed_note"] = f"n/a: no additional sustained jobs in {bad} of {n} seeds"
-        else:
-            iv = summarise(dc / dj)
-            row.update(per_seed_mean=iv.mean, per_seed_low=iv.low, per_seed_high=iv.high, per_seed_note="")
-        keys = ("ratio_of_means", "ratio_low", "ratio_high", "ratio_note")
-        ratio = _cost_per_additional(dc, dj, "n/a: no additional sustained jobs on average", "sustained jobs")
-        row.update(zip(keys, ratio, strict=True))
-        rows.append(row)
+        try:
+            c = costing.cost_per_additional_job([by_arm[a][s] for s in seeds], base)
+        except costing.Missing as e:
+            notes.append(f"cost per additional sustained job skipped: {e} (older results?)")
+            return pd.DataFrame(columns=COST_COLUMNS)
+        rows.append(cost_row(f"{a} - {baseline}", c))
     return pd.DataFrame(rows, columns=COST_COLUMNS)
 
 
@@ -545,20 +543,7 @@ COMMON_COLUMNS = [
     "diff_seeds_for_target_half_width",
     "diff_undefined_in",
 ]
-OUTCOME_COST_COLUMNS = [
-    "arm",
-    "n_seeds",
-    "gross_mean",
-    "gross_low",
-    "gross_high",
-    "comparison",
-    "d_support_cost",
-    "d_common_outcomes",
-    "additional",
-    "additional_low",
-    "additional_high",
-    "additional_note",
-]
+OUTCOME_COST_COLUMNS = ["arm", "n_seeds", "gross_mean", "gross_low", "gross_high"]
 COHORTS = {"official": ("eligible", "outcome"), "common": ("common_eligible", "common_outcome")}
 COMMON_HORIZON = 24  # months: the common cohort's regime comparison is on two-year outcomes
 HORIZON_COLUMN = re.compile(r"^outcome_(\d+)m$")
@@ -739,49 +724,24 @@ def _common_rates(
 
 
 def _cost_per_outcome(
-    by_arm: dict[str, dict[int, Run]],
     arms: list[str],
-    baseline: str,
     seeds: list[int],
     totals: dict[tuple[str, int], tuple[pd.DataFrame, pd.DataFrame]],
     notes: list[str],
 ) -> pd.DataFrame:
     """Per arm: employment-support cost per programme job outcome (gross: every outcome a provider
-    was paid for, whoever would have found work anyway), and cost per additional job outcome
-    against the baseline: (employment-support cost - the baseline's) / (common-cohort job outcomes
-    - the baseline's), both over the whole run on the same seeds, as a ratio of means with a
-    Fieller interval. The common-cohort outcomes are those reached during the run (within two
-    years of entry) by anyone in the common cohort, followed for two years or not."""
+    was paid for, whoever would have found work anyway), the figure DWP's statistics allow. What
+    an arm's jobs cost beyond the baseline's is cost per additional sustained job (`_cost_per_job`)."""
     gross = MEASURES["cost_per_job_outcome"]
-    runs = [by_arm[a][s] for a in arms for s in seeds]
-    if not all(set(gross.columns) <= set(r.monthly.columns) for r in runs):
+    if not all(set(gross.columns) <= set(totals[(a, s)][0].columns) for a in arms for s in seeds):
         notes.append("cost per job outcome skipped: it needs employment_support_cost and programme_job_outcomes")
         return pd.DataFrame(columns=OUTCOME_COST_COLUMNS)
-    common_ok = _common_ready(_cohort_runs(by_arm, arms, seeds), notes)
-    esc = MEASURES["employment_support_cost_total"]
-    cost = {a: np.array([esc.value(*totals[(a, s)]) for s in seeds]) for a in arms}  # £ over the run
-    outcomes = {}
-    if common_ok:
-        col = f"common_outcome_{COMMON_HORIZON}m"
-        outcomes = {a: np.array([float(by_arm[a][s].cohorts[col].sum()) for s in seeds]) for a in arms}  # type: ignore[index]
     rows = []
     for a in arms:
         iv = summarise([gross.value(*totals[(a, s)]) for s in seeds])
-        row: dict[str, Any] = {
-            "arm": a,
-            "n_seeds": len(seeds),
-            "gross_mean": iv.mean,
-            "gross_low": iv.low,
-            "gross_high": iv.high,
-        }
-        if a != baseline and common_ok:
-            dc, do = cost[a] - cost[baseline], outcomes[a] - outcomes[baseline]
-            row.update(
-                comparison=f"{a} - {baseline}", d_support_cost=float(dc.mean()), d_common_outcomes=float(do.mean())
-            )
-            keys = ("additional", "additional_low", "additional_high", "additional_note")
-            row.update(zip(keys, _cost_per_additional(dc, do, NO_ADDITIONAL, "outcomes"), strict=True))
-        rows.append(row)
+        rows.append(
+            {"arm": a, "n_seeds": len(seeds), "gross_mean": iv.mean, "gross_low": iv.low, "gross_high": iv.high}
+        )
     return pd.DataFrame(rows, columns=OUTCOME_COST_COLUMNS)
 
 

@@ -29,7 +29,6 @@ if TYPE_CHECKING:  # compare imports this module: the Report is only named in an
     from simulation.measures import Measure
 
 DAGGER = "†"
-NO_ADDITIONAL = "n/a (no additional outcomes)"  # compare's cost per additional outcome without one
 TableSpec = Table  # the name compare's tables had
 
 
@@ -129,6 +128,28 @@ def _differences_table(rep: Report) -> Table:
     )
 
 
+def _interval_cell(mean: float, low: float, high: float, note: str) -> str:
+    """£ mean [low, high], "[unbounded]" when the interval is, or the note alone when there is no mean."""
+    if not math.isfinite(mean):
+        return note
+    return _money(mean) + (f" [{_money(low)}, {_money(high)}]" if math.isfinite(low) else " [unbounded]")
+
+
+def _everyone_notes(rep: Report) -> list[str]:
+    """Beside a common-cohort figure: the same spending over everyone's additional people sustained in work."""
+    out = []
+    for _, r in rep.cost_per_job.iterrows():
+        mean = r.get("everyone_ratio_of_means", math.nan)
+        if r["basis"] == "common cohort" and math.isfinite(mean):
+            cell = _interval_cell(mean, r["everyone_ratio_low"], r["everyone_ratio_high"], "")
+            out.append(
+                f"{r['comparison']}: {cell} per additional person sustained in work counting everyone (Δ "
+                f"{_num(r['d_people_sustained_everyone'], 0, True)}), not only the common cohort: jobs that go to "
+                "people outside it (out of work under 3 months, not claiming) are paid for too."
+            )
+    return out
+
+
 def _cost_table(rep: Report) -> Table | None:
     if rep.cost_per_job.empty:
         return None
@@ -140,39 +161,47 @@ def _cost_table(rep: Report) -> Table | None:
             per_seed = _money(r["per_seed_mean"])
             if r["n_seeds"] >= 2:
                 per_seed += f" [{_money(r['per_seed_low'])}, {_money(r['per_seed_high'])}]"
-        if math.isfinite(r["ratio_of_means"]):
-            ratio = _money(r["ratio_of_means"])
-            ratio += (
-                f" [{_money(r['ratio_low'])}, {_money(r['ratio_high'])}]" if not r["ratio_note"] else " [unbounded]"
-            )
-        else:
-            ratio = r["ratio_note"]
+        ratio = _interval_cell(r["ratio_of_means"], r["ratio_low"], r["ratio_high"], r["ratio_note"])
+        net = _interval_cell(r["net_ratio_of_means"], r["net_ratio_low"], r["net_ratio_high"], "n/a")
         rows.append(
             [
                 r["comparison"],
-                _num(r["d_support_cost"] / 1e6, 2, True),
-                _num(r["d_sustained_jobs"], 0, True),
+                _num(r["d_public_spending"] / 1e6, 2, True),
+                _num(r["d_people_sustained"], 0, True),
                 per_seed,
                 ratio,
+                net,
             ]
         )
+    on = set(rep.cost_per_job["basis"])
+    people = (
+        "people of the common cohort (claimants whose spell out of work reached 3 months in the run, the same "
+        "definition in every arm) in work six continuous months within two years of entering it"
+        if on == {"common cohort"}
+        else "people completing six continuous months in work after entering it from out of work, once each"
+    )
     return Table(
         [
             "comparison",
-            "Δ support cost £m",
-            "Δ sustained jobs",
+            "Δ public spending £m",
+            "Δ people sustained in work",
             "per seed, then averaged",
             "ratio of means [Fieller]",
+            "net public cost per job [Fieller]",
         ],
         rows,
         title=f"Cost per additional sustained job against {rep.baseline}: "
         f"mean [90% interval] over {len(rep.seeds)} seeds",
         name="cost_per_job",
         notes=[
-            "Support cost = employment-support + business-support cost (public). "
-            "The ratio of means is Δ mean cost / Δ mean sustained jobs; its interval is unbounded "
-            "when the seeds cannot tell Δ sustained jobs from zero. Per-seed ratios are unstable when a seed's "
-            "Δ sustained jobs is near zero; the ratio of means is the steadier figure.",
+            "Public spending: every public cost of the policies (employment support: programme fees and grants, "
+            "integrated help's services, partnerships, training, brokerage; business support: enterprise hubs), "
+            "whoever pays. People sustained in work: " + people + "; job-to-job moves and people already in work "
+            "do not count. The ratio of means is Δ mean spending / Δ mean people sustained; its interval is "
+            "unbounded when the seeds cannot tell Δ people from zero. Per-seed ratios are unstable when a seed's "
+            "Δ is near zero; the ratio of means is the steadier figure. Net public cost per job adds the change "
+            "in benefits and takes off the change in tax and sanctions.",
+            *_everyone_notes(rep),
             *rep.cost_notes,
         ],
     )
@@ -371,59 +400,27 @@ def _common_table(rep: Report) -> Table | None:
 
 
 def _outcome_cost_table(rep: Report) -> Table | None:
-    """Cost per gross programme job outcome beside cost per additional (common-cohort) outcome."""
+    """Cost per gross programme job outcome, per arm."""
     c = rep.cost_per_outcome
     if c.empty:
         return None
     n = len(rep.seeds)
-    additional = c["comparison"].notna().any()
     rows = []
     for _, r in c.iterrows():
         gross = _money(r["gross_mean"])
         if n >= 2 and math.isfinite(r["gross_mean"]):
             gross += f" [{_money(r['gross_low'])}, {_money(r['gross_high'])}]"
-        cells = [r["arm"], gross]
-        if additional:
-            if not isinstance(r["comparison"], str) or not r["comparison"]:
-                cells += ["—", "—", "—"]
-            else:
-                if isinstance(r["additional_note"], str) and r["additional_note"].startswith("n/a"):
-                    extra = r["additional_note"]
-                else:
-                    extra = _money(r["additional"])
-                    extra += (
-                        f" [{_money(r['additional_low'])}, {_money(r['additional_high'])}]"
-                        if not r["additional_note"]
-                        else " [unbounded]"
-                    )
-                cells += [_num(r["d_support_cost"] / 1e6, 2, True), _num(r["d_common_outcomes"], 0, True), extra]
-        rows.append(cells)
-    headers = ["arm", "cost per programme job outcome (gross)"]
-    if additional:
-        headers += [
-            f"Δ support cost £m vs {rep.baseline}",
-            "Δ common-cohort outcomes",
-            "cost per additional job outcome [Fieller]",
-        ]
+        rows.append([r["arm"], gross])
     notes = [
         "Gross: employment-support cost over the run / programme job outcomes over the run (the outcomes providers "
         "were paid for, including people who would have found work anyway), mean over seeds; it favours referring "
-        "early, when more people find work unaided.",
+        "early, when more people find work unaided. What an arm's jobs cost beyond the baseline's is cost per "
+        "additional sustained job.",
     ]
-    if additional:
-        notes.append(
-            f"Cost per additional job outcome = (employment-support cost of the arm − {rep.baseline}'s) / "
-            f"(common-cohort job outcomes of the arm − {rep.baseline}'s), over the same runs and seeds, as a ratio "
-            "of means with a Fieller 90% interval. Common-cohort outcomes: official job outcomes (within two years "
-            "of entry) reached during the run by anyone in the common cohort. Support for people outside it (spells "
-            "that reached 3 months before month 0, legacy claimants) is in the cost but not their outcomes, which "
-            "understates the additional outcomes of late referral early in a run (a lead-in shortens that). "
-            f"'{NO_ADDITIONAL}' when the arm has no more outcomes than the baseline on average."
-        )
     return Table(
-        headers,
+        ["arm", "cost per programme job outcome (gross)"],
         rows,
-        title=f"Cost per job outcome, gross and additional: mean [90% interval] over {n} seeds",
+        title=f"Cost per programme job outcome (gross): mean [90% interval] over {n} seeds",
         notes=[*notes, *(rep.common_notes if rep.common.empty else [])],
         name="cost_per_outcome",
     )

@@ -30,7 +30,7 @@ PCT = f"{LEVEL:.0%}"
 # The measures the difference chart shows, in order (those the results lack are left out).
 MAIN_DIFFERENCES = (
     "employed_last12",
-    "sustained_jobs",
+    "people_sustained_in_work",
     "job_outcomes",
     "small_firm_jobs",
     "parked_share",
@@ -330,6 +330,12 @@ def figure_cohort_curves(rep: compare.Report, out_dir: Path, written: Written) -
     return _save(fig, out_dir, "cohort_curves", written), caption
 
 
+def _basis(c: pd.DataFrame) -> str:
+    """Whose jobs cost per additional sustained job counts (`costing`), for a caption."""
+    on = set(c["basis"]) if "basis" in c.columns else set()
+    return "on the common cohort" if on == {"common cohort"} else "everyone"
+
+
 def figure_cost_per_job(rep: compare.Report, out_dir: Path, written: Written) -> tuple[list[Path], str]:
     plt = _plt()
     c = rep.cost_per_job
@@ -378,9 +384,10 @@ def figure_cost_per_job(rep: compare.Report, out_dir: Path, written: Written) ->
     )
     fig.tight_layout()
     caption = (
-        f"Cost per additional sustained job against {rep.baseline}: (Δ employment-support + Δ business-support "
-        f"cost) / Δ sustained jobs, as a ratio of means over seeds with a Fieller {PCT} interval; "
-        '"n/a" where sustained jobs do not rise.'
+        f"Cost per additional sustained job against {rep.baseline}: Δ public spending on the policies "
+        f"(employment and business support, whoever pays) / Δ people in work six continuous months after "
+        f"entering work from out of work ({_basis(c)}), as a ratio of means over seeds with a Fieller {PCT} "
+        'interval; "n/a" where the people sustained in work do not rise.'
     )
     return _save(fig, out_dir, "cost_per_job", written), caption
 

@@ -1,4 +1,7 @@
-"""The month's money between people and the Exchequer: benefits paid and tax received.
+"""Benefits paid and tax received; the month's stocks; who has stayed six months in work.
+
+The month's money between people and the Exchequer, the stocks it is paid on, and the people
+completing six continuous months in work after entering it from out of work (`people_sustained`).
 
 Benefits follow the 2015/16 rates (JSA by age, ESA, and housing support for claimants);
 tax and National Insurance are an effective share of gross pay (calibration.md s7).
@@ -13,19 +16,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation import parallel
-from simulation.declare import Mechanism, Output, Posting, at_least_zero, probability
+from simulation.declare import Column, Mechanism, Output, Posting, at_least_zero, probability
 from simulation.ledger import Ledger
 from simulation.mechanisms import accounts_kernels
 from simulation.mechanisms._util import sum_contiguous
 from simulation.mechanisms.matching import add_at_risk
 from simulation.mechanisms.world import World
-from simulation.people import DURATION_BINS, DURATION_EDGES, People
+from simulation.people import DURATION_BINS, DURATION_EDGES, SUSTAINED_MONTHS, People
 
 if TYPE_CHECKING:
     from simulation.config import Params
 
 LTU_MONTHS = 12  # long-term unemployment: a year or more
-SUSTAINED_MONTHS = 6  # a job held six continuous months
 # The duration bands' inner edges (the kernel counts five bands, the first from 0 months).
 BAND_EDGES = tuple(int(e) for e in DURATION_EDGES[1:])
 assert len(BAND_EDGES) == 4 and DURATION_EDGES[0] == 0, "district_counts counts five duration bands from 0"
@@ -38,17 +40,20 @@ COUNTS = (
     "claimants_jsa",
     "claimants_esa",
     "participants",
-    "sustained_jobs",
+    "sustained_job_spells",
     "claimants_jsa_under25",
 )
 COUNT = {name: i for i, name in enumerate(COUNTS)}
 UNEMPLOYED_BY_DURATION = slice(len(COUNTS), len(COUNTS) + len(DURATION_BINS))
+# The column of `w.counts` after the duration bands: people sustained in work this month (`run_counts`).
+PEOPLE_SUSTAINED = len(COUNTS) + len(DURATION_BINS)
 
 
 def report(w: World) -> dict[str, np.ndarray]:
     """The month's stocks by district, in people (counted once, after everything has moved)."""
     c = w.counts * w.ppa
-    return {"population": np.diff(w.offsets) * w.ppa} | {name: c[:, COUNT[name]] for name in COUNTS[:-1]}
+    stocks = {name: c[:, COUNT[name]] for name in COUNTS[:-1]}
+    return {"population": np.diff(w.offsets) * w.ppa} | stocks | {"people_sustained_in_work": c[:, PEOPLE_SUSTAINED]}
 
 
 MECHANISM = Mechanism(
@@ -72,7 +77,32 @@ MECHANISM = Mechanism(
         Output("claimants_jsa", "JSA claimants out of work"),
         Output("claimants_esa", "ESA claimants out of work"),
         Output("participants", "people attached to an employment programme"),
-        Output("sustained_jobs", "jobs reaching six continuous months this month, whoever holds them"),
+        Output(
+            "sustained_job_spells",
+            "jobs reaching six continuous months this month, whoever holds them (a move to another job starts "
+            "a new one; a person may count more than once): a measure of job turnover, not of programme success",
+        ),
+        Output(
+            "people_sustained_in_work",
+            "people completing six continuous months in work this month after entering work from out of work "
+            "(unemployed or inactive), each person at most once in the measured months; moves from job to job "
+            "neither add nor restart the count",
+        ),
+    ),
+    person_fields=(
+        Column(
+            "work_from_out",
+            "int16",
+            "continuous months in work since last taking a job from out of work (-1 out of work or in work "
+            f"since before the run; stops at {SUSTAINED_MONTHS + 1})",
+            fill=accounts_kernels.NOT_IN_RUN,
+        ),
+        Column(
+            "sustained_in_window",
+            "bool",
+            f"has completed {SUSTAINED_MONTHS} continuous months in work after entering it from out of work "
+            "in the measured months (cleared at month 0)",
+        ),
     ),
     report=report,
     postings={
@@ -133,9 +163,40 @@ def district_counts(people: People, offsets: np.ndarray) -> np.ndarray:
 # ---- the month's stages (`simulation.model.MONTH`)
 
 
+def people_sustained(people: People, offsets: np.ndarray) -> np.ndarray:
+    """People by district completing SUSTAINED_MONTHS continuous months in work this month after
+    entering work from out of work, each once in the measured months
+    (`accounts_kernels.people_sustained`; updates `work_from_out` and `sustained_in_window`, so it
+    runs once a month, after everything has moved). A district's rows are its own, so blocks of
+    districts run on threads."""
+    work_from_out, sustained = people.more["work_from_out"], people.more["sustained_in_window"]
+
+    def block(a: int, b: int) -> np.ndarray:
+        lo, hi = offsets[a], offsets[b]
+        return accounts_kernels.people_sustained(
+            people.status[lo:hi],
+            people.months_in_status[lo:hi],
+            people.fragile[lo:hi],
+            work_from_out[lo:hi],
+            sustained[lo:hi],
+            offsets[a : b + 1] - lo,
+            SUSTAINED_MONTHS,
+        )
+
+    return np.concatenate(parallel.map_districts(block, offsets))
+
+
+def start_measured(people: People) -> None:
+    """Month 0: everyone may count once more as sustained in work in the measured months (the
+    months in work since entering from out of work carry on, as the rest of the state does)."""
+    people.more["sustained_in_window"][:] = False
+
+
 def run_counts(w: World) -> None:
-    """The month's stocks by district, counted once (nothing moves after this)."""
-    w.counts = district_counts(w.people, w.offsets)
+    """The month's stocks by district, counted once (nothing moves after this), and the people
+    completing six months in work since entering it from out of work (`w.counts`' last column)."""
+    stocks = district_counts(w.people, w.offsets)
+    w.counts = np.column_stack([stocks, people_sustained(w.people, w.offsets)])
     add_at_risk(w.flows, w.counts[:, UNEMPLOYED_BY_DURATION])  # matching's denominators, from these counts
 
 

@@ -18,13 +18,17 @@ A provider serves one district's claimants. Each month it:
      with low fee x h0 (high barriers, long spells, or low fees) get no time at all. Creaming
      and parking emerge from prices and caseloads; no rule names them.
 
-With `integrated_help`, key workers coordinate health, care and housing help, and a participant's
-barriers fall in proportion to the time they get (IPS, Working Well; effects.md s3); lower barriers
-raise job finding in later months.
+With `integrated_help`, key workers also refer participants with complex needs to health, care,
+housing and debt services, which their payers buy and which lower barriers (`services`, the next
+stage); adviser time itself raises job finding only.
 
 Adviser time raises job finding only through the matching weights (`matching.support_multiplier`);
-providers never assign jobs. Fees and grants are paid by the lever `provider_payer`; delivery
-costs are adviser costs.
+providers never assign jobs. A provider's running costs are its advisers (`adviser_cost_per_month`)
+plus management and overheads (`management_overhead_share` of that staff cost). One paid by results
+(`provider_funding = "payment_by_results"`) earns fees and meets its costs from them; a grant-funded
+service (`"grant"`, a council's key-worker service) is paid its full running cost each month, so a
+smaller caseload (more advisers) or dearer advisers cost the public more. Fees and grants are paid
+by the lever `provider_payer`.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ class ProviderMonth:
     fees: float = 0.0
     grant: float = 0.0
     delivery_cost: float = 0.0
+    overhead_cost: float = 0.0
     referrals_by_group: np.ndarray = field(default_factory=lambda: np.zeros(N_GROUPS))
     outcomes_by_group: np.ndarray = field(default_factory=lambda: np.zeros(N_GROUPS))
     participants_by_group: np.ndarray = field(default_factory=lambda: np.zeros(N_GROUPS))
@@ -302,11 +307,6 @@ def step_all(
     high_seeking = count_blocks(seeking_block[high])
     parked = count_blocks(seeking_block[high & (hours < PARKED_HOURS)])
 
-    # Integrated help lowers barriers in proportion to the time given.
-    if levers.integrated_help:
-        cut = np.clip(params.barrier_reduction_per_hour * hours, 0.0, 1.0)
-        providers_kernels.scatter_float32(seeking, barrier * (1.0 - cut), p.barrier)
-
     out = []
     for k in range(nk):
         m = ProviderMonth(
@@ -323,10 +323,24 @@ def step_all(
         m.high_barrier_seeking = float(high_seeking[k] * ppa)
         m.parked = float(parked[k] * ppa)
         m.fees = float(fees[k] * ppa)
-        m.grant = levers.grant_per_participant_month * m.participants
-        m.delivery_cost = m.advisers * params.adviser_cost_per_month
+        m.delivery_cost, m.overhead_cost, m.grant = running_costs(m.advisers, levers, params)
         out.append(m)
     return out, att
+
+
+def running_costs(advisers: int, levers: Levers, params: Params) -> tuple[float, float, float]:
+    """A provider's month of running costs, and the grant that meets them.
+
+    Staff cost is its advisers at `adviser_cost_per_month` (pay and employer's on-costs);
+    management, supervision, premises and support services add `management_overhead_share` of
+    it. A grant-funded service (`provider_funding = "grant"`) is paid both by its payer each
+    month, so what it costs the public follows the advisers its caseload needs; a provider paid
+    by results meets them out of its fees. Returns (staff, overheads, grant).
+    """
+    staff = advisers * params.adviser_cost_per_month
+    overheads = staff * params.management_overhead_share
+    grant = staff + overheads if levers.provider_funding == "grant" else 0.0
+    return staff, overheads, grant
 
 
 # ---- the month's stages (`simulation.model.MONTH`)
@@ -407,6 +421,7 @@ def run(w: World) -> None:
         fees = [p.last.fees + p.last.grant if p.levers.provider_payer == payer else 0.0 for p in w.providers]
         w.ledger.post(f"programme_payments_{payer}", np.array(fees))
     w.ledger.post("provider_delivery", np.array([p.last.delivery_cost for p in w.providers]))
+    w.ledger.post("provider_overheads", np.array([p.last.overhead_cost for p in w.providers]))
 
 
 # ---- what this mechanism owns (`simulation.declare`)
@@ -447,8 +462,9 @@ PROGRAMME_COLUMNS = {
     "sustainment_payments": ("programme_sustainment_payments", "sustainment payments due"),
     "advisers": ("programme_advisers", "advisers employed"),
     "fees": ("programme_fees", "fees earned (£)"),
-    "grant": ("programme_grant", "grant paid (£)"),
-    "delivery_cost": ("programme_delivery_cost", "providers' delivery costs (£)"),
+    "grant": ("programme_grant", "grant paid to a grant-funded service: its staff cost and overheads (£)"),
+    "delivery_cost": ("programme_delivery_cost", "providers' delivery costs: advisers' pay and on-costs (£)"),
+    "overhead_cost": ("programme_overhead_cost", "providers' management and overheads (£)"),
     "high_barrier_seeking": ("high_barrier_seeking", "participants with high barriers still looking for work"),
     "parked": ("parked", "participants getting almost no adviser time"),
 }
@@ -471,9 +487,9 @@ MECHANISM = Mechanism(
     name="providers",
     doc=__doc__ or "",
     parameters={
-        "barrier_reduction_per_hour": probability(),
         "adviser_hours_per_month": between(1.0, 744.0),
         "adviser_cost_per_month": at_least_zero(1e5),
+        "management_overhead_share": between(0.0, 2.0),
         "support_max_effect": between(0.0, 0.35),
         "support_half_hours": between(0.01, 100.0),
         "jcp_hours_per_claimant_month": at_least_zero(100.0),
@@ -496,9 +512,11 @@ MECHANISM = Mechanism(
         "programme_months": lever(int, "months of attachment", ge=1, le=120),
         "caseload": lever(float, "participants per adviser", ge=1, le=2000),
         "effort_rule": lever(Literal["uniform", "expected_payment", "need"], "how advisers share their time"),
-        "grant_per_participant_month": lever(float, "£ grant per participant-month", ge=0, le=MAX_PAYMENT),
+        "provider_funding": lever(
+            Literal["payment_by_results", "grant"],
+            "how the provider is paid: by results (its fees) or by a grant meeting its staff and overheads each month",
+        ),
         "provider_payer": lever(Literal["exchequer", "council"], "who pays the programme's fees and grants"),
-        "integrated_help": lever(bool, "key workers coordinate health, care and housing help that lowers barriers"),
         "groups": lever(GroupTable, "referral and payment by claimant group"),
     },
     outputs=(
@@ -518,5 +536,8 @@ MECHANISM = Mechanism(
             "council", "provider", "employment_support", "programme fees and grants paid by councils"
         ),
         "provider_delivery": Posting("provider", "economy", "provider_costs", "providers' advisers"),
+        "provider_overheads": Posting(
+            "provider", "economy", "provider_costs", "providers' management, premises and support services"
+        ),
     },
 )

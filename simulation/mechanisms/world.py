@@ -66,8 +66,9 @@ class World(Protocol):
     hub_supported_rows: np.ndarray
     developments: dict[str, np.ndarray]
     partnership_month: dict[str, np.ndarray]
+    services_month: dict[str, np.ndarray]  # integrated help's month by district (`services.buy`)
     training_started: np.ndarray
-    counts: np.ndarray  # stocks by district after accounts (`accounts.district_counts`)
+    counts: np.ndarray  # stocks by district after accounts (`accounts.district_counts`), then people sustained in work
     # institutions: one of each per district (Mesa agents)
     councils: list[Any]
     providers: list[Any]

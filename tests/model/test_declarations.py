@@ -16,12 +16,13 @@ import pytest
 from simulation.config import CONFIGS, load_calibration, load_regime
 from simulation.declare import PURPOSE, Mechanism, Output, Posting, probability
 from simulation.firms import Firms
+from simulation.ledger import PUBLIC_ACCOUNTS
 from simulation.model import LabourMarketModel
 from simulation.people import People
 from simulation.registry import MECHANISMS, REGISTRY, build
 
 SOURCE = Path(__file__).resolve().parents[2] / "simulation"
-PUBLIC = {"exchequer", "council"}
+PUBLIC = set(PUBLIC_ACCOUNTS)
 
 
 @pytest.fixture(scope="module")

@@ -167,7 +167,7 @@ def test_nobody_unemployed(regime, tmp_path):
 
 
 # -------------------------------------------------------------------------------- money
-ZERO_BUDGET_LEVERS = {"grant_per_participant_month": 0.0, "fee_attachment": 0.0, "fee_job_outcome": 0.0}
+ZERO_BUDGET_LEVERS = {"services_budget_per_participant_month": 0.0, "fee_attachment": 0.0, "fee_job_outcome": 0.0}
 ZERO_BUDGET_LEVERS |= {"fee_sustainment": 0.0, "hub_firms_per_year": 0.0, "placements_per_10k": 0.0}
 ZERO_COSTS = {
     "adviser_cost_per_month": 0.0,
@@ -183,6 +183,7 @@ def test_zero_budget(regime):
     assert df["employment_support_cost"].sum() == 0
     assert df["business_support_cost"].sum() == 0
     assert df["programme_fees"].sum() == 0 and df["programme_grant"].sum() == 0
+    assert df["service_hours"].sum() == 0
 
 
 @pytest.mark.parametrize("caseload", [1, 2000])

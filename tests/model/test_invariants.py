@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from simulation.config import ConfigError, available, load_place
 from simulation.firms import Firms, death_hazard
-from simulation.ledger import ACCOUNT
+from simulation.ledger import ACCOUNT, PUBLIC_ACCOUNTS
 from simulation.mechanisms import business, matching, participation
+from simulation.mechanisms.services import SERVICES, use_and_prices
 from simulation.model import LabourMarketModel
 from simulation.people import (
     EMPLOYED,
@@ -210,7 +211,7 @@ def test_money_columns_equal_ledger_flows_every_month(run_model, params, regime)
             expected[ACCOUNT[payer]] -= pence
             expected[ACCOUNT[payee]] += pence
         np.testing.assert_array_equal(delta, expected)
-        public = delta[ACCOUNT["exchequer"]] + delta[ACCOUNT["council"]]
+        public = sum(delta[ACCOUNT[a]] for a in PUBLIC_ACCOUNTS)
         np.testing.assert_array_equal(np.rint(row["public_cost"] * 100).astype(np.int64), -public)
         # Money columns agree with the people and institutions behind them (one person per row).
         people = model.people
@@ -236,7 +237,8 @@ def test_money_columns_equal_ledger_flows_every_month(run_model, params, regime)
             + row["partnership_delivery_exchequer"]
             + row["partnership_delivery_council"]
             + row["training_exchequer"]
-            + row["brokerage"],
+            + row["brokerage"]
+            + sum(row[s.category] for s in SERVICES),
         )
         np.testing.assert_allclose(row["business_support_cost"], row["hub_running_council"] + row["hub_running_other"])
         np.testing.assert_allclose(
@@ -245,6 +247,27 @@ def test_money_columns_equal_ledger_flows_every_month(run_model, params, regime)
             atol=0.01,
         )
         np.testing.assert_allclose(row["provider_delivery"], row["programme_delivery_cost"], atol=0.01)
+        # Running costs: advisers at their cost, overheads a share of it; a grant pays exactly both.
+        staff = row["programme_advisers"] * params.adviser_cost_per_month
+        np.testing.assert_allclose(row["programme_delivery_cost"], staff, atol=0.01)
+        np.testing.assert_allclose(row["provider_overheads"], staff * params.management_overhead_share, atol=0.01)
+        np.testing.assert_allclose(row["programme_overhead_cost"], row["provider_overheads"], atol=0.01)
+        grant = (row["programme_delivery_cost"] + row["programme_overhead_cost"]) * (
+            model.levers.provider_funding == "grant"
+        )
+        np.testing.assert_allclose(row["programme_grant"], grant, atol=0.01)
+        # Integrated help: each service's money is its hours at its price, the same hours per recipient
+        # for every service in a district (a budget cuts them all in one proportion), paid once.
+        bought = [row[s.category] / (h * p) for s, (h, p) in zip(SERVICES, use_and_prices(params), strict=True)]
+        for b in bought[1:]:  # to the pence the money is posted in
+            np.testing.assert_allclose(b, bought[0], atol=1e-3)
+        hours = sum(h for h, _ in use_and_prices(params))
+        np.testing.assert_allclose(row["service_hours"], bought[0] * hours, atol=1e-2)
+        assert (row["service_hours"] <= row["service_hours_wanted"] + 1e-9).all()
+        budget = row["participants"] * model.levers.services_budget_per_participant_month
+        assert (sum(row[s.category] for s in SERVICES) <= budget + 0.01 * len(SERVICES)).all()
+        if not model.levers.integrated_help:
+            assert (row["integrated_help_recipients"] == 0).all() and (row["service_hours"] == 0).all()
         levers = model.levers
         hub_cost = row["hub_supported_firms"] * params.hub_cost_per_firm_year / 12
         np.testing.assert_allclose(row["hub_running_council"], hub_cost * levers.hub_council_share, atol=0.01)
@@ -295,7 +318,7 @@ def test_money_columns_equal_ledger_flows_every_month(run_model, params, regime)
         return (ledger.balances[ACCOUNT[account]] - ledger.opening[ACCOUNT[account]]) / 100.0
 
     np.testing.assert_allclose(
-        -by_d["public_cost"].to_numpy(), since_month_0("exchequer") + since_month_0("council"), atol=0.05
+        -by_d["public_cost"].to_numpy(), sum(since_month_0(a) for a in PUBLIC_ACCOUNTS), atol=0.05
     )
     # The ledger is opened afresh at month 0: the burn-in's money is brought forward as opening
     # balances, not counted in the measured months' flows.

@@ -378,10 +378,12 @@ def test_cohort_pass_over_listed_rows_is_the_plain_rule(
     cohort_people = outcomes_kernels.CohortPeople(
         em, eg, om, cw, status, district, programme, none, none, np.zeros(n, dtype=np.int16)
     )
-    common = outcomes_kernels.CommonPeople(np.full(n, -32768, np.int16), none, np.zeros(n, np.int16))
-    counts = outcomes_kernels.CohortCounts(*got, *(np.zeros_like(a) for a in got))
+    common = outcomes_kernels.CommonPeople(
+        np.full(n, -32768, np.int16), none, np.zeros(n, np.int16), np.zeros(n, np.int16)
+    )
+    counts = outcomes_kernels.CohortCounts(*got, *(np.zeros_like(a) for a in got), np.zeros_like(got[2]))
     horizons = np.array([follow_up], dtype=np.int64)
-    outcomes_kernels.cohort_update(month, horizons, OFFICIAL_OUTCOME_MONTHS, 3, ppa, cohort_people, common, counts)
+    outcomes_kernels.cohort_update(month, horizons, OFFICIAL_OUTCOME_MONTHS, 3, 6, ppa, cohort_people, common, counts)
     _cohort_update_plainly(
         month, follow_up, OFFICIAL_OUTCOME_MONTHS, ppa, em, eg, om2, cw2, status, district, programme, *want
     )

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from simulation.config import CONFIGS, GROUPS, ROOT, GroupLevers, Levers, available, load_regime
+from simulation.mechanisms.services import SERVICES
 
 SEEDS = (1, 2, 3)
 ARMS = ("centralised", "cooperative", "no_programme")
@@ -204,6 +205,11 @@ def test_no_programme_has_no_referrals_and_no_support_cost(arms, seed):
         "programme_payments_exchequer",
         "programme_payments_council",
         "provider_delivery",
+        "provider_overheads",
+        "programme_overhead_cost",
+        "integrated_help_recipients",
+        "service_hours",
+        *(s.category for s in SERVICES),
         "hub_running_council",
         "hub_running_other",
         "business_support_cost",
@@ -234,6 +240,9 @@ def test_each_regime_pays_through_its_own_payer_and_institutions(arms, seed):
     assert coop["programme_payments_council"].sum() > 0 and (coop["programme_payments_exchequer"] == 0).all()
     assert wp["programme_fees"].sum() > 0 and (wp["programme_grant"] == 0).all()
     assert coop["programme_grant"].sum() > 0 and (coop["programme_fees"] == 0).all()
+    # Integrated help's services: only where the regime gives it, each paid by its own payer.
+    assert all(coop[s.category].sum() > 0 for s in SERVICES)
+    assert all((wp[s.category] == 0).all() for s in SERVICES)
     # Employer partnerships through their payer lever.
     assert coop["partnership_delivery_council"].sum() > 0 and (coop["partnership_delivery_exchequer"] == 0).all()
     assert (wp["partnership_delivery_council"] == 0).all()

@@ -56,6 +56,7 @@ from simulation.people import (
     NO_PROGRAMME,
     NOT_ELIGIBLE,
     OFFICIAL_OUTCOME_MONTHS,
+    SUSTAINED_MONTHS,
     UNEMPLOYED,
     People,
 )
@@ -1002,7 +1003,7 @@ def cohort_update_reference(
 ) -> None:
     """`CohortTracker.update`'s rule: np.add.at adds in row order, as the pass does (each count,
     one horizon at a time, gets the same additions in the same order)."""
-    eligible, referred, outcome, c_eligible, c_referred, c_outcome = counts
+    eligible, referred, outcome, c_eligible, c_referred, c_outcome, c_sustained = counts
     follow_up = horizons[-1]
     employed = p["status"] == EMPLOYED
     d = p["district"]
@@ -1032,6 +1033,7 @@ def cohort_update_reference(
     cm[enter] = month
     cg[enter] = p["group"][enter]
     cw[enter] = 0
+    p["common_sustain"][enter] = 0
     np.add.at(c_eligible, (month, d[enter], cg[enter]), ppa)
     on_programme = enter & (p["programme"] != NO_PROGRAMME)
     np.add.at(c_referred, (month, d[on_programme], cg[on_programme]), ppa)
@@ -1043,6 +1045,16 @@ def cohort_update_reference(
     for k, h in enumerate(horizons):
         within = reached & (month - cm <= h)
         np.add.at(c_outcome, (cm[within], d[within], cg[within], k), ppa)
+    # Six months in work, every group alike (the people cost per additional job counts).
+    cs = p["common_sustain"]
+    followed = (cm >= 0) & (cs != outcomes_kernels.COMMON_OUTCOME_REACHED) & (month - cm <= follow_up)
+    work = np.where(employed, cs + 1, 0).astype(np.int16)
+    reached = followed & (work >= SUSTAINED_MONTHS)
+    cs[followed & ~reached] = work[followed & ~reached]
+    cs[reached] = outcomes_kernels.COMMON_OUTCOME_REACHED
+    for k, h in enumerate(horizons):
+        within = reached & (month - cm <= h)
+        np.add.at(c_sustained, (cm[within], d[within], cg[within], k), ppa)
 
 
 @settings(max_examples=30, deadline=None)
@@ -1066,19 +1078,24 @@ def test_cohort_update(seed: int, n: int, month: int, horizons: tuple[int, ...],
     got["common_work"] = np.where(
         rng.random(n) < 0.2, outcomes_kernels.COMMON_OUTCOME_REACHED, rng.integers(0, 8, n)
     ).astype(np.int16)
+    got["common_sustain"] = np.where(
+        rng.random(n) < 0.2, outcomes_kernels.COMMON_OUTCOME_REACHED, rng.integers(0, 8, n)
+    ).astype(np.int16)
     want = copy(got)
     ppa = 0.1 + rng.random()
     hs = np.array(horizons, dtype=np.int64)
     shape = (10, N_DISTRICTS, len(GROUP_NAMES))
     by_horizon = (*shape, hs.size)
-    counts = outcomes_kernels.CohortCounts(*(np.zeros(s) for s in (shape, shape, by_horizon) * 2))
-    want_counts = tuple(np.zeros(s) for s in (shape, shape, by_horizon) * 2)
+    counts = outcomes_kernels.CohortCounts(*(np.zeros(s) for s in (*(shape, shape, by_horizon) * 2, by_horizon)))
+    want_counts = tuple(np.zeros(s) for s in (*(shape, shape, by_horizon) * 2, by_horizon))
     cohort = outcomes_kernels.CohortPeople.of(SimpleNamespace(**got))
     common = outcomes_kernels.CommonPeople.of(SimpleNamespace(**got))
-    outcomes_kernels.cohort_update(month, hs, OFFICIAL_OUTCOME_MONTHS, entry, ppa, cohort, common, counts)
+    outcomes_kernels.cohort_update(
+        month, hs, OFFICIAL_OUTCOME_MONTHS, entry, SUSTAINED_MONTHS, ppa, cohort, common, counts
+    )
     cohort_update_reference(month, hs, entry, ppa, want, want_counts)
     assert_same(got, want)
     assert all(same(a, b) for a, b in zip(counts, want_counts, strict=True))
     # Cumulative: an outcome within h months is within every longer horizon.
-    for c in (counts.outcome, counts.common_outcome):
+    for c in (counts.outcome, counts.common_outcome, counts.common_sustained):
         assert (np.diff(c, axis=-1) >= 0).all()

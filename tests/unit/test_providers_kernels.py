@@ -154,9 +154,6 @@ def _step_all_plainly(
     high = barrier >= providers.HIGH_BARRIER
     high_seeking = np.bincount(seeking_block[high], minlength=nk)
     parked = np.bincount(seeking_block[high & (hours < providers.PARKED_HOURS)], minlength=nk)
-    if levers.integrated_help:
-        cut = np.clip(params.barrier_reduction_per_hour * hours, 0.0, 1.0)
-        p.barrier[seeking] = (barrier * (1.0 - cut)).astype(np.float32)
     months = [
         {
             "referrals_by_group": referrals_by_group[k],
@@ -168,6 +165,15 @@ def _step_all_plainly(
             "high_barrier_seeking": float(high_seeking[k] * ppa),
             "parked": float(parked[k] * ppa),
             "fees": float(fees[k] * ppa),
+            # Running costs: advisers' pay and on-costs, overheads on top; a grant pays both.
+            "delivery_cost": int(advisers[k]) * params.adviser_cost_per_month,
+            "overhead_cost": int(advisers[k]) * params.adviser_cost_per_month * params.management_overhead_share,
+            "grant": (
+                int(advisers[k]) * params.adviser_cost_per_month
+                + int(advisers[k]) * params.adviser_cost_per_month * params.management_overhead_share
+                if levers.provider_funding == "grant"
+                else 0.0
+            ),
         }
         for k in range(nk)
     ]
@@ -190,7 +196,7 @@ def _copy(people: People) -> People:
 @given(
     seed=st.integers(0, 2**32 - 1),
     rule=st.sampled_from(["expected_payment", "need", "uniform"]),
-    integrated=st.booleans(),
+    funding=st.sampled_from(["payment_by_results", "grant"]),
     programme_months=st.integers(1, 30),
     given_lists=st.booleans(),
 )
@@ -199,7 +205,7 @@ def test_providers_compiled_passes_equal_the_plain_rules(
     with_levers,
     seed: int,
     rule: str,
-    integrated: bool,
+    funding: str,
     programme_months: int,
     given_lists: bool,
 ) -> None:
@@ -230,7 +236,7 @@ def test_providers_compiled_passes_equal_the_plain_rules(
     levers = with_levers(
         load_regime("centralised").levers,
         effort_rule=rule,
-        integrated_help=integrated,
+        provider_funding=funding,
         programme_months=programme_months,
         referral_month=int(rng.integers(0, 8)),
         referral_share=float(rng.uniform(0, 1)),

@@ -47,7 +47,7 @@ def totals(scenario: str, seed: int) -> dict[str, float]:
         "employment_support_cost": 0.0,
         "business_support_cost": 0.0,
         "programme_job_outcomes": 0.0,
-        "sustained_jobs": 1_000.0 + seed,
+        "people_sustained_in_work": 1_000.0 + seed,
         "hub_new_firms": 0.0,
         "developer_skills_contribution": 20_000.0 * (1 + 0.1 * seed),  # £10k-ish a year
         "public_cost": 1e7,
@@ -55,11 +55,11 @@ def totals(scenario: str, seed: int) -> dict[str, float]:
     if scenario == "centralised":
         t["employment_support_cost"] = 2 * cent_year
         t["programme_job_outcomes"] = 200.0
-        t["sustained_jobs"] += 50.0
+        t["people_sustained_in_work"] += 50.0
     elif scenario == "cooperative":
         t["employment_support_cost"] = 2 * 0.75 * cent_year * (1 + EPS[i])
         t["programme_job_outcomes"] = 300.0
-        t["sustained_jobs"] += 100.0
+        t["people_sustained_in_work"] += 100.0
     elif scenario == "hubs_everywhere":
         t["employed"] += D_EMPLOYED[i]
         t["small_firm_jobs"] += D_SMALL[i]
@@ -326,7 +326,7 @@ def test_support_cost_estimates_and_verdicts(experiment):
     r = _test(cr, "cost per programme job outcome: centralised")
     assert r.arm == "centralised" and r.est.mean == pytest.approx(np.mean([2 * (1e6 + 1e4 * s) / 200 for s in SEEDS]))
     # Cost per additional sustained job against no_programme: Δ cost / 100 (cooperative), a ratio of means.
-    r = _test(cr, "employment-support cost per additional sustained job: cooperative")
+    r = _test(cr, "public cost per additional sustained job: cooperative")
     coop_total = np.array([2 * 0.75 * (1e6 + 1e4 * s) * (1 + e) for s, e in zip(SEEDS, EPS, strict=True)])
     assert r.versus == "no_programme" and r.est.mean == pytest.approx(coop_total.mean() / 100)
     # The £500m is national: not tested at synthville; shown scaled by working-age population (1% of England).
@@ -343,8 +343,11 @@ def test_hub_jobs_factors_and_which_differs_most(experiment):
     assert r.est.mean == pytest.approx(100.0)
     assert r.scaled == pytest.approx((90_000 * 2 / 326,) * 2)  # one hub per district: 2 of 326
     assert _test(cr, "additional small-business jobs").est.mean == pytest.approx(200.0)
-    cost = _test(cr, "business-support cost per additional job")
+    cost = _test(cr, "public cost per additional job in a hub area")
     assert cost.est.mean == pytest.approx(HUB_COST / 100.0) and cost.verdict.text == "consistent"
+    # No one more sustained in work in the synthetic hubs arm: no cost per additional sustained job.
+    r = _test(cr, "public cost per additional sustained job: hubs everywhere")
+    assert math.isnan(r.est.mean) and r.est.note == "no increase on average"
     # Model factors: 2 districts, 60 firms per hub, 200/120 jobs per firm, 100/200 additionality.
     assert _factor(cr, "n_districts").model == 2
     assert _factor(cr, "hub_firms_per_district").model == pytest.approx(60.0)
@@ -476,7 +479,7 @@ def test_a_test_arm_missing_skips_only_that_row(tmp_path):
     exp = write_experiment(tmp_path / "nonp", scenarios=("centralised", "cooperative"))
     cr = _claim(claims.analyse(exp), "support_cost")
     assert cr.status == "tested"
-    r = _test(cr, "employment-support cost per additional sustained job: cooperative")
+    r = _test(cr, "public cost per additional sustained job: cooperative")
     assert r.est is None and "no runs of no_programme" in r.note
     assert _test(cr, "employment-support cost a year").est.mean == pytest.approx(-0.25)
 

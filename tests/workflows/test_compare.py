@@ -62,6 +62,7 @@ def write_run(
     sustained_effect: np.ndarray = SUSTAINED_EFFECT,
     common: bool = True,
     common_youth: dict[str, list[int]] = COMMON_YOUTH,
+    cohort_sustained: bool = False,
 ) -> Path:
     """A run folder `root/<arm>-seed<S>/` laid out as the model writes it, with known figures
     (`common`: with the common cohort's and the horizons' columns, as the model now writes them)."""
@@ -75,7 +76,7 @@ def write_run(
         "small_firm_jobs": np.full(months, 2_000.0 + 10 * shock + (SMALL_FIRM_EFFECT[i] if coop else 0.0)),
         "programme_referrals": _spread(500.0 if coop else 0.0, months),
         "programme_job_outcomes": _spread(200.0 if coop else 0.0, months),
-        "sustained_jobs": _spread(100.0 + 10 * seed + (sustained_effect[i] if coop else 0.0), months),
+        "people_sustained_in_work": _spread(100.0 + 10 * seed + (sustained_effect[i] if coop else 0.0), months),
         "high_barrier_seeking": _spread(100.0 if coop else 0.0, months),
         "parked": _spread(30.0 if coop else 0.0, months),
         "employment_support_cost": _spread(ESC_EFFECT[i] if coop else 0.0, months),
@@ -125,6 +126,8 @@ def write_run(
                         row[f"outcome_{h}m"] = share * float(outcomes) if d == 0 else 49.0
                         row[f"followed_{h}m"] = d == 0
                         row[f"common_outcome_{h}m"] = share * float(mine) if d == 0 else 10.0
+                        if cohort_sustained:  # six months in work: the official outcome here, halved
+                            row[f"common_sustained_{h}m"] = row[f"common_outcome_{h}m"] / 2
                     row["common_eligible"] = 100.0 if d == 0 else 50.0
                     row["common_referred"] = (60.0 if coop else 0.0) if d == 0 else 0.0
                 c.append(row)
@@ -183,7 +186,7 @@ def test_paired_differences_and_intervals_match_hand_calculation(results):
     # Last 12 months: the same constant effect.
     assert _diff(rep, "employed_last12")["mean"] == pytest.approx(10.0)
     # Sums over the run, money in £m.
-    assert _diff(rep, "sustained_jobs")["mean"] == pytest.approx(20.0)
+    assert _diff(rep, "people_sustained_in_work")["mean"] == pytest.approx(20.0)
     assert _diff(rep, "employment_support_cost")["mean"] == pytest.approx(0.2)
     assert _diff(rep, "business_support_cost")["mean"] == pytest.approx(0.1)
     assert _diff(rep, "public_cost")["mean"] == pytest.approx(0.3)
@@ -226,7 +229,8 @@ def test_cost_per_additional_sustained_job(results):
     dc = ESC_EFFECT + BSC_COOP
     per_seed = dc / SUSTAINED_EFFECT
     half = T4 * per_seed.std(ddof=1) / math.sqrt(5)
-    assert row["comparison"] == "cooperative - no_programme"
+    assert row["comparison"] == "cooperative - no_programme" and row["basis"] == "everyone"
+    assert row["d_people_sustained"] == pytest.approx(SUSTAINED_EFFECT.mean())
     assert row["per_seed_mean"] == pytest.approx(per_seed.mean())
     assert row["per_seed_low"] == pytest.approx(per_seed.mean() - half, rel=1e-6)
     assert row["per_seed_high"] == pytest.approx(per_seed.mean() + half, rel=1e-6)
@@ -294,7 +298,7 @@ def test_compare_folder_prints_tables_and_writes_them(results, capsys):
     assert "Cumulative job-outcome rate by months since entering the official cohort" in out
     assert "Referral mix by payment group beside DWP's published mix" in out
     assert "Two-year job-outcome rate of the common cohort" in out
-    assert "Cost per job outcome, gross and additional" in out and "cost per additional job outcome" in out
+    assert "Cost per programme job outcome (gross)" in out
     files = ("levels.csv", "differences.csv", "cost_per_job.csv", "cohort_outcomes.csv", "compare.md")
     files += ("cohort_curves.csv", "common_cohort.csv", "cost_per_outcome.csv", "referral_mix.csv")
     for name in files:
@@ -336,7 +340,7 @@ def test_precision_planner_for_unsigned_differences(results, capsys):
 def test_missing_columns_are_skipped_with_a_note(tmp_path, capsys):
     root = tmp_path / "old"
     groups = [f"job_outcomes_{g}" for g in GROUPS]
-    old = ("parked", "high_barrier_seeking", "business_support_cost", "sustained_jobs", *groups)
+    old = ("parked", "high_barrier_seeking", "business_support_cost", "people_sustained_in_work", *groups)
     for arm in ("no_programme", "cooperative"):
         for s in SEEDS:
             write_run(root, arm, s, drop=old, cohorts=False)
@@ -495,37 +499,38 @@ def test_common_cohort_rates_and_paired_differences(results):
     assert next(row for row in table.rows if row[0] == "ESA new claimants")[-1] == "0 (same in every seed)"
 
 
-def test_cost_per_additional_outcome_beside_gross(results):
-    """Δ employment-support cost / Δ common-cohort outcomes over the run (followed or not), as a
-    ratio of means, beside the gross cost per programme job outcome."""
+def test_gross_cost_per_programme_job_outcome(results):
+    """Employment-support cost / programme job outcomes per arm (what jobs cost beyond the
+    baseline's is cost per additional sustained job, one figure)."""
     rep = compare.analyse(results)
     c = rep.cost_per_outcome.set_index("arm")
     # Gross: employment-support cost / programme job outcomes (200 a run in the cooperative arm).
     assert c.loc["cooperative", "gross_mean"] == pytest.approx((ESC_EFFECT / 200.0).mean())
     assert math.isnan(c.loc["no_programme", "gross_mean"])  # no programme outcomes
-    dj = (np.array(COMMON_YOUTH["cooperative"]) - np.array(COMMON_YOUTH["no_programme"])).astype(float)
-    assert c.loc["cooperative", "d_common_outcomes"] == pytest.approx(dj.mean())
-    assert c.loc["cooperative", "additional"] == pytest.approx(ESC_EFFECT.mean() / dj.mean())  # £50,000
-    lo, hi = stats.fieller(ESC_EFFECT, dj)  # type: ignore[misc]
-    assert c.loc["cooperative", "additional_low"] == pytest.approx(lo)
-    assert c.loc["cooperative", "additional_high"] == pytest.approx(hi)
+    assert list(c.columns) == ["n_seeds", "gross_mean", "gross_low", "gross_high"]
     table = next(t for t in compare.tables(rep) if t.name == "cost_per_outcome")
-    assert table.rows[0][1:] == ["n/a", "—", "—", "—"]
-    assert table.rows[1][4].startswith("£50,000 [")
-    assert any("(employment-support cost of the arm − no_programme's)" in n for n in table.notes)
+    assert table.rows[0][1:] == ["n/a"] and table.rows[1][1].startswith("£1,000 [")
 
 
-def test_cost_per_additional_outcome_is_na_without_additional_outcomes(tmp_path):
+def test_cost_per_additional_sustained_job_on_the_common_cohort(tmp_path):
+    """With the common cohort's six months in work in the cohort tables, the additional people are
+    the cohort's, over every entry month of the run (followed for two years or not)."""
     root = tmp_path / "results"
-    fewer = {"no_programme": COMMON_YOUTH["no_programme"], "cooperative": [20, 27, 20, 26, 24]}
     for s in SEEDS:
-        write_run(root, "no_programme", s)
-        write_run(root, "cooperative", s, common_youth=fewer)
+        write_run(root, "no_programme", s, cohort_sustained=True)
+        write_run(root, "cooperative", s, cohort_sustained=True)
     rep = compare.analyse(root)
-    row = rep.cost_per_outcome.set_index("arm").loc["cooperative"]
-    assert math.isnan(row["additional"]) and row["additional_note"] == "n/a (no additional outcomes)"
-    table = next(t for t in compare.tables(rep) if t.name == "cost_per_outcome")
-    assert table.rows[1][4] == "n/a (no additional outcomes)"
+    row = rep.cost_per_job.iloc[0]
+    dj = (np.array(COMMON_YOUTH["cooperative"]) - np.array(COMMON_YOUTH["no_programme"])) / 2.0
+    # (The other groups, 30 in both arms, and district 1, 10 in both, add nothing to the difference.)
+    dc = ESC_EFFECT + BSC_COOP
+    assert row["basis"] == "common cohort"
+    assert row["d_people_sustained"] == pytest.approx(dj.mean())
+    assert row["ratio_of_means"] == pytest.approx(dc.mean() / dj.mean())
+    lo, hi = stats.fieller(dc, dj)  # type: ignore[misc]
+    assert (row["ratio_low"], row["ratio_high"]) == pytest.approx((lo, hi))
+    table = next(t for t in compare.tables(rep) if t.name == "cost_per_job")
+    assert any("common cohort" in n for n in table.notes)
 
 
 def test_older_cohort_tables_still_give_the_two_year_rates(tmp_path, capsys):
@@ -538,7 +543,6 @@ def test_older_cohort_tables_still_give_the_two_year_rates(tmp_path, capsys):
     rep = compare.analyse(root)
     assert rep.curves.empty and rep.common.empty
     assert list(rep.cost_per_outcome.columns) == compare.OUTCOME_COST_COLUMNS
-    assert rep.cost_per_outcome["comparison"].isna().all()
     assert any("cohorts.parquet has no outcome_<h>m" in n for n in rep.common_notes)
     assert any("common cohort is skipped" in n for n in rep.common_notes)
     r = rep.cohorts.set_index(["arm", "group"]).loc[("cooperative", "jsa_18_24")]

@@ -79,7 +79,7 @@ def test_report_md_holds_tables_assumptions_manifest_and_commands(results, writt
     assert "| measure |" in md and "cooperative - no_programme" in md  # the differences table
     assert "cost per additional sustained job" in md.lower()
     assert "Two-year job-outcome rates by claimant group: no figure" in md
-    assert "Two-year job-outcome rate of the common cohort" in md and "Cost per job outcome, gross and additional" in md
+    assert "Two-year job-outcome rate of the common cohort" in md and "Cost per programme job outcome (gross)" in md
     assert not (results / "report" / "figures" / "cohort_outcomes.png").exists()
     for stem in FIGURES:
         assert f"](figures/{stem}.png)" in md
@@ -214,3 +214,15 @@ def test_time_paths_are_registry_measures_month_by_month(results):
     np.testing.assert_allclose(cost.to_numpy(), g["public_cost"].cumsum().to_numpy() / 1e6)
     assert cost.iloc[-1] == pytest.approx(measures.evaluate("public_cost", run.monthly))
     assert paths["public_cost_cum"].relative and paths["ltu_share"].needs == ("long_term_unemployed", "unemployed")
+
+
+def test_report_cost_per_job_is_compares(results, written):
+    """The report's cost per additional sustained job is compare's (one function, `analysis.costing`)."""
+    from simulation.analysis import compare
+
+    md = (results / "report" / "report.md").read_text(encoding="utf-8")
+    rep = compare.analyse(results)
+    assert set(rep.cost_per_job["basis"]) == {"common cohort"}
+    table = next(t for t in compare.tables(rep) if t.name == "cost_per_job")
+    for cell in table.rows[0]:
+        assert cell in md, cell
