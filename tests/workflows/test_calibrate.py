@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from simulation.analysis import calibrate as cal
 from simulation.analysis import calibrate_cli, calibrate_report, calibrate_spec, calibrate_write
 from simulation.analysis.targets import Target, outcome_rates
-from simulation.config import CONFIGS, ConfigError, load_calibration, make_scenario
+from simulation.config import CONFIGS, ConfigError, load_calibration, load_regime, make_scenario
 from simulation.model import LabourMarketModel
 
 SPEC = """\
@@ -286,7 +286,7 @@ BAD = [
     (
         ("low = 0.05\nhigh = 0.08", "low = 0.07\nhigh = 0.08"),
         "parameters.early_separation_rate",
-        "must contain the hand-set value 0.05817",
+        f"must contain the hand-set value {load_calibration().early_separation_rate}",
     ),
     (('"ltu_share",', '"ltu_shar",'), "targets[2]", "did you mean 'ltu_share'"),
     (('"ltu_share",', '"outcome_rate_esa_new",'), "targets[2]", "held back for validation"),
@@ -388,6 +388,8 @@ def test_toml_writer_round_trips(text, number):
 
 
 # ------------------------------------------------------------------ several places and programme levers
+ESA_NEW_SHARE = load_regime("centralised").levers.groups.esa_new.referral_share  # a fitted lever: read, not written
+
 JOINT = """\
 name = "j"
 months = 36
@@ -447,7 +449,7 @@ def test_joint_fit_sums_every_place_and_fits_the_lever_on_the_programme_arm(join
         "referral_share_esa_new",
     )
     lever = "levers.groups.esa_new.referral_share"
-    assert spec.handset()[lever] == 0.15  # the centralised regime's value is trial 0's
+    assert spec.handset()[lever] == ESA_NEW_SHARE  # the centralised regime's value is trial 0's
     trials = pd.read_csv(files["trials"])
     assert spec.weight("otherville: referral_share_esa_new") == 3.0 and spec.weight("testville: u_to_e_hazard") == 1.0
     for _, row in trials.iterrows():  # the loss sums both places' targets, each times its weight
@@ -498,7 +500,11 @@ JOINT_BAD = [
         "expected a lever of the programme regime",
     ),
     (("high = 0.6", "high = 1.6"), "levers.groups.esa_new.referral_share", "the regime refuses 1.6"),
-    (("low = 0.0\n", "low = 0.2\n"), "levers.groups.esa_new.referral_share", "must contain the regime's value 0.15"),
+    (
+        ("low = 0.0\n", f"low = {ESA_NEW_SHARE + 0.01:.4f}\n"),  # a range above the regime's value
+        "levers.groups.esa_new.referral_share",
+        f"must contain the regime's value {ESA_NEW_SHARE}",
+    ),
     (("= 3.0", "= -1.0"), "weights.referral_share_esa_new", "expected a positive number"),
     (("referral_share_esa_new = 3.0", "ltu_share = 3.0"), "weights.ltu_share", "expected one of the fitted targets"),
     (
