@@ -210,17 +210,29 @@ def set_lever(levers: dict[str, Any], key: str, value: Any) -> None:
         for g in GROUPS:
             levers["groups"][g][parts[0]] = value
         return
+    *path, last = parts
+    _lever_table(levers, key, path)[last] = value
+
+
+def get_lever(levers: dict[str, Any], key: str) -> Any:
+    """A lever's value in a dumped lever dict, by the dotted name `set_lever` takes for one lever."""
+    *path, last = key.split(".")
+    return _lever_table(levers, key, path)[last]
+
+
+def _lever_table(levers: dict[str, Any], key: str, path: list[str]) -> dict[str, Any]:
+    """The table holding lever `key` (reached through `path`); an unknown name is a one-line
+    ConfigError suggesting the nearest."""
     node: Any = levers
-    for depth, part in enumerate(parts):
+    for depth, part in enumerate([*path, key.split(".")[-1]]):
         if not isinstance(node, dict) or part not in node:
             options = node.keys() if isinstance(node, dict) else []
             if depth == 0:
-                options = [*Levers.model_fields, *group_fields]
+                options = [*Levers.model_fields, *GroupLevers.model_fields]
             raise ConfigError("lever overrides", key, f"unknown lever{_nearest(part, options)}")
-        if depth == len(parts) - 1:
-            node[part] = value
-        else:
+        if depth < len(path):
             node = node[part]
+    return node
 
 
 def flatten_keys(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:

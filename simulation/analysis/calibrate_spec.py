@@ -32,6 +32,7 @@ from simulation.config import (
     Strict,
     _nearest,
     _validate,
+    get_lever,
     load_calibration,
     load_place,
     load_regime,
@@ -340,15 +341,14 @@ def load_spec(path: Path | str, trials: int | None = None) -> CalibrationSpec:
     programme_levers = load_regime(programme_regime).model_dump()["levers"] if spec.levers else {}
     for key, rng in spec.levers.items():
         where = f"levers.{key}"
-        node: Any = programme_levers
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
-                raise err(
-                    where,
-                    f"expected a lever of the programme regime {programme_regime!r} "
-                    "(dotted, e.g. groups.esa_new.referral_share)",
-                )
-            node = node[part]
+        try:
+            node = get_lever(programme_levers, key)
+        except ConfigError as e:
+            raise err(
+                where,
+                f"expected a lever of the programme regime {programme_regime!r} "
+                f"(dotted, e.g. groups.esa_new.referral_share): {e.expected}",
+            ) from None
         if isinstance(node, bool) or not isinstance(node, int | float):
             raise err(where, f"expected a numeric lever, got {node!r}")
         if rng.low is None or rng.high is None:
