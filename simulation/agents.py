@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from simulation.config import Levers
+from simulation.config import Levers, Params
 from simulation.mechanisms import providers
 from simulation.people import BENEFIT_NAMES, NO_PROGRAMME, STATUS_NAMES
 
@@ -153,6 +153,19 @@ class Provider(mesa.Agent):
         self.district = district
         self.levers = levers
         self.last = providers.ProviderMonth()
+        self.profits: list[float] = []  # each month's fees and grant less staff and overheads (£)
+
+    def cutting_to_minimum(self, params: Params) -> bool:
+        """Whether it staffs at the contract's minimum this month, after a year's losses
+        (`providers.staff_to_minimum`); only a provider that chooses its own staff can."""
+        return self.levers.provider_staffing == "profit" and providers.staff_to_minimum(
+            self.profits, len(self.profits), params
+        )
+
+    def close_month(self, month: providers.ProviderMonth) -> None:
+        """Keep the month's work and its accounts."""
+        self.last = month
+        self.profits.append(month.fees + month.grant - month.delivery_cost - month.overhead_cost)
 
 
 class EnterpriseHub(mesa.Agent):

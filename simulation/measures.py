@@ -335,6 +335,30 @@ def _measures() -> list[Measure]:
             better="lower",
             decimals=3,
         ),
+        # Providers as businesses (issue 23): their staff and accounts.
+        Measure(
+            "adviser_caseload",
+            "participants per adviser (a provider paid by results chooses its advisers)",
+            "ratio",
+            "ratio",
+            ("participants",),
+            ("programme_advisers",),
+            decimals=0,
+        ),
+        Measure(
+            "provider_cost_per_fee",
+            "providers' staff and overheads per £ of fees and grants (below 1: a surplus)",
+            "ratio",
+            "ratio",
+            ("programme_delivery_cost", "programme_overhead_cost"),
+            ("programme_fees", "programme_grant"),
+            decimals=3,
+        ),
+        _count(
+            "provider_months_at_minimum",
+            "provider-months at the contract's minimum service after a year's losses",
+            "provider_at_minimum",
+        ),
         # Money: £m over the run (tables), £ over the run or a year (claims, the reporters).
         *_money("public_cost", "public cost", ("public_cost",), "(benefits + support - tax)", "(net)"),
         *_money("employment_support_cost", "employment-support cost", ("employment_support_cost",)),

@@ -61,6 +61,9 @@ SHOWN = (
     *(f"job_outcomes_{g}" for g in GROUPS),
     "people_sustained_in_work",
     "parked_share",
+    "adviser_caseload",
+    "provider_cost_per_fee",
+    "provider_months_at_minimum",
     "public_cost",
     "public_spending",
     "employment_support_cost",
@@ -71,7 +74,7 @@ SHOWN = (
     "esp_local_hires",
 )
 # Beyond the model's data contract: skipped without a note where the results lack them.
-QUIET: frozenset[str] = frozenset()
+QUIET: frozenset[str] = frozenset({"provider_months_at_minimum"})
 SHOWN_MEASURES: list[Measure] = [MEASURES[k] for k in SHOWN]
 
 __all__ = [

@@ -8,8 +8,20 @@ A provider serves one district's claimants. Each month it:
    benefit, and a share `referral_share` of the eligible are referred (one fixed draw per person,
    so common random numbers hold and a larger share refers a superset). Fees follow the payment
    group a person had when first eligible (the Work Programme's payment groups);
-3. hires advisers for its caseload (`caseload` participants each) and shares their hours among
-   participants still out of work, by its `effort_rule`:
+3. employs advisers, by its `provider_staffing`:
+   - `caseload`: enough for `caseload` participants each (a grant-funded key-worker service, or
+     a contract that fixes the caseload);
+   - `profit`: a provider paid by results runs as a business. Each month it buys the adviser
+     hours whose expected fees cover their cost: an hour costs an adviser's pay, on-costs and
+     overheads over the hours they give those seeking work, and brings in the fee x the rise in
+     the chance of a job it expects of its advisers (`hour_price_threshold`). Its caseload
+     emerges: cut the fees or raise the adviser's cost and it employs fewer advisers and parks
+     more. A minimum-service standard in the contract (`minimum_service_hours` a month for every
+     participant seeking work) binds it. It may not run at a loss for long: after
+     `provider_grace_months`, a loss over its last 12 months sends it to the contract's minimum
+     (`staff_to_minimum`) until the last 12 months show a profit again;
+4. shares the advisers' hours among participants still out of work (after the minimum
+   service, if any), by its `effort_rule`:
    - `uniform`: equal time for all;
    - `need`: time in proportion to barriers (a key-worker service);
    - `expected_payment`: time where fee x chance of an outcome is highest. Support raises the
@@ -72,6 +84,8 @@ class ProviderMonth:
     grant: float = 0.0
     delivery_cost: float = 0.0
     overhead_cost: float = 0.0
+    at_minimum: bool = False
+    seeker_hours: float = 0.0
     referrals_by_group: np.ndarray = field(default_factory=lambda: np.zeros(N_GROUPS))
     outcomes_by_group: np.ndarray = field(default_factory=lambda: np.zeros(N_GROUPS))
     participants_by_group: np.ndarray = field(default_factory=lambda: np.zeros(N_GROUPS))
@@ -169,6 +183,7 @@ def step_all(
     ppa: float = 1.0,
     claimants: np.ndarray | None = None,
     attached: np.ndarray | None = None,
+    at_minimum: np.ndarray | None = None,
 ) -> tuple[list[ProviderMonth], np.ndarray]:
     """One month of several providers' work under the same levers; returns each provider's month
     and the rows in their programmes at its end (participants, in row order).
@@ -180,7 +195,8 @@ def step_all(
     in one pass over every row for all providers. A caller that has either list spares that pass:
     `claimants`, the rows claiming, in order; `attached`, rows in order that include everyone
     attached now, such as last month's participants (only providers refer anyone, so no one else
-    can have joined since; those who have left are dropped here).
+    can have joined since; those who have left are dropped here). `at_minimum[k]`, if given, says
+    provider k is cutting its staff to the contract's minimum this month (`staff_to_minimum`).
     """
     t = group_table(levers)
     nk = len(provider_ids)
@@ -259,7 +275,6 @@ def step_all(
     )
     participants_by_group = count_block_groups(att_block, att_group)
     participants = count_blocks(att_block) * ppa
-    advisers = np.ceil(participants / levers.caseload).astype(np.int64)
     # Advisers' time is shared by the whole caseload: participants in work (in-work support, and
     # the checks behind outcome claims) take their share, so the hours for those still seeking
     # work are the seekers' share of the advisers' hours, not all of them.
@@ -267,7 +282,6 @@ def step_all(
     seeking_share = np.divide(
         seekers, participants, out=np.zeros_like(seekers, dtype=np.float64), where=participants > 0
     )
-    hours_budget = advisers * params.adviser_hours_per_month * seeking_share
     # Chance of a job this month without support: the market's rate per unit of search weight
     # (last month's) times the person's own weight.
     base_hazard = (
@@ -276,31 +290,49 @@ def step_all(
         * matching.employability_fast(p, params, seeking, skill, one_minus_barrier)
     )
     fee_value = (t["fee_job_outcome"] + t["fee_sustainment"] * t["sustainment_payments"])[g]  # by group, then looked up
+    value = fee_value * base_hazard
+    levels = dm.np_log2(np.maximum(value, 1e-300))
+    # Hours an adviser gives those seeking work, and the contract's minimum service.
+    seeker_hours_per_adviser = params.adviser_hours_per_month * seeking_share
+    floor_hours = levers.minimum_service_hours * seekers
+    minimum = _advisers_for(floor_hours, seeker_hours_per_adviser)
+    if levers.provider_staffing == "profit":
+        wanted = profitable_hours(levels, seeking_block, nk, seeker_hours_per_adviser, params) * ppa
+        advisers = _advisers_for(floor_hours + wanted, seeker_hours_per_adviser)
+        if at_minimum is not None:
+            advisers = np.where(at_minimum, minimum, advisers)
+    else:
+        advisers = np.ceil(participants / levers.caseload).astype(np.int64)
+    advisers = np.maximum(advisers, minimum)
+    hours_budget = advisers * params.adviser_hours_per_month * seeking_share
+    # Every seeker gets the minimum; the rest of the hours go by the provider's rule.
+    floor_each = levers.minimum_service_hours
+    spare = np.maximum(hours_budget - floor_hours, 0.0)
     hours = np.zeros(seeking.size)
     # Each provider's participants in row order (already so when providers serve blocks of rows).
     order = np.argsort(seeking_block, kind="stable")
     cuts = np.searchsorted(seeking_block[order], np.arange(nk + 1))
     if levers.effort_rule == "expected_payment":  # every provider's water-fill in one compiled call
-        value = fee_value * base_hazard
-        levels = dm.np_log2(np.maximum(value, 1e-300))
         neg = -levels[order]
         for k in range(nk):
             neg[cuts[k] : cuts[k + 1]].sort()
         providers_kernels.water_fill_groups(
-            value, levels, order, cuts, neg, hours_budget / ppa, params.support_half_hours, hours
+            value, levels, order, cuts, neg, spare / ppa, params.support_half_hours, hours
         )
     else:
         for k in range(nk):  # the budget is each provider's own: share it among its own participants
             mine = order[cuts[k] : cuts[k + 1]]
             if mine.size:
                 hours[mine] = allocate_hours(
-                    hours_budget[k] / ppa,
+                    spare[k] / ppa,
                     levers.effort_rule,
                     base_hazard[mine],
                     barrier[mine],
                     fee_value[mine],
                     params.support_half_hours,
                 )
+    if floor_each > 0:
+        hours += floor_each
     providers_kernels.scatter_float32(seeking, hours, p.support_hours)
     # Parking is judged on barriers as the provider found them this month.
     high = barrier >= HIGH_BARRIER
@@ -320,6 +352,8 @@ def step_all(
         m.participants = float(participants[k])
         m.advisers = int(advisers[k])
         m.hours = m.advisers * params.adviser_hours_per_month
+        m.seeker_hours = float(hours_budget[k])
+        m.at_minimum = bool(at_minimum[k]) if at_minimum is not None and levers.provider_staffing == "profit" else False
         m.high_barrier_seeking = float(high_seeking[k] * ppa)
         m.parked = float(parked[k] * ppa)
         m.fees = float(fees[k] * ppa)
@@ -341,6 +375,63 @@ def running_costs(advisers: int, levers: Levers, params: Params) -> tuple[float,
     overheads = staff * params.management_overhead_share
     grant = staff + overheads if levers.provider_funding == "grant" else 0.0
     return staff, overheads, grant
+
+
+def _advisers_for(hours: np.ndarray, hours_per_adviser: np.ndarray) -> np.ndarray:
+    """Whole advisers giving at least `hours` to those seeking work (none where nobody seeks)."""
+    need = np.divide(hours, hours_per_adviser, out=np.zeros_like(hours, dtype=np.float64), where=hours_per_adviser > 0)
+    return np.ceil(need).astype(np.int64)
+
+
+def hour_price_threshold(seeker_hours_per_adviser: np.ndarray, params: Params) -> np.ndarray:
+    """log2 of the expected fee per month (fee x chance of a job) below which an hour of adviser
+    time costs a provider paid by results more than it brings in, for each provider.
+
+    An adviser hour given to someone seeking work costs the adviser's pay, on-costs and overheads
+    over the hours they give seekers (in-work participants take the rest). Support raises the
+    chance of a job by v_i * M * (1 - 2^(-e/h)) for expected fee v_i = fee x chance, so its
+    marginal value at e hours is v_i * M * ln2 / h * 2^(-e/h); hours are worth buying while that
+    is at least the price: e_i = h * max(0, log2(v_i) - T) with T = log2(h * price / (M ln 2)).
+    M here is what the provider expects its advisers to achieve (`provider_expected_support_effect`,
+    from the outcome rates primes bid), not what they do (`support_max_effect`): a business staffs
+    on its expectations. Nobody is worth an hour where M = 0 (T is infinite)."""
+    cost = params.adviser_cost_per_month * (1.0 + params.management_overhead_share)
+    price = np.divide(
+        cost,
+        seeker_hours_per_adviser,
+        out=np.full(seeker_hours_per_adviser.shape, np.inf),
+        where=seeker_hours_per_adviser > 0,
+    )
+    gain = params.provider_expected_support_effect * dm.LN2_DD[0] / params.support_half_hours
+    if gain <= 0:
+        return np.full(price.shape, np.inf)
+    return dm.np_log2(price / gain)
+
+
+def profitable_hours(
+    levels: np.ndarray, block: np.ndarray, nk: int, seeker_hours_per_adviser: np.ndarray, params: Params
+) -> np.ndarray:
+    """Adviser hours a provider paid by results would buy this month, by provider (for rows, not
+    real people): for each participant seeking work, the hours whose expected fees cover their
+    cost (`hour_price_threshold`), with `levels` = log2 of each one's fee x chance of a job."""
+    threshold = hour_price_threshold(seeker_hours_per_adviser, params)
+    each = params.support_half_hours * np.maximum(levels - threshold[block], 0.0)
+    return np.bincount(block, weights=each, minlength=nk)
+
+
+def staff_to_minimum(profits: list[float], months_run: int, params: Params) -> bool:
+    """Whether a provider paid by results cuts its advisers to the contract's minimum this month.
+
+    It may not run at a loss for long: once it has run `provider_grace_months` (fees come months
+    after referral: a job, then 3 or 6 months in it), it looks at its last 12 months' accounts
+    (fees less staff and overheads) and, if they show a loss, keeps only the advisers the
+    minimum-service standard needs until they show a profit again. This is what the NAO (2014)
+    found primes did when outcomes fell short: they cut spending on the hardest to help to stay
+    viable. A provider at the minimum still makes a loss only if the contract's minimum costs
+    more than its fees; the run reports those months (`provider_at_minimum`)."""
+    if months_run < params.provider_grace_months or len(profits) < 12:
+        return False
+    return sum(profits[-12:]) < 0.0
 
 
 # ---- the month's stages (`simulation.model.MONTH`)
@@ -395,6 +486,7 @@ def run(w: World) -> None:
             else:
                 i, j = np.searchsorted(w.participants, (lo, hi))
                 attached = w.participants[i:j] - lo
+            cut = np.array([group[k].cutting_to_minimum(w.params) for k in mine], dtype=bool)
             months, participants = step_all(
                 rows,
                 rows.district,
@@ -407,9 +499,10 @@ def run(w: World) -> None:
                 w.ppa,
                 claimants[first:last] - lo,
                 attached,
+                cut,
             )
             for k, month in zip(mine, months, strict=True):
-                group[k].last = month
+                group[k].close_month(month)
             return participants + lo
 
         found.extend(parallel.map_districts(span, w.offsets))
@@ -465,11 +558,28 @@ PROGRAMME_COLUMNS = {
     "grant": ("programme_grant", "grant paid to a grant-funded service: its staff cost and overheads (£)"),
     "delivery_cost": ("programme_delivery_cost", "providers' delivery costs: advisers' pay and on-costs (£)"),
     "overhead_cost": ("programme_overhead_cost", "providers' management and overheads (£)"),
+    "seeker_hours": ("programme_seeker_hours", "adviser hours given to participants seeking work"),
+    "at_minimum": (
+        "provider_at_minimum",
+        "1 where a provider paid by results staffs at the contract's minimum after a year's losses",
+    ),
     "high_barrier_seeking": ("high_barrier_seeking", "participants with high barriers still looking for work"),
     "parked": ("parked", "participants getting almost no adviser time"),
 }
 # Per payment group: `ProviderMonth` array -> column prefix.
 GROUP_COLUMNS = {"referrals": "referrals", "outcomes": "job_outcomes", "participants": "participants"}
+
+
+def _unit(doc: str) -> str:
+    return (
+        "£"
+        if "(£)" in doc
+        else "hours"
+        if doc.startswith("adviser hours")
+        else "providers"
+        if doc.startswith("1 where")
+        else "people"
+    )
 
 
 def report(w: World) -> dict[str, np.ndarray]:
@@ -494,6 +604,8 @@ MECHANISM = Mechanism(
         "support_half_hours": between(0.01, 100.0),
         "jcp_hours_per_claimant_month": at_least_zero(100.0),
         "early_access_barrier": probability(),
+        "provider_grace_months": between(0.0, 120.0),
+        "provider_expected_support_effect": between(0.0, 5.0),
     },
     person_fields=(
         Column("programme", "int16", "provider index or NO_PROGRAMME"),
@@ -510,7 +622,18 @@ MECHANISM = Mechanism(
     ),
     levers={
         "programme_months": lever(int, "months of attachment", ge=1, le=120),
-        "caseload": lever(float, "participants per adviser", ge=1, le=2000),
+        "caseload": lever(float, "participants per adviser, where the caseload sets the staff", ge=1, le=2000),
+        "provider_staffing": lever(
+            Literal["caseload", "profit"],
+            "how the provider's advisers are set: by the caseload lever, or by a provider paid by results "
+            "buying the adviser hours whose expected fees cover their cost",
+        ),
+        "minimum_service_hours": lever(
+            float,
+            "the contract's minimum service: adviser hours a month every participant seeking work gets",
+            ge=0,
+            le=100,
+        ),
         "effort_rule": lever(Literal["uniform", "expected_payment", "need"], "how advisers share their time"),
         "provider_funding": lever(
             Literal["payment_by_results", "grant"],
@@ -520,7 +643,7 @@ MECHANISM = Mechanism(
         "groups": lever(GroupTable, "referral and payment by claimant group"),
     },
     outputs=(
-        *(Output(col, doc, "£" if "(£)" in doc else "people") for col, doc in PROGRAMME_COLUMNS.values()),
+        *(Output(col, doc, _unit(doc)) for col, doc in PROGRAMME_COLUMNS.values()),
         *(
             Output(f"{prefix}_{name}", f"{prefix.replace('_', ' ')} of payment group {name}")
             for name in GROUP_NAMES[1:]

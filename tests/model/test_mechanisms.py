@@ -541,7 +541,7 @@ def test_tighter_caseloads_park_more_high_barrier_participants(params, people_fa
     share, hours_total = {}, {}
     for caseload in (60, 120, 300):
         p = _mixed_caseload(people_factory)
-        levers = with_levers(load_regime("centralised").levers, caseload=caseload)
+        levers = with_levers(load_regime("centralised").levers, caseload=caseload, provider_staffing="caseload")
         out = providers.step(p, 0, levers, params, np.zeros(p.n), 0.3, 0)
         assert out.advisers == int(np.ceil(600 / caseload))
         high = p.barrier >= providers.HIGH_BARRIER
@@ -558,7 +558,7 @@ def test_tighter_caseloads_park_more_high_barrier_participants(params, people_fa
     out = providers.step(
         p,
         0,
-        with_levers(load_regime("centralised").levers, caseload=300, effort_rule="need"),
+        with_levers(load_regime("centralised").levers, caseload=300, effort_rule="need", provider_staffing="caseload"),
         params,
         np.zeros(600),
         0.3,

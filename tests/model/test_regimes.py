@@ -254,10 +254,13 @@ def test_each_regime_pays_through_its_own_payer_and_institutions(arms, seed):
     assert coop["brokerage"].sum() > 0 and (wp["brokerage"] == 0).all()
     assert coop["developer_skills_contribution"].sum() > wp["developer_skills_contribution"].sum()
     pd.testing.assert_series_equal(wp["developer_skills_contribution"], base["developer_skills_contribution"])
-    # Advisers are hired for the caseload lever: ceil(participants / caseload) in every district and month.
-    for df, regime in ((coop, "cooperative"), (wp, "centralised")):
-        caseload = load_regime(regime).levers.caseload
-        np.testing.assert_array_equal(df["programme_advisers"], np.ceil(df["participants"] / caseload))
+    # The council's key workers are hired for the caseload lever: ceil(participants / caseload) in
+    # every district and month; the Work Programme's prime chooses its own (test_provider_business).
+    assert load_regime("cooperative").levers.provider_staffing == "caseload"
+    caseload = load_regime("cooperative").levers.caseload
+    np.testing.assert_array_equal(coop["programme_advisers"], np.ceil(coop["participants"] / caseload))
+    assert load_regime("centralised").levers.provider_staffing == "profit"
+    assert (wp["programme_advisers"] <= np.ceil(wp["participants"] / caseload)).all()
 
 
 def test_referral_share_lever_scales_referrals(run_model):
@@ -327,7 +330,11 @@ def test_bigger_caseloads_park_more_in_a_run(run_model):
     for caseload in (120, 300):
         dfs = [
             run_model(
-                "centralised", seed, months=24, burn_in=12, lever_overrides={"caseload": caseload}
+                "centralised",
+                seed,
+                months=24,
+                burn_in=12,
+                lever_overrides={"caseload": caseload, "provider_staffing": "caseload"},
             ).results_frame()
             for seed in SEEDS
         ]

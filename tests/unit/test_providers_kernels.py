@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulation import detmath as dm
 from simulation.config import Levers, Params, load_regime, make_scenario
 from simulation.mechanisms import matching, providers
 from simulation.mechanisms._util import claimant_rows
@@ -44,6 +45,7 @@ def _step_all_plainly(
     q_market: np.ndarray,
     month: int,
     ppa: float,
+    at_minimum: np.ndarray,
 ) -> tuple[list[dict], np.ndarray]:
     t = providers.group_table(levers)
     nk = len(provider_ids)
@@ -123,13 +125,11 @@ def _step_all_plainly(
 
     participants_by_group = by_block_group(att, p.eligible_group[att])
     participants = by_block(att) * ppa
-    advisers = np.ceil(participants / levers.caseload).astype(np.int64)
     seeking = att[p.status[att] != EMPLOYED]
     seeking_block = position[owner[seeking]]
     # The advisers' hours are shared by the caseload: the seekers get their share of them.
     seekers = by_block(seeking) * ppa
     share = np.divide(seekers, participants, out=np.zeros(seekers.shape), where=participants > 0)
-    hours_budget = advisers * params.adviser_hours_per_month * share
     base_hazard = (
         q_market[seeking_block]
         * matching.intensity(p.status[seeking], params)
@@ -137,19 +137,47 @@ def _step_all_plainly(
     )
     g = p.eligible_group[seeking]
     fee_value = t["fee_job_outcome"][g] + t["fee_sustainment"][g] * t["sustainment_payments"][g]
+    # Staff: for the caseload, or the hours worth their price (at least the minimum service).
+    per_adviser = params.adviser_hours_per_month * share
+    floor = levers.minimum_service_hours * seekers
+
+    def whole_advisers(hours: np.ndarray) -> np.ndarray:
+        return np.ceil(np.divide(hours, per_adviser, out=np.zeros(hours.shape), where=per_adviser > 0)).astype(np.int64)
+
+    minimum = whole_advisers(floor)
+    if levers.provider_staffing == "profit":
+        price = np.divide(
+            params.adviser_cost_per_month * (1.0 + params.management_overhead_share),
+            per_adviser,
+            out=np.full(per_adviser.shape, np.inf),
+            where=per_adviser > 0,
+        )
+        gain = params.provider_expected_support_effect * dm.LN2_DD[0] / params.support_half_hours
+        threshold = dm.np_log2(price / gain) if gain > 0 else np.full(price.shape, np.inf)
+        levels = dm.np_log2(np.maximum(fee_value * base_hazard, 1e-300))
+        each = params.support_half_hours * np.maximum(levels - threshold[seeking_block], 0.0)
+        wanted = np.bincount(seeking_block, weights=each, minlength=nk) * ppa
+        advisers = np.where(at_minimum, minimum, whole_advisers(floor + wanted))
+    else:
+        advisers = np.ceil(participants / levers.caseload).astype(np.int64)
+    advisers = np.maximum(advisers, minimum)
+    hours_budget = advisers * params.adviser_hours_per_month * share
+    spare = np.maximum(hours_budget - floor, 0.0)
     barrier = p.barrier[seeking]
     hours = np.zeros(seeking.size)
     for k in range(nk):
         mine = np.flatnonzero(seeking_block == k)
         if mine.size:
             hours[mine] = providers.allocate_hours(
-                hours_budget[k] / ppa,
+                spare[k] / ppa,
                 levers.effort_rule,
                 base_hazard[mine],
                 barrier[mine],
                 fee_value[mine],
                 params.support_half_hours,
             )
+    if levers.minimum_service_hours > 0:
+        hours += levers.minimum_service_hours
     p.support_hours[seeking] = hours
     high = barrier >= providers.HIGH_BARRIER
     high_seeking = np.bincount(seeking_block[high], minlength=nk)
@@ -162,6 +190,8 @@ def _step_all_plainly(
             "sustainment_payments": float(sustainments[k] * ppa),
             "participants": float(participants[k]),
             "advisers": int(advisers[k]),
+            "seeker_hours": float(hours_budget[k]),
+            "at_minimum": bool(at_minimum[k]) and levers.provider_staffing == "profit",
             "high_barrier_seeking": float(high_seeking[k] * ppa),
             "parked": float(parked[k] * ppa),
             "fees": float(fees[k] * ppa),
@@ -199,6 +229,8 @@ def _copy(people: People) -> People:
     funding=st.sampled_from(["payment_by_results", "grant"]),
     programme_months=st.integers(1, 30),
     given_lists=st.booleans(),
+    staffing=st.sampled_from(["caseload", "profit"]),
+    minimum_hours=st.sampled_from([0.0, 0.5, 3.0]),
 )
 def test_providers_compiled_passes_equal_the_plain_rules(
     stevenage: LabourMarketModel,
@@ -208,6 +240,8 @@ def test_providers_compiled_passes_equal_the_plain_rules(
     funding: str,
     programme_months: int,
     given_lists: bool,
+    staffing: str,
+    minimum_hours: float,
 ) -> None:
     """Scrambled states cover every branch: attached to another district's provider, or to an
     unserved one; attachments ending; outcomes, sustainments up to and past their number; the
@@ -238,6 +272,8 @@ def test_providers_compiled_passes_equal_the_plain_rules(
         effort_rule=rule,
         provider_funding=funding,
         programme_months=programme_months,
+        provider_staffing=staffing,
+        minimum_service_hours=minimum_hours,
         referral_month=int(rng.integers(0, 8)),
         referral_share=float(rng.uniform(0, 1)),
     )
@@ -250,15 +286,16 @@ def test_providers_compiled_passes_equal_the_plain_rules(
     month = int(rng.integers(0, 60))
     ppa = float(rng.choice([1.0, 10.0]))
 
+    at_minimum = rng.random(ids.size) < 0.3  # some providers cutting to the contract's minimum
     plain_people = _copy(people)
     want_months, want_att = _step_all_plainly(
-        plain_people, plain_people.district, ids, levers, stevenage.params, u, q, month, ppa
+        plain_people, plain_people.district, ids, levers, stevenage.params, u, q, month, ppa, at_minimum
     )
     claimants = claimant_rows(people) if given_lists else None
     # A superset of those attached, as the model hands over last month's participants.
     maybe = np.union1d(np.flatnonzero(people.programme != NO_PROGRAMME), np.arange(0, n, 5)) if given_lists else None
     got_months, got_att = providers.step_all(
-        people, people.district, ids, levers, stevenage.params, u, q, month, ppa, claimants, maybe
+        people, people.district, ids, levers, stevenage.params, u, q, month, ppa, claimants, maybe, at_minimum
     )
     assert np.array_equal(got_att, want_att)
     for f in dataclasses.fields(People):
