@@ -39,6 +39,7 @@ MEASURE_OF = {
     "ltu_share": "ltu_share",
     "unemployed_per_vacancy": "unemployed_per_vacancy",
     "vacancy_rate": "vacancy_rate",
+    "adviser_caseload": "adviser_caseload",
 }
 
 

@@ -71,7 +71,11 @@ def test_shipped_checks_are_held_out_from_calibration() -> None:
     # The four kinds of fact are all there.
     kinds = {c.statistic for c in checks.values()}
     assert {"beveridge_slope", "hazard_decline", "quantity", "group_gap"} <= kinds
-    assert {c.quantity for c in checks.values() if c.statistic == "quantity"} == {"survival_2yr", "survival_4yr"}
+    assert {c.quantity for c in checks.values() if c.statistic == "quantity"} == {
+        "survival_2yr",
+        "survival_4yr",
+        "adviser_caseload",
+    }
 
 
 def test_a_check_reading_a_calibration_target_is_refused(write_toml: Callable[[str, str], Path]) -> None:
