@@ -200,9 +200,9 @@ def step(
         )
 
     small_rows = np.concatenate(parallel.map_blocks(grow, n))
-    hub_born = np.zeros(firms.capacity, dtype=bool)
-    hub_born[:n] = firms.hub_born
     if supported.any() or firms.n_hub_born:
+        hub_born = np.zeros(firms.capacity, dtype=bool)
+        hub_born[:n] = firms.hub_born
         # The demand hubs add this month, by district: supported firms' extra growth, the demand
         # of supported firms alive only thanks to their hub, and the growth along their age path
         # of firms its pre-start support added (all of their demand the month after their birth).
