@@ -25,7 +25,7 @@ import mesa
 import numpy as np
 
 from simulation.config import Levers, Params
-from simulation.mechanisms import providers
+from simulation.mechanisms import business, providers
 from simulation.people import BENEFIT_NAMES, NO_PROGRAMME, STATUS_NAMES
 
 if TYPE_CHECKING:
@@ -110,8 +110,9 @@ class SmallBusiness(mesa.Agent):
 
 
 class Council(mesa.Agent):
-    """A district council: pays its share of the enterprise hub, the employer partnership and
-    training not covered by the skills fund, and, by lever, brokers developers' plans."""
+    """A district council: pays its share of the enterprise hub (its running, capital and
+    pre-start costs, `EnterpriseHub.month_cost`), the employer partnership and training not
+    covered by the skills fund, and, by lever, brokers developers' plans."""
 
     model: LabourMarketModel
 
@@ -123,14 +124,14 @@ class Council(mesa.Agent):
 
     def step(self) -> None:
         m, d, lv, p = self.model, self.district, self.levers, self.model.params
-        hub_cost = m.hubs[d].supported_now * p.hub_cost_per_firm_year / 12.0
+        hub = m.hubs[d].month_cost()
         partnership = float(m.partnership_month["partnership_cost"][d])
         training = float(m.training_started[d]) * p.training_cost
         from_fund = min(training, max(0.0, float(m.ledger.balance_pounds("skills_fund")[d])))
         projects = float(m.developments["projects"][d]) if lv.brokerage else 0.0
         self.spent = {
-            "hub_running_council": hub_cost * lv.hub_council_share,
-            "hub_running_other": hub_cost * (1.0 - lv.hub_council_share),
+            **{f"hub_{kind}_council": pounds * lv.hub_council_share for kind, pounds in hub.items()},
+            **{f"hub_{kind}_other": pounds * (1.0 - lv.hub_council_share) for kind, pounds in hub.items()},
             f"partnership_delivery_{lv.partnership_payer}": partnership,
             "employer_in_kind": float(m.partnership_month["employer_in_kind"][d]),
             "training_skills_fund": from_fund,
@@ -172,7 +173,8 @@ class EnterpriseHub(mesa.Agent):
     """A district enterprise hub (like Stevenage's Business Technology Centre).
 
     Each month it takes on new young firms at the rate its lever sets; supported firms survive
-    and grow more (see `business`).
+    and grow more. It may also mentor would-be founders (pre-start support), some of whom start
+    firms that would not otherwise exist (see `business`).
     """
 
     model: LabourMarketModel
@@ -181,11 +183,18 @@ class EnterpriseHub(mesa.Agent):
         super().__init__(model)
         self.district = district
         self.firms_per_year = levers.hub_firms_per_year
+        self.prestart_per_year = levers.hub_prestart_per_year
         self.supported_now = 0
 
     def quota(self, u: float) -> int:
         """New firms to take on this month: firms_per_year / 12, rounded with the given uniform."""
         return int(np.floor(self.firms_per_year / 12.0 / self.model.ppa + u))
+
+    def month_cost(self) -> dict[str, float]:
+        """Its public cost this month by kind, £: running, capital and pre-start (`business.hub_month_cost`)."""
+        return business.hub_month_cost(
+            self.supported_now, self.firms_per_year, self.prestart_per_year, self.model.params
+        )
 
 
 class PropertyDeveloper(mesa.Agent):

@@ -107,7 +107,12 @@ PURPOSES: tuple[Purpose, ...] = (
         +1,
         "employment_support_cost",
     ),
-    Purpose("business_support", "enterprise hubs' running costs paid from public money", +1, "business_support_cost"),
+    Purpose(
+        "business_support",
+        "enterprise hubs' running, capital (equivalent annual cost) and pre-start costs paid from public money",
+        +1,
+        "business_support_cost",
+    ),
     Purpose("provider_costs", "providers' own spending on delivery, out of the fees and grants they are paid", 0),
     Purpose("private", "developers' and employers' money and time, and the skills fund they fill", 0),
 )

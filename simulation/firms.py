@@ -4,13 +4,21 @@ Small businesses are the ONS VAT/PAYE-registered enterprises (the place file's `
 which are born, grow and die. Large private employers and the public sector together hold the
 rest of employment (1 - sme_employment_share, BIS BPE 2015); they are represented by a few
 long-lived rows of `large_employer_size` jobs so that every employed person has an employer.
-Rows are slots and are never reused: a birth takes the next unused slot, so which slot a new
-firm gets never depends on policy, and slot-indexed random draws stay common across arms.
-Arrays grow by half their size when full.
+Rows are slots and are never reused: a birth takes the next unused slot. Arrays grow by half
+their size when full.
+
+Firm-level random draws (deaths, growth shocks, birth sizes, a hub's picks, posts' fill order) are
+read by each firm's `draw_row`, not its slot, so that they stay common across arms when a policy
+adds firms: a firm the regime's births would make anyway reads row k of a stream if it is the k-th
+such firm (its slot, when no policy has added firms), whatever firms a hub's pre-start support
+added before it; a firm a hub's pre-start support added (`business.prestart_births`) reads row j
+of the stream's own hub-born stream ("<decision>:hub_born") if it is the j-th such firm, stored
+as draw_row = -1 - j. So a hub's extra births shift no other firm's luck.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
@@ -73,7 +81,9 @@ class Firms:
     large: np.ndarray  # bool, a large-employer / public-sector row (never dies)
     hub_months: np.ndarray  # int16, months of enterprise-hub support left
     ever_supported: np.ndarray  # bool
+    draw_row: np.ndarray  # int32, the row of firm-level random streams it reads (module docstring)
     n_used: int = 0  # slots ever occupied; births take slots from here on
+    n_hub_born: int = 0  # of them, firms a hub's pre-start support added (draw_row < 0)
     # Markets people search in, set by the model (0: not known, worked out from people's markets).
     # A plain class attribute, not a field: not state to copy or compare, only a saved count.
     n_markets = 0
@@ -81,6 +91,17 @@ class Firms:
     @property
     def capacity(self) -> int:
         return int(self.alive.shape[0])
+
+    @property
+    def n_regular(self) -> int:
+        """Slots used by firms the regime's births would make anyway: the rows of the firm-level
+        streams they read are 0 .. n_regular - 1."""
+        return self.n_used - self.n_hub_born
+
+    @property
+    def hub_born(self) -> np.ndarray:
+        """Which used slots hold firms a hub's pre-start support added."""
+        return self.draw_row[: self.n_used] < 0
 
     @property
     def used(self) -> int:
@@ -117,10 +138,86 @@ class Firms:
         return _small_firm_stocks(self.district[:n], self.alive[:n], self.large[:n], self.size[:n], n_districts)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "n_used"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in COUNTERS}
+
+    # ---- firm-level random draws, read by draw row (module docstring)
+    def uniform(self, streams: Streams, decision: str, month: int) -> np.ndarray:
+        """Every used slot's draw of a firm-level uniform stream (`Streams.uniform`, by draw row)."""
+        if self.n_hub_born == 0:
+            return streams.uniform(decision, month, self.n_used)
+        return _by_draw_row(
+            self.draw_row[: self.n_used],
+            streams.uniform(decision, month, self.n_regular),
+            streams.uniform(hub_born_stream(decision), month, self.n_hub_born),
+        )
+
+    def normal(self, streams: Streams, decision: str, month: int) -> np.ndarray:
+        """Every used slot's draw of a firm-level normal stream (`Streams.normal`, by draw row)."""
+        if self.n_hub_born == 0:
+            return streams.normal(decision, month, self.n_used)
+        return _by_draw_row(
+            self.draw_row[: self.n_used],
+            streams.normal(decision, month, self.n_regular),
+            streams.normal(hub_born_stream(decision), month, self.n_hub_born),
+        )
+
+    def uniform_rows(self, streams: Streams, decision: str, month: int, rows: np.ndarray) -> np.ndarray:
+        """These slots' draws of a firm-level uniform stream (`Streams.uniform_rows`, by draw row);
+        rows in increasing order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.n_hub_born == 0:
+            return streams.uniform_rows(decision, month, rows)
+        return self._rows_by_draw_row(streams.uniform_rows, decision, month, rows)
+
+    def normal_rows(self, streams: Streams, decision: str, month: int, rows: np.ndarray) -> np.ndarray:
+        """These slots' draws of a firm-level normal stream (`Streams.normal_rows`, by draw row);
+        rows in increasing order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.n_hub_born == 0:
+            return streams.normal_rows(decision, month, rows)
+        return self._rows_by_draw_row(streams.normal_rows, decision, month, rows)
+
+    def uniform_at(self, streams: Streams, decision: str, month: int, rows: np.ndarray) -> np.ndarray:
+        """These slots' draws of a counter-based firm-level stream (`Streams.uniform_at`), keyed by
+        draw row; a hub-born firm's key is `HUB_BORN_KEY` + its hub-born number."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.n_hub_born == 0:
+            return streams.uniform_at(decision, month, rows)
+        d = self.draw_row[rows].astype(np.int64)
+        return streams.uniform_at(decision, month, np.where(d >= 0, d, HUB_BORN_KEY - 1 - d))
+
+    def _rows_by_draw_row(
+        self, read: Callable[..., np.ndarray], decision: str, month: int, rows: np.ndarray
+    ) -> np.ndarray:
+        d = self.draw_row[rows].astype(np.int64)
+        hub = d < 0
+        out = np.empty(rows.shape[0])
+        # Draw rows rise with slots within each kind, so each part is read in increasing order.
+        out[~hub] = read(decision, month, d[~hub])
+        out[hub] = read(hub_born_stream(decision), month, -1 - d[hub])
+        return out
 
     def nbytes(self) -> int:
         return sum(a.nbytes for a in self.arrays().values())
+
+
+COUNTERS = frozenset({"n_used", "n_hub_born"})  # Firms' fields that are counts, not arrays
+HUB_BORN_KEY = 1 << 40  # counter-based draws: hub-born firm j's key (past any regular firm's row)
+
+
+def hub_born_stream(decision: str) -> str:
+    """The stream hub-born firms read for a firm-level decision (module docstring)."""
+    return f"{decision}:hub_born"
+
+
+@numba.njit(cache=True, nogil=True)
+def _by_draw_row(draw_row: np.ndarray, regular: np.ndarray, hub_born: np.ndarray) -> np.ndarray:
+    """out[i] = regular[draw_row[i]], or hub_born[-1 - draw_row[i]] for a hub-born firm."""
+    out = np.empty(draw_row.shape[0])
+    for i in range(draw_row.shape[0]):
+        d = draw_row[i]
+        out[i] = regular[d] if d >= 0 else hub_born[-1 - d]
+    return out
 
 
 def create_firms(
@@ -177,6 +274,7 @@ def create_firms(
         large=is_large,
         hub_months=np.zeros(total, dtype=np.int16),
         ever_supported=np.zeros(total, dtype=bool),
+        draw_row=np.arange(total, dtype=np.int32),
         n_used=total,
     )
     return firms, scale

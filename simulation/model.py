@@ -428,6 +428,9 @@ class LabourMarketModel(mesa.Model):
         assert firms.alive[people.employer[employed]].all(), "someone works for a dead firm"
         counted = np.bincount(people.employer[employed], minlength=firms.capacity)
         assert (counted == firms.size).all(), "firm headcounts differ from people employed there"
+        draw = firms.draw_row[: firms.n_used]  # regular firms read rows 0, 1, ...; hub-born -1, -2, ...
+        assert (draw[draw >= 0] == np.arange(firms.n_regular)).all(), "regular firms' draw rows"
+        assert (draw[draw < 0] == -1 - np.arange(firms.n_hub_born)).all(), "hub-born firms' draw rows"
         assert self.ledger.is_balanced(), "ledger does not balance"
         assert (people.support_hours >= 0).all() and np.isfinite(people.support_hours).all()
         assert np.isfinite(people.skill).all()

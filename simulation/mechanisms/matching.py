@@ -322,8 +322,8 @@ def take_posts(
     candidates, cand_market = candidates[keep], cand_market[keep]
     h_m = np.bincount(cand_market, minlength=n_markets)
 
-    # Firm j's draw is the j-th of the stream: draw up to the last hiring firm.
-    uf = streams.uniform_rows(decision, month, hiring)
+    # Firm j's draw is the one of its draw row (`Firms.uniform_rows`; its slot unless hubs added firms).
+    uf = firms.uniform_rows(streams, decision, month, hiring)
     # Only posts with keys below a market's threshold t_m can be among its h_m smallest when at
     # least h_m keys lie below it (t_m is a few standard deviations above h_m / v_m), so only
     # those are made and sorted. Sorting a subset that keeps the posts' order gives the same

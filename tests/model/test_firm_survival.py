@@ -38,6 +38,7 @@ def _new_firms(n: int) -> Firms:
         large=np.zeros(n, dtype=bool),
         hub_months=np.zeros(n, dtype=np.int16),
         ever_supported=np.zeros(n, dtype=bool),
+        draw_row=np.arange(n, dtype=np.int32),
         n_used=n,
     )
 

@@ -226,6 +226,7 @@ def hiring_firms(size: np.ndarray, target: np.ndarray, alive: np.ndarray, market
         large=np.zeros(n, dtype=bool),
         hub_months=np.zeros(n, dtype=np.int16),
         ever_supported=np.zeros(n, dtype=bool),
+        draw_row=np.arange(n, dtype=np.int32),
         n_used=n_used,
     )
 

@@ -169,6 +169,7 @@ def test_nobody_unemployed(regime, tmp_path):
 # -------------------------------------------------------------------------------- money
 ZERO_BUDGET_LEVERS = {"services_budget_per_participant_month": 0.0, "fee_attachment": 0.0, "fee_job_outcome": 0.0}
 ZERO_BUDGET_LEVERS |= {"fee_sustainment": 0.0, "hub_firms_per_year": 0.0, "placements_per_10k": 0.0}
+ZERO_BUDGET_LEVERS |= {"hub_prestart_per_year": 0.0}
 ZERO_COSTS = {
     "adviser_cost_per_month": 0.0,
     "training_cost": 0.0,
@@ -176,6 +177,7 @@ ZERO_COSTS = {
     "hub_cost_per_firm_year": 0.0,
     "brokerage_cost_per_project": 0.0,
 }
+ZERO_COSTS |= {"hub_fixed_cost_per_year": 0.0, "hub_capital_cost_per_place": 0.0, "prestart_cost_per_participant": 0.0}
 
 
 def test_zero_budget(regime):

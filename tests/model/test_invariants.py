@@ -37,6 +37,8 @@ from simulation.people import (
 )
 from simulation.registry import CATEGORIES
 
+HUB_COSTS = ("running", "capital", "prestart")  # `business.hub_month_cost`'s kinds
+
 REGIMES = tuple(available("regimes"))  # every shipped arm, including example regimes
 SLOW_OK = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FAST = settings(max_examples=60, deadline=None)
@@ -240,7 +242,8 @@ def test_money_columns_equal_ledger_flows_every_month(run_model, params, regime)
             + row["brokerage"]
             + sum(row[s.category] for s in SERVICES),
         )
-        np.testing.assert_allclose(row["business_support_cost"], row["hub_running_council"] + row["hub_running_other"])
+        hub_categories = [f"hub_{kind}_{payer}" for kind in HUB_COSTS for payer in ("council", "other")]
+        np.testing.assert_allclose(row["business_support_cost"], sum(row[c] for c in hub_categories))
         np.testing.assert_allclose(
             row["programme_payments_exchequer"] + row["programme_payments_council"],
             row["programme_fees"] + row["programme_grant"],
@@ -269,9 +272,19 @@ def test_money_columns_equal_ledger_flows_every_month(run_model, params, regime)
         if not model.levers.integrated_help:
             assert (row["integrated_help_recipients"] == 0).all() and (row["service_hours"] == 0).all()
         levers = model.levers
-        hub_cost = row["hub_supported_firms"] * params.hub_cost_per_firm_year / 12
-        np.testing.assert_allclose(row["hub_running_council"], hub_cost * levers.hub_council_share, atol=0.01)
-        np.testing.assert_allclose(row["hub_running_other"], hub_cost * (1 - levers.hub_council_share), atol=0.01)
+        # Hubs: each kind of cost once, split between the council and the Exchequer by the lever.
+        hub_cost = business.hub_month_cost(
+            row["hub_supported_firms"], levers.hub_firms_per_year, levers.hub_prestart_per_year, params
+        )
+        assert set(hub_cost) == set(HUB_COSTS)
+        for kind, pounds in hub_cost.items():
+            np.testing.assert_allclose(row[f"hub_{kind}_council"], pounds * levers.hub_council_share, atol=0.01)
+            np.testing.assert_allclose(row[f"hub_{kind}_other"], pounds * (1 - levers.hub_council_share), atol=0.01)
+        if levers.hub_firms_per_year > 0:  # the centre's fixed running cost and its building, every month
+            assert (row["hub_capital_council"] + row["hub_capital_other"] > 0).all()
+            assert (
+                row["hub_running_council"] + row["hub_running_other"] >= params.hub_fixed_cost_per_year / 12 - 0.02
+            ).all()
         # Employer partnerships: coordinators paid through the payer lever, employers' time in kind.
         other = {"exchequer": "council", "council": "exchequer"}
         np.testing.assert_allclose(
@@ -397,6 +410,7 @@ def _random_firms(ages: list[int], hub: list[int], alive: list[bool], large: lis
         large=np.array(large, dtype=bool),
         hub_months=np.array(hub, dtype=np.int16),
         ever_supported=np.array(hub, dtype=np.int16) > 0,
+        draw_row=np.arange(n, dtype=np.int32),
         n_used=n,
     )
 

@@ -60,6 +60,7 @@ def make_firms(n: int, **fields) -> Firms:
         "large": np.zeros(n, dtype=bool),
         "hub_months": np.zeros(n, dtype=np.int16),
         "ever_supported": np.zeros(n, dtype=bool),
+        "draw_row": np.arange(n, dtype=np.int32),
     }
     for k, v in fields.items():
         arrays[k] = np.broadcast_to(np.asarray(v, dtype=arrays[k].dtype), (n,)).copy()
@@ -68,7 +69,12 @@ def make_firms(n: int, **fields) -> Firms:
 
 def copy_of(obj):
     return dataclasses.replace(
-        obj, **{f.name: getattr(obj, f.name).copy() for f in dataclasses.fields(obj) if f.name != "n_used"}
+        obj,
+        **{
+            f.name: getattr(obj, f.name).copy()
+            for f in dataclasses.fields(obj)
+            if isinstance(getattr(obj, f.name), np.ndarray)
+        },
     )
 
 

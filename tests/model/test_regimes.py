@@ -210,11 +210,11 @@ def test_no_programme_has_no_referrals_and_no_support_cost(arms, seed):
         "integrated_help_recipients",
         "service_hours",
         *(s.category for s in SERVICES),
-        "hub_running_council",
-        "hub_running_other",
+        *(f"hub_{kind}_{payer}" for kind in ("running", "capital", "prestart") for payer in ("council", "other")),
         "business_support_cost",
         "hub_supported_firms",
         "hub_new_firms",
+        "hub_prestart_births",
         "brokerage",
         "training_starts",
         "training_exchequer",
@@ -249,7 +249,9 @@ def test_each_regime_pays_through_its_own_payer_and_institutions(arms, seed):
     # Hubs only where the lever sets them, paid half by the council; brokerage raises developers' contributions.
     assert coop["hub_supported_firms"].max() > 0 and (wp["hub_supported_firms"] == 0).all()
     share = load_regime("cooperative").levers.hub_council_share
-    np.testing.assert_allclose(coop["hub_running_council"], share * coop["business_support_cost"], atol=0.01)
+    council = sum(coop[f"hub_{kind}_council"] for kind in ("running", "capital", "prestart"))
+    np.testing.assert_allclose(council, share * coop["business_support_cost"], atol=0.03)
+    assert coop["hub_prestart_births"].sum() > 0 and (wp["hub_prestart_births"] == 0).all()
     assert (wp["business_support_cost"] == 0).all()
     assert coop["brokerage"].sum() > 0 and (wp["brokerage"] == 0).all()
     assert coop["developer_skills_contribution"].sum() > wp["developer_skills_contribution"].sum()
@@ -280,8 +282,9 @@ def test_a_mixed_regime_is_just_another_file(run_model, shipped, mutate, write_t
     mixed = run_model(str(path), 2, months=12, burn_in=12).results_frame()
     wp = run_model("centralised", 2, months=12, burn_in=12).results_frame()
     assert mixed["hub_supported_firms"].max() > 0
-    # Centralised's hub_council_share is 0: national money pays for the hubs.
+    # Centralised's hub_council_share is 0: national money pays for the hubs, their buildings too.
     assert mixed["hub_running_other"].sum() > 0 and (mixed["hub_running_council"] == 0).all()
+    assert mixed["hub_capital_other"].sum() > 0 and (mixed["hub_capital_council"] == 0).all()
     assert mixed["business_support_cost"].sum() > 0 and (wp["business_support_cost"] == 0).all()
     # Employment support is the centralised one: same first-month referrals (before hubs can matter).
     first = mixed["month"] == 1

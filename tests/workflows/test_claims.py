@@ -19,7 +19,7 @@ import pytest
 
 from simulation import cli
 from simulation.analysis import claims, compare, results_io, stats
-from simulation.config import ConfigError, make_scenario
+from simulation.config import ConfigError, load_regime, make_scenario
 from simulation.runner import run_scenario
 
 SEEDS = [1, 2, 3, 4, 5]
@@ -174,7 +174,11 @@ def test_shipped_registry_is_valid_and_names_the_three_claims():
         "hub_survival_hazard_ratio",
         "hub_displacement",
         "hub_cost_per_firm_year",
+        "hub_fixed_cost_per_year",
+        "hub_capital_cost_per_place",
+        "prestart_deadweight",
     } <= set(hub.assumptions.parameters)
+    assert "hub_prestart_per_year" in hub.assumptions.levers
     quotes = " ".join(s.quote for c in reg.claims for s in c.sources)
     assert "reduce the cost of employment support by 25 percent" in quotes and "saving £500 million" in quotes
     assert "between 25 per cent and 40 per cent less cost per person" in quotes
@@ -185,6 +189,7 @@ def test_arm_scenario_applies_the_arm_levers_and_names_the_arm():
     sc = claims.arm_scenario(reg, "hubs_everywhere", "testville", months=3, burn_in=1)
     assert sc.regime.name == "hubs_everywhere"
     assert sc.regime.levers.hub_firms_per_year == 30.0 and sc.regime.levers.hub_council_share == 0.5
+    assert sc.regime.levers.hub_prestart_per_year == load_regime("cooperative").levers.hub_prestart_per_year
     assert sc.regime.levers.brokerage is False and sc.regime.levers.groups.jsa_18_24.referral_share == 0.0
 
 
@@ -489,7 +494,10 @@ E2E_ARMS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "no_programme": ("no_programme", None),
     "centralised": ("centralised", None),
     "cooperative": ("cooperative", None),
-    "hubs_everywhere": ("no_programme", {"hub_firms_per_year": 30.0, "hub_council_share": 0.5}),
+    "hubs_everywhere": (
+        "no_programme",
+        {"hub_firms_per_year": 30.0, "hub_council_share": 0.5, "hub_prestart_per_year": 60.0},
+    ),
     "brokerage_everywhere": ("no_programme", {"brokerage": True}),
 }
 

@@ -121,7 +121,9 @@ def test_spending_is_every_public_payment_but_benefits():
 
     public_paid = {c for c, (payer, _) in PAYERS.items() if payer in PUBLIC_ACCOUNTS and PURPOSE_OF[c] != "benefits"}
     assert set(costing.SPENDING_CATEGORIES) == public_paid
-    assert {"hub_running_council", "hub_running_other", "brokerage", "programme_payments_exchequer"} <= public_paid
+    hubs = {f"hub_{kind}_{payer}" for kind in ("running", "capital", "prestart") for payer in ("council", "other")}
+    assert hubs | {"brokerage", "programme_payments_exchequer"} <= public_paid
+    assert all(PURPOSE_OF[c] == "business_support" for c in hubs)  # each hub pound once, in business support
     assert any(PURPOSE_OF[c] == "employment_support" and PAYERS[c][0] == "nhs" for c in public_paid)  # services
     for c in ("benefit_jsa", "benefit_esa", "housing_support", "tax_ni", "sanctions_withheld", "provider_delivery"):
         assert c not in costing.SPENDING_CATEGORIES

@@ -365,6 +365,7 @@ def test_shipped_specs_are_valid(tmp_path):
     hubs = make_scenario("testville", t["hubs_everywhere"].regime, lever_overrides=t["hubs_everywhere"].levers)
     assert hubs.regime.levers.hub_firms_per_year == coop.hub_firms_per_year
     assert hubs.regime.levers.hub_council_share == coop.hub_council_share
+    assert hubs.regime.levers.hub_prestart_per_year == coop.hub_prestart_per_year > 0
     assert not hubs.regime.levers.brokerage
     brok = make_scenario(
         "testville", t["brokerage_everywhere"].regime, lever_overrides=t["brokerage_everywhere"].levers
