@@ -363,6 +363,10 @@ def _decompose(cr: ClaimResult, values: _Values) -> None:
         f"{top.label}: {times(top.log_mean)} of the ratio's {times(whole_log)} "
         f"({abs(top.log_mean):.2f} of {abs(whole_log):.2f} on a log scale)"
     )
+    against = [r for r in known if r.log_mean * top.log_mean < 0]
+    if against:  # a stage pulling the other way (fewer but larger plans): say so beside it
+        other = max(against, key=lambda r: abs(r.log_mean))
+        cr.moves_most += f", partly offset by {other.label} ({times(other.log_mean)})"
 
 
 def _sweep(cr: ClaimResult, by: dict[str, dict[int, results_io.RunData]], records: dict[str, Any]) -> None:

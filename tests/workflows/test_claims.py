@@ -416,7 +416,7 @@ def test_developer_ratio_is_taken_apart_stage_by_stage(experiment):
     assert cr.ratio.mean == pytest.approx(DEV_RATIO.mean()) and cr.ratio.low < 15.0 < cr.ratio.high
     assert sum(s.share for s in cr.stages) == pytest.approx(1.0)
     assert sum(s.log_mean for s in cr.stages) == pytest.approx(np.mean(np.log(DEV_RATIO)))
-    assert cr.moves_most.startswith("plans secured")
+    assert cr.moves_most.startswith("plans secured") and "offset by construction value per plan (x0.1)" in cr.moves_most
     # The synthetic manifests give no construction output: no sweep, and a note says why.
     assert cr.sweep is None and any("sweep: not run" in n for n in cr.notes)
     md = claims.markdown(claims.analyse(experiment))
