@@ -25,7 +25,7 @@ import mesa
 import numpy as np
 
 from simulation.config import Levers, Params
-from simulation.mechanisms import business, providers
+from simulation.mechanisms import business, developers, providers
 from simulation.people import BENEFIT_NAMES, NO_PROGRAMME, STATUS_NAMES
 
 if TYPE_CHECKING:
@@ -112,7 +112,13 @@ class SmallBusiness(mesa.Agent):
 class Council(mesa.Agent):
     """A district council: pays its share of the enterprise hub (its running, capital and
     pre-start costs, `EnterpriseHub.month_cost`), the employer partnership and training not
-    covered by the skills fund, and, by lever, brokers developers' plans."""
+    covered by the skills fund, and, by lever, brokers developers' plans (its staff cost scales
+    with the plans it negotiates and monitors: `developers.brokerage_cost`).
+
+    Training is paid from the skills fund (developers' contributions) while it has money, and by
+    the Exchequer otherwise: each course once, under one payer. A pound the fund pays is a pound
+    the Exchequer does not, so it is a public saving; the results give the contributions net of it
+    (`developer_contribution_net`) so that the same pound is not also counted as developers' gain."""
 
     model: LabourMarketModel
 
@@ -128,7 +134,7 @@ class Council(mesa.Agent):
         partnership = float(m.partnership_month["partnership_cost"][d])
         training = float(m.training_started[d]) * p.training_cost
         from_fund = min(training, max(0.0, float(m.ledger.balance_pounds("skills_fund")[d])))
-        projects = float(m.developments["projects"][d]) if lv.brokerage else 0.0
+        plans = float(m.developments["esp_plans"][d]) if lv.brokerage else 0.0
         self.spent = {
             **{f"hub_{kind}_council": pounds * lv.hub_council_share for kind, pounds in hub.items()},
             **{f"hub_{kind}_other": pounds * (1.0 - lv.hub_council_share) for kind, pounds in hub.items()},
@@ -136,7 +142,7 @@ class Council(mesa.Agent):
             "employer_in_kind": float(m.partnership_month["employer_in_kind"][d]),
             "training_skills_fund": from_fund,
             "training_exchequer": training - from_fund,
-            "brokerage": projects * p.brokerage_cost_per_project,
+            "brokerage": developers.brokerage_cost(plans, p),
         }
         for category, pounds in self.spent.items():
             m.post_district(category, d, pounds)

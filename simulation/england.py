@@ -100,8 +100,9 @@ PLACE_NAMES = ("england", *(f"region:{r}" for r in REGIONS))
 
 DEFAULT_SCALE = 100.0  # people per row; see the module docstring and README "England"
 POP_2015_PER_2020 = 0.97  # data/README.md: 2015 population about 0.97 x pop_2020
-SOUTHAMPTON_CONSTRUCTION_M = 146.7  # GBP m a year (configs/places/southampton.toml)
-SOUTHAMPTON_WAP = 168_000
+# Construction output (new work), GBP m a year per 16-64 resident: England's about GBP 82bn over
+# 34.75m (calibration.md s5; configs/places/southampton.toml applies the same rate).
+CONSTRUCTION_M_PER_WAP = 2.36 / 1000
 RATE_TOLERANCE = 0.015  # District's employment-identity tolerance (simulation/config.py)
 
 
@@ -164,7 +165,7 @@ def _england() -> tuple[tuple[District, ...], tuple[str, ...], dict[str, Any]]:
                     claimant_rate=round(cc, 5),
                     esa_ib_rate=round(esa, 5),
                     businesses=int(nbiz[j]),
-                    construction_value_m=round(SOUTHAMPTON_CONSTRUCTION_M * int(wap[j]) / SOUTHAMPTON_WAP, 3),
+                    construction_value_m=round(CONSTRUCTION_M_PER_WAP * int(wap[j]), 3),
                     notes=notes,
                 )
             )
@@ -234,8 +235,9 @@ def build_place(region: str | None = None, people_per_agent: float = DEFAULT_SCA
         "Assumption: ESA/IB rate = 6.04% (England) x region claimant rate / England's 1.82% (ill-health claims "
         "taken to vary between regions as claimant-count claims do)",
         "Assumption: businesses = the region's VAT/PAYE count shared by working-age population",
-        "Assumption: construction value = Southampton's GBP 146.7m a year per 168,000 working-age "
-        "(configs/places/southampton.toml, calibration.md s5) applied per head",
+        "Assumption: construction output = England's new work, about GBP 2.36m a year per 1,000 residents "
+        "aged 16-64 (calibration.md s5: ONS new work, Great Britain GBP 99.3bn in 2016, about GBP 95bn in "
+        "2015, England about 86%), applied per head",
     ]
     return PlaceFile(
         name=name,

@@ -417,6 +417,39 @@ def _measures() -> list[Measure]:
             ("developer_skills_contribution",),
             better="higher",
         ),
+        # Developers' contributions net of the training money they replaced: the skills fund's
+        # spending on courses the Exchequer would otherwise pay is a public saving (it is not in
+        # public spending), so it is not counted again as developers' gain (agents.Council).
+        Measure(
+            "developer_contribution_net_per_year",
+            "developer skills contributions a year, net of those replacing Exchequer training",
+            "gbp",
+            "per_year",
+            ("developer_contribution_net",),
+            better="higher",
+        ),
+        Measure(
+            "developer_money_replacing_public_per_year",
+            "developer contributions a year paying for training the Exchequer would otherwise pay (a public saving)",
+            "gbp",
+            "per_year",
+            ("training_skills_fund",),
+        ),
+        # The developers' pipeline, stage by stage (developers.py): what a ratio of contributions
+        # between arms is made of (claims' decomposition).
+        _count("esp_schemes_eligible", "schemes eligible for an employment-and-skills plan", "esp_schemes_eligible"),
+        _count("esp_plans", "employment-and-skills plans secured", "esp_plans", better="higher"),
+        Measure("esp_plan_value", "construction value of schemes with a plan", "gbp", "total", ("esp_plan_value",)),
+        Measure(
+            "esp_contributions_secured",
+            "developer skills contributions secured in plans",
+            "gbp",
+            "total",
+            ("esp_contributions_secured",),
+            better="higher",
+        ),
+        _count("esp_post_targets", "posts in employment-and-skills plans' targets", "esp_post_targets", decimals=1),
+        _count("esp_posts_delivered", "employment-and-skills plan posts delivered", "esp_posts", decimals=1),
         # Employment and skills plans.
         _count(
             "esp_apprenticeships",

@@ -46,6 +46,22 @@ def params() -> Params:
 
 
 @pytest.fixture(scope="session")
+def small_schemes() -> dict[str, float]:
+    """Parameter overrides under which testville's small construction output arrives as a few small
+    schemes a month, nearly all eligible for an employment-and-skills plan and about half of them
+    large, so that plans (brokered and unbrokered) come every month of a short run."""
+    return {
+        "dev_dwellings_mean": 2.0,
+        "dev_floorspace_mean_m2": 200.0,
+        "dev_infrastructure_mean_m": 0.5,
+        "esp_threshold_dwellings": 1.0,
+        "esp_threshold_floorspace_m2": 50.0,
+        "esp_threshold_infrastructure_m": 0.05,
+        "esp_large_scheme_m": 0.3,
+    }
+
+
+@pytest.fixture(scope="session")
 def scenario() -> Callable[..., Scenario]:
     """scenario(regime, months=, burn_in=, overrides=, lever_overrides=) on testville."""
 

@@ -93,6 +93,8 @@ __all__ = [  # with the names of claims_spec, claims_estimate and claims_render 
     "FactorResult",
     "Registry",
     "Source",
+    "StageResult",
+    "SweepResult",
     "TestResult",
     "Verdict",
     "analyse",
@@ -143,6 +145,30 @@ class FactorResult:
 
 
 @dataclass
+class StageResult:
+    """One factor of a decomposed ratio: this stage's ratio between the arms over the stage before's,
+    seed by seed (mean and 90% interval), and its share of the log of the whole ratio."""
+
+    label: str
+    measure: str
+    est: Estimate
+    log_mean: float  # mean over seeds of log(factor)
+    share: float  # log_mean over the mean log of the whole ratio
+
+
+@dataclass
+class SweepResult:
+    """A claim's one-at-a-time sweep of a pipeline's parameters (`developers.sweep`)."""
+
+    base: float  # the ratio at the runs' parameters, replayed
+    runs: float  # the runs' own ratio of means, for the check
+    seeds: list[int]
+    rows: list[Any]  # developers.SweepRow, the largest swing first
+    skipped: list[str] = field(default_factory=list)  # parameters with no range to sweep
+    note: str = ""
+
+
+@dataclass
 class ClaimResult:
     claim: Claim
     status: str  # "tested" or "skipped"
@@ -159,6 +185,10 @@ class ClaimResult:
     differs_most: str = ""
     assumptions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    stages: list[StageResult] = field(default_factory=list)
+    ratio: Estimate | None = None  # the decomposed ratio, seed by seed
+    moves_most: str = ""  # which stage moves the decomposed ratio most
+    sweep: SweepResult | None = None
 
 
 @dataclass
@@ -287,8 +317,114 @@ def _claim(
     for t in c.tests:
         cr.tests.append(_test(t, c, by, values, reg.england, eng, wap, nd))
     _factors(cr, values, reg.england)
+    _decompose(cr, values)
+    _sweep(cr, by, records)
     cr.assumptions = _assumptions(c, by, records, [c.arm, c.versus])
     return cr
+
+
+def _decompose(cr: ClaimResult, values: _Values) -> None:
+    """The claim's ratio taken apart stage by stage, seed by seed, from the runs' own counts: the
+    product of the factors is the ratio of the last stage exactly. The factor with the largest
+    mean |log| moves the ratio most."""
+    dec = cr.claim.decomposition
+    if dec is None:
+        return
+    c, seeds = cr.claim, cr.seeds
+    keys = [st.measure for st in dec.stages]
+    lacking = sorted({x for a in (c.arm, c.versus) for k in keys for x in values.lacking(a, seeds, k)})
+    if lacking:
+        cr.notes.append(f"{dec.label}: not decomposed: monthly tables lack {', '.join(lacking)} (older results?)")
+        return
+    a = [values.get(c.arm, seeds, k) for k in keys]
+    b = [values.get(c.versus, seeds, k) for k in keys]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        whole = a[-1] / b[-1]
+        whole_log = float(np.mean(np.log(whole))) if (whole > 0).all() else math.nan
+        cr.ratio = estimate("level", whole, None, None, None)
+        for i, st in enumerate(dec.stages):
+            fa = a[i] / a[i - 1] if i else a[i]
+            fb = b[i] / b[i - 1] if i else b[i]
+            f = fa / fb
+            ok = np.isfinite(f) & (f > 0)
+            log_mean = float(np.mean(np.log(f))) if ok.all() and ok.size else math.nan
+            share = log_mean / whole_log if math.isfinite(whole_log) and whole_log != 0 else math.nan
+            cr.stages.append(StageResult(st.label, st.measure, estimate("level", f, None, None, None), log_mean, share))
+    known = [r for r in cr.stages if math.isfinite(r.log_mean)]
+    if len(known) < len(cr.stages):
+        cr.moves_most = "undetermined: some stage is zero or missing in some seed (no plans without brokerage?)"
+        return
+    top = max(known, key=lambda r: abs(r.log_mean))
+
+    def times(log: float) -> str:
+        return "x" + (_times(math.exp(log)) if log >= 0 else _fmt(math.exp(log), "ratio"))
+
+    cr.moves_most = (
+        f"{top.label}: {times(top.log_mean)} of the ratio's {times(whole_log)} "
+        f"({abs(top.log_mean):.2f} of {abs(whole_log):.2f} on a log scale)"
+    )
+    against = [r for r in known if r.log_mean * top.log_mean < 0]
+    if against:  # a stage pulling the other way (fewer but larger plans): say so beside it
+        other = max(against, key=lambda r: abs(r.log_mean))
+        cr.moves_most += f", partly offset by {other.label} ({times(other.log_mean)})"
+
+
+def _sweep(cr: ClaimResult, by: dict[str, dict[int, results_io.RunData]], records: dict[str, Any]) -> None:
+    """One parameter at a time over its evidence range: the pipeline replayed without the rest of
+    the model (developer money does not depend on people) on the runs' place, parameters and
+    seeds, under each arm's lever. The replay at the runs' parameters must give the runs' ratio."""
+    sw = cr.claim.sweep
+    if sw is None:
+        return
+    from simulation.config import load_calibration as _calibration
+    from simulation.mechanisms import developers
+
+    c = cr.claim
+    seeds = cr.seeds[: sw.max_seeds]
+    first = by[c.arm][seeds[0]]
+    brokerage = {a: bool(_dig(by[a][seeds[0]].config, "regime", "levers", "brokerage")) for a in (c.arm, c.versus)}
+    if brokerage[c.arm] == brokerage[c.versus]:
+        cr.notes.append(f"sweep: not run: {c.arm} and {c.versus} have the same brokerage lever")
+        return
+    districts = _dig(first.config, "place", "districts") or []
+    if not districts or any("construction_value_m" not in d for d in districts):
+        cr.notes.append("sweep: not run: the run manifests do not give the place's construction output")
+        return
+    value = developers.construction_by_district(districts)
+    try:
+        params = _calibration().with_overrides(
+            {k: v for k, v in (first.config.get("params") or {}).items() if k in records}, source="the runs' manifests"
+        )
+    except ConfigError as e:
+        cr.notes.append(f"sweep: not run: {e}")
+        return
+    ranges = {}
+    skipped = []
+    for p in sw.parameters:
+        rec = records.get(p)
+        if rec is None or rec.low == rec.high:
+            skipped.append(p)
+        else:
+            ranges[p] = (float(rec.low), float(rec.high))
+    base, rows = developers.sweep(value, params, ranges, seeds, first.months)
+    if not brokerage[c.arm]:  # the claim's arm without brokerage: its ratio is the inverse
+        base = 1.0 / base
+        rows = [developers.SweepRow(r.parameter, r.low, r.high, 1.0 / r.ratio_low, 1.0 / r.ratio_high) for r in rows]
+    runs = math.nan
+    key = "developer_contribution_total"
+    try:
+        num = np.mean([MEASURES[key].value(*_month_totals(by[c.arm][s])) for s in seeds])
+        den = np.mean([MEASURES[key].value(*_month_totals(by[c.versus][s])) for s in seeds])
+        runs = float(num / den) if den > 0 else math.nan
+    except KeyError:
+        pass
+    note = ""
+    if math.isfinite(runs) and not math.isclose(runs, base, rel_tol=1e-4):  # the ledger keeps whole pence
+        note = (
+            f"the replay's ratio ({base:.4g}) is not the runs' ({runs:.4g}): the results come from another model "
+            "version or place; the sweep describes this version"
+        )
+    cr.sweep = SweepResult(base, runs, list(seeds), rows, skipped, note)
 
 
 def _test(

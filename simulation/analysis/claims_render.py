@@ -220,6 +220,70 @@ def claim_tables(cr: ClaimResult) -> list[Table]:
     return out
 
 
+def pipeline_tables(cr: ClaimResult) -> list[Table]:
+    """A claim's decomposition (stage by stage, from the runs' counts) and sweep (parameter by
+    parameter over the evidence ranges, the pipeline replayed), when it has them."""
+    out = []
+    dec = cr.claim.decomposition
+    if dec is not None and cr.stages:
+        rows = []
+        for r in cr.stages:
+            share = f"{100 * r.share:.0f}%" if math.isfinite(r.share) else "n/a"
+            rows.append([r.label, r.measure, _interval(r.est, "ratio", False), share])
+        assert cr.ratio is not None
+        rows.append(["product: " + dec.label, "", _interval(cr.ratio, "ratio", False), "100%"])
+        out.append(
+            Table(
+                ["factor (arm / versus)", "stage measure", "mean [90% interval] over seeds", "share of log ratio"],
+                rows,
+                title=f"{cr.claim.id}: {dec.label}, {cr.claim.arm} / {cr.claim.versus}, taken apart stage by stage",
+                align="llrr",
+            )
+        )
+    sw = cr.sweep
+    if sw is not None and sw.rows:
+        rows = [
+            [
+                r.parameter,
+                f"{r.low:g} to {r.high:g}",
+                _fmt(r.ratio_low, "ratio"),
+                _fmt(r.ratio_high, "ratio"),
+                f"{r.swing:.2f}" if math.isfinite(r.swing) else "unbounded",
+            ]
+            for r in sw.rows
+        ]
+        out.append(
+            Table(
+                ["parameter", "evidence range", "ratio at low", "ratio at high", "|log swing|"],
+                rows,
+                title=f"{cr.claim.id}: the ratio with one parameter at a time at its range's ends "
+                f"(ratio at the runs' values {_fmt(sw.base, 'ratio')}; pipeline replayed on seeds "
+                f"{', '.join(map(str, sw.seeds))})",
+                align="lrrrr",
+            )
+        )
+    return out
+
+
+def pipeline_lines(cr: ClaimResult) -> list[str]:
+    """What moves the ratio most, by the decomposition and by the sweep."""
+    out = []
+    if cr.moves_most:
+        out.append(f"Moves the ratio most (stage, from the runs' counts): {cr.moves_most}")
+    sw = cr.sweep
+    if sw is not None and sw.rows:
+        top = sw.rows[0]
+        out.append(
+            f"Moves the ratio most (parameter, over its evidence range): {top.parameter} "
+            f"({top.low:g} to {top.high:g}: ratio {_fmt(top.ratio_low, 'ratio')} to {_fmt(top.ratio_high, 'ratio')})"
+        )
+        if sw.skipped:
+            out.append(f"Not swept (no range: statutory or not in the calibration file): {', '.join(sw.skipped)}")
+        if sw.note:
+            out.append(f"Sweep: {sw.note}")
+    return out
+
+
 def print_report(rep: ClaimsReport, console: Any = None) -> None:
     """Every claim on the terminal: its sources, tables, arithmetic, assumptions and notes."""
     from rich.console import Console
@@ -248,6 +312,10 @@ def print_report(rep: ClaimsReport, console: Any = None) -> None:
             print(f"  {_short(f.label)}: {f.factor.basis}")
         if cr.differs_most:
             print(f"Differs most: {cr.differs_most}")
+        for spec in pipeline_tables(cr):
+            con.print(rich_table(spec))
+        for line in pipeline_lines(cr):
+            print(line)
         print("Depends most on:")
         for a in cr.assumptions:
             print(f"  {a}")
@@ -282,6 +350,11 @@ def markdown(rep: ClaimsReport) -> str:
         parts += [f"- {_short(f.label)}: {f.factor.basis}" for f in cr.factors]
         if cr.differs_most:
             parts += ["", f"**Differs most:** {cr.differs_most}"]
+        pt = pipeline_tables(cr)
+        if pt:
+            parts.append("")
+            parts += [to_markdown(spec) for spec in pt]
+            parts += [f"- {line}" for line in pipeline_lines(cr)]
         parts += ["", "Depends most on:", "", *[f"- {a}" for a in cr.assumptions], ""]
         parts += [f"- {line}" for line in [*cr.notes, *test_lines(cr)]]
         parts.append("")
@@ -382,6 +455,45 @@ def frame(rep: ClaimsReport) -> pd.DataFrame:
                     "note": ("solved from the total; " if f.solved else "") + f.factor.basis,
                 }
             )
+        for st in cr.stages:
+            rows.append(
+                {
+                    "claim": cr.claim.id,
+                    "kind": "stage",
+                    "label": st.label,
+                    "measure": st.measure,
+                    "how": "ratio",
+                    "arm": cr.claim.arm,
+                    "versus": cr.claim.versus,
+                    "n_seeds": st.est.n,
+                    "unit": "ratio",
+                    "estimate": st.est.mean,
+                    "low": st.est.low,
+                    "high": st.est.high,
+                    "sd": st.est.sd,
+                    "interval": st.est.kind,
+                    "note": f"share of the log ratio {st.share:.4g}",
+                }
+            )
+        if cr.sweep is not None:
+            for r in cr.sweep.rows:
+                rows.append(
+                    {
+                        "claim": cr.claim.id,
+                        "kind": "sweep",
+                        "label": f"{r.parameter} at {r.low:g} and {r.high:g}",
+                        "measure": r.parameter,
+                        "how": "ratio",
+                        "arm": cr.claim.arm,
+                        "versus": cr.claim.versus,
+                        "n_seeds": len(cr.sweep.seeds),
+                        "unit": "ratio",
+                        "estimate": cr.sweep.base,
+                        "low": r.ratio_low,
+                        "high": r.ratio_high,
+                        "note": f"|log swing| {r.swing:.4g}; low and high are the ratio at the range's ends",
+                    }
+                )
     return pd.DataFrame(rows, columns=CSV_COLUMNS)
 
 

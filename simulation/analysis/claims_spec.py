@@ -209,6 +209,33 @@ class Assumptions(Strict):
     levers: list[str] = Field(default_factory=list)
 
 
+class Stage(Strict):
+    measure: str
+    label: str = Field(min_length=1)
+
+
+class Decomposition(Strict):
+    """A ratio between the claim's arms taken apart along a chain of measures (run totals): the
+    last measure's ratio is the first's ratio times, for each later stage, the ratio of it over the
+    one before. For developers: plans x value per plan x contribution per £1m x share paid."""
+
+    label: str = Field(min_length=1)
+    stages: list[Stage] = Field(min_length=2)
+
+
+# Pipelines a claim's sweep can replay without the rest of the model (`claims._sweep`).
+PIPELINES = ("developers",)
+
+
+class Sweep(Strict):
+    """One parameter at a time over its evidence range (calibration.toml's low and high), the
+    others as run: how far each moves the ratio of the pipeline's money between the claim's arms."""
+
+    pipeline: Literal["developers"]
+    parameters: list[str] = Field(min_length=1)
+    max_seeds: int = Field(default=10, ge=1)
+
+
 class Claim(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str = Field(min_length=1)
@@ -218,6 +245,8 @@ class Claim(Strict):
     tests: list[ClaimTest] = Field(min_length=1)
     report_arithmetic: Arithmetic
     assumptions: Assumptions
+    decomposition: Decomposition | None = None
+    sweep: Sweep | None = None
 
 
 class Arm(Strict):
@@ -280,6 +309,17 @@ def load_registry(path: Path | None = None) -> Registry:
                     f"unknown factor {f.key!r} in claim {c.id!r}{_nearest(f.key, FACTORS)}; "
                     f"known: {', '.join(FACTORS)}",
                 )
+        if c.decomposition is not None:
+            for j, st in enumerate(c.decomposition.stages):
+                _check_total(path, f"{where}.decomposition.stages[{j}].measure", st.measure, c.id)
+        if c.sweep is not None:
+            for j, p in enumerate(c.sweep.parameters):
+                if p not in PARAMETERS:
+                    raise ConfigError(
+                        path,
+                        f"{where}.sweep.parameters[{j}]",
+                        f"unknown parameter {p!r} in claim {c.id!r}{_nearest(p, PARAMETERS)}",
+                    )
         for j, p in enumerate(c.assumptions.parameters):
             if p not in PARAMETERS:
                 raise ConfigError(
@@ -295,6 +335,21 @@ def load_registry(path: Path | None = None) -> Registry:
                     f"unknown lever {lv!r} in claim {c.id!r}{_nearest(lv, lever_names)}",
                 )
     return reg
+
+
+def _check_total(path: Path, field_path: str, key: str, claim: str) -> None:
+    """A decomposition's stage: a known measure that is a total over the whole run (so stages divide)."""
+    if key not in MEASURES:
+        raise ConfigError(
+            path,
+            field_path,
+            f"unknown measure {key!r} in claim {claim!r}{_nearest(key, MEASURES)}; known: {', '.join(MEASURES)}",
+        )
+    m = MEASURES[key]
+    if m.how != "total" or m.window != "run":
+        raise ConfigError(
+            path, field_path, f"measure {key!r} is not a total over the run (how = {m.how!r}, window = {m.window!r})"
+        )
 
 
 def _check_arm(path: Path, field_path: str, name: str, claim: str, reg: Registry) -> None:

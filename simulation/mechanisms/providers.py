@@ -413,9 +413,13 @@ def profitable_hours(
 ) -> np.ndarray:
     """Adviser hours a provider paid by results would buy this month, by provider (for rows, not
     real people): for each participant seeking work, the hours whose expected fees cover their
-    cost (`hour_price_threshold`), with `levels` = log2 of each one's fee x chance of a job."""
+    cost (`hour_price_threshold`), with `levels` = log2 of each one's fee x chance of a job, up
+    to an adviser's whole month."""
     threshold = hour_price_threshold(seeker_hours_per_adviser, params)
-    each = params.support_half_hours * np.maximum(levels - threshold[block], 0.0)
+    # At most an adviser's whole month for one person: free advisers (a zero cost) buy no more.
+    each = np.minimum(
+        params.support_half_hours * np.maximum(levels - threshold[block], 0.0), params.adviser_hours_per_month
+    )
     return np.bincount(block, weights=each, minlength=nk)
 
 

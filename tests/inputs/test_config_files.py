@@ -81,9 +81,9 @@ def test_place_and_regime_accept_paths(shipped, write_toml):
 
 def test_integer_where_a_float_is_expected_is_fine(shipped, mutate, write_toml):
     path = write_toml(
-        "p", mutate(shipped("places", "testville"), "construction_value_m = 2.5", "construction_value_m = 2")
+        "p", mutate(shipped("places", "testville"), "construction_value_m = 7.1", "construction_value_m = 7")
     )
-    assert load_place(str(path)).districts[0].construction_value_m == 2.0
+    assert load_place(str(path)).districts[0].construction_value_m == 7.0
 
 
 # ------------------------------------------------------------------------------- bad places
@@ -166,8 +166,8 @@ def test_value_out_of_range(shipped, mutate, write_toml):
     ("old", "new", "field"),
     [
         ("working_age_pop = 3000", "working_age_pop = -3000", "districts[0].working_age_pop"),
-        ("construction_value_m = 2.5", "construction_value_m = nan", "districts[0].construction_value_m"),
-        ("construction_value_m = 2.5", "construction_value_m = inf", "districts[0].construction_value_m"),
+        ("construction_value_m = 7.1", "construction_value_m = nan", "districts[0].construction_value_m"),
+        ("construction_value_m = 7.1", "construction_value_m = inf", "districts[0].construction_value_m"),
         ("businesses = 170", "businesses = 170.5", "districts[0].businesses"),
         ("people_per_agent = 1", "people_per_agent = 0.5", "people_per_agent"),
         ('code = "T00000002"', 'code = "T00000001"', "duplicate district code"),

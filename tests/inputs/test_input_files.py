@@ -108,7 +108,7 @@ PLACE_FAULTS = [
     ("unknown key", "businesses = 170", "businesses = 170\nbusinesess = 3", "districts[0].businesess", "'businesses'"),
     ("wrong type", "businesses = 170", 'businesses = "170"', "districts[0].businesses", "integer"),
     ("NaN", "employment_rate = 0.730", "employment_rate = nan", "districts[0].employment_rate", "finite"),
-    ("infinity", "construction_value_m = 2.5", "construction_value_m = inf", "districts[0].construction_value_m", ""),
+    ("infinity", "construction_value_m = 7.1", "construction_value_m = inf", "districts[0].construction_value_m", ""),
     ("negative count", "businesses = 170", "businesses = -1", "districts[0].businesses", "-1"),
     ("zero population", "working_age_pop = 3000", "working_age_pop = 0", "districts[0].working_age_pop", "0"),
     (

@@ -32,9 +32,13 @@ from simulation.model import LabourMarketModel
 from simulation.rng import Streams, stable_hash
 
 FAST = settings(max_examples=60, deadline=None)
-# What brokerage may change when plans have no posts: money only.
+# What brokerage may change when plans have no posts: plans and money only.
 BROKERAGE_MONEY = {
+    "esp_plans",
+    "esp_plan_value",
+    "esp_contributions_secured",
     "developer_skills_contribution",
+    "developer_contribution_net",
     "brokerage",
     "training_skills_fund",
     "training_exchequer",
@@ -127,11 +131,12 @@ def _assert_same_people_and_firms(x: LabourMarketModel, y: LabourMarketModel) ->
         np.testing.assert_array_equal(getattr(x.firms, f.name), getattr(y.firms, f.name), err_msg=f.name)
 
 
-def test_brokerage_without_plan_posts_changes_money_but_no_person_or_firm(build_model):
+def test_brokerage_without_plan_posts_changes_money_but_no_person_or_firm(build_model, small_schemes):
     """With no on-site posts in developers' plans, brokerage can only move money: developers'
     contributions to the skills fund (and so who pays for training) and the council's brokering."""
-    # Small projects, so testville's construction value arrives as several projects a year.
-    kw = {"months": 18, "burn_in": 6, "overrides": {"development_value_mean_m": 0.5, "development_jobs_per_m": 0.0}}
+    # Small schemes, so testville's construction output arrives as several schemes a month.
+    no_posts = {"esp_posts_per_m": 0.0, "esp_posts_per_m_large": 0.0}
+    kw = {"months": 18, "burn_in": 6, "overrides": small_schemes | no_posts}
     a = build_model("cooperative", 3, lever_overrides={"brokerage": False}, **kw)
     b = build_model("cooperative", 3, lever_overrides={"brokerage": True}, **kw)
     _step_together(a, b, _assert_same_people_and_firms)
@@ -140,16 +145,22 @@ def test_brokerage_without_plan_posts_changes_money_but_no_person_or_firm(build_
     assert differing <= BROKERAGE_MONEY, differing
     assert fb["developer_skills_contribution"].sum() > fa["developer_skills_contribution"].sum() > 0
     assert fb["brokerage"].sum() > 0 and (fa["brokerage"] == 0).all()
-    # Developments themselves (how many, how big) do not depend on brokerage.
+    # Developments themselves (how many, how big, which are eligible) do not depend on brokerage;
+    # plans do: a brokering council secures more.
     assert fa["projects"].sum() >= 5
-    pd.testing.assert_series_equal(fa["projects"], fb["projects"])
-    pd.testing.assert_series_equal(fa["construction_value_m"], fb["construction_value_m"])
+    for col in ("projects", "construction_value_m", "esp_schemes_eligible"):
+        pd.testing.assert_series_equal(fa[col], fb[col])
+    assert fb["esp_plans"].sum() > fa["esp_plans"].sum() > 0
+    # The council's brokerage staff are paid for each plan it secures, nothing else.
+    np.testing.assert_allclose(
+        fb["brokerage"], fb["esp_plans"] * b.params.brokerage_hours_per_plan * b.params.brokerage_cost_per_hour
+    )
 
 
-def test_brokerage_changes_who_fills_posts_but_never_the_firms_luck(build_model):
+def test_brokerage_changes_who_fills_posts_but_never_the_firms_luck(build_model, small_schemes):
     """Brokered plans give open posts to local long-term claimants: people differ, but firms live,
     die and want the same posts in both arms, and nobody ages differently."""
-    kw = {"months": 18, "burn_in": 6, "overrides": {"development_value_mean_m": 0.5}}
+    kw = {"months": 18, "burn_in": 6, "overrides": small_schemes}
     a = build_model("cooperative", 3, lever_overrides={"brokerage": False}, **kw)
     b = build_model("cooperative", 3, lever_overrides={"brokerage": True}, **kw)
     people_differ = 0
@@ -304,3 +315,46 @@ def test_first_month_referrals_are_nested_in_the_referral_share(build_model):
     # Everything decided before the providers act this month is identical.
     np.testing.assert_array_equal(half.people.age, full.people.age)
     np.testing.assert_array_equal(half.firms.target, full.firms.target)
+
+
+def test_a_developer_pound_that_replaces_exchequer_training_is_counted_once(build_model, small_schemes):
+    """Developers' contributions fill the skills fund, which pays for courses the Exchequer would
+    otherwise pay. With the same people in both arms (no plan posts), brokerage's extra money is
+    (a) a public saving, exactly the Exchequer's training it replaced, inside employment-support
+    cost, and (b) the rest, counted as developers' gain (`developer_contribution_net`): the two add
+    up to the contributions once, never to the contributions plus the saving."""
+    from simulation.measures import evaluate
+
+    no_posts = {"esp_posts_per_m": 0.0, "esp_posts_per_m_large": 0.0}
+    kw = {"months": 18, "burn_in": 6, "lead_in": 0, "overrides": small_schemes | no_posts}
+    off = build_model("cooperative", 5, lever_overrides={"brokerage": False}, **kw)
+    on = build_model("cooperative", 5, lever_overrides={"brokerage": True}, **kw)
+    _step_together(off, on, _assert_same_people_and_firms)
+    f_off, f_on = off.results_frame(), on.results_frame()
+    cost = on.params.training_cost
+    for f in (f_off, f_on):  # every course paid once, by one payer
+        np.testing.assert_allclose(
+            f["training_exchequer"] + f["training_skills_fund"], f["training_starts"] * cost, atol=0.01
+        )
+        # What developers paid = what replaced Exchequer training + what is counted as their gain.
+        np.testing.assert_allclose(
+            f["developer_contribution_net"].sum() + f["training_skills_fund"].sum(),
+            f["developer_skills_contribution"].sum(),
+            atol=0.01,
+        )
+        for_claims = evaluate("developer_contribution_net_per_year", f) + evaluate(
+            "developer_money_replacing_public_per_year", f
+        )
+        assert for_claims == pytest.approx(evaluate("developer_contribution_per_year", f))
+    np.testing.assert_allclose(f_on["training_starts"], f_off["training_starts"])  # the same courses
+    replaced = f_on["training_skills_fund"].sum() - f_off["training_skills_fund"].sum()
+    saving = f_off["training_exchequer"].sum() - f_on["training_exchequer"].sum()
+    assert replaced > 0 and saving == pytest.approx(replaced, abs=0.05)
+    # Public money moves by the brokerage staff less the saving, and by nothing else.
+    d_support = f_on["employment_support_cost"].sum() - f_off["employment_support_cost"].sum()
+    assert d_support == pytest.approx(f_on["brokerage"].sum() - saving, abs=0.05)
+    # The gain counted for developers excludes the saved pound: gain + saving = extra contributions.
+    d_paid = f_on["developer_skills_contribution"].sum() - f_off["developer_skills_contribution"].sum()
+    d_gain = f_on["developer_contribution_net"].sum() - f_off["developer_contribution_net"].sum()
+    assert d_gain + saving == pytest.approx(d_paid, abs=0.05)
+    assert d_gain < d_paid  # counting both would have claimed d_paid + saving

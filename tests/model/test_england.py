@@ -89,7 +89,7 @@ def test_businesses_and_construction_scale_with_working_age(place: PlaceFile, re
     nbiz: dict[str, int] = defaultdict(int)
     for d in place.districts:
         nbiz[regions_of[d.code]] += d.businesses
-        assert d.construction_value_m == pytest.approx(146.7 * d.working_age_pop / 168_000, abs=1e-3)
+        assert d.construction_value_m == pytest.approx(england.CONSTRUCTION_M_PER_WAP * d.working_age_pop, abs=1e-3)
     assert dict(nbiz) == {k: rf.regions[k].nbiz for k in REGIONS}
     # England ESA/IB comes back to about 2.1m (england.md s2).
     esa = sum(d.esa_ib_rate * d.working_age_pop for d in place.districts)

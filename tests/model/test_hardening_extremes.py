@@ -22,7 +22,7 @@ from simulation.people import EMPLOYED, INACTIVE, NO_EMPLOYER, UNEMPLOYED
 
 REGIMES = ("centralised", "cooperative")
 STOCKS = ("population", "employed", "unemployed", "inactive", "long_term_unemployed", "claimants_jsa", "claimants_esa")
-MAY_BE_NEGATIVE = {"public_cost"}  # a net figure: tax receipts can exceed spending
+MAY_BE_NEGATIVE = {"public_cost", "developer_contribution_net"}  # a net figure: tax receipts can exceed spending
 
 TINY = """\
 name = "tiny"
@@ -175,7 +175,7 @@ ZERO_COSTS = {
     "training_cost": 0.0,
     "partnership_cost_per_placement": 0.0,
     "hub_cost_per_firm_year": 0.0,
-    "brokerage_cost_per_project": 0.0,
+    "brokerage_cost_per_hour": 0.0,
 }
 ZERO_COSTS |= {"hub_fixed_cost_per_year": 0.0, "hub_capital_cost_per_place": 0.0, "prestart_cost_per_participant": 0.0}
 

@@ -309,9 +309,19 @@ def test_money_columns_equal_ledger_flows_every_month(run_model, params, regime)
         fund = model.ledger.balance_pounds("skills_fund")
         assert (fund >= 0).all()
         assert (fund[row["training_exchequer"] > 0] == 0).all()
-        # Brokerage: the council's cost per project, only where it brokers.
+        # Brokerage: the council's staff time for each plan it secures, only where it brokers.
+        staff = params.brokerage_hours_per_plan * params.brokerage_cost_per_hour
+        np.testing.assert_allclose(row["brokerage"], row["esp_plans"] * staff * levers.brokerage, atol=0.01)
+        # Developers pay what their plans secured: in full where the council monitors, else a share.
+        paid = 1.0 if levers.brokerage else params.esp_paid_unmonitored
         np.testing.assert_allclose(
-            row["brokerage"], row["projects"] * params.brokerage_cost_per_project * levers.brokerage, atol=0.01
+            row["developer_skills_contribution"], row["esp_contributions_secured"] * paid, atol=0.01
+        )
+        # Contributions net of the training money they replaced: one pound, one place.
+        np.testing.assert_allclose(
+            row["developer_contribution_net"] + row["training_skills_fund"],
+            row["developer_skills_contribution"],
+            atol=0.01,
         )
 
     model = run_model(regime, 4, months=12, burn_in=6, setup=setup, on_step=on_step)
@@ -343,7 +353,7 @@ def test_results_have_no_nan_and_no_negative_counts(run_model, regime):
     df = run_model(regime, 8, months=18, burn_in=6).results_frame()
     numeric = df.select_dtypes("number")
     assert np.isfinite(numeric.to_numpy(dtype=float)).all()
-    may_be_negative = {"public_cost"}
+    may_be_negative = {"public_cost", "developer_contribution_net"}  # the fund may spend earlier savings
     negatives = [c for c in numeric.columns if c not in may_be_negative and (numeric[c] < 0).any()]
     assert negatives == []
     for col in STOCKS:

@@ -1023,25 +1023,86 @@ def test_ill_health_moves_people_onto_esa_and_every_status_change_is_a_flow(para
 
 # ------------------------------------------------------------------------------------ developers
 @pytest.mark.parametrize("month", [0, 5, 11])
-def test_brokerage_raises_contributions_and_plan_posts(params, month, with_levers):
+def test_brokerage_secures_more_plans_on_the_same_schemes(params, month, with_levers, small_schemes):
+    """The pipeline's stages: the same schemes arrive and are eligible with or without brokerage
+    (common random numbers); a brokering council secures a plan on every scheme an unbrokered one
+    would and more; contributions are linear in the plans' value and paid in full when monitored."""
     levers = load_regime("centralised").levers
     assert not levers.brokerage
-    value = np.array([200.0, 100.0, 0.0])
-    p = params.with_overrides({"development_value_mean_m": 2.0})
+    value = np.array([60.0, 30.0, 0.0])
+    p = params.with_overrides(small_schemes)
     off = developers.step(value, p, levers, Streams(2), month)
     on = developers.step(value, p, with_levers(levers, brokerage=True), Streams(2), month)
-    np.testing.assert_array_equal(off["projects"], on["projects"])
-    np.testing.assert_array_equal(off["construction_value_m"], on["construction_value_m"])
-    has = on["projects"] > 0
-    assert has[:2].all()
-    assert (on["developer_contributions"][has] > off["developer_contributions"][has]).all()
-    assert (on["esp_posts"][has] > off["esp_posts"][has]).all()
-    # Brokerage scales what each project yields by the ratio of captures.
-    ratio = params.esp_capture_brokered / params.esp_capture_unbrokered
-    np.testing.assert_allclose(on["esp_posts"][has], off["esp_posts"][has] * ratio)
-    np.testing.assert_allclose(on["developer_contributions"][has], off["developer_contributions"][has] * ratio)
-    # No construction, no projects and nothing from them.
-    assert on["projects"][2] == 0 and on["developer_contributions"][2] == 0 and on["esp_posts"][2] == 0
+    for key in ("projects", "construction_value_m", "esp_schemes_eligible"):
+        np.testing.assert_array_equal(off[key], on[key], err_msg=key)
+    assert (on["projects"][:2] > 0).all()
+    assert (on["esp_plans"] >= off["esp_plans"]).all() and on["esp_plans"].sum() > off["esp_plans"].sum()
+    assert (on["esp_plan_value"] >= off["esp_plan_value"]).all()
+    assert (on["esp_schemes_eligible"] >= on["esp_plans"]).all() and (
+        on["construction_value_m"] >= on["esp_plan_value"] / 1e6
+    ).all()
+    for got in (on, off):  # per GBP 1m, linear: no concave yield
+        np.testing.assert_allclose(
+            got["esp_contributions_secured"], got["esp_plan_value"] / 1e6 * p.esp_contribution_per_m
+        )
+    np.testing.assert_allclose(on["developer_contributions"], on["esp_contributions_secured"])
+    np.testing.assert_allclose(
+        off["developer_contributions"], off["esp_contributions_secured"] * p.esp_paid_unmonitored
+    )
+    np.testing.assert_allclose(on["esp_posts"], on["esp_post_targets"] * p.esp_delivery_monitored)
+    np.testing.assert_allclose(off["esp_posts"], off["esp_post_targets"] * p.esp_delivery_unmonitored)
+    # No construction, no schemes and nothing from them.
+    assert all(got[key][2] == 0 for got in (on, off) for key in developers.PIPELINE)
+
+
+def test_plan_targets_are_per_gbp_1m_of_value_by_size_class(params):
+    """A plan's posts are its value times the evidence's rate per GBP 1m: Southampton's small and
+    medium schemes' rate under `esp_large_scheme_m`, its pipeline's above; one rate for both is
+    exactly linear."""
+    value = np.full(20, 400.0)
+    same = params.with_overrides({"esp_posts_per_m_large": params.esp_posts_per_m})
+    got = developers.pipeline(value, same, True, Streams(5), 3)
+    np.testing.assert_allclose(got["esp_post_targets"], got["esp_plan_value"] / 1e6 * params.esp_posts_per_m)
+    tot = developers.replay(value, params, True, [5], 24, ("esp_plan_value", "esp_post_targets"))
+    per_m = tot["esp_post_targets"][0] / (tot["esp_plan_value"][0] / 1e6)
+    assert params.esp_posts_per_m_large < per_m < params.esp_posts_per_m
+
+
+def test_the_contribution_ratio_is_not_fixed_by_the_plan_shares(params):
+    """Brokered over unbrokered contributions is not a ratio of two parameters: with the plan shares
+    fixed it moves with the schemes' sizes (unbrokered plans come only on large schemes) and with
+    what unmonitored plans pay; with the shares doubled together it stays (as it should)."""
+    value = np.full(30, 300.0)
+    seeds, months = [1, 2], 36
+    base = developers.contribution_ratio(value, params, seeds, months)
+    assert base > 1
+    assert not np.isclose(base, params.esp_plan_share_brokered / params.esp_plan_share_unbrokered, rtol=0.05)
+    wider = developers.contribution_ratio(value, params.with_overrides({"dev_dwellings_sigma": 2.5}), seeds, months)
+    larger = developers.contribution_ratio(value, params.with_overrides({"esp_large_scheme_m": 60.0}), seeds, months)
+    assert wider < base < larger  # more value on large schemes: unbrokered plans worth more
+    paid = params.with_overrides({"esp_paid_unmonitored": params.esp_paid_unmonitored / 2})
+    np.testing.assert_allclose(developers.contribution_ratio(value, paid, seeds, months), 2 * base)
+    shares = {"esp_plan_share_brokered": 0.4, "esp_plan_share_unbrokered": 0.2}
+    half = developers.contribution_ratio(value, params.with_overrides(shares), seeds, months)
+    shares2 = {"esp_plan_share_brokered": 0.8, "esp_plan_share_unbrokered": 0.4}
+    double = developers.contribution_ratio(value, params.with_overrides(shares2), seeds, months)
+    assert abs(np.log(double / half)) < 0.25  # the same schemes, nested plans: about the same ratio
+
+
+def test_the_sweep_ranks_parameters_by_how_far_they_move_the_ratio(params):
+    value = np.full(10, 300.0)
+    ranges = {"esp_paid_unmonitored": (0.5, 1.0), "esp_contribution_per_m": (1000.0, 7000.0)}
+    base, rows = developers.sweep(value, params, ranges, [3], 24)
+    assert [r.parameter for r in rows] == ["esp_paid_unmonitored", "esp_contribution_per_m"]
+    paid, rate = rows
+    np.testing.assert_allclose(paid.ratio_low / paid.ratio_high, 2.0)  # 1 / 0.5 against 1 / 1.0
+    np.testing.assert_allclose([rate.ratio_low, rate.ratio_high], base)  # the same rate either way: no swing
+    assert rate.swing < 1e-9 < paid.swing
+
+
+def test_too_many_schemes_for_the_slots_is_an_error_not_a_cap(params):
+    with pytest.raises(ValueError, match="schemes of a type a month"):
+        developers.pipeline(np.array([1e7]), params, True, Streams(1), 0)
 
 
 def _plan_people(people_factory):

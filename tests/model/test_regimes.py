@@ -161,9 +161,9 @@ def test_overriding_every_lever_one_by_one_turns_one_regime_into_another(run_mod
 
 
 @pytest.fixture(scope="module")
-def arm_models(run_model):
+def arm_models(run_model, small_schemes):
     """The three arms of the comparison run on the same seeds (invariants checked every month)."""
-    kw = {"months": 18, "burn_in": 12, "overrides": {"development_value_mean_m": 0.5}}
+    kw = {"months": 18, "burn_in": 12, "overrides": small_schemes}
     return {regime: {seed: run_model(regime, seed, **kw) for seed in SEEDS} for regime in ARMS}
 
 

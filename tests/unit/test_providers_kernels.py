@@ -155,7 +155,10 @@ def _step_all_plainly(
         gain = params.provider_expected_support_effect * dm.LN2_DD[0] / params.support_half_hours
         threshold = dm.np_log2(price / gain) if gain > 0 else np.full(price.shape, np.inf)
         levels = dm.np_log2(np.maximum(fee_value * base_hazard, 1e-300))
-        each = params.support_half_hours * np.maximum(levels - threshold[seeking_block], 0.0)
+        each = np.minimum(
+            params.support_half_hours * np.maximum(levels - threshold[seeking_block], 0.0),
+            params.adviser_hours_per_month,
+        )
         wanted = np.bincount(seeking_block, weights=each, minlength=nk) * ppa
         advisers = np.where(at_minimum, minimum, whole_advisers(floor + wanted))
     else:

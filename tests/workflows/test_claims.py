@@ -35,6 +35,7 @@ D_SMALL = np.array([200.0, 240.0, 160.0, 280.0, 120.0])  # hubs: mean 200
 DEV_RATIO = np.array([11.0, 21.0, 13.0, 19.0, 16.0])  # brokered / unbrokered: mean 16, straddles 15
 HUB_FIRMS = 120.0  # over the run, both districts
 HUB_COST = 600_000.0  # £ over the run
+PAID_UNMONITORED = 0.75  # developers' pipeline: share of an unbrokered plan's contribution paid
 
 
 def totals(scenario: str, seed: int) -> dict[str, float]:
@@ -67,6 +68,13 @@ def totals(scenario: str, seed: int) -> dict[str, float]:
         t["business_support_cost"] = HUB_COST
     elif scenario == "brokerage_everywhere":
         t["developer_skills_contribution"] *= DEV_RATIO[i]
+    # The developers' pipeline behind the contributions (developers.py): unbrokered plans are few,
+    # large (GBP 30m each) and pay a share PAID_UNMONITORED of what they secure; brokered ones are
+    # many, GBP 3m each, and pay in full; both secure GBP 2,000 per GBP 1m.
+    paid = 1.0 if scenario == "brokerage_everywhere" else PAID_UNMONITORED
+    t["esp_contributions_secured"] = t["developer_skills_contribution"] / paid
+    t["esp_plan_value"] = t["esp_contributions_secured"] / 2000.0 * 1e6  # £
+    t["esp_plans"] = t["esp_plan_value"] / (3e6 if scenario == "brokerage_everywhere" else 30e6)
     return t
 
 
@@ -399,6 +407,40 @@ def test_developer_ratio_too_few_seeds_uses_the_planner(experiment):
     assert y.solved and y.report == pytest.approx(225e6 / 340)
 
 
+def test_developer_ratio_is_taken_apart_stage_by_stage(experiment):
+    """The decomposition multiplies to the ratio in every seed, each factor is what the synthetic
+    pipeline put in (plans x7.5 the ratio, a tenth the value per plan, the same rate per GBP 1m,
+    1/0.75 the share paid), and the stage with the largest log factor is named."""
+    cr = _claim(claims.analyse(experiment), "developer_contributions")
+    assert [s.measure for s in cr.stages] == [s.measure for s in cr.claim.decomposition.stages]
+    plans, value, rate, paid = cr.stages
+    assert plans.est.mean == pytest.approx(7.5 * DEV_RATIO.mean())
+    assert value.est.mean == pytest.approx(0.1) and value.est.sd == pytest.approx(0.0, abs=1e-12)
+    assert rate.est.mean == pytest.approx(1.0)
+    assert paid.est.mean == pytest.approx(1 / PAID_UNMONITORED)
+    assert cr.ratio.mean == pytest.approx(DEV_RATIO.mean()) and cr.ratio.low < 15.0 < cr.ratio.high
+    assert sum(s.share for s in cr.stages) == pytest.approx(1.0)
+    assert sum(s.log_mean for s in cr.stages) == pytest.approx(np.mean(np.log(DEV_RATIO)))
+    assert cr.moves_most.startswith("plans secured") and "offset by construction value per plan (x0.1)" in cr.moves_most
+    # The synthetic manifests give no construction output: no sweep, and a note says why.
+    assert cr.sweep is None and any("sweep: not run" in n for n in cr.notes)
+    md = claims.markdown(claims.analyse(experiment))
+    assert "taken apart stage by stage" in md and "Moves the ratio most (stage" in md
+    df = claims.frame(claims.analyse(experiment))
+    assert (df["kind"] == "stage").sum() == 4
+
+
+def test_a_decomposition_stage_must_be_a_run_total(tmp_path):
+    text = (claims.REGISTRY).read_text(encoding="utf-8")
+    bad = text.replace(
+        '{ measure = "esp_plans", label = "plans secured" }', '{ measure = "employed_last12", label = "x" }'
+    )
+    path = tmp_path / "claims.toml"
+    path.write_text(bad, encoding="utf-8")
+    with pytest.raises(ConfigError, match="not a total over the run"):
+        claims.load_registry(path)
+
+
 @pytest.mark.parametrize(
     ("mean", "low", "high", "bounds", "expected", "too_few"),
     [
@@ -457,7 +499,11 @@ def test_claims_command_prints_and_writes_tables(experiment, capsys):
     md, csv = experiment / "claims" / "claims.md", experiment / "claims" / "claims.csv"
     assert f"wrote {csv}" in out and f"wrote {md}" in out
     df = pd.read_csv(csv)
-    assert set(df["kind"]) == {"test", "factor"}
+    assert set(df["kind"]) == {
+        "test",
+        "factor",
+        "stage",
+    }  # no sweep: the synthetic manifests give no construction output
     row = df[(df["claim"] == "support_cost") & df["label"].str.startswith("employment-support saving")].iloc[0]
     assert row["scaled_claimed_low"] == pytest.approx(5e6) and not row["testable"]
     assert "## hub_jobs" in md.read_text(encoding="utf-8")
@@ -502,11 +548,12 @@ E2E_ARMS: dict[str, tuple[str, dict[str, Any] | None]] = {
 }
 
 
-def test_claims_end_to_end_on_model_runs(tmp_path, capsys):
+def test_claims_end_to_end_on_model_runs(tmp_path, capsys, small_schemes):
     out = tmp_path / "e2e"
     built = {}
     for arm, (regime, levers) in E2E_ARMS.items():
-        sc = make_scenario("testville", regime, months=12, burn_in=6, lever_overrides=levers)
+        # Small schemes, so that testville's small output brings plans without brokerage too.
+        sc = make_scenario("testville", regime, months=12, burn_in=6, lever_overrides=levers, overrides=small_schemes)
         built[arm] = sc = sc.model_copy(update={"regime": sc.regime.model_copy(update={"name": arm})})
         for seed in (1, 2):
             run_scenario(sc, seed, out / f"{arm}-seed{seed}")
@@ -523,5 +570,11 @@ def test_claims_end_to_end_on_model_runs(tmp_path, capsys):
     rep = claims.analyse(out)
     dev = _test(_claim(rep, "developer_contributions"), "developer skills contributions a year, brokered")
     assert dev.est is not None and dev.est.n == 2 and dev.est.mean > 1  # brokerage raises contributions
+    # The stages multiply to the ratio, and the pipeline replayed alone gives the runs' ratio.
+    cr = _claim(rep, "developer_contributions")
+    assert cr.ratio.mean == pytest.approx(dev.est.mean) and sum(s.share for s in cr.stages) == pytest.approx(1.0)
+    assert cr.sweep is not None and cr.sweep.base == pytest.approx(cr.sweep.runs, rel=1e-4) and not cr.sweep.note
+    assert cr.sweep.rows and "Moves the ratio most (parameter" in printed
+    assert {r.parameter for r in cr.sweep.rows} | set(cr.sweep.skipped) == set(cr.claim.sweep.parameters)
     hubs = _claim(rep, "hub_jobs")
     assert _factor(hubs, "n_districts").model == 3 and _factor(hubs, "hub_firms_per_district").model > 0
