@@ -67,7 +67,7 @@ from simulation.analysis.claims_spec import (
     arm_scenario,
     load_registry,
 )
-from simulation.config import GROUPS, ConfigError, GroupLevers, load_calibration
+from simulation.config import GROUPS, ROOT, ConfigError, GroupLevers, load_calibration
 from simulation.measures import LAST_MONTHS, MEASURES, month_totals
 
 ENGLAND_TOLERANCE = 0.05  # a place within 5% of England's working-age population counts as England
@@ -196,6 +196,16 @@ class ClaimsReport:
     folder: Path
     layout: str
     registry_path: Path
+
+    @property
+    def registry_shown(self) -> str:
+        """The registry's path as the tables show it: relative to the project for a shipped file,
+        so a report reads the same on every machine."""
+        try:
+            return str(Path(self.registry_path).resolve().relative_to(ROOT.resolve()))
+        except ValueError:
+            return str(self.registry_path)
+
     england: England
     claims: list[ClaimResult]
     notes: list[str]

@@ -289,7 +289,7 @@ def print_report(rep: ClaimsReport, console: Any = None) -> None:
     from rich.console import Console
 
     con = console or Console(width=200)
-    print(f"labourlab claims: {len(rep.claims)} claims from {rep.registry_path}, against the runs in {rep.folder}")
+    print(f"labourlab claims: {len(rep.claims)} claims from {rep.registry_shown}, against the runs in {rep.folder}")
     for n in rep.notes:
         print(f"note: {n}")
     for cr in rep.claims:
@@ -328,7 +328,7 @@ def markdown(rep: ClaimsReport) -> str:
     parts = [
         "# labourlab claims",
         "",
-        f"The headline claims of *Unlocking our Wealth* (2015), from `{rep.registry_path}`, against the runs in "
+        f"The headline claims of *Unlocking our Wealth* (2015), from `{rep.registry_shown}`, against the runs in "
         f"`{rep.folder}`. Intervals are 90%, across paired seeds (common random numbers).",
         "",
     ]

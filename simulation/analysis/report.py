@@ -304,7 +304,7 @@ def build(folder: Path, out_dir: Path | None = None, baseline: str | None = None
             paths, caption = figure_claims(crep, out_dir, written)
             claim_parts = ["## The report's claims against the model", ""]
             claim_parts += [
-                f"From `{crep.registry_path}`; intervals are {PCT} across paired seeds. "
+                f"From `{crep.registry_shown}`; intervals are {PCT} across paired seeds. "
                 f"`labourlab claims {folder}` gives the full discussion (sources, arithmetic, what each depends on).",
                 "",
             ]
