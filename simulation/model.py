@@ -474,7 +474,7 @@ def own_unemployed_per_vacancy(unemployment_rate: np.ndarray, unemployed: np.nda
     u = np.asarray(unemployment_rate, dtype=np.float64)
     if np.all(u == u[0]):
         return np.full(u.shape[0], params.unemployed_per_vacancy)
-    rel = dm.np_power(u / (1.0 - u), 1.0 / (1.0 - params.matching_alpha))
+    rel = dm.np_power(u / (1.0 - u), params.regional_outflow_share / (1.0 - params.matching_alpha))
     scale = float(unemployed.sum()) / max(float((unemployed / rel).sum()), 1e-12)  # same total vacancies
     return params.unemployed_per_vacancy * rel / scale
 

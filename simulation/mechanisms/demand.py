@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation import detmath as dm
-from simulation.declare import Mechanism, between
+from simulation.declare import Mechanism, between, probability
 from simulation.mechanisms.world import World
 
 DEMAND_SMOOTHING_MONTHS = 6.0  # employers judge hiring conditions over about half a year (assumption)
@@ -68,5 +68,5 @@ def update_fill(w: World, fill: np.ndarray) -> None:
 MECHANISM = Mechanism(
     name="demand",
     doc=__doc__ or "",
-    parameters={"demand_elasticity": between(0.0, 20.0)},
+    parameters={"demand_elasticity": between(0.0, 20.0), "regional_outflow_share": probability()},
 )
