@@ -14,6 +14,10 @@
   stock was growing; the model's baseline does not trend.)
 - Vacancies are desired minus actual headcount (`Firms.vacancies`); a firm whose desired
   headcount falls below its actual one lays off the excess, so demand adjusts both ways.
+- Every firm's desired headcount (large employers' from what they wanted as built) and the birth
+  rate are multiplied by their market's demand factor (`demand`): the macroeconomic scenario's
+  demand index times the response to how easily firms hire (`demand_elasticity`). In a steady
+  economy with fixed demand (the defaults) the factor is 1 and nothing here moves.
 
 Enterprise hubs (like Stevenage's Business Technology Centre) do three things, and nothing else
 adjusts to policy:
