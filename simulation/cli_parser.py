@@ -36,6 +36,13 @@ def parser() -> argparse.ArgumentParser:
     )
     _common(r)
     r.add_argument(
+        "--economy",
+        default=None,
+        metavar="SCENARIO",
+        help="macroeconomic scenario: a name in configs/scenarios/ (steady, recession_2008, slack_2011) or a path "
+        "to a TOML file (default: steady)",
+    )
+    r.add_argument(
         "--calibration",
         type=Path,
         default=None,

@@ -34,6 +34,7 @@ def cmd_run(args: argparse.Namespace, overrides: dict[str, float]) -> int:
         people_per_agent=args.scale,
         calibration=args.calibration,
         overrides=overrides,
+        economy=args.economy,
     )
     out = args.out or ROOT / "results" / "runs" / f"{sc.place.name}-{sc.regime.name}-seed{args.seed}"
     print(

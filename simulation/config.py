@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simulation import configfiles
 from simulation.configfiles import MAX_PAYMENT, ConfigError, PlaceFile, Strict, _nearest, _validate, read_toml
+from simulation.economy import STEADY, EconomyFile, load_economy
 from simulation.mechanisms.providers import GROUPS, GroupLevers, GroupTable
 from simulation.registry import PARAMETERS, Levers
 
@@ -145,18 +146,24 @@ class Scenario(BaseModel):
     # the regime's own steady state, not in its start-up (the existing stock referred at once).
     lead_in: int = Field(default=0, ge=0, le=600)
     people_per_agent: float = Field(default=1.0, ge=1, le=MAX_SCALE)
+    # The macroeconomic scenario: paths of demand and separations (`simulation.economy`).
+    economy: EconomyFile = STEADY
 
     def resolved(self) -> dict[str, Any]:
         """The fully resolved scenario as plain data, for manifests."""
-        return {
-            "place": self.place.model_dump(),
-            "regime": self.regime.model_dump(),
-            "params": self.params.as_dict(),
-            "months": self.months,
-            "burn_in": self.burn_in,
-            "lead_in": self.lead_in,
-            "people_per_agent": self.people_per_agent,
-        } | ({"calibration_provenance": self.params.provenance} if self.params.provenance else {})
+        return (
+            {
+                "place": self.place.model_dump(),
+                "regime": self.regime.model_dump(),
+                "params": self.params.as_dict(),
+                "months": self.months,
+                "burn_in": self.burn_in,
+                "lead_in": self.lead_in,
+                "people_per_agent": self.people_per_agent,
+            }
+            | ({"economy": self.economy.model_dump()} if not self.economy.steady else {})
+            | ({"calibration_provenance": self.params.provenance} if self.params.provenance else {})
+        )
 
 
 # --------------------------------------------------------------------------------------- loading
@@ -299,6 +306,7 @@ def make_scenario(
     calibration: Path | None = None,
     overrides: dict[str, float] | None = None,
     lever_overrides: dict[str, Any] | None = None,
+    economy: str | None = None,
 ) -> Scenario:
     """Build a validated scenario from names (or paths) of a place and a regime."""
     for name, value, hi in (("--months", months, 1200), ("--burn-in", burn_in, 600), ("--lead-in", lead_in, 600)):
@@ -325,4 +333,5 @@ def make_scenario(
         burn_in=burn_in,
         lead_in=lead_in,
         people_per_agent=people_per_agent or place_cfg.people_per_agent,
+        economy=load_economy(economy),
     )

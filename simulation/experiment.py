@@ -147,6 +147,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
             calibration=Path(task.calibration) if task.calibration else None,
             overrides=task.params,
             lever_overrides=task.levers,
+            economy=task.economy,
         )
         config = sc.resolved()
         if sha256_of(config) != task.config_sha256:

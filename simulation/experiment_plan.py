@@ -35,6 +35,7 @@ class ScenarioSpec:
     regime_name: str
     config_sha256: str
     point: int = -1  # index of the design point ([design]); -1 outside a design
+    economy: str | None = None  # the macroeconomic scenario (`economies`); None: steady
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class RunTask:
     levers: dict[str, Any]
     config_sha256: str
     calibration: str | None = None
+    economy: str | None = None
 
 
 @dataclass
@@ -95,6 +97,7 @@ class Experiment:
             "baseline": self.baseline,
             "arms": self.arms,
             "sweep": self.sweep,
+            **({"economies": [s.economy for s in self.scenarios]} if any(s.economy for s in self.scenarios) else {}),
             **({"design": self.design, "outputs": self.outputs} if self.design else {}),
             "scenarios": {
                 s.name: {
@@ -133,6 +136,7 @@ class Experiment:
                 levers=s.levers,
                 config_sha256=s.config_sha256,
                 calibration=self.calibration,
+                economy=s.economy,
             )
             for s in self.scenarios
             for seed in self.seeds
@@ -166,8 +170,11 @@ def load_experiment(path: Path | str) -> Experiment:
             for i, v in enumerate(vals)
         ]
     scenarios: list[ScenarioSpec] = []
+    # Economies cross everything else (scenario `ARM[@...]~ECONOMY`); the seeds are the same in every
+    # cell (`Experiment.tasks`), so arms and economies are compared on common random numbers.
+    economies: list[str | None] = list(checked.economies) or [None]
     for arm, a in arms.items():
-        for suffix, point, where in points:
+        for (suffix, point, where), economy in ((p, e) for p in points for e in economies):
             params = {**a["params"], **point}
             with reraise_as(checked.path, where or f"arms.{arm}", whole=True):
                 sc = make_scenario(
@@ -180,10 +187,11 @@ def load_experiment(path: Path | str) -> Experiment:
                     calibration=Path(checked.calibration) if checked.calibration else None,
                     overrides=params,
                     lever_overrides=a["levers"],
+                    economy=economy,
                 )
             scenarios.append(
                 ScenarioSpec(
-                    name=arm + suffix,
+                    name=arm + suffix + (f"~{Path(economy).stem}" if economy else ""),
                     arm=arm,
                     regime=a["regime"],
                     levers=a["levers"],
@@ -193,6 +201,7 @@ def load_experiment(path: Path | str) -> Experiment:
                     regime_name=sc.regime.name,
                     config_sha256=sha256_of(sc.resolved()),
                     point=int(suffix[2:]) if design is not None else -1,
+                    economy=economy,
                 )
             )
     return Experiment(

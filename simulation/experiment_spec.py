@@ -36,6 +36,7 @@ from simulation.config import (
     read_toml,
     set_lever,
 )
+from simulation.economy import load_economy
 from simulation.parameters import PARAMETERS
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -93,6 +94,10 @@ class SpecFile(Strict):
     sweep: dict[str, list[float]] = Field(default_factory=dict)
     design: DesignSpec | None = None
     outputs: dict[str, OutputSpec] = Field(default_factory=dict)
+    # Macroeconomic scenarios (configs/scenarios/<name>.toml or paths) crossed with the arms, the
+    # EMA Workbench's scenarios x policies: every (arm, economy) cell on the same seeds. Empty:
+    # the steady economy, and scenario names as before.
+    economies: list[str] = Field(default_factory=list)
 
     @field_validator("seeds")
     @classmethod
@@ -155,6 +160,7 @@ class CheckedSpec:
     sweep: dict[str, list[float]]
     design: dict[str, Any] | None  # method, parameters, bounds, points
     outputs: dict[str, dict[str, Any]]
+    economies: list[str]  # names or absolute paths; [] = steady
 
 
 @contextlib.contextmanager
@@ -238,6 +244,14 @@ def check_spec(path: Path | str) -> CheckedSpec:
 
     design = _design(spec, arms, calibration, err) if spec.design is not None else None
     outputs = _outputs(spec, arms, err)
+    economies: list[str] = []
+    for i, e in enumerate(spec.economies):
+        ref = _reference(e, spec_dir)
+        with reraise_as(path, f"economies[{i}]", whole=True):
+            load_economy(ref)
+        if ref in economies:
+            raise err(f"economies[{i}]", f"expected distinct scenarios, got {e!r} twice")
+        economies.append(ref)
     return CheckedSpec(
         path=path,
         spec=spec,
@@ -248,6 +262,7 @@ def check_spec(path: Path | str) -> CheckedSpec:
         sweep=sweep,
         design=design,
         outputs=outputs,
+        economies=economies,
     )
 
 

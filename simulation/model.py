@@ -30,6 +30,7 @@ from simulation.mechanisms import (
     accounts,
     business,
     conditionality,
+    demand,
     developers,
     matching,
     participation,
@@ -106,6 +107,7 @@ def _cohorts(w: LabourMarketModel) -> None:
 MONTH: tuple[Stage, ...] = (
     Stage("prefetch ageing draws", _prefetch_ageing, None),
     Stage("prefetch firm draws", business.run_prefetch, None),
+    Stage("economy", demand.run, None),
     Stage("months in status", participation.run_count_months, "participation"),
     Stage("ageing", participation.run_ageing, "ageing"),
     Stage("participation", participation.run, "participation"),
@@ -207,7 +209,9 @@ class LabourMarketModel(mesa.Model):
         self.offsets = district_slices(np.bincount(self.people.district, minlength=self.n_districts))
         n_unemp = np.bincount(self.people.district[self.people.status == UNEMPLOYED], minlength=self.n_districts)
         n_emp = np.bincount(self.people.district[self.people.status == EMPLOYED], minlength=self.n_districts)
-        vacancies = n_unemp / p.unemployed_per_vacancy
+        vacancies = n_unemp / own_unemployed_per_vacancy(
+            np.array([d.unemployment_rate for d in districts]), n_unemp.astype(np.float64), p
+        )
         self.firms: Firms
         self.firms, self.potential_scale = create_firms(
             place, p, self.ppa, self.streams, n_emp, vacancies, self.district_market
@@ -225,7 +229,10 @@ class LabourMarketModel(mesa.Model):
         displaced_to_u = p.displaced_to_unemployment * (death_losses + contraction)
         hires = float(finding.sum())
         fragile_losses = hires * (1.0 - (1.0 - p.early_separation_rate) ** FRAGILE_MONTHS)
-        self.rate_eu = separations.base_rate_eu((displaced_to_u + fragile_losses) / max(int(n_emp.sum()), 1), p)
+        self.rate_eu = np.full(
+            self.n_districts,
+            separations.base_rate_eu((displaced_to_u + fragile_losses) / max(int(n_emp.sum()), 1), p),
+        )
         inactive = self.people.status[searchers] == INACTIVE
         esa = self.people.benefit[searchers] == ESA  # searchers are all out of work
         by_district = lambda mask: np.bincount(  # noqa: E731
@@ -241,6 +248,16 @@ class LabourMarketModel(mesa.Model):
         self.services_month: dict[str, np.ndarray] = {}
         self.training_started = np.zeros(self.n_districts)
         self.q_prev = np.zeros(len(market_names))
+        # Labour demand (`mechanisms.demand`): the scenario, each market's fill rate and its
+        # reference at the end of the burn-in, and large employers' desired headcount as built.
+        self.economy = sc.economy
+        self.demand_factor = np.ones(len(market_names))
+        self.separation_index = 1.0
+        self.fill_avg = np.zeros(len(market_names))
+        self.fill_ref: np.ndarray | None = None
+        self.fill_seen = False
+        self.large_rows = np.flatnonzero(self.firms.large[: self.firms.n_used])
+        self.large_base = self.firms.target[self.large_rows].copy()
         # Rows in a programme after last month's providers, in row order (None before the first):
         # next month's providers and this month's training start from them, not a scan of every row.
         self.participants: np.ndarray | None = None
@@ -273,6 +290,8 @@ class LabourMarketModel(mesa.Model):
         self.month = -(sc.burn_in + sc.lead_in)
         while self.month < -sc.lead_in:
             self._advance(policy=False)
+        # The fill rate employers take as normal: the burn-in's, with no programme (every arm's).
+        self.fill_ref = self.fill_avg.copy()
         # Lead-in: the regime runs, unmeasured (months -lead_in .. -1), so that its start-up (the
         # existing stock of eligible claimants referred at once) is over before month 0.
         t_lead, c_lead = time.perf_counter(), time.process_time()
@@ -437,6 +456,27 @@ class LabourMarketModel(mesa.Model):
         if self.participants is not None:  # only providers refer people, so their list holds everyone in a programme
             in_programme = np.flatnonzero(people.programme != NO_PROGRAMME)
             assert np.array_equal(self.participants, in_programme), "participants list is stale"
+
+
+def own_unemployed_per_vacancy(unemployment_rate: np.ndarray, unemployed: np.ndarray, params: Any) -> np.ndarray:
+    """Each district's unemployed per vacancy, so that it keeps its own unemployment rate.
+
+    In a steady state a district's outflow from unemployment equals its inflow, f_d U_d = s E_d;
+    inflows per job are the same everywhere (one separation hazard, firms' deaths and shrinking by
+    firm age), so its job-finding rate is f_d = s (1 - u_d) / u_d, in proportion to its
+    employment odds. The matching function gives f = A (V / U)^(1 - alpha), so its unemployed
+    per vacancy is in proportion to (u_d / (1 - u_d))^(1 / (1 - alpha)): regions with more
+    unemployment have more unemployed per vacancy, as ONS's regional vacancy figures show. Scaled
+    so the place's vacancies are its unemployed / `unemployed_per_vacancy`. With one rate
+    everywhere (one district, or all alike) it is `unemployed_per_vacancy` exactly. (Before issue
+    24 every district had the place's ratio, so an England run's regions converged in the burn-in
+    towards one unemployment rate.)"""
+    u = np.asarray(unemployment_rate, dtype=np.float64)
+    if np.all(u == u[0]):
+        return np.full(u.shape[0], params.unemployed_per_vacancy)
+    rel = dm.np_power(u / (1.0 - u), params.regional_outflow_share / (1.0 - params.matching_alpha))
+    scale = float(unemployed.sum()) / max(float((unemployed / rel).sum()), 1e-12)  # same total vacancies
+    return params.unemployed_per_vacancy * rel / scale
 
 
 def _this_month(name: str) -> Callable[[LabourMarketModel], float]:

@@ -14,6 +14,10 @@
   stock was growing; the model's baseline does not trend.)
 - Vacancies are desired minus actual headcount (`Firms.vacancies`); a firm whose desired
   headcount falls below its actual one lays off the excess, so demand adjusts both ways.
+- Every firm's desired headcount (large employers' from what they wanted as built) and the birth
+  rate are multiplied by their market's demand factor (`demand`): the macroeconomic scenario's
+  demand index times the response to how easily firms hire (`demand_elasticity`). In a steady
+  economy with fixed demand (the defaults) the factor is 1 and nothing here moves.
 
 Enterprise hubs (like Stevenage's Business Technology Centre) do three things, and nothing else
 adjusts to policy:
@@ -150,6 +154,9 @@ def step(
     person_market: np.ndarray,
     flows: dict[str, np.ndarray],
     n_districts: int,
+    demand_factor: np.ndarray | None = None,
+    large_rows: np.ndarray | None = None,
+    large_base: np.ndarray | None = None,
 ) -> None:
     # Deaths (their workers are released below, with those laid off: the firms' side of both is
     # worked out first, so one pass over people finds the workers of both).
@@ -226,12 +233,21 @@ def step(
         cut = np.clip(params.hub_displacement * extra / np.maximum(base, 1e-12), 0.0, 0.5)
         firms.potential[others] *= 1.0 - cut[firms.district[others]]
     excess = np.zeros(firms.capacity, dtype=np.int64)
+    # The economy and hiring conditions (`demand`): each market's factor scales every firm's
+    # desired headcount, the large employers' from what they wanted as built. (x 1.0 is exact:
+    # in a steady economy with fixed demand nothing moves.)
+    scaled = demand_factor is not None and bool((demand_factor != 1.0).any())
+    if demand_factor is not None and large_rows is not None and large_base is not None:
+        firms.target[large_rows] = large_base * demand_factor[firms.market[large_rows]]
 
     def settle(lo: int, hi: int) -> None:
         # Desired headcounts of the small firms; headcount above the desired size is laid off.
         rows = small_rows[np.searchsorted(small_rows, lo) : np.searchsorted(small_rows, hi)]
         f = firms
         growth = dm.np_exp(f.shock[rows])
+        if scaled:
+            assert demand_factor is not None
+            growth = growth * demand_factor[f.market[rows]]
         business_kernels.settle_firms(
             rows - lo, growth, f.potential[lo:hi], profile[lo:hi], f.target[lo:hi], f.alive[lo:hi], f.size[lo:hi],
             excess[lo:hi],
@@ -266,7 +282,9 @@ def step(
         displaced.append(laid_off)
 
     # Births take the next unused slots, growing the arrays if needed.
-    n_births = stochastic_round(births_per_month, streams.uniform("firm_birth", month, n_districts))
+    # Births move with demand too (`demand`): firms enter where hiring is easy and the economy grows.
+    birth_rate = births_per_month if not scaled else births_per_month * demand_factor[district_market]
+    n_births = stochastic_round(birth_rate, streams.uniform("firm_birth", month, n_districts))
     add_firms(firms, n_births, potential_scale, district_market, params, streams, month)
     flows["firm_births"] += n_births
 
@@ -453,6 +471,9 @@ def run(w: World) -> None:
         w.person_market,
         w.flows,
         w.n_districts,
+        w.demand_factor,
+        w.large_rows,
+        w.large_base,
     )
 
 

@@ -27,7 +27,7 @@ from simulation import detmath as dm
 from simulation import parallel
 from simulation.declare import Mechanism, Output, at_least_zero, between, probability
 from simulation.firms import Firms
-from simulation.mechanisms import matching_kernels, shared_kernels
+from simulation.mechanisms import demand, matching_kernels, shared_kernels
 from simulation.mechanisms._util import (
     int_sum_by,
     rank_within_sorted_groups,
@@ -232,14 +232,17 @@ def step(
     flows: dict[str, np.ndarray],
     n_districts: int,
 ) -> np.ndarray:
-    """Match searchers to vacancies; returns the per-weight job-finding rate of each market."""
+    """Match searchers to vacancies; returns the per-weight job-finding rate of each market and its
+    vacancy fill rate (the matching function's matches over vacancies)."""
     n_markets = market_count(firms, person_market)
     hiring, vac = firms.hiring()
     v_m = int_sum_by(firms.market[hiring], vac, n_markets)
     # Only people out of work search: the employed have weight zero, add nothing to a market's
     # searchers and cannot be hired, so weights are worked out for searchers alone.
     searchers, w, market = searchers_and_weights(people, params, person_market)
-    _, q = market_rates(w, v_m, market, params, markets_sorted=True)
+    m, q = market_rates(w, v_m, market, params, markets_sorted=True)
+    # The vacancy fill rate employers see (matches per open post), for `demand`.
+    fill = np.divide(m, v_m, out=np.zeros_like(m), where=v_m > 0)
 
     # Row i is hired if the i-th uniform of the month's search stream is below its chance
     # p = 1 - exp(-q w); u / p ranks the hired for the market's posts. The chance is worked out
@@ -264,7 +267,7 @@ def step(
     flows["ltu_to_e"] += np.bincount(people.district[from_ltu], minlength=n_districts)
     count_by_duration(people, hired[from_u], flows, n_districts)
     start_jobs(people, firms, hired, filled, params)
-    return q
+    return q, fill
 
 
 def count_by_duration(people: People, hired_from_u: np.ndarray, flows: dict[str, np.ndarray], n_districts: int) -> None:
@@ -382,7 +385,8 @@ def start_jobs(
 def run(w: World) -> None:
     """Searchers meet vacancies in their market; this month's job-finding rates are kept for
     next month's providers (`w.q_prev`)."""
-    w.q_prev = step(w.people, w.firms, w.params, w.streams, w.month, w.person_market, w.flows, w.n_districts)
+    w.q_prev, fill = step(w.people, w.firms, w.params, w.streams, w.month, w.person_market, w.flows, w.n_districts)
+    demand.update_fill(w, fill)
 
 
 # ---- what this mechanism owns (`simulation.declare`)

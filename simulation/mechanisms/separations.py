@@ -67,19 +67,24 @@ def step(
     params: Params,
     streams: Streams,
     month: int,
-    rate_eu: float,
+    rate_eu: np.ndarray | float,
     flows: dict[str, np.ndarray],
     n_districts: int,
+    separation_index: float = 1.0,
 ) -> None:
     # One fused pass (`separations_kernels.separations`): a new job stays
     # fragile for its first FRAGILE_MONTHS months and ends at early_separation_rate; settled jobs at
     # rate_eu (to unemployment) or sep_rate_ei (to inactivity), on one uniform per row.
     tab_separation, tab_claim = streams.table("separation", month), streams.table("claim", month)
+    # One rate for every district (a number) or each district's own (`district_rates_eu`).
+    by_district = np.broadcast_to(np.asarray(rate_eu, dtype=np.float64), (n_districts,)).copy()
     workers = separations_kernels.SeparationPeople.of(people)
     rates = separations_kernels.SeparationRates(
         esa_return=float(params.esa_return_share),
-        rate_eu=float(rate_eu),
-        early_rate=float(params.early_separation_rate),
+        # The scenario's separations index (`demand`) scales every job's hazard into unemployment,
+        # settled and fragile (x 1.0 is exact: a steady economy moves nothing).
+        rate_eu=by_district * separation_index if separation_index != 1.0 else by_district,
+        early_rate=float(params.early_separation_rate) * separation_index,
         rate_ei=float(params.sep_rate_ei),
         fragile_months=FRAGILE_MONTHS,
     )
@@ -101,7 +106,7 @@ def step(
 
 def run(w: World) -> None:
     """Jobs end: quits and dismissals into unemployment or inactivity."""
-    step(w.people, w.firms, w.params, w.streams, w.month, w.rate_eu, w.flows, w.n_districts)
+    step(w.people, w.firms, w.params, w.streams, w.month, w.rate_eu, w.flows, w.n_districts, w.separation_index)
 
 
 # ---- what this mechanism owns (`simulation.declare`)

@@ -52,7 +52,7 @@ class SeparationRates(NamedTuple):
     onto ESA when a job ends (the JSA take-up of the rest is each person's own)."""
 
     esa_return: float
-    rate_eu: float  # settled jobs, into unemployment
+    rate_eu: np.ndarray  # settled jobs, into unemployment, by district
     early_rate: float  # fragile jobs, into unemployment
     rate_ei: float  # any job, into inactivity
     fragile_months: int  # a new job is fragile for this many months
@@ -118,7 +118,7 @@ def separations(
     sh, sl, sp = pcg64.seek(tab_separation, sh, sl, sp, start)
     ch, cl, cp = pcg64.start(tab_claim)
     # Above `top` no row separates whatever its hazard (float addition is monotonic).
-    top = max(early_rate, rate_eu) + rate_ei
+    top = max(early_rate, rate_eu.max()) + rate_ei
     for i in range(n):
         u = pcg64.uniform(sh, sl)
         sh, sl = pcg64.step(tab_separation, sh, sl)  # on to the next row's draw
@@ -131,7 +131,7 @@ def separations(
             fragile[i] = is_fragile = False
         if not (employed & (u < top)):
             continue
-        hazard = early_rate if is_fragile else rate_eu
+        hazard = early_rate if is_fragile else rate_eu[district[i]]
         if u >= hazard + rate_ei:  # u < hazard implies u < hazard + rate_ei (rates are not negative)
             continue
         towards = UNEMPLOYED if u < hazard else INACTIVE

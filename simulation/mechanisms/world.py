@@ -51,11 +51,19 @@ class World(Protocol):
     birthday_rows: list[np.ndarray]
     entry_rate: np.ndarray
     esa_onflow: np.ndarray
-    rate_eu: float
+    rate_eu: np.ndarray  # by district (`separations.district_rates_eu`)
     potential_scale: np.ndarray
     births_per_month: np.ndarray
     referral_key: np.ndarray
     # carried from month to month
+    economy: Any  # the macroeconomic scenario (`simulation.economy.EconomyFile`)
+    demand_factor: np.ndarray  # this month's demand factor by market (`demand`)
+    separation_index: float  # this month's separations index (`demand`)
+    fill_avg: np.ndarray  # vacancy fill rate by market, averaged over about half a year (`demand`)
+    fill_ref: np.ndarray | None  # its value at the end of the burn-in (None before)
+    fill_seen: bool
+    large_rows: np.ndarray  # firm rows of large employers (never born later, never die)
+    large_base: np.ndarray  # their desired headcount as built (times the demand factor each month)
     q_prev: np.ndarray  # last month's job-finding rate per unit of search weight, by market
     participants: np.ndarray | None  # rows in a programme, in row order (None before the first)
     # this month's

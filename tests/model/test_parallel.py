@@ -513,7 +513,7 @@ def test_separations_kernel_equals_the_plain_rule(seed: int, cut: int) -> None:
         work_months=f["work_months"], claim_propensity=f["claim_propensity"], health_condition=f["health_condition"],
     )  # fmt: skip
     rates = separations_kernels.SeparationRates(
-        esa_return=esa_return, rate_eu=rate_eu, early_rate=early, rate_ei=ei, fragile_months=fm
+        esa_return=esa_return, rate_eu=np.full(5, rate_eu), early_rate=early, rate_ei=ei, fragile_months=fm
     )
     for lo, hi in ((0, cut), (cut, n)):
         separations_kernels.separations(

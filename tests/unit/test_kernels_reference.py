@@ -456,7 +456,7 @@ def separations_reference(
     d = p["district"]
     employed = p["status"] == EMPLOYED
     p["fragile"] &= employed & (p["months_in_status"] < rates.fragile_months)
-    hazard = np.where(p["fragile"], rates.early_rate, rates.rate_eu)
+    hazard = np.where(p["fragile"], rates.early_rate, rates.rate_eu[d])
     leave = employed & (u < hazard + rates.rate_ei)
     to_u = leave & (u < hazard)
     np.add.at(firm_size, p["employer"][leave], -1)
@@ -476,7 +476,11 @@ def test_separations(seed: int, n: int, cut: float) -> None:
     u, u_claim = streams.uniform("separation", month, n), streams.uniform("claim", month, n)
     rate_eu, early, ei = rates_near(rng, u, 3)
     rates = separations_kernels.SeparationRates(
-        esa_return=rates_near(rng, u_claim, 1)[0], rate_eu=rate_eu, early_rate=early, rate_ei=ei, fragile_months=6
+        esa_return=rates_near(rng, u_claim, 1)[0],
+        rate_eu=np.full(N_DISTRICTS, rate_eu),
+        early_rate=early,
+        rate_ei=ei,
+        fragile_months=6,
     )
     got = person_arrays(rng, n)
     at_draw = rng.random(n) < 0.2  # chances of claiming exactly at the row's draw: the boundary
