@@ -472,7 +472,7 @@ def own_unemployed_per_vacancy(unemployment_rate: np.ndarray, unemployed: np.nda
     24 every district had the place's ratio, so an England run's regions converged in the burn-in
     towards one unemployment rate.)"""
     u = np.asarray(unemployment_rate, dtype=np.float64)
-    if np.all(u == u[0]):
+    if np.all(u == u[0]) or float(unemployed.sum()) <= 0:  # one rate, or nobody to share vacancies by
         return np.full(u.shape[0], params.unemployed_per_vacancy)
     rel = dm.np_power(u / (1.0 - u), params.regional_outflow_share / (1.0 - params.matching_alpha))
     scale = float(unemployed.sum()) / max(float((unemployed / rel).sum()), 1e-12)  # same total vacancies
