@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from simulation.analysis import compare_economies
 from simulation.cli_runs import compare_runs, split_arms
 from simulation.cli_tables import print_targets
 from simulation.config import ConfigError
@@ -25,6 +26,8 @@ def cmd_compare(args: argparse.Namespace, overrides: dict[str, float]) -> int:
             if args.place is not None
             else "expected a results folder to analyse, or --place to run",
         )
+    if args.results is not None and compare_economies.economies_in(args.results):
+        return _compare_by_economy(args)
     if args.results is not None:
         regimes = split_arms(args.regimes) if args.regimes else None
         _require_two_arms(args.results, args.baseline, regimes)
@@ -35,6 +38,32 @@ def cmd_compare(args: argparse.Namespace, overrides: dict[str, float]) -> int:
         report, tables_dir = compare_runs(args, overrides)
     _print_baseline_evidence(report)
     for path in compare.write_report(report, tables_dir):
+        print(f"wrote {path}")
+    return 0
+
+
+def _compare_by_economy(args: argparse.Namespace) -> int:
+    """An experiment crossing arms with economies: compare economy by economy, then the ranking
+    of the arms across economies (`analysis.compare_economies`)."""
+    from simulation.analysis import compare, compare_economies
+
+    regimes = split_arms(args.regimes) if args.regimes else None
+    found = compare_economies.economies_in(args.results)
+    for economy, names in found.items():
+        if f"{args.baseline}{compare_economies.SEPARATOR}{economy}" not in names:
+            raise ConfigError(
+                args.results,
+                "",
+                f"no runs of the baseline arm {args.baseline!r} in economy {economy!r} "
+                f"(found: {', '.join(names)}); choose one with --baseline",
+            )
+    result = compare_economies.analyse(args.results, baseline=args.baseline, arms=regimes, precision=args.precision)
+    for economy, report in result.reports.items():
+        print(f"\n=== economy: {economy} ===")
+        compare.print_report(report)
+    print()
+    print(compare_economies.markdown(result))
+    for path in compare_economies.write(result, (args.out or args.results) / "compare"):
         print(f"wrote {path}")
     return 0
 
