@@ -54,6 +54,7 @@ class CohortTracker:
         self.eligible = np.zeros(shape)
         self.referred = np.zeros(shape)
         self.outcome = np.zeros((*shape, HORIZONS.size))  # cumulative: within HORIZONS[k] months
+        self.referred_outcome = np.zeros((*shape, HORIZONS.size))  # of them, those referred
         self.common_eligible = np.zeros(shape)
         self.common_referred = np.zeros(shape)
         self.common_outcome = np.zeros((*shape, HORIZONS.size))
@@ -66,6 +67,7 @@ class CohortTracker:
             self.eligible,
             self.referred,
             self.outcome,
+            self.referred_outcome,
             self.common_eligible,
             self.common_referred,
             self.common_outcome,
@@ -107,10 +109,11 @@ class CohortTracker:
         `outcome_<h>m` are the official cohort's, `common_*` the common cohort's (referred: on a
         programme in the entry month). `outcome_<h>m` counts outcomes within h months of entry
         (cumulative); `followed_<h>m` says whether the run lasted h months after the entry month
-        (only then is `outcome_<h>m` complete). `outcome_24m` and `followed_up` (= `followed_24m`)
-        are the two-year figures the published statistics give. `common_sustained_<h>m` counts the
-        common cohort's members in work `SUSTAINED_MONTHS` continuous months within h months of
-        entry, every group alike."""
+        (only then is `outcome_<h>m` complete); `referred_outcome_<h>m` counts those of them who
+        were referred (the treated, where a share of the eligible is referred at random).
+        `outcome_24m` and `followed_up` (= `followed_24m`) are the two-year figures the published
+        statistics give. `common_sustained_<h>m` counts the common cohort's members in work
+        `SUSTAINED_MONTHS` continuous months within h months of entry, every group alike."""
         m, d, g = np.nonzero((self.eligible > 0) | (self.common_eligible > 0))
         out: dict[str, object] = {
             "district": d.astype(np.int16),
@@ -122,6 +125,8 @@ class CohortTracker:
         }
         for k, h in enumerate(HORIZONS):
             out[f"outcome_{h}m"] = self.outcome[m, d, g, k]
+        for k, h in enumerate(HORIZONS):
+            out[f"referred_outcome_{h}m"] = self.referred_outcome[m, d, g, k]
         out["followed_up"] = (m + FOLLOW_UP_MONTHS) < self.months
         for h in HORIZONS:
             out[f"followed_{h}m"] = (m + h) < self.months

@@ -41,6 +41,7 @@ class CohortPeople(NamedTuple):
     benefit: np.ndarray
     group: np.ndarray
     months_out: np.ndarray
+    ever_referred: np.ndarray
 
     @classmethod
     def of(cls, people: Any) -> Self:
@@ -64,12 +65,14 @@ class CommonPeople(NamedTuple):
 class CohortCounts(NamedTuple):
     """People by (entry month, district, group), float64: entering the official cohort, referred
     in their entry month, and reaching an official outcome within each horizon (a last axis, one
-    entry a horizon: cumulative); the same for the common cohort, and its members reaching six
+    entry a horizon: cumulative), of them and of those referred (`referred_outcome`: the treated,
+    for a displacement experiment); the same for the common cohort, and its members reaching six
     continuous months in work within each horizon (`common_sustained`, every group alike)."""
 
     eligible: np.ndarray
     referred: np.ndarray
     outcome: np.ndarray
+    referred_outcome: np.ndarray
     common_eligible: np.ndarray
     common_referred: np.ndarray
     common_outcome: np.ndarray
@@ -114,6 +117,7 @@ def cohort_update(
     common_month, common_group, common_work = common.common_month, common.common_group, common.common_work
     common_sustain, c_sustained = common.common_sustain, counts.common_sustained
     eligible, referred, outcome = counts.eligible, counts.referred, counts.outcome
+    referred_outcome, ever_referred = counts.referred_outcome, people.ever_referred
     c_eligible, c_referred, c_outcome = counts.common_eligible, counts.common_referred, counts.common_outcome
     follow_up = horizons[horizons.shape[0] - 1]
     n = eligible_month.shape[0]
@@ -147,6 +151,8 @@ def cohort_update(
                         for h in range(horizons.shape[0]):
                             if since <= horizons[h]:
                                 outcome[em, d, g, h] += ppa
+                                if ever_referred[i]:  # referred at eligibility, the only time anyone is
+                                    referred_outcome[em, d, g, h] += ppa
             # The common cohort.
             cm = common_month[i]
             if (

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.analysis import costing, results_io
+from simulation.analysis import displacement as displaced
 from simulation.analysis.compare_render import (  # rendering, importable from here as the CLI and tests expect
     COHORT_TOTALS,
     DAGGER,
@@ -161,6 +162,9 @@ class Report:
     common_notes: list[str] = field(default_factory=list)
     # Each payment group's share of an arm's referrals beside DWP's published mix (REFERRAL_MIX_COLUMNS).
     referral_mix: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REFERRAL_MIX_COLUMNS))
+    # Effects on the treated and the untreated eligible where an arm refers a share of a group at
+    # random, against a baseline that refers no one (`displacement`, Crépon et al. 2013).
+    displacement: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=displaced.COLUMNS))
 
 
 def _month_totals(run: Run) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -328,6 +332,7 @@ def analyse(
     common_notes: list[str] = []
     curves = _cumulative_rates(by_arm, arms, seeds, common_notes)
     common = _common_rates(by_arm, arms, baseline, seeds, precision, common_notes)
+    shifts = displaced.table({a: {s: by_arm[a][s].cohorts for s in seeds} for a in arms}, arms, baseline, seeds)
     cost_outcome = _cost_per_outcome(arms, seeds, totals, common_notes)
     mix = _referral_mix(by_arm, arms, seeds, notes)
     return Report(
@@ -345,6 +350,7 @@ def analyse(
         differences=pd.DataFrame(diff_rows),
         cost_per_job=cost,
         cohorts=cohorts,
+        displacement=shifts,
         no_referral_arms=no_ref,
         notes=notes,
         cost_notes=cost_notes,

@@ -317,6 +317,44 @@ def _referral_mix_table(rep: Report) -> Table | None:
     )
 
 
+def _displacement_table(rep: Report) -> Table | None:
+    """Effects on the treated and on the untreated eligible, by arm and payment group
+    (`analysis.displacement`), where an arm refers a share of a group at random."""
+    from simulation.analysis import displacement
+
+    c = rep.displacement
+    if c.empty:
+        return None
+    rows = []
+    for (arm, group), g in c.groupby(["arm", "group"], sort=False):
+        q = g.set_index("quantity")
+        cells = []
+        for k in displacement.QUANTITIES:
+            if k not in q.index:
+                cells.append("n/a")
+                continue
+            r = q.loc[k]
+            pct = k.endswith("_rate") or k == "share_referred"
+            fmt = (lambda x: f"{100 * x:.1f}%") if pct else (lambda x: f"{x:+.2f}")
+            cells.append(f"{fmt(r['mean'])} [{fmt(r['low'])}, {fmt(r['high'])}]")
+        rows.append([arm, GROUPS.get(str(group), str(group)), *cells])
+    return Table(
+        ["arm", "payment group", *displacement.QUANTITIES.values()],
+        rows,
+        title=f"Displacement (Crépon et al. 2013): the treated and the untreated eligible against {rep.baseline}, "
+        f"mean [90% interval] over {len(rep.seeds)} seeds",
+        notes=[
+            "Where an arm refers a share of a payment group at random (each person's referral draw is fixed), the "
+            "referred are the treated and the eligible not referred the untreated in the same market; each is set "
+            f"against the baseline's eligible in that group, who are the same people untreated. Outcomes within "
+            f"{displacement.HORIZON} months of eligibility (Crépon et al. measured at 8). Displacement is the "
+            "untreated's loss of job outcomes as a share of the treated's gain. Crépon et al. found the treated's "
+            "gains partly at the expense of the untreated, most in weak labour markets, with little net benefit."
+        ],
+        name="displacement",
+    )
+
+
 def _curve_table(rep: Report) -> Table | None:
     """Cumulative official job-outcome rates by months since entry, by payment group and arm."""
     c = rep.curves
@@ -434,6 +472,7 @@ def tables(rep: Report) -> list[Table]:
     for t in (
         _cost_table(rep),
         _referral_mix_table(rep),
+        _displacement_table(rep),
         _cohort_table(rep),
         _curve_table(rep),
         _common_table(rep),
@@ -541,6 +580,8 @@ def write_report(rep: Report, out_dir: Path, formats: Iterable[Format] = ("md",)
         files.append(("cost_per_job.csv", lambda p: rep.cost_per_job.to_csv(p, index=False)))
     if not rep.referral_mix.empty:
         files.append(("referral_mix.csv", lambda p: rep.referral_mix.to_csv(p, index=False)))
+    if not rep.displacement.empty:
+        files.append(("displacement.csv", lambda p: rep.displacement.to_csv(p, index=False)))
     if not rep.cohorts.empty:
         files.append(("cohort_outcomes.csv", lambda p: rep.cohorts.to_csv(p, index=False)))
     if not rep.curves.empty:

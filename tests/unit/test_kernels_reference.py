@@ -1007,7 +1007,7 @@ def cohort_update_reference(
 ) -> None:
     """`CohortTracker.update`'s rule: np.add.at adds in row order, as the pass does (each count,
     one horizon at a time, gets the same additions in the same order)."""
-    eligible, referred, outcome, c_eligible, c_referred, c_outcome, c_sustained = counts
+    eligible, referred, outcome, referred_outcome, c_eligible, c_referred, c_outcome, c_sustained = counts
     follow_up = horizons[-1]
     employed = p["status"] == EMPLOYED
     d = p["district"]
@@ -1025,6 +1025,8 @@ def cohort_update_reference(
     for k, h in enumerate(horizons):
         within = reached & (month - em <= h)
         np.add.at(outcome, (em[within], d[within], g[within], k), ppa)
+        treated = within & p["ever_referred"]
+        np.add.at(referred_outcome, (em[treated], d[treated], g[treated], k), ppa)
     # The common cohort: claimants out of work whose spell reaches `entry` months, once each.
     cm, cg, cw = p["common_month"], p["common_group"], p["common_work"]
     enter = (
@@ -1090,8 +1092,9 @@ def test_cohort_update(seed: int, n: int, month: int, horizons: tuple[int, ...],
     hs = np.array(horizons, dtype=np.int64)
     shape = (10, N_DISTRICTS, len(GROUP_NAMES))
     by_horizon = (*shape, hs.size)
-    counts = outcomes_kernels.CohortCounts(*(np.zeros(s) for s in (*(shape, shape, by_horizon) * 2, by_horizon)))
-    want_counts = tuple(np.zeros(s) for s in (*(shape, shape, by_horizon) * 2, by_horizon))
+    sizes = (shape, shape, by_horizon, by_horizon, shape, shape, by_horizon, by_horizon)
+    counts = outcomes_kernels.CohortCounts(*(np.zeros(s) for s in sizes))
+    want_counts = tuple(np.zeros(s) for s in sizes)
     cohort = outcomes_kernels.CohortPeople.of(SimpleNamespace(**got))
     common = outcomes_kernels.CommonPeople.of(SimpleNamespace(**got))
     outcomes_kernels.cohort_update(
@@ -1101,5 +1104,5 @@ def test_cohort_update(seed: int, n: int, month: int, horizons: tuple[int, ...],
     assert_same(got, want)
     assert all(same(a, b) for a, b in zip(counts, want_counts, strict=True))
     # Cumulative: an outcome within h months is within every longer horizon.
-    for c in (counts.outcome, counts.common_outcome, counts.common_sustained):
+    for c in (counts.outcome, counts.referred_outcome, counts.common_outcome, counts.common_sustained):
         assert (np.diff(c, axis=-1) >= 0).all()

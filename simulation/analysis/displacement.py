@@ -1,0 +1,128 @@
+"""Displacement, measured as Crépon et al. (2013) measured it: the effect of a programme on those it
+treats and on the eligible it leaves untreated in the same market (issue 24, item 3).
+
+Crépon, Duflo, Gurgand, Rathelot and Zamora (QJE 2013) randomised the share of each market's
+eligible young jobseekers offered counselling (0, 25, 50, 75 or 100%) and then, within markets,
+who was offered it. Treated youths more often held a stable job at 8 months, partly at the
+expense of the untreated eligible in the same market, most in weak labour markets, with little
+net benefit.
+
+The model can replay a market with the same people under each share (common random numbers), so
+the experiment is made across arms rather than across markets: each arm refers a share of each
+payment group at random (everyone's referral draw is fixed, so a larger share refers a superset),
+and the baseline arm, on the same seeds, refers no one. Within a payment group the referred are a
+random draw of the eligible, so in each arm and group, with H the horizon:
+
+- the treated's rate: job outcomes within H months among those referred;
+- the untreated's rate: the same among the eligible not referred;
+- each minus the baseline's rate among all its eligible in that group (the same people, untreated);
+- the displacement share: the untreated's loss of job outcomes as a share of the treated's gain,
+  -(1 - s) Δ_untreated / (s Δ_treated) for a referred share s; 0 means no one is displaced, 1
+  means the treated's every gain is another eligible's loss.
+
+Only groups with a share strictly between 0 and 1 in an arm are shown (the untreated or the
+treated are otherwise absent), and only cohorts followed for H months count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulation.analysis.stats import summarise
+
+HORIZON = 12  # months: the nearest of the cohort horizons to Crépon et al.'s 8 months
+COLUMNS = [
+    "arm",
+    "versus",
+    "group",
+    "quantity",
+    "n_seeds",
+    "mean",
+    "low",
+    "high",
+]
+QUANTITIES = {
+    "share_referred": "share of the eligible referred",
+    "treated_rate": f"treated: job outcome within {HORIZON} months",
+    "untreated_rate": f"untreated eligible: job outcome within {HORIZON} months",
+    "baseline_rate": f"baseline (no one referred): job outcome within {HORIZON} months",
+    "effect_on_treated": "effect on the treated (pp of the eligible)",
+    "effect_on_untreated": "effect on the untreated eligible in the same market (pp)",
+    "net_effect": "net effect on all the eligible (pp)",
+    "displacement_share": "displacement: untreated's loss / treated's gain",
+}
+
+
+def _sums(cohorts: pd.DataFrame, h: int = HORIZON) -> pd.DataFrame:
+    """By payment group: eligible, referred, outcomes and referred outcomes within h months, over
+    cohorts followed h months."""
+    need = {"eligible", "referred", f"outcome_{h}m", f"referred_outcome_{h}m", f"followed_{h}m"}
+    if cohorts is None or not need <= set(cohorts.columns):
+        return pd.DataFrame()
+    c = cohorts[cohorts[f"followed_{h}m"].astype(bool)]
+    return c.groupby("group")[["eligible", "referred", f"outcome_{h}m", f"referred_outcome_{h}m"]].sum()
+
+
+def per_seed(arm: pd.DataFrame, base: pd.DataFrame, h: int = HORIZON) -> dict[str, dict[str, float]]:
+    """Group -> each quantity of QUANTITIES for one seed's arm against its baseline (group sums, `_sums`)."""
+    out: dict[str, dict[str, float]] = {}
+    o, ro = f"outcome_{h}m", f"referred_outcome_{h}m"
+    for group, r in arm.iterrows():
+        e, n = float(r["eligible"]), float(r["referred"])
+        if e <= 0 or not 0 < n < e or group not in base.index or float(base.loc[group, "eligible"]) <= 0:
+            continue
+        if float(base.loc[group, "referred"]) > 0:
+            continue  # a baseline that treats anyone is no counterfactual for this group
+        s = n / e
+        treated = float(r[ro]) / n
+        untreated = (float(r[o]) - float(r[ro])) / (e - n)
+        rate0 = float(base.loc[group, o]) / float(base.loc[group, "eligible"])
+        dt, du = treated - rate0, untreated - rate0
+        out[str(group)] = {
+            "share_referred": s,
+            "treated_rate": treated,
+            "untreated_rate": untreated,
+            "baseline_rate": rate0,
+            "effect_on_treated": 100 * dt,
+            "effect_on_untreated": 100 * du,
+            "net_effect": 100 * (s * dt + (1 - s) * du),
+            "displacement_share": -(1 - s) * du / (s * dt) if dt != 0 else np.nan,
+        }
+    return out
+
+
+def table(cohorts: Mapping[str, Mapping[int, Any]], arms: list[str], baseline: str, seeds: list[int]) -> pd.DataFrame:
+    """COLUMNS for every arm but the baseline, group and quantity, summarised over the paired seeds;
+    `cohorts[arm][seed]` is a run's cohorts table (None where the run has none)."""
+    rows = []
+    base = {s: _sums(cohorts[baseline][s]) for s in seeds}
+    for a in arms:
+        if a == baseline:
+            continue
+        values: dict[tuple[str, str], list[float]] = {}
+        for s in seeds:
+            arm_sums = _sums(cohorts[a][s])
+            if arm_sums.empty or base[s].empty:
+                continue
+            for group, q in per_seed(arm_sums, base[s]).items():
+                for k, v in q.items():
+                    values.setdefault((group, k), []).append(v)
+        for (group, k), v in values.items():
+            iv = summarise(np.array(v))
+            rows.append(
+                {
+                    "arm": a,
+                    "versus": baseline,
+                    "group": group,
+                    "quantity": k,
+                    "n_seeds": iv.n,
+                    "mean": iv.mean,
+                    "low": iv.low,
+                    "high": iv.high,
+                }
+            )
+    return pd.DataFrame(rows, columns=COLUMNS)

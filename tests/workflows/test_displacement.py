@@ -1,0 +1,84 @@
+"""The displacement measures (issue 24, item 3; `simulation.analysis.displacement`): the treated's
+and the untreated eligible's outcomes against a baseline that refers no one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.analysis import displacement
+
+
+def _sums(eligible: float, referred: float, outcomes: float, referred_outcomes: float) -> pd.DataFrame:
+    h = displacement.HORIZON
+    return pd.DataFrame(
+        {
+            "eligible": [eligible],
+            "referred": [referred],
+            f"outcome_{h}m": [outcomes],
+            f"referred_outcome_{h}m": [referred_outcomes],
+        },
+        index=pd.Index(["jsa_25_plus"], name="group"),
+    )
+
+
+def test_effects_on_the_treated_and_untreated_and_the_displacement_share() -> None:
+    """1,000 eligible, 20% of them in work within the horizon untreated. Treating half raises the
+    treated's rate to 30% and lowers the untreated's to 16%: a gain of 50 jobs, a loss of 20, so
+    40% of the gain is displaced and the net effect is +3 points."""
+    base = _sums(1000, 0, 200, 0)
+    arm = _sums(1000, 500, 150 + 80, 150)
+    q = displacement.per_seed(arm, base)["jsa_25_plus"]
+    assert q["share_referred"] == 0.5
+    assert q["treated_rate"] == pytest.approx(0.30) and q["untreated_rate"] == pytest.approx(0.16)
+    assert q["effect_on_treated"] == pytest.approx(10.0) and q["effect_on_untreated"] == pytest.approx(-4.0)
+    assert q["net_effect"] == pytest.approx(3.0)
+    assert q["displacement_share"] == pytest.approx(0.4)
+
+
+def test_groups_without_both_treated_and_untreated_or_a_clean_baseline_are_left_out() -> None:
+    base = _sums(1000, 0, 200, 0)
+    assert displacement.per_seed(_sums(1000, 1000, 250, 250), base) == {}  # everyone treated
+    assert displacement.per_seed(_sums(1000, 0, 200, 0), base) == {}  # no one treated
+    assert displacement.per_seed(_sums(1000, 500, 230, 150), _sums(1000, 10, 200, 5)) == {}  # baseline treats
+
+
+def test_the_table_summarises_paired_seeds() -> None:
+    h = displacement.HORIZON
+    row = {"group": "jsa_25_plus", f"followed_{h}m": True}
+
+    def cohorts(e: float, r: float, o: float, ro: float) -> pd.DataFrame:
+        return pd.DataFrame([{**row, "eligible": e, "referred": r, f"outcome_{h}m": o, f"referred_outcome_{h}m": ro}])
+
+    c = {
+        "none": {1: cohorts(1000, 0, 200, 0), 2: cohorts(1000, 0, 210, 0)},
+        "half": {1: cohorts(1000, 500, 230, 150), 2: cohorts(1000, 500, 236, 155)},
+    }
+    t = displacement.table(c, ["none", "half"], "none", [1, 2])
+    assert set(t["arm"]) == {"half"} and (t["n_seeds"] == 2).all()
+    share = t[t["quantity"] == "share_referred"].iloc[0]
+    assert share["mean"] == 0.5 and share["low"] == share["high"] == 0.5
+    eff = t[t["quantity"] == "effect_on_treated"].iloc[0]
+    assert eff["mean"] == pytest.approx(np.mean([10.0, 10.0]))
+
+
+def test_in_a_run_referred_outcomes_are_among_the_outcomes(run_model) -> None:
+    """The cohort table's referred outcomes: never more than the outcomes, none where no one is
+    referred, and a larger referred share (the same draws) never fewer referred."""
+    h = displacement.HORIZON
+    runs = {}
+    for share in (0.0, 0.5):
+        levers = {
+            f"groups.{g}.referral_share": share
+            for g in ("jsa_18_24", "jsa_25_plus", "jsa_ex_ib", "esa_new", "esa_ex_ib")
+        }
+        levers |= {"groups.jsa_early_access.referral_share": 0.0, "groups.esa_volunteer.referral_share": 0.0}
+        model = run_model("centralised", 1, months=20, burn_in=6, lever_overrides=levers)
+        runs[share] = model.cohorts.frame(model.district_names)
+    for c in runs.values():
+        assert (c[f"referred_outcome_{h}m"] <= c[f"outcome_{h}m"]).all()
+    assert runs[0.0]["referred"].sum() == 0 and runs[0.0][f"referred_outcome_{h}m"].sum() == 0
+    assert runs[0.5]["referred"].sum() > 0
+    share = runs[0.5]["referred"].sum() / runs[0.5]["eligible"].sum()
+    assert 0.3 < share < 0.7
