@@ -114,8 +114,12 @@ def verdicts(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _num(x: float) -> str:
+    return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+.3g}"
+
+
 def _cell(r: pd.Series) -> str:
-    return f"{r['mean']:+,.3g} [{r['low']:+,.3g}, {r['high']:+,.3g}]"
+    return f"{_num(r['mean'])} [{_num(r['low'])}, {_num(r['high'])}]"
 
 
 def markdown(result: EconomyReports) -> str:
