@@ -18,7 +18,8 @@ random draw of the eligible, so in each arm and group, with H the horizon:
 - each minus the baseline's rate among all its eligible in that group (the same people, untreated);
 - the displacement share: the untreated's loss of job outcomes as a share of the treated's gain,
   -(1 - s) Δ_untreated / (s Δ_treated) for a referred share s; 0 means no one is displaced, 1
-  means the treated's every gain is another eligible's loss.
+  means the treated's every gain is another eligible's loss. Over seeds it is a ratio of means
+  with a Fieller interval, unbounded (no ends) unless the treated's gain is clearly positive.
 
 Only groups with a share strictly between 0 and 1 in an arm are shown (the untreated or the
 treated are otherwise absent), and only cohorts followed for H months count.
@@ -32,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.analysis.stats import summarise
+from simulation.analysis.stats import fieller, summarise
 
 HORIZON = 12  # months: the nearest of the cohort horizons to Crépon et al.'s 8 months
 COLUMNS = [
@@ -91,6 +92,9 @@ def per_seed(arm: pd.DataFrame, base: pd.DataFrame, h: int = HORIZON) -> dict[st
             "effect_on_untreated": 100 * du,
             "net_effect": 100 * (s * dt + (1 - s) * du),
             "displacement_share": -(1 - s) * du / (s * dt) if dt != 0 else np.nan,
+            # Its numerator and denominator, for the ratio of means over seeds (`table`).
+            "untreated_loss": -(1 - s) * du,
+            "treated_gain": s * dt,
         }
     return out
 
@@ -112,7 +116,17 @@ def table(cohorts: Mapping[str, Mapping[int, Any]], arms: list[str], baseline: s
                 for k, v in q.items():
                     values.setdefault((group, k), []).append(v)
         for (group, k), v in values.items():
+            if k in ("untreated_loss", "treated_gain"):
+                continue
             iv = summarise(np.array(v))
+            mean, low, high = iv.mean, iv.low, iv.high
+            if k == "displacement_share":
+                # A ratio of means with its Fieller interval: a per-seed ratio explodes where a
+                # seed's gain is near zero. Unbounded (NaN ends) unless the gain is clearly positive.
+                loss, gain = np.array(values[(group, "untreated_loss")]), np.array(values[(group, "treated_gain")])
+                mean = float(loss.mean() / gain.mean()) if gain.mean() != 0 else np.nan
+                band = fieller(loss, gain)
+                low, high = band if band is not None else (np.nan, np.nan)
             rows.append(
                 {
                     "arm": a,
@@ -120,9 +134,9 @@ def table(cohorts: Mapping[str, Mapping[int, Any]], arms: list[str], baseline: s
                     "group": group,
                     "quantity": k,
                     "n_seeds": iv.n,
-                    "mean": iv.mean,
-                    "low": iv.low,
-                    "high": iv.high,
+                    "mean": mean,
+                    "low": low,
+                    "high": high,
                 }
             )
     return pd.DataFrame(rows, columns=COLUMNS)

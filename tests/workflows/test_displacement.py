@@ -61,6 +61,11 @@ def test_the_table_summarises_paired_seeds() -> None:
     assert share["mean"] == 0.5 and share["low"] == share["high"] == 0.5
     eff = t[t["quantity"] == "effect_on_treated"].iloc[0]
     assert eff["mean"] == pytest.approx(np.mean([10.0, 10.0]))
+    # Displacement over seeds is a ratio of means: seed 1 loses 20 of a gain of 50 (per 1,000
+    # eligible: 0.5 x 4 pp of 10 pp), seed 2 loses 0.5 x (21 - 16.2) = 2.4 of 0.5 x (31 - 21) = 5.
+    d = t[t["quantity"] == "displacement_share"].iloc[0]
+    assert d["mean"] == pytest.approx((0.5 * 4.0 + 0.5 * 4.8) / (0.5 * 10.0 + 0.5 * 10.0))
+    assert set(t["quantity"]) == set(displacement.QUANTITIES)
 
 
 def test_in_a_run_referred_outcomes_are_among_the_outcomes(run_model) -> None:
