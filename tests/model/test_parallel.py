@@ -375,13 +375,18 @@ def test_cohort_pass_over_listed_rows_is_the_plain_rule(
     om2, cw2 = om.copy(), cw.copy()
     # No one claims, so no one enters the common cohort.
     none = np.zeros(n, dtype=np.int8)
+    # No one referred either: the referred's outcomes (checked against the plain rule in
+    # tests/unit/test_kernels_reference.py) stay zero here.
     cohort_people = outcomes_kernels.CohortPeople(
-        em, eg, om, cw, status, district, programme, none, none, np.zeros(n, dtype=np.int16)
+        em, eg, om, cw, status, district, programme, none, none, np.zeros(n, dtype=np.int16), np.zeros(n, dtype=bool)
     )
     common = outcomes_kernels.CommonPeople(
         np.full(n, -32768, np.int16), none, np.zeros(n, np.int16), np.zeros(n, np.int16)
     )
-    counts = outcomes_kernels.CohortCounts(*got, *(np.zeros_like(a) for a in got), np.zeros_like(got[2]))
+    referred_outcome = np.zeros_like(got[2])
+    counts = outcomes_kernels.CohortCounts(
+        *got, referred_outcome, *(np.zeros_like(a) for a in got), np.zeros_like(got[2])
+    )
     horizons = np.array([follow_up], dtype=np.int64)
     outcomes_kernels.cohort_update(month, horizons, OFFICIAL_OUTCOME_MONTHS, 3, 6, ppa, cohort_people, common, counts)
     _cohort_update_plainly(
@@ -391,6 +396,7 @@ def test_cohort_pass_over_listed_rows_is_the_plain_rule(
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(om, om2)
     np.testing.assert_array_equal(cw, cw2)
+    assert not referred_outcome.any()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
