@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -313,20 +313,8 @@ def load_registry(path: Path | None = None) -> Registry:
             for j, st in enumerate(c.decomposition.stages):
                 _check_total(path, f"{where}.decomposition.stages[{j}].measure", st.measure, c.id)
         if c.sweep is not None:
-            for j, p in enumerate(c.sweep.parameters):
-                if p not in PARAMETERS:
-                    raise ConfigError(
-                        path,
-                        f"{where}.sweep.parameters[{j}]",
-                        f"unknown parameter {p!r} in claim {c.id!r}{_nearest(p, PARAMETERS)}",
-                    )
-        for j, p in enumerate(c.assumptions.parameters):
-            if p not in PARAMETERS:
-                raise ConfigError(
-                    path,
-                    f"{where}.assumptions.parameters[{j}]",
-                    f"unknown parameter {p!r} in claim {c.id!r}{_nearest(p, PARAMETERS)}",
-                )
+            _check_parameters(path, f"{where}.sweep.parameters", c.sweep.parameters, c.id)
+        _check_parameters(path, f"{where}.assumptions.parameters", c.assumptions.parameters, c.id)
         for j, lv in enumerate(c.assumptions.levers):
             if lv not in lever_names:
                 raise ConfigError(
@@ -335,6 +323,15 @@ def load_registry(path: Path | None = None) -> Registry:
                     f"unknown lever {lv!r} in claim {c.id!r}{_nearest(lv, lever_names)}",
                 )
     return reg
+
+
+def _check_parameters(path: Path, field: str, names: Sequence[str], claim: str) -> None:
+    """Every name a calibration parameter: one line naming the first that is not."""
+    for j, p in enumerate(names):
+        if p not in PARAMETERS:
+            raise ConfigError(
+                path, f"{field}[{j}]", f"unknown parameter {p!r} in claim {claim!r}{_nearest(p, PARAMETERS)}"
+            )
 
 
 def _check_total(path: Path, field_path: str, key: str, claim: str) -> None:
