@@ -239,6 +239,10 @@ class LabourMarketModel(mesa.Model):
             self.people.district[searchers], weights=np.where(mask, finding, 0.0), minlength=self.n_districts
         )
         self.entry_rate = participation.entry_rates(self.people, by_district(inactive), p, self.n_districts)
+        # The inactive's direct job finding per inactive person as built, by district: what a
+        # slack market takes from them (`participation.search_start_rates`).
+        n_inactive = np.bincount(self.people.district[self.people.status == INACTIVE], minlength=self.n_districts)
+        self.inactive_finding = by_district(inactive) / np.maximum(n_inactive, 1)
         self.esa_onflow = participation.esa_onflow_rates(self.people, by_district(esa), self.n_districts)
         self.working_age = np.array([d.working_age_pop for d in districts], dtype=np.float64)
         # One referral draw per person for the whole run: a larger referral share refers a superset.
@@ -256,6 +260,9 @@ class LabourMarketModel(mesa.Model):
         self.fill_avg = np.zeros(len(market_names))
         self.fill_ref: np.ndarray | None = None
         self.fill_seen = False
+        self.finding_avg = np.zeros(len(market_names))
+        self.finding_ref: np.ndarray | None = None
+        self.finding_seen = False
         self.large_rows = np.flatnonzero(self.firms.large[: self.firms.n_used])
         self.large_base = self.firms.target[self.large_rows].copy()
         # Rows in a programme after last month's providers, in row order (None before the first):
@@ -292,6 +299,7 @@ class LabourMarketModel(mesa.Model):
             self._advance(policy=False)
         # The fill rate employers take as normal: the burn-in's, with no programme (every arm's).
         self.fill_ref = self.fill_avg.copy()
+        self.finding_ref = self.finding_avg.copy()
         # Lead-in: the regime runs, unmeasured (months -lead_in .. -1), so that its start-up (the
         # existing stock of eligible claimants referred at once) is over before month 0.
         t_lead, c_lead = time.perf_counter(), time.process_time()

@@ -28,8 +28,9 @@ import pandas as pd
 
 from simulation.analysis.stats import Interval, ratio, summarise
 from simulation.analysis.targets import duration_hazards, model_values
-from simulation.analysis.validate_spec import GROUPS, Check
+from simulation.analysis.validate_spec import CYCLE_STATISTICS, GROUPS, Check
 from simulation.config import make_scenario
+from simulation.economy import load_economy
 from simulation.measures import month_totals
 from simulation.people import DURATION_BINS
 
@@ -144,6 +145,53 @@ def group_gap(counts: pd.DataFrame, higher: Sequence[str], lower: Sequence[str])
     return ratio(min(hi), max(lo))
 
 
+# ------------------------------------------------------------------------ the cycle's paths
+def quarterly_rates(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Unemployment and vacancy rates by quarter of the measured months (quarter 0 = policy months
+    0-2, the scenario's point 0), each a ratio of the quarter's summed stocks; whole quarters only."""
+    g = month_totals(monthly)
+    g = g[g.index >= 1]  # the table's month m is policy month m - 1
+    quarter = (g.index.to_numpy() - 1) // 3
+    s = g.groupby(quarter)[["employed", "unemployed", "vacancies"]].sum()
+    whole = pd.Series(quarter).value_counts().reindex(s.index) == 3
+    s = s[whole.to_numpy()]
+    return pd.DataFrame(
+        {
+            "u_rate": s["unemployed"] / (s["employed"] + s["unemployed"]),
+            "v_rate": s["vacancies"] / (s["vacancies"] + s["employed"]),
+        }
+    )
+
+
+def cycle_statistic(check: Check, monthly: pd.DataFrame) -> float:
+    """One run's cycle statistic against the scenario's ONS series (percent, as in the file):
+    - cycle_rise: the largest rise of the unemployment rate over its quarter-0 level, in points;
+    - cycle_path_correlation: the correlation of the model's quarterly path with the series;
+    - cycle_beveridge_slope: the slope over time of the vacancy rate on the unemployment rate
+      (least squares, both in percent), over the first `quarters` quarters."""
+    series = np.asarray(load_economy(check.economy).series[str(check.series)], dtype=np.float64)
+    q = quarterly_rates(monthly)
+    n = min(int(check.quarters or 0), len(series), len(q))
+    if n < 3:
+        return math.nan
+    u = 100.0 * q["u_rate"].to_numpy()[:n]
+    if check.statistic == "cycle_rise":
+        return float(np.max(u - u[0]))
+    if check.statistic == "cycle_path_correlation":
+        return float(np.corrcoef(u, series[:n])[0, 1])
+    v = 100.0 * q["v_rate"].to_numpy()[:n]
+    return float(np.polyfit(u, v, 1)[0])
+
+
+def cycle_detail(check: Check, runs: list[RunOut]) -> str:
+    """The model's quarterly path (mean over seeds) beside the series, for the report."""
+    series = load_economy(check.economy).series[str(check.series)]
+    paths = pd.concat([quarterly_rates(r.monthly)["u_rate"] for r in runs], axis=1).mean(axis=1)
+    n = min(int(check.quarters or 0), len(series), len(paths))
+    pairs = ", ".join(f"q{i} {100 * paths.iloc[i]:.1f}/{series[i]:g}" for i in range(n))
+    return f"unemployment rate by quarter, model/ONS (%): {pairs}"
+
+
 # ------------------------------------------------------------------------------- the runs
 @dataclass(frozen=True)
 class Task:
@@ -158,6 +206,7 @@ class Task:
     lead_in: int
     people_per_agent: float | None
     calibration: str | None
+    economy: str | None = None  # the macroeconomic scenario (the cycle arm); None: steady
 
 
 @dataclass
@@ -183,6 +232,7 @@ def run_task(task: Task) -> RunOut:
         lead_in=task.lead_in,
         people_per_agent=task.people_per_agent,
         calibration=Path(task.calibration) if task.calibration else None,
+        economy=task.economy,
     )
     sim = simulate(sc, task.seed)
     return RunOut(
@@ -266,6 +316,10 @@ def evaluate(cid: str, check: Check, runs: list[RunOut]) -> Result:
             f"vacancy rate {points['v_rate'].min():.3f}-{points['v_rate'].max():.3f}"
         )
         return res
+    if check.statistic in CYCLE_STATISTICS:
+        values = [cycle_statistic(check, r.monthly) for r in runs]
+        res.detail = cycle_detail(check, runs)
+        return _finish(res, summarise(values), values)
     if check.statistic in ("quantity", "pooled_hazard", "hazard_decline"):
         values: list[float] = []
         pooled_hz: list[list[float]] = []

@@ -37,9 +37,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "validate",
         help="check the model against stylised facts it was not fitted to (pass/fail table)",
         description="Run the arms the checks of configs/validation.toml need (--place under --baseline-regime and "
-        "--programme-regime, England under --baseline-regime at a sampling scale) on seeds 1..N and print, "
+        "--programme-regime, England under --baseline-regime at a sampling scale, and England in the 2008 recession "
+        "scenario) on seeds 1..N and print, "
         "for each stylised fact the model was not fitted to (Beveridge curve across markets, job finding by months "
-        "unemployed, small-business survival at 2 and 4 years, Work Programme outcomes by claimant group), the "
+        "unemployed, small-business survival at 2 and 4 years, Work Programme outcomes by claimant group, the "
+        "recession's unemployment path and Beveridge curve against ONS), the "
         "model's value with a 90% interval, the expected figure, its tolerance and PASS/FAIL (n/a with a reason); "
         "write validation.md, validation.csv and manifest.json to --out. Failing checks are findings: the exit "
         "status is 0 unless --strict.",
@@ -128,7 +130,10 @@ def run(args: argparse.Namespace) -> int:
         "baseline": (args.place, args.baseline_regime, args.scale),
         "programme": (args.place, args.programme_regime, args.scale),
         "england": (args.beveridge_place, args.baseline_regime, args.england_scale),
+        "cycle": (args.beveridge_place, args.baseline_regime, args.england_scale),
     }
+    # The cycle arm runs England in the scenario its checks name (`load_checks` allows one).
+    economy = {a: next((c.economy for c in checks.values() if c.arm == a), None) for a in ("cycle",)}
     calibration = str(Path(args.calibration).resolve()) if args.calibration else None
     for arm in arms:  # every input is checked before any run starts
         place, regime, scale = where[arm]
@@ -140,17 +145,29 @@ def run(args: argparse.Namespace) -> int:
             lead_in=args.lead_in,
             people_per_agent=scale,
             calibration=Path(calibration) if calibration else None,
+            economy=economy.get(arm),
         )
     seeds = list(range(1, args.seeds + 1))
     tasks = [
-        Task(arm, where[arm][0], where[arm][1], s, args.months, args.burn_in, args.lead_in, where[arm][2], calibration)
+        Task(
+            arm,
+            where[arm][0],
+            where[arm][1],
+            s,
+            args.months,
+            args.burn_in,
+            args.lead_in,
+            where[arm][2],
+            calibration,
+            economy.get(arm),
+        )
         for arm in arms
         for s in seeds
     ]
     out = Path(args.out) if args.out else ROOT / "results" / "validate"
     print(
         f"labourlab validate: {len(checks)} checks; arms "
-        + ", ".join(f"{a} ({where[a][0]}, {where[a][1]})" for a in arms)
+        + ", ".join(f"{a} ({', '.join(str(x) for x in (*where[a][:2], economy.get(a)) if x)})" for a in arms)
         + f"; seeds {seeds[0]}..{seeds[-1]}, {args.burn_in} months burn-in + "
         f"{args.lead_in} months lead-in + {args.months} months; "
         f"{len(tasks)} runs on {min(args.jobs, len(tasks))} process(es)"
@@ -192,7 +209,15 @@ def run(args: argparse.Namespace) -> int:
         "checks": str(Path(args.checks).resolve()) if args.checks else str(VALIDATION_FILE),
         "baseline_regime": args.baseline_regime,
         "programme_regime": args.programme_regime,
-        "arms": {a: {"place": where[a][0], "regime": where[a][1], "people_per_agent": where[a][2]} for a in arms},
+        "arms": {
+            a: {
+                "place": where[a][0],
+                "regime": where[a][1],
+                "people_per_agent": where[a][2],
+                "economy": economy.get(a),
+            }
+            for a in arms
+        },
     }
     print_table(results, f"Validation: {args.place}, seeds {seeds[0]}..{seeds[-1]} (facts the model was not fitted to)")
     n_fail = sum(r.status == FAIL for r in results)

@@ -15,12 +15,24 @@ from pydantic import Field, model_validator
 
 from simulation.analysis.targets import KNOWN, TARGETS_FILE, load_targets
 from simulation.config import CONFIGS, ConfigError, Strict, _nearest, _validate, read_toml
+from simulation.economy import load_economy
 from simulation.people import DURATION_BINS, GROUP_NAMES
 
 VALIDATION_FILE = CONFIGS / "validation.toml"
 GROUPS = GROUP_NAMES[1:]
 
-Statistic = Literal["quantity", "pooled_hazard", "hazard_decline", "beveridge_slope", "group_rate", "group_gap"]
+Statistic = Literal[
+    "quantity",
+    "pooled_hazard",
+    "hazard_decline",
+    "beveridge_slope",
+    "group_rate",
+    "group_gap",
+    "cycle_rise",
+    "cycle_path_correlation",
+    "cycle_beveridge_slope",
+]
+CYCLE_STATISTICS = ("cycle_rise", "cycle_path_correlation", "cycle_beveridge_slope")
 
 
 class Check(Strict):
@@ -28,7 +40,7 @@ class Check(Strict):
 
     label: str = Field(min_length=1)
     statistic: Statistic
-    arm: Literal["baseline", "programme", "england"]
+    arm: Literal["baseline", "programme", "england", "cycle"]
     expect: Literal["within", "below", "above"]
     quantity: str | None = None
     bins: list[str] | None = None
@@ -40,6 +52,11 @@ class Check(Strict):
     high: float | None = None
     threshold: float | None = None
     min_cases: int = Field(default=0, ge=0)
+    # Cycle statistics: the macroeconomic scenario the `cycle` arm runs (configs/scenarios/), the
+    # ONS series of its file's [series] the model is compared with, and the quarters compared.
+    economy: str | None = None
+    series: str | None = None
+    quarters: int | None = Field(default=None, ge=3)
     source: str = Field(min_length=1)
     note: str = ""
 
@@ -56,6 +73,14 @@ class Check(Strict):
             if name in needs and not given:
                 raise ValueError(f"statistic {self.statistic!r} needs '{name}'")
             if name not in needs and given:
+                raise ValueError(f"'{name}' is not used by statistic {self.statistic!r}")
+        cycle = self.statistic in CYCLE_STATISTICS
+        if cycle != (self.arm == "cycle"):
+            raise ValueError(f"statistic {self.statistic!r} and arm {self.arm!r}: cycle statistics go with arm 'cycle'")
+        for name in ("economy", "series", "quarters"):
+            if cycle and getattr(self, name) is None:
+                raise ValueError(f"statistic {self.statistic!r} needs '{name}'")
+            if not cycle and getattr(self, name) is not None:
                 raise ValueError(f"'{name}' is not used by statistic {self.statistic!r}")
         for name in ("bins", "groups", "higher", "lower"):
             items = getattr(self, name)
@@ -88,7 +113,7 @@ class Check(Strict):
         if self.statistic in ("group_rate", "group_gap"):
             groups = [*(self.groups or []), *(self.higher or []), *(self.lower or [])]
             return [f"outcome_rate_{g}" for g in groups]
-        return []  # beveridge_slope: a cross-market slope, no single model quantity
+        return []  # beveridge_slope, cycle statistics: paths and slopes, no single model quantity
 
     def figures(self) -> list[float]:
         return [x for x in (self.value, self.low, self.high, self.threshold) if x is not None]
@@ -116,8 +141,24 @@ def load_checks(path: Path | None = None, targets: Path | None = None) -> dict[s
     path = Path(path) if path is not None else VALIDATION_FILE
     vf = _validate(ValidationFile, read_toml(path), path)
     fitted = set(load_targets(targets or TARGETS_FILE))
+    cycle_economies = {c.economy for c in vf.checks.values() if c.arm == "cycle"}
+    if len(cycle_economies) > 1:
+        raise ConfigError(
+            path, "checks.*.economy", f"expected one economy for the cycle arm, got {sorted(cycle_economies)}"
+        )
     for cid, c in vf.checks.items():
         where = f"checks.{cid}"
+        if c.economy is not None:
+            try:
+                eco = load_economy(c.economy)
+            except ConfigError as err:
+                raise ConfigError(path, f"{where}.economy", f"{err.path}: {err.field}: {err.expected}") from None
+            if c.series not in eco.series:
+                raise ConfigError(
+                    path,
+                    f"{where}.series",
+                    f"expected a series of {c.economy}'s [series]; known: {', '.join(eco.series)}",
+                )
         if c.quantity is not None and c.quantity not in KNOWN:
             raise ConfigError(path, f"{where}.quantity", f"unknown model quantity{_nearest(c.quantity, sorted(KNOWN))}")
         for i, b in enumerate(c.bins or []):

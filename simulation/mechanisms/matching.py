@@ -27,7 +27,7 @@ from simulation import detmath as dm
 from simulation import parallel
 from simulation.declare import Mechanism, Output, at_least_zero, between, probability
 from simulation.firms import Firms
-from simulation.mechanisms import demand, matching_kernels, shared_kernels
+from simulation.mechanisms import demand, matching_kernels, participation, shared_kernels
 from simulation.mechanisms._util import (
     int_sum_by,
     rank_within_sorted_groups,
@@ -387,6 +387,7 @@ def run(w: World) -> None:
     next month's providers (`w.q_prev`)."""
     w.q_prev, fill = step(w.people, w.firms, w.params, w.streams, w.month, w.person_market, w.flows, w.n_districts)
     demand.update_fill(w, fill)
+    participation.update_finding(w, w.q_prev)
 
 
 # ---- what this mechanism owns (`simulation.declare`)

@@ -2,7 +2,11 @@
 
 Unemployed people stop searching (to inactivity) at `exit_rate_ui`; inactive people start
 searching at a district rate set when the place is built, so that inactivity holds near its
-documented level (see `entry_rates`). People out of work fall ill and claim ESA at a district
+documented level (see `entry_rates`). When jobs get scarcer than they were at the end of the
+burn-in, people hold on to the labour force: the inactive who would have been hired directly
+search instead and the unemployed stop searching less often, as UK participation held up in
+2008-09 (`search_rates`, `participation_response`; Elsby, Smith and Wadsworth 2011, Singleton
+2018). People out of work fall ill and claim ESA at a district
 rate set the same way, so the ESA caseload holds near the place's documented rate
 (`esa_onflow_rates`). People age on their birthday month; at 65 they leave, and a school leaver
 takes the slot, entering as inactive (in education).
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
     from simulation.config import Params
 
 WORKING_YEARS = 49  # ages 16 to 64
+FINDING_SMOOTHING_MONTHS = 3.0  # people judge their chances over about a quarter (assumption)
 
 
 def entry_rates(people: People, inactive_job_finding: np.ndarray, params: Params, n_districts: int) -> np.ndarray:
@@ -72,6 +77,7 @@ def step(
     streams: Streams,
     month: int,
     entry_rate: np.ndarray,
+    exit_rate: np.ndarray,
     esa_onflow: np.ndarray,
     flows: dict[str, np.ndarray],
     n_districts: int,
@@ -82,7 +88,7 @@ def step(
     # claim and leave the search, with higher barriers.
     tabs = (streams.table("participation", month), streams.table("ill_health", month), streams.table("claim", month))
     rates = participation_kernels.ParticipationRates(
-        exit_rate_ui=float(params.exit_rate_ui),
+        exit_rate_ui=np.asarray(exit_rate, dtype=np.float64),
         entry_rate=np.asarray(entry_rate, dtype=np.float64),
         esa_onflow=np.asarray(esa_onflow, dtype=np.float64),
     )
@@ -167,9 +173,50 @@ def run_ageing(w: World) -> None:
     )
 
 
+def attachment_ratio(w: World) -> np.ndarray:
+    """Each district's market job-finding rate (per unit of search, averaged over a quarter) over
+    its value at the end of the burn-in; 1.0 in the burn-in and where a market had no hires."""
+    if w.finding_ref is None:
+        return np.ones(w.n_districts)
+    ok = (w.finding_ref > 0) & (w.finding_avg > 0)
+    r = np.where(ok, w.finding_avg / np.where(ok, w.finding_ref, 1.0), 1.0)
+    return r[w.district_market]
+
+
+def search_rates(w: World) -> tuple[np.ndarray, np.ndarray]:
+    """This month's rates of starting and of stopping search, by district.
+
+    When a market's job finding r (relative to the end of the burn-in) falls, people hold on to
+    the labour force: a share k = `participation_response` of the direct hires the inactive
+    lose become search starts, and the unemployed leave the search less often,
+
+        start = start as built + k x (the inactive's direct finding as built) x (1 - r)
+        stop  = exit_rate_ui x (1 - k x (1 - r)),
+
+    and the other way round when it rises. At k = 0 both are as built, whatever the market does.
+    """
+    k = w.params.participation_response
+    stop = np.full(w.n_districts, float(w.params.exit_rate_ui))
+    if k == 0.0 or w.finding_ref is None:
+        return w.entry_rate, stop
+    slack = 1.0 - attachment_ratio(w)
+    start = np.clip(w.entry_rate + k * w.inactive_finding * slack, 0.0, 1.0)
+    return start, np.clip(stop * (1.0 - k * slack), 0.0, 1.0)
+
+
+def update_finding(w: World, q: np.ndarray) -> None:
+    """Fold this month's job-finding rates by market into their quarter average (after matching)."""
+    if not w.finding_seen:
+        w.finding_avg = q.copy()
+        w.finding_seen = True
+    else:
+        w.finding_avg = w.finding_avg + (q - w.finding_avg) / FINDING_SMOOTHING_MONTHS
+
+
 def run(w: World) -> None:
     """People move between unemployment and inactivity; ESA claims start."""
-    step(w.people, w.params, w.streams, w.month, w.entry_rate, w.esa_onflow, w.flows, w.n_districts)
+    start, stop = search_rates(w)
+    step(w.people, w.params, w.streams, w.month, start, stop, w.esa_onflow, w.flows, w.n_districts)
 
 
 # ---- what this mechanism owns (`simulation.declare`)
@@ -177,7 +224,7 @@ def run(w: World) -> None:
 MECHANISM = Mechanism(
     name="participation",
     doc=__doc__ or "",
-    parameters={"exit_rate_ui": probability()},
+    parameters={"exit_rate_ui": probability(), "participation_response": probability()},
     flows=(
         Output("u_to_i", "unemployed people who stop looking for work"),
         Output("i_to_u", "inactive people who start looking for work"),

@@ -50,10 +50,10 @@ class ParticipationPeople(NamedTuple):
 
 
 class ParticipationRates(NamedTuple):
-    """Monthly chances: leaving the search, and by district starting it and falling ill onto
-    ESA (a JSA claim on starting to search is each person's own `claim_propensity`)."""
+    """Monthly chances by district: leaving the search, starting it and falling ill onto ESA (a
+    JSA claim on starting to search is each person's own `claim_propensity`)."""
 
-    exit_rate_ui: float
+    exit_rate_ui: np.ndarray  # float64 by district
     entry_rate: np.ndarray  # float64 by district
     esa_onflow: np.ndarray  # float64 by district
 
@@ -146,7 +146,7 @@ def participation(
             s = status[i]
             # Tests combined with &, not `and`: status is mixed row to row, so branching on it would
             # mispredict; the combined tests are rarely true, so their branches predict well.
-            to_i = (s == UNEMPLOYED) & (u < exit_rate_ui)
+            to_i = (s == UNEMPLOYED) & (u < exit_rate_ui[d])
             to_u = (s == INACTIVE) & (u < entry_rate[d])
             if to_i:
                 status[i] = INACTIVE

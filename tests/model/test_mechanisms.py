@@ -1004,7 +1004,7 @@ def test_ill_health_moves_people_onto_esa_and_every_status_change_is_a_flow(para
     before = p.status.copy()
     flows = new_flows()
     onflow = np.array([0.3])
-    participation.step(p, params, Streams(6), 2, np.zeros(1), onflow, flows, 1)
+    participation.step(p, params, Streams(6), 2, np.zeros(1), np.array([params.exit_rate_ui]), onflow, flows, 1)
     ill = (p.benefit == ESA) & (kind <= 1)
     rate = ill[kind <= 1].mean()
     assert abs(rate - 0.3) < 4 * np.sqrt(0.3 * 0.7 / (kind <= 1).sum())

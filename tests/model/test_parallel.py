@@ -573,7 +573,7 @@ def test_participation_kernel_equals_the_plain_rule(seed: int, cut: int) -> None
         status=f["status"], months_in_status=f["months"], benefit=f["benefit"], group=f["group"], age=f["age"],
         district=f["district"], claim_propensity=f["claim_propensity"], health_condition=f["health_condition"],
     )  # fmt: skip
-    rates = participation_kernels.ParticipationRates(exit_rate_ui=exit_ui, entry_rate=entry, esa_onflow=esa)
+    rates = participation_kernels.ParticipationRates(exit_rate_ui=np.full(5, exit_ui), entry_rate=entry, esa_onflow=esa)
     flows_f = participation_kernels.ParticipationFlows(*counts_f)
     ill_f = np.concatenate(
         [

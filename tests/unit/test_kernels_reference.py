@@ -289,7 +289,7 @@ def participation_reference(
     d = p["district"]
     s0, benefit0 = p["status"].copy(), p["benefit"].copy()
     counts = np.zeros((3, N_DISTRICTS), dtype=np.int64)
-    to_i = (s0 == UNEMPLOYED) & (u < rates.exit_rate_ui)
+    to_i = (s0 == UNEMPLOYED) & (u < rates.exit_rate_ui[d])
     to_u = (s0 == INACTIVE) & (u < rates.entry_rate[d])
     p["status"][to_i], p["status"][to_u] = INACTIVE, UNEMPLOYED
     p["months_in_status"][to_i | to_u] = 0
@@ -319,9 +319,8 @@ def test_participation(seed: int, n: int, cut: float) -> None:
     streams, month = Streams(seed), 4
     u, u_ill = streams.uniform("participation", month, n), streams.uniform("ill_health", month, n)
     u_claim = streams.uniform("claim", month, n)
-    exit_ui = rates_near(rng, u, 1)[0]
     rates = participation_kernels.ParticipationRates(
-        exit_rate_ui=exit_ui,
+        exit_rate_ui=np.array(rates_near(rng, u, N_DISTRICTS)),
         entry_rate=np.array(rates_near(rng, u, N_DISTRICTS)),
         esa_onflow=np.array(rates_near(rng, u_ill, N_DISTRICTS)),
     )

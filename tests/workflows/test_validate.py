@@ -373,3 +373,66 @@ def test_calibration_file_is_the_one_validated(
     man = json.loads((tmp_path / "fitted" / "manifest.json").read_text())
     assert man["settings"]["calibration"] == str(cal.resolve())
     assert man["settings"]["calibration_provenance"] == {"made_by": "labourlab calibrate (test)"}
+
+
+# ------------------------------------------------------------------------------- the cycle
+def cycle_monthly(u_rates: list[float], v_rates: list[float]) -> pd.DataFrame:
+    """Two districts, three months a quarter at each quarter's unemployment and vacancy rates."""
+    rows = []
+    for q, (u, v) in enumerate(zip(u_rates, v_rates, strict=True)):
+        for m in range(3):
+            for d in range(2):
+                employed = 1000.0
+                rows.append(
+                    {
+                        "month": 3 * q + m + 1,
+                        "district": d,
+                        "employed": employed,
+                        "unemployed": employed * u / (1 - u),
+                        "vacancies": employed * v / (1 - v),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_cycle_statistics_read_the_scenario_series() -> None:
+    """A model path equal to the recession file's ONS series correlates perfectly with it and
+    rises as much; vacancies falling as unemployment rises give a negative slope."""
+    series = validate_spec.load_economy("recession_2008").series["unemployment_rate"][:8]
+    u = [x / 100 for x in series]
+    v = [0.03 - 0.5 * (x - u[0]) for x in u]
+    monthly = cycle_monthly(u, v)
+    kw = {"arm": "cycle", "economy": "recession_2008", "series": "unemployment_rate", "quarters": 8}
+    rise = check_of(statistic="cycle_rise", expect="within", value=1.0, low=0.0, high=5.0, **kw)
+    path = check_of(statistic="cycle_path_correlation", expect="above", threshold=0.8, **kw)
+    slope = check_of(statistic="cycle_beveridge_slope", expect="below", threshold=0.0, **kw)
+    assert validate.cycle_statistic(rise, monthly) == pytest.approx(max(series) - series[0])
+    assert validate.cycle_statistic(path, monthly) == pytest.approx(1.0)
+    assert validate.cycle_statistic(slope, monthly) == pytest.approx(-0.5, rel=0.05)
+    assert "q0 " in validate.cycle_detail(rise, [validate.RunOut(monthly, pd.DataFrame(), 1.0, 0.0)])
+
+
+def test_cycle_checks_need_their_scenario_and_series(write_toml: Callable[[str, str], Path]) -> None:
+    text = """
+[checks.c]
+label = "rise"
+statistic = "cycle_rise"
+arm = "cycle"
+economy = "recession_2008"
+series = "unemployment_rate"
+quarters = 8
+expect = "within"
+value = 3.0
+low = 2.0
+high = 4.0
+source = "test"
+"""
+    assert validate_spec.load_checks(write_toml("ok", text))["c"].economy == "recession_2008"
+    for old, new, field in (
+        ('series = "unemployment_rate"', 'series = "unemployment"', "checks.c.series"),
+        ('economy = "recession_2008"', 'economy = "recesion_2008"', "checks.c.economy"),
+        ('arm = "cycle"', 'arm = "england"', "checks.c"),
+    ):
+        with pytest.raises(ConfigError) as e:
+            validate_spec.load_checks(write_toml("bad", text.replace(old, new)))
+        assert e.value.field == field and "\n" not in str(e.value)
