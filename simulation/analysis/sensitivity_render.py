@@ -202,7 +202,8 @@ ETA_NOTE = (
     "that evidence; from 0.3 the fill rate would move labour demand as much as the whole labour cost does "
     "(Hamermesh's constant-output elasticity, about 0.3), on to the free-entry limit at 1. Each cell: the share "
     "of parameter sets in the band where the comparison holds [90% Wilson interval] of how many sets; a "
-    "Latin hypercube puts sets evenly along eta, so the first band has a tenth of them and its interval is wide."
+    "Latin hypercube spreads the sets evenly over the design's range of eta, so a narrow band holds few and its "
+    "interval is wide."
 )
 
 
@@ -306,12 +307,15 @@ def print_report(
 
 def print_summary(rob: list[Robustness], bins: list[EtaBin]) -> None:
     """The ranking by economy and demand elasticity (`summary_table`) on the terminal."""
+    by = " and ".join(
+        w for w, on in (("economy", any(r.economy for r in rob)), ("demand elasticity", bool(bins))) if on
+    )
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     head, rows = summary_table(rob, bins)
-    t = Table(title="The ranking by economy and demand elasticity: share of parameter sets where it holds")
+    t = Table(title=f"The ranking by {by}: share of parameter sets where it holds")
     for h in head:
         t.add_column(escape(h))
     for r in rows:
