@@ -16,12 +16,20 @@ For each output this computes, from the finished runs:
 
 Seed noise is averaged over the seeds at each point before the indices are computed; it still
 shows up as unexplained variance (Sobol) or as sigma (Morris), so more seeds sharpen the indices.
+
+With `economies = [...]` (issue 24, item 4) every design point runs in every macroeconomic scenario
+on the same seeds (scenario `ARM@pNNNN~ECONOMY`). Arms are then compared only within one economy
+and one design point: `point_values`, `indices` and `robustness` take the economy, and the
+analysis is made economy by economy. `eta_bins` then says, for each output and economy, the share
+of parameter sets on which the comparison holds within each band of the demand elasticity
+(`ETA_BINS`, when `demand_elasticity` is a design parameter), and where along it the ranking flips.
 `sensitivity_render` renders the results (sensitivity.md, Morris mu*-sigma plots or Sobol bars,
 terminal tables); `sensitivity_cli` is the command line and writes them to OUT/sensitivity/.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,15 +60,28 @@ def _measure(run: Any, key: str) -> float:
     return float(measures.evaluate(key, run.monthly))
 
 
+def economy_of(scenario: Any) -> str | None:
+    """The name of a scenario's economy as its scenario name ends (`~NAME`); None without one."""
+    return Path(scenario.economy).stem if scenario.economy else None
+
+
+def economies(exp: Any) -> list[str | None]:
+    """The experiment's economies in the spec's order; [None] for an experiment without them."""
+    return list(dict.fromkeys(economy_of(s) for s in exp.scenarios))
+
+
 def point_values(
-    folder: Path, exp: Any, outputs: dict[str, dict[str, Any]], progress: Any = None
+    folder: Path, exp: Any, outputs: dict[str, dict[str, Any]], progress: Any = None, economy: str | None = None
 ) -> dict[str, PointValues]:
-    """Each output's estimate at each design point, from the experiment's finished runs."""
+    """Each output's estimate at each design point, from the experiment's finished runs; with
+    economies, in the one named (both arms of a comparison from that economy and that point)."""
     from simulation.analysis import results_io
     from simulation.analysis.claims_estimate import estimate
 
+    if economy not in economies(exp):
+        raise ValueError(f"expected an economy of the experiment ({economies(exp)}), got {economy!r}")
     n_points = len(exp.design["points"])
-    by_point: dict[tuple[str, int], str] = {(s.arm, s.point): s.name for s in exp.scenarios}
+    by_point: dict[tuple[str, int], str] = {(s.arm, s.point): s.name for s in exp.scenarios if economy_of(s) == economy}
     needed: dict[str, set[str]] = {}  # arm -> measures
     for o in outputs.values():
         for arm in filter(None, (o["arm"], o["versus"])):
@@ -91,7 +112,7 @@ def point_values(
 
 def runs_to_read(exp: Any) -> int:
     arms = {a for o in exp.outputs.values() for a in (o["arm"], o["versus"]) if a}
-    return len(arms) * len(exp.design["points"]) * len(exp.seeds)
+    return len(arms) * len(exp.design["points"]) * len(exp.seeds) * len(economies(exp))
 
 
 # ------------------------------------------------------------------------------------ indices
@@ -172,6 +193,7 @@ class Robustness:
     clear_losses: int
     rules: list[str]  # the tree's leaves: conditions -> share winning (n)
     importances: dict[str, float]
+    economy: str | None = None  # the economy the arms were compared in; None without economies
 
 
 def _tree_rules(x: np.ndarray, y: np.ndarray, names: list[str], depth: int = 2) -> tuple[list[str], dict[str, float]]:
@@ -201,9 +223,16 @@ def _tree_rules(x: np.ndarray, y: np.ndarray, names: list[str], depth: int = 2) 
     return rules, dict(sorted(imp.items(), key=lambda kv: -kv[1]))
 
 
-def robustness(exp: Any, values: dict[str, PointValues]) -> list[Robustness]:
+def _wins(o: dict[str, Any], pv: PointValues) -> tuple[np.ndarray, np.ndarray, float]:
+    """Where the estimate is defined, and whether the comparison comes out the better way there."""
+    thr = float(o.get("threshold") or 0.0)
+    ok = np.isfinite(pv.mean)
+    return ok, (pv.mean[ok] > thr if o["better"] == "higher" else pv.mean[ok] < thr), thr
+
+
+def robustness(exp: Any, values: dict[str, PointValues], economy: str | None = None) -> list[Robustness]:
     """For each output with a `better` direction: how often, over the sampled parameter sets, the
-    arm wins, and where it flips."""
+    arm wins, and where it flips (`values` from one economy: `point_values(..., economy=)`)."""
     x = np.asarray(exp.design["points"], dtype=float)
     names = exp.design["parameters"]
     found: list[Robustness] = []
@@ -211,11 +240,9 @@ def robustness(exp: Any, values: dict[str, PointValues]) -> list[Robustness]:
         better = o.get("better")
         if better is None or key not in values:
             continue
-        thr = float(o.get("threshold") or 0.0)
         pv = values[key]
-        ok = np.isfinite(pv.mean)
-        mean, low, high, xs = pv.mean[ok], pv.low[ok], pv.high[ok], x[ok]
-        wins = mean > thr if better == "higher" else mean < thr
+        ok, wins, thr = _wins(o, pv)
+        low, high, xs = pv.low[ok], pv.high[ok], x[ok]
         clear_win = (low > thr) if better == "higher" else (high < thr)
         clear_loss = (high < thr) if better == "higher" else (low > thr)
         n, k = int(ok.sum()), int(wins.sum())
@@ -239,6 +266,85 @@ def robustness(exp: Any, values: dict[str, PointValues]) -> list[Robustness]:
                 int(np.nansum(clear_loss)),
                 rules,
                 imp,
+                economy,
             )
         )
     return found
+
+
+# ------------------------------------------------------------- the ranking by demand elasticity
+ETA = "demand_elasticity"
+# Bands of the demand elasticity (configs/calibration.toml, range 0-1) in which the ranking is read:
+# [0, 0.1) holds fixed demand (0, the shipped model) and the evidence's range (about 0.01-0.06,
+# central 0.03: hiring costs of a few per cent of the wage bill times Hamermesh's 0.3 labour-demand
+# elasticity, docs/evidence/macro_scenarios.md); [0.1, 0.3) is beyond that evidence but below 0.3,
+# where the fill rate would move demand as much as the whole labour cost does; [0.3, 1.0] runs on to
+# the free-entry limit. A referee can then read "does the ranking hold where the evidence puts eta"
+# in the first column and "what would it take to flip it" in the others.
+ETA_BINS: tuple[float, ...] = (0.0, 0.1, 0.3, 1.0)
+
+
+@dataclass
+class EtaBin:
+    """One output in one economy within one band of the demand elasticity: how often it holds."""
+
+    output: str
+    economy: str | None
+    low_eta: float
+    high_eta: float  # the band is [low_eta, high_eta), the last one closed
+    n: int
+    wins: int
+    share: float
+    low: float
+    high: float
+
+
+def eta_bins(
+    exp: Any, values: dict[str, PointValues], economy: str | None = None, edges: tuple[float, ...] = ETA_BINS
+) -> list[EtaBin]:
+    """For each output with a direction, the share of parameter sets on which it holds within each
+    band of the demand elasticity (a Wilson interval each); [] when it is not a design parameter."""
+    names = exp.design["parameters"]
+    if ETA not in names:
+        return []
+    eta = np.asarray(exp.design["points"], dtype=float)[:, names.index(ETA)]
+    found: list[EtaBin] = []
+    for key, o in exp.outputs.items():
+        if o.get("better") is None or key not in values:
+            continue
+        ok, wins, _ = _wins(o, values[key])
+        e = eta[ok]
+        for i, (lo, hi) in enumerate(itertools.pairwise(edges)):
+            last = i == len(edges) - 2
+            inside = (e >= lo) & ((e <= hi) if last else (e < hi))
+            n, k = int(inside.sum()), int(wins[inside].sum())
+            w_lo, w_hi = wilson(k, n)
+            found.append(EtaBin(key, economy, lo, hi, n, k, k / n if n else math.nan, w_lo, w_hi))
+    return found
+
+
+def band(low: float, high: float, last: bool) -> str:
+    """A band of the demand elasticity as an interval: [low, high), or [low, high] for the last."""
+    return f"[{low:g}, {high:g}{']' if last else ')'}"
+
+
+def eta_flip(bins: list[EtaBin]) -> str:
+    """Where along the demand elasticity one output's ranking (in one economy) flips: the bands in
+    which it holds at most parameter sets against those in which it does not (neighbouring bands
+    with the same verdict joined)."""
+    top = max((b.high_eta for b in bins), default=math.nan)
+    seen = [b for b in bins if b.n]
+    if not seen:
+        return "no parameter sets"
+    holds = [b.share > 0.5 for b in seen]
+    empty = [band(b.low_eta, b.high_eta, b.high_eta == top) for b in bins if not b.n]
+    if all(holds) or not any(holds):
+        where = "every band" + (f" with sets (none in {', '.join(empty)})" if empty else "")
+        return f"{'holds' if all(holds) else 'fails'} at most sets in {where}"
+    merged: list[list[Any]] = []  # [holds, low, high]
+    for b, h in zip(seen, holds, strict=True):
+        if merged and merged[-1][0] == h and merged[-1][2] == b.low_eta:
+            merged[-1][2] = b.high_eta
+        else:
+            merged.append([h, b.low_eta, b.high_eta])
+    return ", ".join(f"{'holds' if h else 'fails'} for eta in {band(lo, hi, hi == top)}" for h, lo, hi in merged)

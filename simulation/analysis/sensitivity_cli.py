@@ -3,7 +3,9 @@
 `run` runs (or resumes) the experiment's runs through `simulation.launch`; `analyse` reads the
 finished runs, computes the indices and robustness (`sensitivity`), renders them
 (`sensitivity_render`) and writes OUT/sensitivity/: indices.csv, points.csv, robustness.csv,
-sensitivity.md, figures/ and manifest.json, each written atomically.
+sensitivity.md, figures/ and manifest.json, each written atomically. With economies, every table has an
+`economy` column (arms compared within each economy); with `demand_elasticity` a design parameter,
+robustness_by_eta.csv gives the share where each comparison holds within each band of it.
 """
 
 from __future__ import annotations
@@ -15,64 +17,121 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.analysis.sensitivity import indices, point_values, robustness, runs_to_read
-from simulation.analysis.sensitivity_render import figure, markdown, print_report
+from simulation.analysis.sensitivity import (
+    EtaBin,
+    PointValues,
+    Robustness,
+    economies,
+    eta_bins,
+    indices,
+    point_values,
+    robustness,
+    runs_to_read,
+)
+from simulation.analysis.sensitivity_render import figure, markdown, markdown_economies, print_report, print_summary
 from simulation.config import ROOT, ConfigError
 
 
 def analyse(folder: Path, exp: Any) -> tuple[list[Path], int]:
-    """Indices, robustness, tables and figures from a finished design experiment."""
+    """Indices, robustness, tables and figures from a finished design experiment; with economies,
+    each economy on its own (arms compared within it) and the ranking by economy and demand
+    elasticity across them."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from simulation.results import atomic_write, write_json
 
     if not exp.outputs:
         raise ConfigError(exp.path, "outputs", "expected at least one [outputs.NAME] table to explain")
+    econs = economies(exp)
+    crossed = econs != [None]
     with Progress(TextColumn("reading runs"), BarColumn(), MofNCompleteColumn()) as bar:
         task = bar.add_task("read", total=runs_to_read(exp))
-        values = point_values(folder, exp, exp.outputs, progress=lambda: bar.advance(task))
-    df, notes = indices(exp, values)
-    rob = robustness(exp, values)
+        values_by = {
+            e: point_values(folder, exp, exp.outputs, progress=lambda: bar.advance(task), economy=e) for e in econs
+        }
+    parts: dict[str | None, tuple[pd.DataFrame, list[Robustness], dict[str, PointValues], list[str]]] = {}
+    bins: list[EtaBin] = []
+    for e, values in values_by.items():
+        df, notes = indices(exp, values)
+        parts[e] = (df, robustness(exp, values, e), values, notes)
+        bins += eta_bins(exp, values, e)
     out_dir = folder / "sensitivity"
     written: list[Path] = []
-    x = pd.DataFrame(exp.design["points"], columns=exp.design["parameters"])
-    x.insert(0, "point", np.arange(len(x)))
-    for key, pv in values.items():
-        x[key], x[f"{key}_low"], x[f"{key}_high"] = pv.mean, pv.low, pv.high
 
     def csv(frame: pd.DataFrame, name: str) -> None:
         path = out_dir / name
         atomic_write(path, lambda p: frame.to_csv(p, index=False))
         written.append(path)
 
-    csv(df, "indices.csv")
-    csv(x, "points.csv")
-    csv(
-        pd.DataFrame(
-            [
-                {
-                    "output": r.output,
-                    "wins_when": r.statement,
-                    "points": r.n,
-                    "wins": r.wins,
-                    "share": r.share,
-                    "low90": r.low,
-                    "high90": r.high,
-                    "clear_wins": r.clear_wins,
-                    "clear_losses": r.clear_losses,
-                    "rules": " | ".join(r.rules),
-                    "tree_parameters": "; ".join(f"{k}={v:.3f}" for k, v in r.importances.items()),
-                }
-                for r in rob
-            ]
-        ),
-        "robustness.csv",
+    def stack(frames: dict[str | None, pd.DataFrame], at: int) -> pd.DataFrame:
+        # With economies, each economy's rows with an `economy` column at `at`; without, as they were.
+        if not crossed:
+            return frames[None]
+        for e, f in frames.items():
+            f.insert(at, "economy", e)
+        return pd.concat(frames.values(), ignore_index=True) if frames else pd.DataFrame()
+
+    points: dict[str | None, pd.DataFrame] = {}
+    for e, values in values_by.items():
+        x = pd.DataFrame(exp.design["points"], columns=exp.design["parameters"])
+        x.insert(0, "point", np.arange(len(x)))
+        for key, pv in values.items():
+            x[key], x[f"{key}_low"], x[f"{key}_high"] = pv.mean, pv.low, pv.high
+        points[e] = x
+    indices_by = {e: part[0].copy() for e, part in parts.items()}
+    csv(stack({e: f for e, f in indices_by.items() if not f.empty} if crossed else indices_by, 1), "indices.csv")
+    csv(stack(points, 0), "points.csv")
+    rob_all = [r for part in parts.values() for r in part[1]]
+    rob_rows = pd.DataFrame(
+        [
+            {
+                "output": r.output,
+                **({"economy": r.economy} if crossed else {}),
+                "wins_when": r.statement,
+                "points": r.n,
+                "wins": r.wins,
+                "share": r.share,
+                "low90": r.low,
+                "high90": r.high,
+                "clear_wins": r.clear_wins,
+                "clear_losses": r.clear_losses,
+                "rules": " | ".join(r.rules),
+                "tree_parameters": "; ".join(f"{k}={v:.3f}" for k, v in r.importances.items()),
+            }
+            for r in rob_all
+        ]
     )
+    csv(rob_rows, "robustness.csv")
+    if bins:
+        csv(
+            pd.DataFrame(
+                [
+                    {
+                        "output": b.output,
+                        "economy": b.economy,
+                        "eta_low": b.low_eta,
+                        "eta_high": b.high_eta,
+                        "points": b.n,
+                        "wins": b.wins,
+                        "share": b.share,
+                        "low90": b.low,
+                        "high90": b.high,
+                    }
+                    for b in bins
+                ]
+            ),
+            "robustness_by_eta.csv",
+        )
     md = out_dir / "sensitivity.md"
-    text = markdown(exp, df, rob, values, notes)
+    if crossed:
+        text = markdown_economies(exp, parts, bins)
+    else:
+        df, rob, values, notes = parts[None]
+        text = markdown(exp, df, rob, values, notes, bins)
     atomic_write(md, lambda p: p.write_text(text, encoding="utf-8"))
     written.append(md)
-    written += figure(exp, df, out_dir)
+    for e, (df, _, _, _) in parts.items():
+        written += figure(exp, df, out_dir, f"sensitivity_{e}" if e else "sensitivity")
     man = out_dir / "manifest.json"
     from simulation.results import git_commit, versions
 
@@ -86,7 +145,10 @@ def analyse(folder: Path, exp: Any) -> tuple[list[Path], int]:
         man,
     )
     written.append(man)
-    print_report(exp, df, rob, notes)
+    for e, (df, rob, _, notes) in parts.items():
+        print_report(exp, df, rob, notes, e)
+    if rob_all and (crossed or bins):
+        print_summary(rob_all, bins)
     return written, 0
 
 
