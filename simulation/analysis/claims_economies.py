@@ -67,7 +67,7 @@ class EconomyClaims:
         return next(iter(self.reports.values())).registry_shown if self.reports else str(self.registry_path)
 
 
-def _order(found: list[str], experiment: dict[str, Any] | None) -> list[str]:
+def order(found: list[str], experiment: dict[str, Any] | None) -> list[str]:
     """The economies in the spec's order where the experiment manifest gives it, else as found."""
     spec = (experiment or {}).get("spec")
     listed = spec.get("economies") if isinstance(spec, dict) else None
@@ -103,7 +103,7 @@ def analyse(folder: Path, registry_path: Path | None = None) -> EconomyClaims:
         notes.append(f"runs that name no economy, left out: {', '.join(sorted(plain))}")
     reports = {
         e: claims.analyse_scenarios(folder, res.layout, grouped[e], [], reg, registry_path)
-        for e in _order(list(grouped), res.experiment)
+        for e in order(list(grouped), res.experiment)
     }
     for c in reg.claims:
         seeds = {e: tuple(cr.seeds) for e, rep in reports.items() for cr in rep.claims if cr.claim.id == c.id}
