@@ -10,7 +10,11 @@ From a results folder (either layout, see results_io) it writes, each file atomi
   DWP's published mix, the common cohort's like-for-like rates and cost per additional job
   outcome), the figures, the claims table, the assumptions the results depend on, the manifest
   (versions, commit, seeds, place, horizon; each arm's resolved config in configs/<arm>.json)
-  and the command lines that regenerate it.
+  and the command lines that regenerate it;
+- for an experiment crossing arms with economies (`economies = [...]`), the body is one economy's
+  (steady if run, else the first), its arms compared within it, and a section "Across the economic
+  cycle" (`report_economies`) compares the arms within every economy, with its figures; the claims
+  are tested economy by economy (`claims_economies`).
 
 The numbers come from compare.analyse and claims.analyse. This module assembles the document;
 `report_figures` draws the figures and `report_html` turns the Markdown into HTML (their names the
@@ -22,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -248,9 +253,17 @@ def _baseline(res: results_io.Results, baseline: str | None, fallback: str = "no
     return fallback if fallback in arms else arms[0]
 
 
-def _economies(
-    folder: Path, res: results_io.Results, baseline: str | None
-) -> tuple[compare_economies.EconomyReports, list[str], str] | None:
+@dataclass
+class _Cycle:
+    """An experiment crossing arms with economies: each economy's comparison, the economies in the
+    spec's order, and the one the report's body shows."""
+
+    eco: compare_economies.EconomyReports
+    economies: list[str]
+    reference: str
+
+
+def _economies(folder: Path, res: results_io.Results, baseline: str | None) -> _Cycle | None:
     """For an experiment crossing arms with economies: each economy's comparison (`compare_economies`),
     the economies in the spec's order, and the one the report's body shows (steady if run, else the
     first); None for results without economies."""
@@ -271,7 +284,7 @@ def _economies(
     economies = claims_economies.order(list(eco.reports), res.experiment)
     eco.reports = {e: eco.reports[e] for e in economies}
     eco.ranking = compare_economies.ranking(eco.reports)
-    return eco, economies, "steady" if "steady" in economies else economies[0]
+    return _Cycle(eco, economies, "steady" if "steady" in economies else economies[0])
 
 
 def _claims_by_economy(folder: Path) -> list[str]:
@@ -298,7 +311,7 @@ def build(folder: Path, out_dir: Path | None = None, baseline: str | None = None
     res = results_io.load_results(folder)
     cycle = _economies(folder, res, baseline)
     if cycle is not None:  # arms crossed with economies: the body is one economy's, compared within it
-        rep = cycle[0].reports[cycle[2]]
+        rep = cycle.eco.reports[cycle.reference]
     else:
         rep = compare.analyse(folder, baseline=_baseline(res, baseline))
     by = res.by_scenario()
@@ -386,9 +399,9 @@ def build(folder: Path, out_dir: Path | None = None, baseline: str | None = None
     ]
     if cycle is not None:
         parts += [
-            f"The experiment crosses its arms with the economies {', '.join(cycle[1])}. The figures and tables up to "
-            f"'Across the economic cycle' are the {cycle[2]} economy's (its arms against {rep.baseline}); that "
-            "section compares the arms within every economy.",
+            f"The experiment crosses its arms with the economies {', '.join(cycle.economies)}. The figures and tables "
+            f"up to 'Across the economic cycle' are the {cycle.reference} economy's (its arms against "
+            f"{rep.baseline}); that section compares the arms within every economy.",
             "",
         ]
     notes = [*res.notes, *rep.notes]
@@ -418,7 +431,7 @@ def build(folder: Path, out_dir: Path | None = None, baseline: str | None = None
         parts += [f"- {n}" for n in rep.common_notes]
     parts += [*compare.unsigned_lines(rep), ""]
     if cycle is not None:
-        parts += report_economies.section(cycle[0], cycle[1], by, rep.place, cycle[2], out_dir, written)
+        parts += report_economies.section(cycle.eco, cycle.economies, by, rep.place, cycle.reference, out_dir, written)
     parts += claim_parts
     parts += assumptions_section(rep, one_run)
     parts += manifest_section(rep, res, one_run, out_dir, written)
