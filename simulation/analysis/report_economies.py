@@ -165,7 +165,15 @@ def figure_cycle_ons(paths: list[Paths], place: str, out_dir: Path, written: Wri
             ax.fill_between(mean.index, mean - half, mean + half, color="C0", alpha=0.22, lw=0, label=f"model {PCT}")
         last = int(mean.index.max())
         ons = p.ons[p.ons.index <= last]
-        ax.plot(ons.index, ons.to_numpy(), "s--", color="0.15", ms=3.5, lw=1, label="ONS (quarterly, UK, 16+)")
+        ax.plot(
+            ons.index,
+            ons.to_numpy(),
+            "s--",
+            color="0.15",
+            ms=3.5,
+            lw=1,
+            label="ONS (UK, quarterly, seasonally adjusted)",
+        )
         ax.set_title(f"{p.economy}", fontsize=10)
         ax.set_xlabel("policy month", fontsize=9)
         ax.tick_params(labelsize=8)
@@ -177,10 +185,10 @@ def figure_cycle_ons(paths: list[Paths], place: str, out_dir: Path, written: Wri
     fig.tight_layout(rect=(0, 0.1, 1, 0.94))
     caption = (
         f"The {with_ons[0].baseline} arm's unemployment rate (mean over seeds, {PCT} band) beside the ONS "
-        "unemployment rate the scenario was made from (the scenario file's `[series]`: point i drawn at month 3i + 1, "
-        "the run's first month being the scenario's point 0), up to the run's last month. The ONS "
-        "figures are national; the place's own level can differ, so read the shape and the size of the rise "
-        "and fall (the table below gives both)."
+        "unemployment rate the scenario was made from (the scenario file's `[series]`, point i drawn at month "
+        "i x step + 1: the run's first month is the scenario's point 0), up to the run's last month. The ONS "
+        "figures are the UK's (docs/evidence/macro_scenarios.md) and the place's own level can differ: read the "
+        "shape and the size of the rise and fall (the table below gives both)."
     )
     return _save(fig, out_dir, "cycle_ons", written), caption
 
@@ -255,7 +263,7 @@ def ons_table(paths: list[Paths]) -> list[str]:
         "|---|---|---:|---:|---:|---:|",
         *lines,
         "",
-        "The model's figures are means over the seeds; the ONS series is quarterly and national "
+        "The model's figures are means over the seeds; the ONS series is quarterly, for the UK "
         f"({'; '.join(p.ons_source for p in paths if p.ons is not None)}).",
         "",
     ]
