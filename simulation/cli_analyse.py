@@ -90,6 +90,15 @@ def cmd_claims(args: argparse.Namespace) -> int:
     """`labourlab claims`: the registry's claims tested against finished runs."""
     from simulation.analysis import claims
 
+    if compare_economies.economies_in(args.results):
+        # Arms crossed with economies: every claim tested within each economy (`claims_economies`).
+        from simulation.analysis import claims_economies
+
+        result = claims_economies.analyse(args.results, args.registry)
+        claims_economies.print_report(result)
+        for path in claims_economies.write(result, args.out or args.results / "claims"):
+            print(f"wrote {path}")
+        return 0
     report = claims.analyse(args.results, args.registry)
     claims.print_report(report)
     for path in claims.write_report(report, args.out or args.results / "claims"):

@@ -124,7 +124,9 @@ def parser() -> argparse.ArgumentParser:
         description="Read finished runs (run folders <arm>-seed<S>/ or an experiment folder), pair the seeds "
         "each claim's arms were run on, and print for each claim of the registry (configs/claims.toml) the "
         "model's estimate with a 90% interval beside the claimed value, the report's implied arithmetic beside "
-        "the model's, and the parameters it depends on; write RESULTS_DIR/claims/claims.md and claims.csv.",
+        "the model's, and the parameters it depends on; write RESULTS_DIR/claims/claims.md and claims.csv. On an "
+        "experiment with economies, every claim within each economy (claims/<economy>/) and the verdicts across "
+        "them (claims/claims_by_economy.md, .csv).",
     )
     k.add_argument("results", type=Path, metavar="RESULTS_DIR", help="folder of finished runs")
     k.add_argument("--registry", type=Path, default=None, help="claims registry (default configs/claims.toml)")
@@ -137,7 +139,9 @@ def parser() -> argparse.ArgumentParser:
         "(default RESULTS_DIR/report) figures as PNG and SVG (time paths by arm, paired differences from the "
         "baseline, two-year job-outcome rates by claimant group, cost per additional sustained job, the claims "
         "when their arms were run) and report.md and report.html with compare's tables, the claims table, the "
-        "assumptions the results depend on, the manifest and the commands that regenerate it.",
+        "assumptions the results depend on, the manifest and the commands that regenerate it. On an experiment with "
+        "economies, a section across the economic cycle: the ranking by economy, unemployment and vacancies by "
+        "economy, the ONS series beside the model's, the Beveridge curve, the claims by economy.",
     )
     rp.add_argument("results", type=Path, metavar="RESULTS_DIR", help="folder of finished runs")
     rp.add_argument("--out", type=Path, metavar="DIR", help="output folder (default RESULTS_DIR/report)")

@@ -98,6 +98,7 @@ __all__ = [  # with the names of claims_spec, claims_estimate and claims_render 
     "TestResult",
     "Verdict",
     "analyse",
+    "analyse_scenarios",
     "arm_regime",
     "arm_scenario",
     "claim_tables",
@@ -274,8 +275,19 @@ def analyse(folder: Path, registry_path: Path | None = None) -> ClaimsReport:
     registry_path = Path(registry_path) if registry_path is not None else REGISTRY
     reg = load_registry(registry_path)
     res = results_io.load_results(Path(folder))
-    by = res.by_scenario()
-    notes = list(res.notes)
+    return analyse_scenarios(Path(folder), res.layout, res.by_scenario(), list(res.notes), reg, registry_path)
+
+
+def analyse_scenarios(
+    folder: Path,
+    layout: str,
+    by: dict[str, dict[int, results_io.RunData]],
+    notes: list[str],
+    reg: Registry,
+    registry_path: Path,
+) -> ClaimsReport:
+    """Test every claim of `reg` against the runs `by` (arm -> seed -> run), already read: `analyse`
+    gives it a folder's runs, `claims_economies` one economy's runs under their arms' plain names."""
     values = _Values(by)
     try:
         records = load_calibration().records
@@ -286,7 +298,7 @@ def analyse(folder: Path, registry_path: Path | None = None) -> ClaimsReport:
     unused = sorted(set(by) - used)
     if unused:
         notes.append(f"scenarios in the results that no claim uses: {', '.join(unused)}")
-    return ClaimsReport(Path(folder), res.layout, registry_path, reg.england, out, notes)
+    return ClaimsReport(Path(folder), layout, registry_path, reg.england, out, notes)
 
 
 def _claim(

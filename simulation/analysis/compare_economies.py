@@ -83,7 +83,8 @@ def ranking(reports: dict[str, compare.Report]) -> pd.DataFrame:
             d["measure"].isin(RANKED) & d["mean"].notna()
         ]  # not a measure undefined in an arm (no programme's caseload)
         for _, r in shown.iterrows():
-            sign = 0 if r["interval_includes_zero"] else (1 if r["mean"] > 0 else -1)
+            # An exactly zero difference (a cost neither arm has) has no sign, though its interval is [0, 0].
+            sign = 0 if r["interval_includes_zero"] or r["mean"] == 0 else (1 if r["mean"] > 0 else -1)
             rows.append(
                 {
                     "measure": r["measure"],
@@ -102,11 +103,15 @@ def ranking(reports: dict[str, compare.Report]) -> pd.DataFrame:
 
 
 def verdicts(table: pd.DataFrame) -> pd.DataFrame:
-    """Per measure and pair: whether the difference has the same clear sign in every economy."""
+    """Per measure and pair: whether the difference has the same clear sign in every economy (or is
+    exactly zero in every one)."""
     out = []
     for (measure, arm, versus), g in table.groupby(["measure", "arm", "versus"], sort=False):
         signs = set(g["sign"])
-        holds = "same sign everywhere" if len(signs) == 1 and 0 not in signs else "differs or unclear"
+        if (g["mean"] == 0).all():
+            holds = "no difference in any economy"
+        else:
+            holds = "same sign everywhere" if len(signs) == 1 and 0 not in signs else "differs or unclear"
         where = ", ".join(
             f"{e}: {'+' if s > 0 else '-' if s < 0 else '?'}" for e, s in zip(g["economy"], g["sign"], strict=True)
         )

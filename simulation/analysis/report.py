@@ -10,7 +10,11 @@ From a results folder (either layout, see results_io) it writes, each file atomi
   DWP's published mix, the common cohort's like-for-like rates and cost per additional job
   outcome), the figures, the claims table, the assumptions the results depend on, the manifest
   (versions, commit, seeds, place, horizon; each arm's resolved config in configs/<arm>.json)
-  and the command lines that regenerate it.
+  and the command lines that regenerate it;
+- for an experiment crossing arms with economies (`economies = [...]`), the body is one economy's
+  (steady if run, else the first), its arms compared within it, and a section "Across the economic
+  cycle" (`report_economies`) compares the arms within every economy, with its figures; the claims
+  are tested economy by economy (`claims_economies`).
 
 The numbers come from compare.analyse and claims.analyse. This module assembles the document;
 `report_figures` draws the figures and `report_html` turns the Markdown into HTML (their names the
@@ -22,10 +26,11 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulation.analysis import claims, compare, results_io
+from simulation.analysis import claims, claims_economies, compare, compare_economies, report_economies, results_io
 from simulation.analysis.report_figures import (
     DPI,
     FIGURE_FORMATS,
@@ -248,14 +253,67 @@ def _baseline(res: results_io.Results, baseline: str | None, fallback: str = "no
     return fallback if fallback in arms else arms[0]
 
 
+@dataclass
+class _Cycle:
+    """An experiment crossing arms with economies: each economy's comparison, the economies in the
+    spec's order, and the one the report's body shows."""
+
+    eco: compare_economies.EconomyReports
+    economies: list[str]
+    reference: str
+
+
+def _economies(folder: Path, res: results_io.Results, baseline: str | None) -> _Cycle | None:
+    """For an experiment crossing arms with economies: each economy's comparison (`compare_economies`),
+    the economies in the spec's order, and the one the report's body shows (steady if run, else the
+    first); None for results without economies."""
+    found = compare_economies.economies_in(folder)
+    if not found:
+        return None
+    spec = (res.experiment or {}).get("spec")
+    base = baseline or (spec.get("baseline") if isinstance(spec, dict) else None) or "no_programme"
+    for economy, names in found.items():
+        if f"{base}{compare_economies.SEPARATOR}{economy}" not in names:
+            raise ConfigError(
+                folder,
+                "",
+                f"no runs of the baseline arm {base!r} in economy {economy!r} (found: {', '.join(names)}); "
+                "choose one with --baseline",
+            )
+    eco = compare_economies.analyse(folder, baseline=base)
+    economies = claims_economies.order(list(eco.reports), res.experiment)
+    eco.reports = {e: eco.reports[e] for e in economies}
+    eco.ranking = compare_economies.ranking(eco.reports)
+    return _Cycle(eco, economies, "steady" if "steady" in economies else economies[0])
+
+
+def _claims_by_economy(folder: Path) -> list[str]:
+    """The claims section of a report across economies: each claim tested within each economy."""
+    result = claims_economies.analyse(folder)
+    return [
+        "## The report's claims in each economy",
+        "",
+        f"From `{result.registry_shown}`; each claim's arms are compared only with arms of the same economy, on the "
+        f"same seeds; intervals are {PCT} across paired seeds. `labourlab claims {folder}` gives each economy's full "
+        "discussion (sources, arithmetic, what each depends on).",
+        "",
+        *[f"- {n}" for n in result.notes],
+        to_markdown(claims_economies.overview(result)),
+        "",
+    ]
+
+
 def build(folder: Path, out_dir: Path | None = None, baseline: str | None = None) -> list[Path]:
     """Write the report of the results in `folder` into `out_dir` (default folder/report); return the paths."""
     folder = Path(folder)
     default_out = out_dir is None
     out_dir = Path(out_dir) if out_dir is not None else folder / "report"
     res = results_io.load_results(folder)
-    base = _baseline(res, baseline)
-    rep = compare.analyse(folder, baseline=base)
+    cycle = _economies(folder, res, baseline)
+    if cycle is not None:  # arms crossed with economies: the body is one economy's, compared within it
+        rep = cycle.eco.reports[cycle.reference]
+    else:
+        rep = compare.analyse(folder, baseline=_baseline(res, baseline))
     by = res.by_scenario()
     one_run = {a: by[a][min(s for s in rep.seeds if s in by[a])] for a in rep.arms}
     written = Written()
@@ -293,10 +351,13 @@ def build(folder: Path, out_dir: Path | None = None, baseline: str | None = None
             skipped.append(f"{title}: no figure: {'; '.join(why)}")
 
     claim_parts: list[str] = []
+    crep = None
     try:
-        crep = claims.analyse(folder)
+        if cycle is not None:
+            claim_parts = _claims_by_economy(folder)
+        else:
+            crep = claims.analyse(folder)
     except ConfigError as e:
-        crep = None
         claim_parts = ["## Claims", "", f"Claims not tested: {e}", ""]
     if crep is not None:
         tested = [cr for cr in crep.claims if cr.status == "tested"]
@@ -336,7 +397,16 @@ def build(folder: Path, out_dir: Path | None = None, baseline: str | None = None
         "numbers), ratios with a Fieller interval.",
         "",
     ]
+    if cycle is not None:
+        parts += [
+            f"The experiment crosses its arms with the economies {', '.join(cycle.economies)}. The figures and tables "
+            f"up to 'Across the economic cycle' are the {cycle.reference} economy's (its arms against "
+            f"{rep.baseline}); that section compares the arms within every economy.",
+            "",
+        ]
     notes = [*res.notes, *rep.notes]
+    if cycle is not None:  # the other economies' arms are in the cycle section, not left out
+        notes = [n for n in notes if not n.startswith("arms in the folder not compared")]
     if notes:
         parts += [f"- {n}" for n in dict.fromkeys(notes)] + [""]
     parts += ["## Figures", ""]
@@ -360,6 +430,8 @@ def build(folder: Path, out_dir: Path | None = None, baseline: str | None = None
     if rep.cost_per_outcome.empty:
         parts += [f"- {n}" for n in rep.common_notes]
     parts += [*compare.unsigned_lines(rep), ""]
+    if cycle is not None:
+        parts += report_economies.section(cycle.eco, cycle.economies, by, rep.place, cycle.reference, out_dir, written)
     parts += claim_parts
     parts += assumptions_section(rep, one_run)
     parts += manifest_section(rep, res, one_run, out_dir, written)

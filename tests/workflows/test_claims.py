@@ -578,3 +578,9 @@ def test_claims_end_to_end_on_model_runs(tmp_path, capsys, small_schemes):
     assert {r.parameter for r in cr.sweep.rows} | set(cr.sweep.skipped) == set(cr.claim.sweep.parameters)
     hubs = _claim(rep, "hub_jobs")
     assert _factor(hubs, "n_districts").model == 3 and _factor(hubs, "hub_firms_per_district").model > 0
+
+
+def test_claims_without_economies_writes_no_economy_table(experiment, capsys):
+    assert cli.main(["claims", str(experiment)]) == 0
+    assert "=== economy:" not in capsys.readouterr().out
+    assert sorted(p.name for p in (experiment / "claims").iterdir()) == ["claims.csv", "claims.md"]

@@ -226,3 +226,9 @@ def test_report_cost_per_job_is_compares(results, written):
     table = next(t for t in compare.tables(rep) if t.name == "cost_per_job")
     for cell in table.rows[0]:
         assert cell in md, cell
+
+
+def test_report_without_economies_has_no_cycle_section(results, written):
+    md = (results / "report" / "report.md").read_text(encoding="utf-8")
+    assert "Across the economic cycle" not in md and "claims in each economy" not in md
+    assert not (results / "report" / "figures" / "cycle_paths.png").exists()
