@@ -47,6 +47,7 @@ from simulation.analysis.report_figures import (
     figure_cohorts,
     figure_cost_per_job,
     figure_differences,
+    figure_markdown,
     figure_time_paths,
 )
 from simulation.analysis.report_html import markdown_to_html, simple_markdown
@@ -411,14 +412,7 @@ def build(folder: Path, out_dir: Path | None = None, baseline: str | None = None
         parts += [f"- {n}" for n in dict.fromkeys(notes)] + [""]
     parts += ["## Figures", ""]
     for title, stem, caption in figures:
-        parts += [
-            f"### {title}",
-            "",
-            f"![{title}](figures/{stem}.png)",
-            "",
-            f"{caption} ([SVG](figures/{stem}.svg))",
-            "",
-        ]
+        parts += figure_markdown(title, stem, caption)
     parts += [f"- {n}" for n in skipped] + ([""] if skipped else [])
     parts += ["## Tables", ""]
     for spec in compare.tables(rep):

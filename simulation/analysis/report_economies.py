@@ -28,7 +28,15 @@ import numpy as np
 import pandas as pd
 
 from simulation.analysis import compare, compare_economies, results_io
-from simulation.analysis.report_figures import PCT, Written, _colours, _plt, _save, _thousands
+from simulation.analysis.report_figures import (
+    PCT,
+    Written,
+    _colours,
+    _plt,
+    _save,
+    _thousands,
+    figure_markdown,
+)
 from simulation.analysis.stats import t_quantile
 from simulation.configfiles import ConfigError
 from simulation.economy import load_economy
@@ -303,14 +311,7 @@ def section(
             parts += [f"- {title}: no figure: the results lack the columns or the scenarios carry no series", ""]
             continue
         stem = files[0].stem
-        parts += [
-            f"### {title}",
-            "",
-            f"![{title}](figures/{stem}.png)",
-            "",
-            f"{caption} ([SVG](figures/{stem}.svg))",
-            "",
-        ]
+        parts += figure_markdown(title, stem, caption)
         if stem == "cycle_ons":
             parts += ons_table(paths)
     return parts

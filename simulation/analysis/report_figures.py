@@ -94,6 +94,13 @@ class Written:
 
 
 # ------------------------------------------------------------------------------- plotting
+
+
+def figure_markdown(title: str, stem: str, caption: str) -> list[str]:
+    """A figure's section: its title, the PNG, and the caption with a link to the SVG."""
+    return [f"### {title}", "", f"![{title}](figures/{stem}.png)", "", f"{caption} ([SVG](figures/{stem}.svg))", ""]
+
+
 def _plt() -> Any:
     import matplotlib
 

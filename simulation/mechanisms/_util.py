@@ -9,6 +9,12 @@ from simulation.mechanisms import shared_kernels
 from simulation.people import People
 
 
+def running_average(avg: np.ndarray, x: np.ndarray, seen: bool, months: float) -> np.ndarray:
+    """Fold this month's x into an exponential average over about `months` months (x itself the
+    first time): how people and employers judge a market from its recent months."""
+    return avg + (x - avg) / months if seen else x.copy()
+
+
 def count_by(groups: np.ndarray, mask: np.ndarray, n_groups: int) -> np.ndarray:
     """How many rows in each group have mask set."""
     return shared_kernels.count_by(groups, mask, n_groups)

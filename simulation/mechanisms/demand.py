@@ -31,6 +31,7 @@ import numpy as np
 
 from simulation import detmath as dm
 from simulation.declare import Mechanism, between, probability
+from simulation.mechanisms._util import running_average
 from simulation.mechanisms.world import World
 
 DEMAND_SMOOTHING_MONTHS = 6.0  # employers judge hiring conditions over about half a year (assumption)
@@ -58,11 +59,8 @@ def run(w: World) -> None:
 
 def update_fill(w: World, fill: np.ndarray) -> None:
     """Fold this month's fill rates by market into their half-year average (after matching)."""
-    if not w.fill_seen:
-        w.fill_avg = fill.copy()
-        w.fill_seen = True
-    else:
-        w.fill_avg = w.fill_avg + (fill - w.fill_avg) / DEMAND_SMOOTHING_MONTHS
+    w.fill_avg = running_average(w.fill_avg, fill, w.fill_seen, DEMAND_SMOOTHING_MONTHS)
+    w.fill_seen = True
 
 
 MECHANISM = Mechanism(

@@ -22,7 +22,7 @@ from simulation import parallel
 from simulation.declare import Mechanism, Output, probability
 from simulation.firms import Firms
 from simulation.mechanisms import participation_kernels
-from simulation.mechanisms._util import count_by
+from simulation.mechanisms._util import count_by, running_average
 from simulation.mechanisms.world import World
 from simulation.people import (
     EMPLOYED,
@@ -206,11 +206,8 @@ def search_rates(w: World) -> tuple[np.ndarray, np.ndarray]:
 
 def update_finding(w: World, q: np.ndarray) -> None:
     """Fold this month's job-finding rates by market into their quarter average (after matching)."""
-    if not w.finding_seen:
-        w.finding_avg = q.copy()
-        w.finding_seen = True
-    else:
-        w.finding_avg = w.finding_avg + (q - w.finding_avg) / FINDING_SMOOTHING_MONTHS
+    w.finding_avg = running_average(w.finding_avg, q, w.finding_seen, FINDING_SMOOTHING_MONTHS)
+    w.finding_seen = True
 
 
 def run(w: World) -> None:
