@@ -86,7 +86,13 @@ def markdown(results: list[Result], settings: dict[str, Any]) -> str:
         "",
         f"Place {settings['place']} ({settings['baseline_regime']}; {settings['programme_regime']} for the "
         f"Work Programme checks), {settings['beveridge_place']} ({settings['baseline_regime']}) at "
-        f"{settings['england_scale']:g} people per row for the Beveridge curve; "
+        f"{settings['england_scale']:g} people per row for the Beveridge curve"
+        + "".join(
+            f" and in the {arm['economy']} scenario for the cycle checks"
+            for arm in settings.get("arms", {}).values()
+            if arm.get("economy")
+        )
+        + "; "
         f"seeds {settings['seeds'][0]}..{settings['seeds'][-1]}, {settings['burn_in']} months burn-in + "
         f"{settings.get('lead_in', 0)} months lead-in + "
         f"{settings['months']} months; calibration {settings['calibration']}.",
