@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import detmath as dm
-from simulation import measures, memory, results
+from simulation import measures, memory, outcomes_kernels, results
 from simulation.agents import Council, EnterpriseHub, Jobseeker, PropertyDeveloper, Provider, SmallBusiness
 from simulation.config import Scenario, make_scenario
 from simulation.firms import Firms, create_firms
@@ -98,7 +98,7 @@ def _cohorts(w: LabourMarketModel) -> None:
     people who became eligible in the lead-in (a negative `eligible_month`) are in no cohort."""
     if w.month < 0:
         return
-    w.cohorts.update(w.people, w.month, w.offsets)
+    w.cohorts.update(w.people, w.month, w.offsets, w.referral_band)
 
 
 # The month, in order. Ageing and training have timers of their own: a benchmark comparing the
@@ -247,6 +247,9 @@ class LabourMarketModel(mesa.Model):
         self.working_age = np.array([d.working_age_pop for d in districts], dtype=np.float64)
         # One referral draw per person for the whole run: a larger referral share refers a superset.
         self.referral_key = self.streams.generator("referral", 0).random(self.people.n)
+        self.referral_band = np.minimum(
+            (self.referral_key * outcomes_kernels.DRAW_BANDS).astype(np.int8), outcomes_kernels.DRAW_BANDS - 1
+        ).astype(np.int8)
         self.cohorts = CohortTracker(self.months, self.n_districts, self.ppa)
         self.partnership_month: dict[str, np.ndarray] = {}
         self.services_month: dict[str, np.ndarray] = {}

@@ -41,6 +41,9 @@ from simulation.people import GROUP_NAMES, NOT_ELIGIBLE, OFFICIAL_OUTCOME_MONTHS
 FOLLOW_UP_MONTHS = 24
 # Cumulative outcomes within these months of entering a cohort; the last is the follow-up.
 HORIZONS = np.array([6, 12, 18, FOLLOW_UP_MONTHS], dtype=np.int64)
+# The horizon whose outcomes are also kept by band of the referral draw (`displacement`).
+DRAW_HORIZON = 12
+DRAW_HORIZON_INDEX = int(np.flatnonzero(HORIZONS == DRAW_HORIZON)[0])
 # The common cohort's entry point: months out of work in the linked spell, the same in every arm.
 COMMON_ENTRY_MONTHS = 3
 
@@ -59,6 +62,9 @@ class CohortTracker:
         self.common_referred = np.zeros(shape)
         self.common_outcome = np.zeros((*shape, HORIZONS.size))
         self.common_sustained = np.zeros((*shape, HORIZONS.size))  # six months in work, any group
+        bands = outcomes_kernels.DRAW_BANDS
+        self.band_eligible = np.zeros((*shape, bands))  # by band of the fixed referral draw
+        self.band_outcome = np.zeros((*shape, HORIZONS.size, bands))
         self.months = months
         self.ppa = ppa
 
@@ -72,12 +78,15 @@ class CohortTracker:
             self.common_referred,
             self.common_outcome,
             self.common_sustained,
+            self.band_eligible,
+            self.band_outcome,
         )
 
-    def update(self, people: People, month: int, offsets: np.ndarray) -> None:
+    def update(self, people: People, month: int, offsets: np.ndarray, draw_band: np.ndarray) -> None:
         """Call after providers have acted in policy month `month` (0-based): who enters a cohort
         (and is referred: on a programme now), and who in a cohort reaches an official outcome.
-        `offsets` are the first rows of each district (people's rows being in district order)."""
+        `offsets` are the first rows of each district (people's rows being in district order);
+        `draw_band` each row's band of its fixed referral draw."""
 
         counts = self.counts()
 
@@ -98,6 +107,7 @@ class CohortTracker:
                 rows,
                 common,
                 counts,
+                draw_band[lo:hi],
             )
 
         parallel.map_districts(span, offsets)
@@ -113,7 +123,10 @@ class CohortTracker:
         were referred (the treated, where a share of the eligible is referred at random).
         `outcome_24m` and `followed_up` (= `followed_24m`) are the two-year figures the published
         statistics give. `common_sustained_<h>m` counts the common cohort's members in work
-        `SUSTAINED_MONTHS` continuous months within h months of entry, every group alike."""
+        `SUSTAINED_MONTHS` continuous months within h months of entry, every group alike.
+        `eligible_draw<b>` and `outcome_12m_draw<b>` split `eligible` and `outcome_12m` by band b
+        of the people's fixed referral draw (`outcomes_kernels.DRAW_BANDS` bands), so that a
+        displacement experiment compares the untreated with the same people in its baseline."""
         m, d, g = np.nonzero((self.eligible > 0) | (self.common_eligible > 0))
         out: dict[str, object] = {
             "district": d.astype(np.int16),
@@ -136,6 +149,10 @@ class CohortTracker:
             out[f"common_outcome_{h}m"] = self.common_outcome[m, d, g, k]
         for k, h in enumerate(HORIZONS):
             out[f"common_sustained_{h}m"] = self.common_sustained[m, d, g, k]
+        for b in range(outcomes_kernels.DRAW_BANDS):
+            out[f"eligible_draw{b}"] = self.band_eligible[m, d, g, b]
+        for b in range(outcomes_kernels.DRAW_BANDS):
+            out[f"outcome_{DRAW_HORIZON}m_draw{b}"] = self.band_outcome[m, d, g, DRAW_HORIZON_INDEX, b]
         return pd.DataFrame(out)
 
 

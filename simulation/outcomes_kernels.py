@@ -25,6 +25,11 @@ from simulation.mechanisms.shared_kernels import (
 )
 
 COHORT_CHUNK = 4096  # rows whose cohort members `cohort_update` lists at a time
+# Bands of each person's fixed referral draw (`model.referral_key`): a programme referring a share
+# s of a group refers those whose draw is below s, so for s a multiple of 1 / DRAW_BANDS the
+# eligible above it (the untreated) are whole bands, and any arm, the baseline included, can count
+# the same people (`analysis.displacement`).
+DRAW_BANDS = 4
 COMMON_OUTCOME_REACHED = -1  # common_work of someone who has reached their official outcome
 
 
@@ -77,6 +82,8 @@ class CohortCounts(NamedTuple):
     common_referred: np.ndarray
     common_outcome: np.ndarray
     common_sustained: np.ndarray
+    band_eligible: np.ndarray  # (entry month, district, group, draw band): entering the official cohort
+    band_outcome: np.ndarray  # (entry month, district, group, horizon, draw band): of them, outcomes
 
 
 @jit
@@ -90,6 +97,7 @@ def cohort_update(
     people: CohortPeople,
     common: CommonPeople,
     counts: CohortCounts,
+    draw_band: np.ndarray,
 ) -> None:
     """`CohortTracker.update` in one pass, each row counting `ppa` people.
 
@@ -118,6 +126,7 @@ def cohort_update(
     common_sustain, c_sustained = common.common_sustain, counts.common_sustained
     eligible, referred, outcome = counts.eligible, counts.referred, counts.outcome
     referred_outcome, ever_referred = counts.referred_outcome, people.ever_referred
+    band_eligible, band_outcome = counts.band_eligible, counts.band_outcome
     c_eligible, c_referred, c_outcome = counts.common_eligible, counts.common_referred, counts.common_outcome
     follow_up = horizons[horizons.shape[0] - 1]
     n = eligible_month.shape[0]
@@ -141,6 +150,7 @@ def cohort_update(
                 g = eligible_group[i]
                 if em == month:
                     eligible[month, d, g] += ppa
+                    band_eligible[month, d, g, draw_band[i]] += ppa
                     if programme[i] != NO_PROGRAMME:
                         referred[month, d, g] += ppa
                 since = month - em
@@ -151,6 +161,7 @@ def cohort_update(
                         for h in range(horizons.shape[0]):
                             if since <= horizons[h]:
                                 outcome[em, d, g, h] += ppa
+                                band_outcome[em, d, g, h, draw_band[i]] += ppa
                                 if ever_referred[i]:  # referred at eligibility, the only time anyone is
                                     referred_outcome[em, d, g, h] += ppa
             # The common cohort.

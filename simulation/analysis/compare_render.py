@@ -346,7 +346,9 @@ def _displacement_table(rep: Report) -> Table | None:
         notes=[
             "Where an arm refers a share of a payment group at random (each person's referral draw is fixed), the "
             "referred are the treated and the eligible not referred the untreated in the same market; each is set "
-            f"against the baseline's eligible in that group, who are the same people untreated. Outcomes within "
+            "against the same people in the baseline (the baseline's eligible whose fixed referral draw falls on "
+            "the same side of the share; over all its eligible where the share is not a whole number of the "
+            f"draw's {displacement.DRAW_BANDS} bands). Outcomes within "
             f"{displacement.HORIZON} months of eligibility (Crépon et al. measured at 8). Displacement is the "
             "untreated's loss of job outcomes as a share of the treated's gain. Crépon et al. found the treated's "
             "gains partly at the expense of the untreated, most in weak labour markets, with little net benefit."

@@ -15,7 +15,13 @@ random draw of the eligible, so in each arm and group, with H the horizon:
 
 - the treated's rate: job outcomes within H months among those referred;
 - the untreated's rate: the same among the eligible not referred;
-- each minus the baseline's rate among all its eligible in that group (the same people, untreated);
+- each minus the baseline's rate among the same people: a share s refers those whose fixed
+  referral draw is below s, and the cohort tables count the eligible and their outcomes by band of
+  that draw (`outcomes_kernels.DRAW_BANDS`), so where s is a whole number of bands the baseline's
+  rate is taken over exactly the people the arm treats, or leaves untreated. (Otherwise, or for
+  tables without the bands, over all the baseline's eligible: the same in expectation, but with
+  the noise of how the draw happens to split the group on each seed, shared by every experiment
+  on those seeds.);
 - the displacement share: the untreated's loss of job outcomes as a share of the treated's gain,
   -(1 - s) Δ_untreated / (s Δ_treated) for a referred share s; 0 means no one is displaced, 1
   means the treated's every gain is another eligible's loss. Over seeds it is a ratio of means
@@ -34,6 +40,8 @@ import numpy as np
 import pandas as pd
 
 from simulation.analysis.stats import fieller, summarise
+from simulation.outcomes import DRAW_HORIZON
+from simulation.outcomes_kernels import DRAW_BANDS
 
 HORIZON = 12  # months: the nearest of the cohort horizons to Crépon et al.'s 8 months
 COLUMNS = [
@@ -65,7 +73,26 @@ def _sums(cohorts: pd.DataFrame, h: int = HORIZON) -> pd.DataFrame:
     if cohorts is None or not need <= set(cohorts.columns):
         return pd.DataFrame()
     c = cohorts[cohorts[f"followed_{h}m"].astype(bool)]
-    return c.groupby("group")[["eligible", "referred", f"outcome_{h}m", f"referred_outcome_{h}m"]].sum()
+    cols = ["eligible", "referred", f"outcome_{h}m", f"referred_outcome_{h}m"]
+    bands = [f"eligible_draw{b}" for b in range(DRAW_BANDS)] + [f"outcome_{h}m_draw{b}" for b in range(DRAW_BANDS)]
+    if h == DRAW_HORIZON and set(bands) <= set(c.columns):
+        cols += bands
+    return c.groupby("group")[cols].sum()
+
+
+def _same_people(base: pd.Series, s: float, h: int) -> tuple[float, float] | None:
+    """The baseline's outcome rates (treated, untreated) among the people an arm referring share s
+    treats and leaves untreated: the bands of the referral draw below and above s, where s is
+    within a tenth of a band of a whole number of bands strictly between none and all."""
+    k = round(s * DRAW_BANDS)
+    if not 0 < k < DRAW_BANDS or abs(s * DRAW_BANDS - k) > 0.1 or f"eligible_draw{k}" not in base.index:
+        return None
+    el = [float(base[f"eligible_draw{b}"]) for b in range(DRAW_BANDS)]
+    out = [float(base[f"outcome_{h}m_draw{b}"]) for b in range(DRAW_BANDS)]
+    below, above = sum(el[:k]), sum(el[k:])
+    if below <= 0 or above <= 0:
+        return None
+    return sum(out[:k]) / below, sum(out[k:]) / above
 
 
 def per_seed(arm: pd.DataFrame, base: pd.DataFrame, h: int = HORIZON) -> dict[str, dict[str, float]]:
@@ -82,7 +109,9 @@ def per_seed(arm: pd.DataFrame, base: pd.DataFrame, h: int = HORIZON) -> dict[st
         treated = float(r[ro]) / n
         untreated = (float(r[o]) - float(r[ro])) / (e - n)
         rate0 = float(base.loc[group, o]) / float(base.loc[group, "eligible"])
-        dt, du = treated - rate0, untreated - rate0
+        same = _same_people(base.loc[group], s, h)
+        treated0, untreated0 = same if same is not None else (rate0, rate0)
+        dt, du = treated - treated0, untreated - untreated0
         out[str(group)] = {
             "share_referred": s,
             "treated_rate": treated,

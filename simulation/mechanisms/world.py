@@ -55,6 +55,7 @@ class World(Protocol):
     potential_scale: np.ndarray
     births_per_month: np.ndarray
     referral_key: np.ndarray
+    referral_band: np.ndarray  # each row's band of its referral draw (`outcomes_kernels.DRAW_BANDS`)
     # carried from month to month
     economy: Any  # the macroeconomic scenario (`simulation.economy.EconomyFile`)
     demand_factor: np.ndarray  # this month's demand factor by market (`demand`)

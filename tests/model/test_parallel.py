@@ -384,11 +384,16 @@ def test_cohort_pass_over_listed_rows_is_the_plain_rule(
         np.full(n, -32768, np.int16), none, np.zeros(n, np.int16), np.zeros(n, np.int16)
     )
     referred_outcome = np.zeros_like(got[2])
+    bands = outcomes_kernels.DRAW_BANDS
+    band_eligible, band_outcome = np.zeros((*shape, bands)), np.zeros((*shape, 1, bands))
     counts = outcomes_kernels.CohortCounts(
-        *got, referred_outcome, *(np.zeros_like(a) for a in got), np.zeros_like(got[2])
+        *got, referred_outcome, *(np.zeros_like(a) for a in got), np.zeros_like(got[2]), band_eligible, band_outcome
     )
     horizons = np.array([follow_up], dtype=np.int64)
-    outcomes_kernels.cohort_update(month, horizons, OFFICIAL_OUTCOME_MONTHS, 3, 6, ppa, cohort_people, common, counts)
+    draw_band = rng.integers(0, bands, n).astype(np.int8)
+    outcomes_kernels.cohort_update(
+        month, horizons, OFFICIAL_OUTCOME_MONTHS, 3, 6, ppa, cohort_people, common, counts, draw_band
+    )
     _cohort_update_plainly(
         month, follow_up, OFFICIAL_OUTCOME_MONTHS, ppa, em, eg, om2, cw2, status, district, programme, *want
     )
@@ -397,6 +402,9 @@ def test_cohort_pass_over_listed_rows_is_the_plain_rule(
     np.testing.assert_array_equal(om, om2)
     np.testing.assert_array_equal(cw, cw2)
     assert not referred_outcome.any()
+    # The bands of the referral draw split the eligible and their outcomes, nothing lost or added.
+    np.testing.assert_allclose(band_eligible.sum(axis=-1), got[0])
+    np.testing.assert_allclose(band_outcome.sum(axis=-1), got[2])
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")

@@ -1003,10 +1003,11 @@ def cohort_update_reference(
     ppa: float,
     p: dict[str, np.ndarray],
     counts: tuple[np.ndarray, ...],
+    band: np.ndarray,
 ) -> None:
     """`CohortTracker.update`'s rule: np.add.at adds in row order, as the pass does (each count,
     one horizon at a time, gets the same additions in the same order)."""
-    eligible, referred, outcome, referred_outcome, c_eligible, c_referred, c_outcome, c_sustained = counts
+    eligible, referred, outcome, referred_outcome, c_eligible, c_referred, c_outcome, c_sustained, b_el, b_out = counts
     follow_up = horizons[-1]
     employed = p["status"] == EMPLOYED
     d = p["district"]
@@ -1014,6 +1015,7 @@ def cohort_update_reference(
     em, g = p["eligible_month"], p["eligible_group"]
     first = (em >= 0) & (em == month)
     np.add.at(eligible, (month, d[first], g[first]), ppa)
+    np.add.at(b_el, (month, d[first], g[first], band[first]), ppa)
     on_programme = first & (p["programme"] != NO_PROGRAMME)
     np.add.at(referred, (month, d[on_programme], g[on_programme]), ppa)
     followed = (em >= 0) & (p["outcome_month"] == NOT_ELIGIBLE) & (month - em <= follow_up)
@@ -1024,6 +1026,7 @@ def cohort_update_reference(
     for k, h in enumerate(horizons):
         within = reached & (month - em <= h)
         np.add.at(outcome, (em[within], d[within], g[within], k), ppa)
+        np.add.at(b_out, (em[within], d[within], g[within], k, band[within]), ppa)
         treated = within & p["ever_referred"]
         np.add.at(referred_outcome, (em[treated], d[treated], g[treated], k), ppa)
     # The common cohort: claimants out of work whose spell reaches `entry` months, once each.
@@ -1091,15 +1094,21 @@ def test_cohort_update(seed: int, n: int, month: int, horizons: tuple[int, ...],
     hs = np.array(horizons, dtype=np.int64)
     shape = (10, N_DISTRICTS, len(GROUP_NAMES))
     by_horizon = (*shape, hs.size)
-    sizes = (shape, shape, by_horizon, by_horizon, shape, shape, by_horizon, by_horizon)
+    bands = outcomes_kernels.DRAW_BANDS
+    sizes = (
+        *(shape, shape, by_horizon, by_horizon, shape, shape, by_horizon, by_horizon),
+        (*shape, bands),
+        (*by_horizon, bands),
+    )
     counts = outcomes_kernels.CohortCounts(*(np.zeros(s) for s in sizes))
     want_counts = tuple(np.zeros(s) for s in sizes)
     cohort = outcomes_kernels.CohortPeople.of(SimpleNamespace(**got))
     common = outcomes_kernels.CommonPeople.of(SimpleNamespace(**got))
+    band = rng.integers(0, bands, n).astype(np.int8)
     outcomes_kernels.cohort_update(
-        month, hs, OFFICIAL_OUTCOME_MONTHS, entry, SUSTAINED_MONTHS, ppa, cohort, common, counts
+        month, hs, OFFICIAL_OUTCOME_MONTHS, entry, SUSTAINED_MONTHS, ppa, cohort, common, counts, band
     )
-    cohort_update_reference(month, hs, entry, ppa, want, want_counts)
+    cohort_update_reference(month, hs, entry, ppa, want, want_counts, band)
     assert_same(got, want)
     assert all(same(a, b) for a, b in zip(counts, want_counts, strict=True))
     # Cumulative: an outcome within h months is within every longer horizon.

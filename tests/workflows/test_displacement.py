@@ -87,3 +87,39 @@ def test_in_a_run_referred_outcomes_are_among_the_outcomes(run_model) -> None:
     assert runs[0.5]["referred"].sum() > 0
     share = runs[0.5]["referred"].sum() / runs[0.5]["eligible"].sum()
     assert 0.3 < share < 0.7
+    # The bands of the fixed referral draw split the eligible and their outcomes, and a share of
+    # one half refers exactly the two lower bands.
+    for c in runs.values():
+        bands = range(displacement.DRAW_BANDS)
+        assert np.allclose(sum(c[f"eligible_draw{b}"] for b in bands), c["eligible"])
+        assert np.allclose(sum(c[f"outcome_{h}m_draw{b}"] for b in bands), c[f"outcome_{h}m"])
+    half = runs[0.5]
+    lower = sum(half[f"eligible_draw{b}"] for b in range(displacement.DRAW_BANDS // 2))
+    assert np.allclose(lower, half["referred"])
+
+
+def _banded(eligible: list[float], outcomes: list[float], referred: float, referred_outcomes: float) -> pd.DataFrame:
+    """A group's sums with the eligible and their outcomes by band of the referral draw."""
+    h = displacement.HORIZON
+    s = _sums(sum(eligible), referred, sum(outcomes), referred_outcomes)
+    for b, (e, o) in enumerate(zip(eligible, outcomes, strict=True)):
+        s[f"eligible_draw{b}"] = [e]
+        s[f"outcome_{h}m_draw{b}"] = [o]
+    return s
+
+
+def test_the_untreated_are_compared_with_the_same_people_in_the_baseline() -> None:
+    """The draw happens to split the baseline unevenly: its upper half finds work at 24%, its
+    lower half at 16% (20% over all). An arm treating the lower half, whose upper half still finds
+    work at 24%, displaced no one: compared with the same people, the untreated's effect is zero
+    (against all the baseline's eligible it would look like a gain of 4 points)."""
+    base = _banded([250, 250, 250, 250], [40, 40, 60, 60], 0, 0)
+    arm = _banded([250, 250, 250, 250], [55, 55, 60, 60], 500, 110)
+    q = displacement.per_seed(arm, base)["jsa_25_plus"]
+    assert q["effect_on_untreated"] == pytest.approx(0.0)
+    assert q["effect_on_treated"] == pytest.approx(100 * (0.22 - 0.16))
+    assert q["displacement_share"] == pytest.approx(0.0)
+    # A share that is not a whole number of bands falls back on all the baseline's eligible.
+    odd = _sums(1000, 400, 104 + 120, 104)
+    q = displacement.per_seed(odd, base)["jsa_25_plus"]
+    assert q["effect_on_untreated"] == pytest.approx(100 * (120 / 600 - 0.20))
