@@ -36,6 +36,7 @@ from simulation.analysis.report_figures import (
     _save,
     _thousands,
     figure_markdown,
+    legend_and_title,
 )
 from simulation.analysis.stats import t_quantile
 from simulation.configfiles import ConfigError
@@ -141,14 +142,13 @@ def figure_cycle_paths(paths: list[Paths], place: str, out_dir: Path, written: W
             ax.tick_params(labelsize=8)
             _thousands(ax)
             ax.grid(alpha=0.3)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=9, frameon=False)
-    fig.suptitle(
+    legend_and_title(
+        fig,
+        axes[0][0],
         f"{place}: unemployment and vacancies by arm in each economy (mean over {len(paths[0].seeds)} seeds, "
         f"{PCT} bands)",
-        fontsize=12,
+        (0, 0.07, 1, 0.96),
     )
-    fig.tight_layout(rect=(0, 0.07, 1, 0.96))
     caption = (
         "The unemployment rate (unemployed over employed + unemployed) and the stock of vacancies at each month's "
         f"end, by arm, in each economy; the line is the mean over the seeds, the band its {PCT} interval. Every "
@@ -187,10 +187,13 @@ def figure_cycle_ons(paths: list[Paths], place: str, out_dir: Path, written: Wri
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("unemployment rate, %", fontsize=9)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
-    fig.suptitle(f"{place}: the model's unemployment rate beside the ONS series of each scenario", fontsize=12)
-    fig.tight_layout(rect=(0, 0.1, 1, 0.94))
+    legend_and_title(
+        fig,
+        axes[0][0],
+        f"{place}: the model's unemployment rate beside the ONS series of each scenario",
+        (0, 0.1, 1, 0.94),
+        ncol=3,
+    )
     caption = (
         f"The {with_ons[0].baseline} arm's unemployment rate (mean over seeds, {PCT} band) beside the ONS "
         "unemployment rate the scenario was made from (the scenario file's `[series]`, point i drawn at month "

@@ -96,6 +96,15 @@ class Written:
 # ------------------------------------------------------------------------------- plotting
 
 
+def legend_and_title(fig: Any, ax: Any, title: str, rect: tuple[float, float, float, float], ncol: int = 5) -> None:
+    """A panel figure's shared legend (from `ax`'s lines) under the panels, its title above them,
+    and the layout between."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), ncol), fontsize=9, frameon=False)
+    fig.suptitle(title, fontsize=12)
+    fig.tight_layout(rect=rect)
+
+
 def figure_markdown(title: str, stem: str, caption: str) -> list[str]:
     """A figure's section: its title, the PNG, and the caption with a link to the SVG."""
     return [f"### {title}", "", f"![{title}](figures/{stem}.png)", "", f"{caption} ([SVG](figures/{stem}.svg))", ""]
@@ -170,13 +179,12 @@ def figure_time_paths(rep: compare.Report, totals: dict, out_dir: Path, written:
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(paths) :]:
         ax.set_visible(False)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=9, frameon=False)
-    fig.suptitle(
+    legend_and_title(
+        fig,
+        axes.flat[0],
         f"{rep.place}: time paths by arm, mean over {len(rep.seeds)} seeds with {PCT} interval bands",
-        fontsize=12,
+        (0, 0.06, 1, 0.97),
     )
-    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
     lead = f" and {rep.lead_in} months of lead-in with the regime on" if rep.lead_in is not None else ""
     caption = (
         f"Time paths by arm (policy months after {rep.burn_in if rep.burn_in is not None else '?'} months of burn-in"
@@ -318,14 +326,13 @@ def figure_cohort_curves(rep: compare.Report, out_dir: Path, written: Written) -
             ax.set_ylim(bottom=0)
             ax.tick_params(labelsize=8)
             ax.grid(alpha=0.3)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=9, frameon=False)
-    fig.suptitle(
+    legend_and_title(
+        fig,
+        axes[0][0],
         f"{rep.place}: cumulative job-outcome rate by months since entry ({PCT} interval across "
         f"{len(rep.seeds)} seeds)",
-        fontsize=12,
+        (0, 0.06, 1, 0.96),
     )
-    fig.tight_layout(rect=(0, 0.06, 1, 0.96))
     caption = (
         "Cumulative job-outcome rate by months since entering the cohort, per arm: official job outcomes (6 months "
         "continuously in work for JSA groups, 3 for ESA) within 6, 12, 18 and 24 months, over the people who entered; "
