@@ -7,7 +7,12 @@
   mean-one random-walk shock. Firms start in the steady-state mix of ages and births replace
   expected deaths, so with no policy small-business demand is stationary by construction.
 - Workers of dying or shrinking firms are displaced: a share `displaced_to_unemployment` become
-  unemployed; the rest move straight into open posts in their market, if there are any.
+  unemployed; the rest move straight into open posts in their market, if there are any. When a
+  market's job finding falls below what it was at the end of the burn-in, fewer of them manage
+  that: the share who try is (1 - displaced_to_unemployment) x r^`displaced_move_response`, r the
+  market's job finding per unit of search over its reference (`participation.market_attachment`).
+  UK job-to-job moves fell steeply in 2008-10, more than any other flow into work (Gomes 2012;
+  Sutton 2014), and redundancies then went into unemployment (issue 24).
 - Births replace the expected deaths of each district's starting firms, so with no policy the
   number of small firms is steady (a stationary baseline: no business cycle). The rate is fixed
   when the place is built. (ONS's 2014 birth rate, 13.7%, exceeded its death rate, 9.6%: the
@@ -52,7 +57,7 @@ from simulation import detmath as dm
 from simulation import parallel
 from simulation.declare import Column, Mechanism, Output, Posting, at_least_zero, between, lever, probability
 from simulation.firms import AGE_YEAR_BINS, Firms, age_profile, death_hazard, starting_share
-from simulation.mechanisms import business_kernels, matching, shared_kernels
+from simulation.mechanisms import business_kernels, matching, participation, shared_kernels
 from simulation.mechanisms._util import count_by, employed_at, int_sum_by, pick_per_group, stochastic_round
 from simulation.mechanisms.separations import release
 from simulation.mechanisms.world import World
@@ -157,7 +162,11 @@ def step(
     demand_factor: np.ndarray | None = None,
     large_rows: np.ndarray | None = None,
     large_base: np.ndarray | None = None,
+    move_share: np.ndarray | None = None,
 ) -> None:
+    """One month of the firms (module docstring). `move_share` is, by market, the share of
+    displaced workers who try to move straight into another post (None: 1 -
+    `displaced_to_unemployment` everywhere, as built)."""
     # Deaths (their workers are released below, with those laid off: the firms' side of both is
     # worked out first, so one pass over people finds the workers of both).
     # Draws are by slot, so slots never used yet (dead, hazard 0) need none.
@@ -292,7 +301,10 @@ def step(
     # search); the rest become unemployed.
     displaced = np.sort(np.concatenate(displaced))  # no one is both in a dying and a shrinking firm
     u_move = streams.uniform_at("displaced_job_to_job", month, displaced)
-    moving = displaced[u_move >= params.displaced_to_unemployment]
+    if move_share is None:
+        moving = displaced[u_move >= params.displaced_to_unemployment]
+    else:  # the same draw: whoever moves in a slack market would also move as built
+        moving = displaced[u_move >= 1.0 - move_share[person_market[displaced]]]
     if moving.size:
         placed, posts = matching.take_posts(
             firms,
@@ -474,7 +486,19 @@ def run(w: World) -> None:
         w.demand_factor,
         w.large_rows,
         w.large_base,
+        displaced_move_share(w),
     )
+
+
+def displaced_move_share(w: World) -> np.ndarray | None:
+    """By market, the share of displaced workers who try to move straight into another post:
+    (1 - displaced_to_unemployment) x r^displaced_move_response, within [0, 1]; None in the
+    burn-in or with no response (the share as built)."""
+    eps = w.params.displaced_move_response
+    if eps == 0.0 or w.finding_ref is None:
+        return None
+    r = participation.market_attachment(w)
+    return np.clip((1.0 - w.params.displaced_to_unemployment) * dm.np_power(r, eps), 0.0, 1.0)
 
 
 def run_hubs(w: World) -> None:
@@ -526,6 +550,7 @@ MECHANISM = Mechanism(
         "firm_maturity_months": between(1.0, 600.0),
         "firm_growth_sd": at_least_zero(1.0),
         "firm_size_sd": at_least_zero(3.0),
+        "displaced_move_response": between(0.0, 5.0),
         "sme_employment_share": probability(),
         "large_employer_size": between(50.0, 1e6),
         "hub_displacement": probability(),

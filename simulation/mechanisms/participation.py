@@ -173,14 +173,18 @@ def run_ageing(w: World) -> None:
     )
 
 
-def attachment_ratio(w: World) -> np.ndarray:
-    """Each district's market job-finding rate (per unit of search, averaged over a quarter) over
-    its value at the end of the burn-in; 1.0 in the burn-in and where a market had no hires."""
+def market_attachment(w: World) -> np.ndarray:
+    """Each market's job-finding rate (per unit of search, averaged over a quarter) over its value
+    at the end of the burn-in; 1.0 in the burn-in and where a market had no hires."""
     if w.finding_ref is None:
-        return np.ones(w.n_districts)
+        return np.ones(w.finding_avg.shape[0])
     ok = (w.finding_ref > 0) & (w.finding_avg > 0)
-    r = np.where(ok, w.finding_avg / np.where(ok, w.finding_ref, 1.0), 1.0)
-    return r[w.district_market]
+    return np.where(ok, w.finding_avg / np.where(ok, w.finding_ref, 1.0), 1.0)
+
+
+def attachment_ratio(w: World) -> np.ndarray:
+    """`market_attachment` by district."""
+    return market_attachment(w)[w.district_market]
 
 
 def search_rates(w: World) -> tuple[np.ndarray, np.ndarray]:
