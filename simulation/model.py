@@ -207,11 +207,8 @@ class LabourMarketModel(mesa.Model):
         self.person_market = self.district_market[self.people.district]
         self.birthday_rows = [np.flatnonzero(self.people.birth_month == k).astype(np.int32) for k in range(12)]
         self.offsets = district_slices(np.bincount(self.people.district, minlength=self.n_districts))
-        n_unemp = np.bincount(self.people.district[self.people.status == UNEMPLOYED], minlength=self.n_districts)
         n_emp = np.bincount(self.people.district[self.people.status == EMPLOYED], minlength=self.n_districts)
-        vacancies = n_unemp / own_unemployed_per_vacancy(
-            np.array([d.unemployment_rate for d in districts]), n_unemp.astype(np.float64), p
-        )
+        vacancies = matching.steady_state_vacancies(self.people, n_emp, self.person_market, self.district_market, p)
         self.firms: Firms
         self.firms, self.potential_scale = create_firms(
             place, p, self.ppa, self.streams, n_emp, vacancies, self.district_market
@@ -467,27 +464,6 @@ class LabourMarketModel(mesa.Model):
         if self.participants is not None:  # only providers refer people, so their list holds everyone in a programme
             in_programme = np.flatnonzero(people.programme != NO_PROGRAMME)
             assert np.array_equal(self.participants, in_programme), "participants list is stale"
-
-
-def own_unemployed_per_vacancy(unemployment_rate: np.ndarray, unemployed: np.ndarray, params: Any) -> np.ndarray:
-    """Each district's unemployed per vacancy, so that it keeps its own unemployment rate.
-
-    In a steady state a district's outflow from unemployment equals its inflow, f_d U_d = s E_d;
-    inflows per job are the same everywhere (one separation hazard, firms' deaths and shrinking by
-    firm age), so its job-finding rate is f_d = s (1 - u_d) / u_d, in proportion to its
-    employment odds. The matching function gives f = A (V / U)^(1 - alpha), so its unemployed
-    per vacancy is in proportion to (u_d / (1 - u_d))^(1 / (1 - alpha)): regions with more
-    unemployment have more unemployed per vacancy, as ONS's regional vacancy figures show. Scaled
-    so the place's vacancies are its unemployed / `unemployed_per_vacancy`. With one rate
-    everywhere (one district, or all alike) it is `unemployed_per_vacancy` exactly. (Before issue
-    24 every district had the place's ratio, so an England run's regions converged in the burn-in
-    towards one unemployment rate.)"""
-    u = np.asarray(unemployment_rate, dtype=np.float64)
-    if np.all(u == u[0]) or float(unemployed.sum()) <= 0:  # one rate, or nobody to share vacancies by
-        return np.full(u.shape[0], params.unemployed_per_vacancy)
-    rel = dm.np_power(u / (1.0 - u), params.regional_outflow_share / (1.0 - params.matching_alpha))
-    scale = float(unemployed.sum()) / max(float((unemployed / rel).sum()), 1e-12)  # same total vacancies
-    return params.unemployed_per_vacancy * rel / scale
 
 
 def _this_month(name: str) -> Callable[[LabourMarketModel], float]:

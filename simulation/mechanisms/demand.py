@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation import detmath as dm
-from simulation.declare import Mechanism, between, probability
+from simulation.declare import Mechanism, between
 from simulation.mechanisms._util import running_average
 from simulation.mechanisms.world import World
 
@@ -66,5 +66,5 @@ def update_fill(w: World, fill: np.ndarray) -> None:
 MECHANISM = Mechanism(
     name="demand",
     doc=__doc__ or "",
-    parameters={"demand_elasticity": between(0.0, 20.0), "regional_outflow_share": probability()},
+    parameters={"demand_elasticity": between(0.0, 20.0)},
 )

@@ -222,6 +222,52 @@ def market_rates(
     return m, q
 
 
+STEADY_STATE_ROUNDS = 30  # fixed-point rounds of `steady_state_vacancies` (converged to ~1e-12 in under 15)
+
+
+def steady_state_vacancies(
+    people: People, employed: np.ndarray, person_market: np.ndarray, district_market: np.ndarray, params: Params
+) -> np.ndarray:
+    """The vacancy stock, by district, at which each market's expected hires from out of work
+    replace the jobs people leave for unemployment, inactivity and retirement: the place is
+    built in its own steady state.
+
+    Employment in a market is steady when its monthly hires from out of work equal its workers'
+    exits to out of work, D = E x (sep_rate_eu + sep_rate_ei + 1 / (12 x 49)): the rates the
+    place is built to (`rate_eu` is set so that all flows into unemployment, the displaced and
+    the fragile new jobs included, add up to sep_rate_eu), and the retirements of a 49-year
+    working life. (Jobs lost when firms die or shrink are replaced by births and growth, and the
+    displaced who move straight into posts fill some of those, so neither changes D.) Hires at
+    vacancies V are H(V) = sum over the market's searchers of 1 - exp(-q(V) w), q = A S^alpha
+    V^(1 - alpha) / S (`market_rates`), increasing in V; V solves H(V) = D, from the
+    small-hazard solution (D / (A S^alpha))^(1 / (1 - alpha)) by the update V <- V (D / H)^(1 /
+    (1 - alpha)). A market's vacancies are shared among its districts in proportion to their D.
+
+    Before session 16 the stock was set from a parameter, unemployed per vacancy; where that was
+    not the steady state vacancies built up in the burn-in until hires caught up (England went from
+    0.49m to 1.2m, unemployed per vacancy from 3.0 to 1.2). Unemployed per vacancy is now what the
+    model gives, and `labourlab calibrate` and `validate` compare it with ONS's. Each market is
+    built at its own unemployment, inactivity and vacancy rates, so its regions keep their rates.
+    """
+    n_markets = int(district_market.max(initial=-1)) + 1
+    exits = params.sep_rate_eu + params.sep_rate_ei + 1.0 / (12 * participation.WORKING_YEARS)
+    d_district = np.asarray(employed, dtype=np.float64) * exits
+    d = np.bincount(district_market, weights=d_district, minlength=n_markets)
+    searchers = np.flatnonzero(people.status != EMPLOYED)
+    w = search_weights(people, params, searchers)
+    market = person_market[searchers]
+    s = np.bincount(market, weights=w, minlength=n_markets)
+    alpha, a = float(params.matching_alpha), float(params.matching_efficiency)
+    ok = (d > 0) & (s > 0) & (a > 0)
+    v = np.where(ok, dm.np_power(d / np.where(ok, a * dm.np_power(s, alpha), 1.0), 1.0 / (1.0 - alpha)), 0.0)
+    for _ in range(STEADY_STATE_ROUNDS):
+        _, q = market_rates(w, v, market, params)
+        h = np.bincount(market, weights=-dm.np_expm1(-q[market] * w), minlength=n_markets)
+        v = np.where(ok & (h > 0), v * dm.np_power(d / np.where(h > 0, h, 1.0), 1.0 / (1.0 - alpha)), v)
+    share = np.divide(d_district, d[district_market], out=np.zeros_like(d_district), where=d[district_market] > 0)
+    return v[district_market] * share
+
+
 def step(
     people: People,
     firms: Firms,
@@ -398,7 +444,6 @@ MECHANISM = Mechanism(
     parameters={
         "matching_alpha": between(0.05, 0.95),
         "matching_efficiency": at_least_zero(5.0),
-        "unemployed_per_vacancy": between(0.1, 50.0),
         "inactive_search_intensity": probability(),
         "duration_scarring": at_least_zero(1.0),
         "duration_scarring_max_months": at_least_zero(240),

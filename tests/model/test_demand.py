@@ -1,5 +1,5 @@
 """Labour demand that responds (issue 24): macroeconomic scenarios, the fill-rate response of
-firms' demand (`mechanisms.demand`), districts' own vacancy ratios, and experiments crossing
+firms' demand (`mechanisms.demand`), the steady-state vacancies a place is built with, and experiments crossing
 economies with arms.
 
 - A steady economy with fixed demand (the defaults) is the model as it was, bit for bit (the
@@ -24,7 +24,9 @@ from simulation import cli
 from simulation.config import ConfigError, load_calibration, make_scenario
 from simulation.economy import STEADY, available, load_economy
 from simulation.experiment import load_experiment
-from simulation.model import LabourMarketModel, own_unemployed_per_vacancy
+from simulation.mechanisms import matching, participation
+from simulation.model import LabourMarketModel
+from simulation.people import EMPLOYED
 
 
 def monthly(place: str, regime: str, months: int, seed: int = 1, **kw: object) -> pd.DataFrame:
@@ -97,16 +99,31 @@ def test_demand_elasticity_lets_support_raise_employment_beyond_the_posts() -> N
     assert effect[high] > effect[0.0]
 
 
-def test_districts_keep_their_own_vacancy_ratios() -> None:
-    params = load_calibration()
-    upv = params.unemployed_per_vacancy
-    same = own_unemployed_per_vacancy(np.array([0.05, 0.05]), np.array([100.0, 300.0]), params)
-    assert (same == upv).all()
-    u = np.array([0.04, 0.06, 0.08])
-    unemployed = np.array([400.0, 600.0, 800.0])
-    ratio = own_unemployed_per_vacancy(u, unemployed, params)
-    assert np.all(np.diff(ratio) > 0)  # more unemployment, more unemployed per vacancy
-    assert (unemployed / ratio).sum() == pytest.approx(unemployed.sum() / upv)  # the place's vacancies hold
+def test_the_place_is_built_with_its_steady_state_vacancies() -> None:
+    """At the vacancies the place is built with, each market's expected hires from out of work
+    equal its workers' expected exits to out of work (`matching.steady_state_vacancies`), so
+    employment starts in its steady state; a market's vacancies are shared among its districts by
+    those exits; and a more efficient matching function needs fewer vacancies for the same hires."""
+    sc = make_scenario("testville", "no_programme", burn_in=1, months=1)
+    m = LabourMarketModel(config=sc, seed=3, agent_views=False)
+    p, people = m.params, m.people
+    employed = np.bincount(people.district[people.status == EMPLOYED], minlength=m.n_districts)
+    v = matching.steady_state_vacancies(people, employed, m.person_market, m.district_market, p)
+    exits = employed * (p.sep_rate_eu + p.sep_rate_ei + 1 / (12 * participation.WORKING_YEARS))
+    n_markets = int(m.district_market.max()) + 1
+    searchers = np.flatnonzero(people.status != EMPLOYED)
+    w = matching.search_weights(people, p, searchers)
+    market = m.person_market[searchers]
+    v_m = np.bincount(m.district_market, weights=v, minlength=n_markets)
+    _, q = matching.market_rates(w, v_m, market, p)
+    hires = np.bincount(market, weights=-np.expm1(-q[market] * w), minlength=n_markets)
+    d_m = np.bincount(m.district_market, weights=exits, minlength=n_markets)
+    np.testing.assert_allclose(hires, d_m, rtol=1e-9)
+    share = exits / d_m[m.district_market]
+    np.testing.assert_allclose(v, v_m[m.district_market] * share, rtol=1e-12)
+    doubled = p.with_overrides({"matching_efficiency": 2 * p.matching_efficiency})
+    easier = matching.steady_state_vacancies(people, employed, m.person_market, m.district_market, doubled)
+    assert easier.sum() < 0.5 * v.sum()
 
 
 @pytest.mark.parametrize(

@@ -134,7 +134,9 @@ def test_no_matching_at_all(regime):
 
 
 def test_vacancies_scarce(regime):
-    _, df = run_extreme("testville", regime, overrides={"unemployed_per_vacancy": 50.0})
+    """A matching function so efficient that the steady state needs few vacancies
+    (`matching.steady_state_vacancies`: about 1 / A^2)."""
+    _, df = run_extreme("testville", regime, overrides={"matching_efficiency": 5.0})
     assert df["vacancies"].sum() < df["unemployed"].sum()
 
 

@@ -233,20 +233,20 @@ BAD_SPECS = [
     (
         "sweep domain",
         "[arms.no_programme]",
-        "[sweep]\nunemployed_per_vacancy = [2.0, 60.0]\n\n[arms.no_programme]",
-        ["sweep.unemployed_per_vacancy[1]", "[0.1, 50.0]"],
+        "[sweep]\nbirth_size_mean = [2.0, 160.0]\n\n[arms.no_programme]",
+        ["sweep.birth_size_mean[1]", "[0.1, 100.0]"],
     ),
     (
         "sweep empty",
         "[arms.no_programme]",
-        "[sweep]\nunemployed_per_vacancy = []\n\n[arms.no_programme]",
-        ["sweep.unemployed_per_vacancy", "non-empty"],
+        "[sweep]\nbirth_size_mean = []\n\n[arms.no_programme]",
+        ["sweep.birth_size_mean", "non-empty"],
     ),
     (
         "sweep repeated",
         "[arms.no_programme]",
-        "[sweep]\nunemployed_per_vacancy = [2, 2.0]\n\n[arms.no_programme]",
-        ["sweep.unemployed_per_vacancy", "distinct"],
+        "[sweep]\nbirth_size_mean = [2, 2.0]\n\n[arms.no_programme]",
+        ["sweep.birth_size_mean", "distinct"],
     ),
     (
         "sweep and arm",
@@ -309,18 +309,18 @@ def test_bad_executor_options_exit_2(spec_file, tmp_path, capsys):
 def test_expansion_sweep_and_dotted_levers(tmp_path):
     text = SPEC.replace("seeds = 3", "seeds = [1, 5, 9]").replace(
         "[arms.no_programme]",
-        "[sweep]\nunemployed_per_vacancy = [2, 3.5]\nsep_rate_eu = [0.004]\n\n[arms.no_programme]",
+        "[sweep]\nbirth_size_mean = [2, 3.5]\nsep_rate_eu = [0.004]\n\n[arms.no_programme]",
     )
     text = text.replace("hub_council_share = 0.5 }", "hub_council_share = 0.5, groups.esa_new.referral_month = 5 }")
     path = tmp_path / "s.toml"
     path.write_text(text, encoding="utf-8")
     exp = load_experiment(path)
-    points = ["@unemployed_per_vacancy=2", "@unemployed_per_vacancy=3.5", "@sep_rate_eu=0.004"]
+    points = ["@birth_size_mean=2", "@birth_size_mean=3.5", "@sep_rate_eu=0.004"]
     assert [s.name for s in exp.scenarios] == [a + p for a in SCENARIOS for p in points]
     assert exp.seeds == [1, 5, 9]
     assert len(exp.tasks(tmp_path)) == 9 * 3
-    hubs = next(s for s in exp.scenarios if s.name == "hubs@unemployed_per_vacancy=3.5")
-    assert hubs.params == {"matching_alpha": 0.6, "unemployed_per_vacancy": 3.5}
+    hubs = next(s for s in exp.scenarios if s.name == "hubs@birth_size_mean=3.5")
+    assert hubs.params == {"matching_alpha": 0.6, "birth_size_mean": 3.5}
     assert hubs.levers["groups.esa_new.referral_month"] == 5
     # The built scenario has the levers and parameters the spec asks for.
     t = next(t for t in exp.tasks(tmp_path) if t.scenario == hubs.name)
@@ -328,7 +328,7 @@ def test_expansion_sweep_and_dotted_levers(tmp_path):
         t.place, t.regime, months=t.months, burn_in=t.burn_in, overrides=t.params, lever_overrides=t.levers
     )
     assert sc.regime.levers.hub_firms_per_year == 30.0 and sc.regime.levers.groups.esa_new.referral_month == 5
-    assert sc.params.unemployed_per_vacancy == 3.5 and sc.params.matching_alpha == 0.6
+    assert sc.params.birth_size_mean == 3.5 and sc.params.matching_alpha == 0.6
 
 
 def test_place_and_regime_paths_are_relative_to_the_spec(tmp_path, shipped):
