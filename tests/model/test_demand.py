@@ -123,7 +123,7 @@ def test_the_place_is_built_with_its_steady_state_vacancies() -> None:
     np.testing.assert_allclose(v, v_m[m.district_market] * share, rtol=1e-12)
     doubled = p.with_overrides({"matching_efficiency": 2 * p.matching_efficiency})
     easier = matching.steady_state_vacancies(people, employed, m.person_market, m.district_market, doubled)
-    assert easier.sum() < 0.5 * v.sum()
+    assert easier.sum() < 0.75 * v.sum()  # a quarter of it in the small-hazard limit, more as hazards saturate
 
 
 @pytest.mark.parametrize(
