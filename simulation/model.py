@@ -240,6 +240,7 @@ class LabourMarketModel(mesa.Model):
         # slack market takes from them (`participation.search_start_rates`).
         n_inactive = np.bincount(self.people.district[self.people.status == INACTIVE], minlength=self.n_districts)
         self.inactive_finding = by_district(inactive) / np.maximum(n_inactive, 1)
+        self.inactive_built = n_inactive.astype(np.float64)
         self.esa_onflow = participation.esa_onflow_rates(self.people, by_district(esa), self.n_districts)
         self.working_age = np.array([d.working_age_pop for d in districts], dtype=np.float64)
         # One referral draw per person for the whole run: a larger referral share refers a superset.

@@ -65,7 +65,8 @@ class World(Protocol):
     fill_seen: bool
     large_rows: np.ndarray  # firm rows of large employers (never born later, never die)
     large_base: np.ndarray  # their desired headcount as built (times the demand factor each month)
-    inactive_finding: np.ndarray  # the inactive's direct job finding per person as built, by district
+    inactive_finding: np.ndarray  # the inactive's direct job finding per person (as at the burn-in's end), by district
+    inactive_built: np.ndarray  # the inactive the place was built with, by district (`settle_entry_rates`)
     finding_avg: np.ndarray  # job-finding rate per unit of search by market, averaged over a quarter
     finding_ref: np.ndarray | None  # its value at the end of the burn-in (None before)
     finding_seen: bool

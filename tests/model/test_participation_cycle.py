@@ -19,6 +19,7 @@ import pandas as pd
 from simulation.config import load_calibration, make_scenario
 from simulation.mechanisms import participation
 from simulation.model import LabourMarketModel
+from simulation.people import INACTIVE
 
 
 def world(k: float, finding: list[float], ref: list[float] | None) -> SimpleNamespace:
@@ -77,3 +78,18 @@ def test_in_a_recession_the_lost_jobs_go_to_unemployment_not_inactivity() -> Non
         rise[k] = (float(np.mean(du)), float(np.mean(di)))
     assert rise[high][0] > rise[0.0][0] > 0
     assert rise[high][1] < rise[0.0][1]
+
+
+def test_the_burn_in_settles_inactivity_at_the_level_the_place_was_built_with() -> None:
+    """The search-start rate is worked out again each burn-in month at the inactive's current
+    make-up and nudged towards the built inactivity (`participation.settle_entry_rates`): by the
+    end of a two-year burn-in each district's inactivity is back near its documented level, and
+    from then on the rate stays where the burn-in left it."""
+    sc = make_scenario("stevenage", "no_programme", months=12, burn_in=24, lead_in=0)
+    m = LabourMarketModel(config=sc, seed=2, agent_views=False)
+    inactive = np.bincount(m.people.district[m.people.status == INACTIVE], minlength=m.n_districts)
+    assert np.all(np.abs(inactive / m.inactive_built - 1) < 0.02)
+    frozen = m.entry_rate.copy()
+    for _ in range(12):
+        m.step()
+    assert np.array_equal(m.entry_rate, frozen)
