@@ -434,6 +434,18 @@ def run(w: World) -> None:
     w.q_prev, fill = step(w.people, w.firms, w.params, w.streams, w.month, w.person_market, w.flows, w.n_districts)
     demand.update_fill(w, fill)
     participation.update_finding(w, w.q_prev)
+    if w.finding_ref is None:  # the burn-in: inactivity settles at the built level
+        participation.settle_entry_rates(w, inactive_expected_finding(w))
+
+
+def inactive_expected_finding(w: World) -> np.ndarray:
+    """The inactive's expected direct hires next month by district, at this month's job-finding
+    rates per unit of search weight (`w.q_prev`): the sum of 1 - exp(-q w) over them."""
+    people = w.people
+    inactive = np.flatnonzero(people.status == INACTIVE).astype(np.int64)
+    weights = search_weights_fast(people, w.params, inactive)
+    q = w.q_prev[w.person_market[inactive]]
+    return np.bincount(people.district[inactive], weights=-dm.np_expm1(-q * weights), minlength=w.n_districts)
 
 
 # ---- what this mechanism owns (`simulation.declare`)

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation import detmath as dm
 from simulation import parallel
 from simulation.declare import Mechanism, Output, probability
 from simulation.firms import Firms
@@ -216,7 +215,7 @@ def update_finding(w: World, q: np.ndarray) -> None:
     w.finding_seen = True
 
 
-def settle_entry_rates(w: World) -> None:
+def settle_entry_rates(w: World, finding: np.ndarray) -> None:
     """In the burn-in: the search-start rates that balance inactivity's flows at this month's
     make-up of the inactive, nudged towards the inactivity the place was built with.
 
@@ -224,22 +223,13 @@ def settle_entry_rates(w: World) -> None:
     make-up is not yet the one the model settles into: those most likely to be hired directly
     go first, and the inactive's direct job finding falls through the burn-in (England's from
     0.028 to 0.024 a month), so inactivity grew and unemployment drained for years (session 16).
-    Each burn-in month the rate is worked out again from the inactive's expected direct job
-    finding at last month's market rates (`matching.market_rates` per unit of search weight),
+    After each burn-in month's matching (`matching.run`) the rate is worked out again from the
+    inactive's expected direct job finding by district at that month's market rates (`finding`),
     plus the rate that would take any gap to the built inactivity away over SETTLE_MONTHS. It
     stays at its last value from the end of the burn-in; the inactive's direct job finding per
     person, which the participation response scales (`search_rates`), is renewed with it."""
-    if w.finding_ref is not None or not (w.q_prev > 0).any():
-        return
-    from simulation.mechanisms import matching  # (matching uses this module's rates)
-
     people = w.people
-    inactive = np.flatnonzero(people.status == INACTIVE).astype(np.int64)
-    weights = matching.search_weights_fast(people, w.params, inactive)
-    q = w.q_prev[w.person_market[inactive]]
-    district = people.district[inactive]
-    finding = np.bincount(district, weights=-dm.np_expm1(-q * weights), minlength=w.n_districts)
-    n = np.bincount(district, minlength=w.n_districts).astype(np.float64)
+    n = count_by(people.district, people.status == INACTIVE, w.n_districts).astype(np.float64)
     gap = (n - w.inactive_built) / (SETTLE_MONTHS * np.maximum(n, 1.0))
     w.entry_rate = np.clip(entry_rates(people, finding, w.params, w.n_districts) + gap, 0.0, 1.0)
     w.inactive_finding = finding / np.maximum(n, 1.0)
@@ -247,7 +237,6 @@ def settle_entry_rates(w: World) -> None:
 
 def run(w: World) -> None:
     """People move between unemployment and inactivity; ESA claims start."""
-    settle_entry_rates(w)
     start, stop = search_rates(w)
     step(w.people, w.params, w.streams, w.month, start, stop, w.esa_onflow, w.flows, w.n_districts)
 
