@@ -353,7 +353,7 @@ def test_edge_flag_in_report(fitted):
     spec = fit.spec
     edge = cal.SearchResult(
         study=fit.result.study,
-        best_params={"matching_efficiency": 0.35, "early_separation_rate": 0.0651},
+        best_params={"matching_efficiency": 0.50, "early_separation_rate": 0.0651},
         best_trial=1,
         trial_losses=[2.0, 1.0],
         handset_loss=2.0,
