@@ -257,6 +257,7 @@ class LabourMarketModel(mesa.Model):
         # reference at the end of the burn-in, and large employers' desired headcount as built.
         self.economy = sc.economy
         self.demand_factor = np.ones(len(market_names))
+        self.demand_response = np.ones(len(market_names))
         self.separation_index = 1.0
         self.fill_avg = np.zeros(len(market_names))
         self.fill_ref: np.ndarray | None = None

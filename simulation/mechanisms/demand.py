@@ -54,7 +54,13 @@ def run(w: World) -> None:
     if eta == 0.0 or w.fill_ref is None:
         w.demand_factor = np.full(w.fill_avg.shape[0], d)
     else:
-        w.demand_factor = d * tightness_response(w.fill_avg, w.fill_ref, eta)
+        # Employers move part of the way each month (partial adjustment over the smoothing
+        # months): a market's vacancies are a small residual of its desired headcount (about 1%
+        # of it once the place is built in its steady state), so a full move at once swung the
+        # fill rate and the factor back and forth with growing amplitude (session 16).
+        step = (tightness_response(w.fill_avg, w.fill_ref, eta) - w.demand_response) / DEMAND_SMOOTHING_MONTHS
+        w.demand_response = w.demand_response + step
+        w.demand_factor = d * w.demand_response
 
 
 def update_fill(w: World, fill: np.ndarray) -> None:

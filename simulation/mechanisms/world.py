@@ -59,6 +59,7 @@ class World(Protocol):
     # carried from month to month
     economy: Any  # the macroeconomic scenario (`simulation.economy.EconomyFile`)
     demand_factor: np.ndarray  # this month's demand factor by market (`demand`)
+    demand_response: np.ndarray  # the part of it that answers hiring conditions, adjusted gradually (`demand`)
     separation_index: float  # this month's separations index (`demand`)
     fill_avg: np.ndarray  # vacancy fill rate by market, averaged over about half a year (`demand`)
     fill_ref: np.ndarray | None  # its value at the end of the burn-in (None before)
