@@ -138,6 +138,12 @@ def step(
     return pipeline(construction_value_m, params, bool(levers.brokerage), streams, month)
 
 
+def largest_construction_value_m(params: Params) -> float:
+    """The largest yearly construction output (GBP m) a district can have: at more, it would start
+    more than MAX_SCHEMES - 1 schemes of a type in a month, which the pipeline's slots cannot hold."""
+    return min((MAX_SCHEMES - 1) * 12.0 * t.mean_value_m / t.share for t in scheme_types(params) if t.share > 0)
+
+
 def pipeline(
     construction_value_m: np.ndarray, params: Params, brokerage: bool, streams: Streams, month: int
 ) -> dict[str, np.ndarray]:
