@@ -295,6 +295,23 @@ def load_place(name_or_path: str) -> PlaceFile:
     return _validate(PlaceFile, read_toml(path), path)
 
 
+def _check_construction(place: str, place_cfg: PlaceFile, params: Params) -> None:
+    """No district may build more than the development pipeline can hold in a month's schemes
+    (`developers.largest_construction_value_m`, which depends on the scheme sizes)."""
+    from simulation.mechanisms.developers import largest_construction_value_m
+
+    most = largest_construction_value_m(params)
+    for i, d in enumerate(place_cfg.districts):
+        if d.construction_value_m > most:
+            where = place if place == "england" or place.startswith("region:") else _resolve("places", place)
+            raise ConfigError(
+                where,
+                f"districts[{i}].construction_value_m",
+                f"expected at most {most:.0f} (GBP m a year: the development pipeline's schemes a month), "
+                f"got {d.construction_value_m:g}",
+            )
+
+
 def make_scenario(
     place: str,
     regime: str,
@@ -325,6 +342,7 @@ def make_scenario(
     params = load_calibration(calibration)
     if overrides:
         params = params.with_overrides(overrides)
+    _check_construction(place, place_cfg, params)
     return Scenario(
         place=place_cfg,
         regime=regime_cfg,

@@ -24,7 +24,6 @@ from simulation import detmath as dm
 from simulation import measures, memory, outcomes_kernels, results
 from simulation.agents import Council, EnterpriseHub, Jobseeker, PropertyDeveloper, Provider, SmallBusiness
 from simulation.config import Scenario, make_scenario
-from simulation.configfiles import ConfigError
 from simulation.firms import Firms, create_firms
 from simulation.ledger import Ledger
 from simulation.mechanisms import (
@@ -200,15 +199,6 @@ class LabourMarketModel(mesa.Model):
         self.district_market = np.array([market_names.index(d.market) for d in districts], dtype=np.int16)
         self.n_districts = len(districts)
         self.construction_value_m = np.array([d.construction_value_m for d in districts])
-        most = developers.largest_construction_value_m(sc.params)
-        for i, d in enumerate(sc.place.districts):  # in the place file's order, as its fields are named
-            if d.construction_value_m > most:
-                raise ConfigError(
-                    f"place {sc.place.name}",
-                    f"districts[{i}].construction_value_m",
-                    f"expected at most {most:.0f} (GBP m a year: the development pipeline's schemes a month), "
-                    f"got {d.construction_value_m:g}",
-                )
         place = sc.place.model_copy(update={"districts": districts})
 
         p = self.params

@@ -399,16 +399,15 @@ def test_calibration_unknown_key_in_a_record_suggests_the_nearest(shipped, mutat
 
 def test_construction_output_beyond_the_pipeline_is_one_line(shipped, mutate, write_toml):
     """A district whose construction output would start more schemes a month than the pipeline's
-    slots hold is refused when the model is built, naming the place and the field (a fuzzed
+    slots hold is refused when the scenario is made, naming the file and the field (a fuzzed
     place file found the traceback this replaced)."""
     from simulation.config import load_calibration
     from simulation.mechanisms import developers
-    from simulation.model import LabourMarketModel
 
     too_much = developers.largest_construction_value_m(load_calibration()) + 1.0
     path = write_toml(
         "p", mutate(shipped("places", "testville"), "construction_value_m = 4.7", f"construction_value_m = {too_much}")
     )
     with pytest.raises(ConfigError) as exc:
-        LabourMarketModel(config=make_scenario(str(path), "centralised", burn_in=1, months=1), seed=1)
-    one_line_error(exc, "place testville", "districts[1].construction_value_m", "expected at most")
+        make_scenario(str(path), "centralised", burn_in=1, months=1)
+    one_line_error(exc, path, "districts[1].construction_value_m", "expected at most")
