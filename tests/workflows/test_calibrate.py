@@ -38,13 +38,13 @@ burn_in = 6
 seeds = 2
 check_seeds = 2
 trials = 3
-sampler_seed = 6
+sampler_seed = 7
 targets = ["u_to_e_hazard", "unemployment_rate", "ltu_share", "survival_1yr", "wp_two_year_outcome_rate"]
 
 [parameters.matching_efficiency]
 
 [parameters.early_separation_rate]
-low = 0.05
+low = 0.04
 high = 0.08
 """
 FITTED = ("matching_efficiency", "early_separation_rate")
@@ -156,7 +156,7 @@ def test_calibrated_file_loads_with_provenance(fitted, spec_path):
     assert prov["trials"] == 3 and prov["seeds"] == [1, 2] and prov["check_seeds"] == [3, 4]
     assert set(prov["targets"]) == set(fit.spec.targets)
     assert prov["loss_check_seeds_fitted"] == pytest.approx(fit.check_loss_fitted)
-    assert prov["resolved_spec"]["parameters"]["early_separation_rate"]["low"] == 0.05
+    assert prov["resolved_spec"]["parameters"]["early_separation_rate"]["low"] == 0.04
     assert prov["git_commit"] and prov["versions"]["optuna"]
     for name, rec in params.records.items():
         b = base.records[name]
@@ -274,17 +274,17 @@ BAD = [
         "did you mean 'matching_efficiency'",
     ),
     (
-        ("low = 0.05\nhigh = 0.08", "low = 0.08\nhigh = 0.05"),
+        ("low = 0.04\nhigh = 0.08", "low = 0.08\nhigh = 0.04"),
         "parameters.early_separation_rate",
-        "low 0.08 > high 0.05",
+        "low 0.08 > high 0.04",
     ),
     (
-        ("low = 0.05\nhigh = 0.08", "low = 0.05\nhigh = 0.2"),
+        ("low = 0.04\nhigh = 0.08", "low = 0.04\nhigh = 0.2"),
         "parameters.early_separation_rate",
         "outside the calibration file's range [0.04, 0.085]",
     ),
     (
-        ("low = 0.05\nhigh = 0.08", "low = 0.07\nhigh = 0.08"),
+        ("low = 0.04\nhigh = 0.08", "low = 0.07\nhigh = 0.08"),
         "parameters.early_separation_rate",
         f"must contain the hand-set value {load_calibration().early_separation_rate}",
     ),
@@ -295,7 +295,7 @@ BAD = [
     (("check_seeds = 2", "check_seeds = [2, 9]"), "check_seeds", "not used by the trials"),
     (("months = 36", "months = 20"), "months", "at least 36 months"),
     (('place = "testville"', 'place = "testvile"'), "place", "did you mean 'testville'"),
-    (("sampler_seed = 6", "sampler_seed = 6\nsampler = 3"), "sampler", "unknown key (did you mean 'sampler_seed'?)"),
+    (("sampler_seed = 7", "sampler_seed = 7\nsampler = 3"), "sampler", "unknown key (did you mean 'sampler_seed'?)"),
 ]
 
 
