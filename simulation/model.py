@@ -20,7 +20,6 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from simulation import detmath as dm
 from simulation import measures, memory, outcomes_kernels, results
 from simulation.agents import Council, EnterpriseHub, Jobseeker, PropertyDeveloper, Provider, SmallBusiness
 from simulation.config import Scenario, make_scenario
@@ -365,7 +364,7 @@ class LabourMarketModel(mesa.Model):
         v_m = np.bincount(self.firms.market, weights=self.firms.vacancies(), minlength=len(self.market_names))
         market = self.person_market[searchers]
         _, q = matching.market_rates(w, v_m, market, self.params)
-        return searchers, -dm.np_expm1(-q[market] * w)
+        return searchers, matching.finding_chance(q[market], w)
 
     def _add_firm_views(self) -> None:
         new = self.firms.capacity - self._firm_views

@@ -222,7 +222,13 @@ def market_rates(
     return m, q
 
 
-STEADY_STATE_ROUNDS = 30  # fixed-point rounds of `steady_state_vacancies` (converged to ~1e-12 in under 15)
+STEADY_STATE_ROUNDS = 60  # at most; `steady_state_vacancies` stops once no market's vacancies move (about 12)
+
+
+def finding_chance(q: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each searcher's chance of finding work this month, 1 - exp(-q w), from their market's
+    job-finding rate per unit of search weight q and their own weight w."""
+    return -dm.np_expm1(-q * weights)
 
 
 def steady_state_vacancies(
@@ -262,8 +268,14 @@ def steady_state_vacancies(
     v = np.where(ok, dm.np_power(d / np.where(ok, a * dm.np_power(s, alpha), 1.0), 1.0 / (1.0 - alpha)), 0.0)
     for _ in range(STEADY_STATE_ROUNDS):
         _, q = market_rates(w, v, market, params)
-        h = np.bincount(market, weights=-dm.np_expm1(-q[market] * w), minlength=n_markets)
-        v = np.where(ok & (h > 0), v * dm.np_power(d / np.where(h > 0, h, 1.0), 1.0 / (1.0 - alpha)), v)
+        h = np.bincount(market, weights=finding_chance(q[market], w), minlength=n_markets)
+        v_next = np.where(ok & (h > 0), v * dm.np_power(d / np.where(h > 0, h, 1.0), 1.0 / (1.0 - alpha)), v)
+        # Settled when no market moves by a part in 10^12 (the last bits can cycle); the test
+        # is on deterministic arithmetic, so it stops at the same round on every machine.
+        settled = bool(np.all(np.abs(v_next - v) <= 1e-12 * np.abs(v)))
+        v = v_next
+        if settled:
+            break
     share = np.divide(d_district, d[district_market], out=np.zeros_like(d_district), where=d[district_market] > 0)
     return v[district_market] * share
 
@@ -445,7 +457,7 @@ def inactive_expected_finding(w: World) -> np.ndarray:
     inactive = np.flatnonzero(people.status == INACTIVE).astype(np.int64)
     weights = search_weights_fast(people, w.params, inactive)
     q = w.q_prev[w.person_market[inactive]]
-    return np.bincount(people.district[inactive], weights=-dm.np_expm1(-q * weights), minlength=w.n_districts)
+    return np.bincount(people.district[inactive], weights=finding_chance(q, weights), minlength=w.n_districts)
 
 
 # ---- what this mechanism owns (`simulation.declare`)
