@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from simulation.config import CONFIGS, Levers, Params, Scenario, load_calibration, make_scenario, set_lever
@@ -246,3 +247,20 @@ def people_factory() -> Callable[..., People]:
 @pytest.fixture(scope="session")
 def with_levers() -> Callable[..., Levers]:
     return levers_with
+
+
+@pytest.fixture(scope="session")
+def month_totals() -> Callable[..., pd.DataFrame]:
+    """month_totals(place, regime, months, columns, seed=1, burn_in=12, **make_scenario's keywords):
+    a whole run's chosen columns summed over districts, by month (no agent views)."""
+
+    def run(
+        place: str, regime: str, months: int, columns: list[str], seed: int = 1, burn_in: int = 12, **kw: Any
+    ) -> pd.DataFrame:
+        sc = make_scenario(place, regime, months=months, burn_in=burn_in, **kw)
+        m = LabourMarketModel(config=sc, seed=seed, agent_views=False)
+        for _ in range(months):
+            m.step()
+        return m.results_frame().groupby("month")[columns].sum()
+
+    return run

@@ -28,13 +28,7 @@ from simulation.mechanisms import matching, participation
 from simulation.model import LabourMarketModel
 from simulation.people import EMPLOYED
 
-
-def monthly(place: str, regime: str, months: int, seed: int = 1, **kw: object) -> pd.DataFrame:
-    sc = make_scenario(place, regime, months=months, burn_in=12, **kw)  # type: ignore[arg-type]
-    m = LabourMarketModel(config=sc, seed=seed, agent_views=False)
-    for _ in range(months):
-        m.step()
-    return m.results_frame().groupby("month")[["unemployed", "employed", "vacancies", "inactive"]].sum()
+COLUMNS = ["unemployed", "employed", "vacancies", "inactive"]
 
 
 def test_shipped_scenarios_load_and_steady_is_the_default() -> None:
@@ -54,19 +48,19 @@ def test_shipped_scenarios_load_and_steady_is_the_default() -> None:
     assert slack.settle and slack.at(-3)[0] == slack.demand[0] < 1.0
 
 
-def test_steady_economy_named_explicitly_changes_nothing() -> None:
-    a = monthly("stevenage", "centralised", 6)
-    b = monthly("stevenage", "centralised", 6, economy="steady")
+def test_steady_economy_named_explicitly_changes_nothing(month_totals) -> None:
+    a = month_totals("stevenage", "centralised", 6, COLUMNS)
+    b = month_totals("stevenage", "centralised", 6, COLUMNS, economy="steady")
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_recession_raises_unemployment_then_it_recovers() -> None:
+def test_recession_raises_unemployment_then_it_recovers(month_totals) -> None:
     """Same seed, same place: the recession path against the steady economy. Unemployment (ILO
     rate) and unemployed per vacancy are higher in 2009-11 (months 13-48), and the gap narrows by
     2014-15 (months 73-96) as the demand index returns to and above where it started."""
     months = 96
-    steady = monthly("stevenage", "no_programme", months)
-    rec = monthly("stevenage", "no_programme", months, economy="recession_2008")
+    steady = month_totals("stevenage", "no_programme", months, COLUMNS)
+    rec = month_totals("stevenage", "no_programme", months, COLUMNS, economy="recession_2008")
 
     def rate(g: pd.DataFrame) -> pd.Series:
         return g.unemployed / (g.unemployed + g.employed)
@@ -81,7 +75,7 @@ def test_recession_raises_unemployment_then_it_recovers() -> None:
     assert (rec.employed - steady.employed).loc[13:48].mean() < 0
 
 
-def test_demand_elasticity_lets_support_raise_employment_beyond_the_posts() -> None:
+def test_demand_elasticity_lets_support_raise_employment_beyond_the_posts(month_totals) -> None:
     """The centralised regime (support that makes its participants better searchers) against no
     programme, on the same seeds: with fixed demand (elasticity 0) its effect on employment is
     posts filled sooner; with demand that responds to the fill rate, firms post more and
@@ -92,8 +86,8 @@ def test_demand_elasticity_lets_support_raise_employment_beyond_the_posts() -> N
         diffs = []
         for seed in (1, 2):
             kw = {"overrides": {"demand_elasticity": eta}, "lead_in": 12, "seed": seed}
-            on = monthly("stevenage", "centralised", 36, **kw)
-            off = monthly("stevenage", "no_programme", 36, **kw)
+            on = month_totals("stevenage", "centralised", 36, COLUMNS, **kw)
+            off = month_totals("stevenage", "no_programme", 36, COLUMNS, **kw)
             diffs.append((on.employed - off.employed).mean())
         effect[eta] = float(np.mean(diffs))
     assert effect[high] > effect[0.0]

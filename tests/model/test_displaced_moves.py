@@ -14,11 +14,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
-import pandas as pd
 
-from simulation.config import make_scenario
 from simulation.mechanisms import business
-from simulation.model import LabourMarketModel
 
 
 def world(eps: float, finding: list[float], ref: list[float] | None) -> SimpleNamespace:
@@ -43,24 +40,25 @@ def test_no_response_at_zero_or_in_the_burn_in() -> None:
     assert business.displaced_move_share(world(1.0, [0.2], None)) is None  # type: ignore[arg-type]
 
 
-def flows(eps: float, economy: str, seed: int) -> pd.DataFrame:
-    sc = make_scenario(
-        "stevenage", "no_programme", months=24, burn_in=12, lead_in=0, economy=economy,
-        overrides={"displaced_move_response": eps},
-    )  # fmt: skip
-    m = LabourMarketModel(config=sc, seed=seed, agent_views=False)
-    for _ in range(24):
-        m.step()
-    return m.results_frame().groupby("month")[["unemployed", "job_to_job", "layoffs"]].sum()
-
-
-def test_in_a_recession_redundancies_go_to_unemployment() -> None:
+def test_in_a_recession_redundancies_go_to_unemployment(month_totals) -> None:
     """2008-09 (the first 24 months) of the recession, with and without the response, same seeds:
     the layoffs are the same, fewer of the displaced move straight into posts, and unemployment
     is higher."""
     moves, unemployed = {}, {}
     for eps in (0.0, 1.0):
-        runs = [flows(eps, "recession_2008", seed) for seed in (1, 2)]
+        runs = [
+            month_totals(
+                "stevenage",
+                "no_programme",
+                24,
+                ["unemployed", "job_to_job", "layoffs"],
+                seed,
+                lead_in=0,
+                economy="recession_2008",
+                overrides={"displaced_move_response": eps},
+            )
+            for seed in (1, 2)
+        ]
         moves[eps] = sum(float(r.job_to_job.sum()) for r in runs)
         unemployed[eps] = sum(float(r.unemployed.loc[6:].mean()) for r in runs)
         assert sum(float(r.layoffs.sum()) for r in runs) > 0
